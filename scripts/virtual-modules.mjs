@@ -1,0 +1,82 @@
+// The two modules the build provides to the sources (declared in virtual-modules.d.ts):
+//   virtual:dataplane-wasm  the asc release build as base64, inlined so no fetch is needed;
+//   virtual:engine-worker   the engine worker bundled into one ES module, as text.
+// One implementation, two adapters: rollup/vite (rollup, vitest) and @web/dev-server (wtr).
+
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+export const WASM_FILE = `${root}build/dataplane.wasm`;
+export const WORKER_ENTRY = `${root}src/engine/worker/worker-entry.ts`;
+
+export async function dataplaneWasmModule() {
+  let bytes;
+  try {
+    bytes = await readFile(WASM_FILE);
+  } catch {
+    throw new Error(`${WASM_FILE} is missing: run "npm run build:wasm" first (npm run build and npm test do it)`);
+  }
+  return `export default ${JSON.stringify(bytes.toString("base64"))};\n`;
+}
+
+/** Bundles the worker with esbuild; returns the module text and the files it read (for watch mode). */
+export async function engineWorkerModule({ minify = false } = {}) {
+  const result = await build({
+    entryPoints: [WORKER_ENTRY],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    external: ["node:*"],
+    minify,
+    write: false,
+    metafile: true,
+    legalComments: "none",
+    // The worker never needs the wasm: the page sends the bytes in init().
+  });
+  const code = result.outputFiles[0].text;
+  const inputs = Object.keys(result.metafile.inputs).map((f) => `${root}${f}`);
+  return { code: `export default ${JSON.stringify(code)};\n`, inputs };
+}
+
+const IDS = ["virtual:dataplane-wasm", "virtual:engine-worker"];
+
+/** Rollup (and Vite/Vitest) plugin. */
+export function virtualModules({ minify = false } = {}) {
+  return {
+    name: "k8s-net-flow-virtual-modules",
+    resolveId(id) {
+      return IDS.includes(id) ? `\0${id}` : null;
+    },
+    async load(id) {
+      if (id === "\0virtual:dataplane-wasm") {
+        this.addWatchFile?.(WASM_FILE);
+        return dataplaneWasmModule();
+      }
+      if (id === "\0virtual:engine-worker") {
+        const { code, inputs } = await engineWorkerModule({ minify });
+        for (const f of inputs) this.addWatchFile?.(f);
+        return code;
+      }
+      return null;
+    },
+  };
+}
+
+/** @web/dev-server plugin (the browser test runner), built fresh on every request. */
+export function wtrVirtualModules() {
+  const paths = { "virtual:dataplane-wasm": "/__virtual/dataplane-wasm.js", "virtual:engine-worker": "/__virtual/engine-worker.js" };
+  return {
+    name: "k8s-net-flow-virtual-modules",
+    resolveImport({ source }) {
+      return paths[source];
+    },
+    async serve(context) {
+      if (context.path === paths["virtual:dataplane-wasm"]) return { body: await dataplaneWasmModule(), type: "js" };
+      if (context.path === paths["virtual:engine-worker"]) return { body: (await engineWorkerModule()).code, type: "js" };
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,126 @@
+// The routing tables each kernel holds once flannel (VXLAN backend) and the bridge CNI plugin
+// have set a node up. Routes are listed in the order `ip route show` prints them (the
+// kernel's fib dump: by network address, longer prefixes first), and that order is also
+// the index the dataplane returns.
+
+import { cidrContains, parseCidr, parseIPv4 } from "../net/ipv4.js";
+import type { ClusterModel, ClusterNode, ClusterPod } from "../model/types.js";
+
+export interface Route {
+  /** Network address as an unsigned integer; 0 with length 0 for `default`. */
+  prefix: number;
+  prefixLength: number;
+  dev: string;
+  /** Next hop; absent for directly connected networks. */
+  via?: number;
+  /** `onlink`: the gateway is reachable on `dev` even though no address of `dev` covers it. */
+  onlink?: boolean;
+  /** Routes the kernel adds itself for an interface address (`proto kernel scope link src …`). */
+  connected?: { src: number };
+}
+
+export type Netns = { kind: "host"; node: string } | { kind: "pod"; node: string; namespace: string; pod: string };
+
+export interface RouteTable {
+  netns: Netns;
+  routes: Route[];
+  /** Addresses owned by this namespace (the kernel's `local` table), checked before `main`. */
+  local: number[];
+}
+
+export interface CompiledRoutes {
+  tables: RouteTable[];
+  /** Index into `tables` of each node's host namespace, by node name. */
+  hostTable: Map<string, number>;
+  /** Index into `tables` of each pod's namespace, by `namespace/name`. */
+  podTable: Map<string, number>;
+}
+
+export const POD_IFACE = "eth0";
+export const BRIDGE = "cni0";
+export const NODE_IFACE = "eth0";
+export const VXLAN_DEV = "flannel.1";
+
+export function compileRoutes(model: ClusterModel): CompiledRoutes {
+  const cluster = parseCidr(model.settings.clusterCIDR, "settings.clusterCIDR");
+  const underlay = parseCidr(model.settings.nodeNetwork, "settings.nodeNetwork");
+  const tables: RouteTable[] = [];
+  const hostTable = new Map<string, number>();
+  const podTable = new Map<string, number>();
+  for (const node of model.nodes) {
+    hostTable.set(node.name, tables.length);
+    tables.push(hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength));
+  }
+  for (const pod of model.pods) {
+    const node = model.nodes.find((n) => n.name === pod.node)!;
+    podTable.set(`${pod.namespace}/${pod.name}`, tables.length);
+    tables.push(podRoutes(pod, node, cluster.address, cluster.prefixLength));
+  }
+  return { tables, hostTable, podTable };
+}
+
+function hostRoutes(node: ClusterNode, all: ClusterNode[], underlay: number, underlayLen: number): RouteTable {
+  const own = parseCidr(node.podCIDR, "podCIDR");
+  const nodeIP = parseIPv4(node.internalIP, "internalIP");
+  const gateway = own.address + 1;
+  const routes: Route[] = [
+    // The node network's first address is its router (settings.nodeNetwork).
+    { prefix: 0, prefixLength: 0, dev: NODE_IFACE, via: underlay + 1 },
+    { prefix: own.address, prefixLength: own.prefixLength, dev: BRIDGE, connected: { src: gateway } },
+    { prefix: underlay, prefixLength: underlayLen, dev: NODE_IFACE, connected: { src: nodeIP } },
+  ];
+  // flanneld (VXLAN backend) adds one onlink route per remote node, via that node's VTEP
+  // address: the network address of its pod CIDR, which it puts on its flannel.1.
+  for (const peer of all) {
+    if (peer === node) continue;
+    const cidr = parseCidr(peer.podCIDR, "podCIDR");
+    routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: VXLAN_DEV, via: cidr.address, onlink: true });
+  }
+  return {
+    netns: { kind: "host", node: node.name },
+    routes: sortLikeKernel(routes),
+    local: [nodeIP, gateway, own.address],
+  };
+}
+
+function podRoutes(pod: ClusterPod, node: ClusterNode, cluster: number, clusterLen: number): RouteTable {
+  const own = parseCidr(node.podCIDR, "podCIDR");
+  const ip = parseIPv4(pod.ip, "ip");
+  const gateway = own.address + 1;
+  // The bridge plugin (isDefaultGateway) adds the default route; flannel's host-local IPAM
+  // config adds the cluster CIDR via the same gateway; the kernel adds the connected subnet.
+  const routes: Route[] = [
+    { prefix: 0, prefixLength: 0, dev: POD_IFACE, via: gateway },
+    { prefix: own.address, prefixLength: own.prefixLength, dev: POD_IFACE, connected: { src: ip } },
+    { prefix: cluster, prefixLength: clusterLen, dev: POD_IFACE, via: gateway },
+  ];
+  return {
+    netns: { kind: "pod", node: node.name, namespace: pod.namespace, pod: pod.name },
+    routes: sortLikeKernel(routes),
+    local: [ip],
+  };
+}
+
+/** `ip route show` order: by network address, and for one address the longer prefix first. */
+function sortLikeKernel(routes: Route[]): Route[] {
+  return routes.sort((a, b) => a.prefix - b.prefix || b.prefixLength - a.prefixLength);
+}
+
+/** Route records as the dataplane reads them: [prefix, prefixLength] per route. */
+export function encodeRouteTable(table: RouteTable): Uint32Array {
+  const out = new Uint32Array(table.routes.length * 2);
+  table.routes.forEach((r, i) => {
+    out[i * 2] = r.prefix;
+    out[i * 2 + 1] = r.prefixLength;
+  });
+  return out;
+}
+
+export function routeCovers(route: Route, address: number): boolean {
+  return cidrContains({ address: route.prefix, prefixLength: route.prefixLength }, address);
+}
+
+export function netnsLabel(netns: Netns): string {
+  return netns.kind === "host" ? `${netns.node} (host)` : `${netns.namespace}/${netns.pod}`;
+}
+

@@ -1,0 +1,48 @@
+// The engine itself, host-agnostic: the same object runs inside a browser Worker, a Node
+// worker thread, or the caller's thread. Hosts only move calls and results across.
+
+import { K8sNetFlowError } from "../errors.js";
+import { compileRoutes, encodeRouteTable } from "../compile/routes.js";
+import { Dataplane } from "../dataplane/dataplane.js";
+import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
+import { loadModel } from "../model/load.js";
+import { SCENARIOS } from "../model/scenarios.js";
+import type { ModelInput } from "../model/types.js";
+import type { FlowQuery, ModelSummary, Trace } from "./types.js";
+
+export class EngineCore {
+  private cluster: LoadedCluster | undefined;
+
+  private constructor(private readonly dataplane: Dataplane) {}
+
+  static async create(wasm: BufferSource | WebAssembly.Module): Promise<EngineCore> {
+    return new EngineCore(await Dataplane.create(wasm));
+  }
+
+  /**
+   * Validates and compiles a cluster, replacing the loaded one. On error the previously
+   * loaded cluster stays in place, so the engine remains usable.
+   */
+  load(input: ModelInput): ModelSummary {
+    const model = loadModel(input);
+    const routes = compileRoutes(model);
+    this.dataplane.reset();
+    this.cluster = undefined;
+    const fibs = routes.tables.map((t) => this.dataplane.buildFib(encodeRouteTable(t)));
+    this.cluster = { model, routes, fibs };
+    const scenario = "scenario" in input ? SCENARIOS[input.scenario] : undefined;
+    return {
+      name: model.name,
+      nodes: model.nodes.map((n) => ({ ...n })),
+      pods: model.pods.map((p) => ({ ...p, labels: { ...p.labels } })),
+      routeTables: routes.tables.length,
+      dataplaneBytes: this.dataplane.bytesUsed,
+      ...(scenario ? { defaultFlow: { ...scenario.flow } } : {}),
+    };
+  }
+
+  trace(flow: FlowQuery): Trace {
+    if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before tracing a flow");
+    return traceFlow(this.dataplane, this.cluster, flow);
+  }
+}
