@@ -28,8 +28,9 @@ export function findPod(model: ClusterModel, ref: string, path: string): Cluster
   const [namespace, name] = ref.includes("/") ? ref.split("/", 2) as [string, string] : ["default", ref];
   const pod = model.pods.find((p) => p.namespace === namespace && p.name === name);
   if (!pod) {
-    const known = model.pods.map((p) => (p.namespace === "default" ? p.name : `${p.namespace}/${p.name}`));
-    throw new K8sNetFlowError("not-found", `no pod "${ref}" in the model (pods: ${known.join(", ") || "none"})`, path);
+    const known = model.pods.slice(0, 8).map((p) => (p.namespace === "default" ? p.name : `${p.namespace}/${p.name}`));
+    const more = model.pods.length > known.length ? `, and ${model.pods.length - known.length} more` : "";
+    throw new K8sNetFlowError("not-found", `no pod "${ref}" in the model (pods: ${known.join(", ") || "none"}${more})`, path);
   }
   return pod;
 }
@@ -84,7 +85,7 @@ export function traceFlow(dataplane: Dataplane, cluster: LoadedCluster, flow: Fl
       ttl -= 1;
     }
     const index = dataplane.lookup(cluster.fibs[routes.tables.indexOf(table)]!, dst);
-    const ruleSource = table.netns.kind === "host" ? `ip route show (on ${node})` : `kubectl exec ${table.netns.pod} -- ip route`;
+    const ruleSource = table.netns.kind === "host" ? "ip route show" : `kubectl exec ${table.netns.namespace === "default" ? "" : `-n ${table.netns.namespace} `}${table.netns.pod} -- ip route`;
     if (index < 0) {
       push({ node, netns, component, inIface, action: "drop", ruleSource, text: `No route to ${formatIPv4(dst)} in ${netnsLabel(table.netns)}: "Network is unreachable".` });
       return finish("dropped");

@@ -33,6 +33,7 @@ export class EngineCore {
     const scenario = "scenario" in input ? SCENARIOS[input.scenario] : undefined;
     return {
       name: model.name,
+      nodeNetwork: model.settings.nodeNetwork,
       nodes: model.nodes.map((n) => ({ ...n })),
       pods: model.pods.map((p) => ({ ...p, labels: { ...p.labels } })),
       routeTables: routes.tables.length,

@@ -41,6 +41,8 @@ export interface Trace {
 
 export interface ModelSummary {
   name: string;
+  /** The nodes' own network (settings.nodeNetwork). */
+  nodeNetwork: string;
   nodes: Array<{ name: string; internalIP: string; podCIDR: string }>;
   pods: Array<{ name: string; namespace: string; node: string; ip: string; labels: Record<string, string> }>;
   /** Routing tables compiled into the dataplane, one per network namespace. */

@@ -1,0 +1,53 @@
+// Owns the link between an element and the engine: loads the cluster, traces the flow, and
+// keeps only the newest answer when inputs change faster than the engine replies.
+
+import type { ReactiveController, ReactiveControllerHost } from "lit";
+import type { ModelInput } from "../../src/model/types.js";
+import type { FlowQuery, ModelSummary, Trace } from "../../src/engine/types.js";
+import type { ErrorInfo } from "../../src/errors.js";
+import { toErrorInfo } from "../../src/errors.js";
+import { withEngine } from "./shared-engine.js";
+
+export type TraceState =
+  | { status: "idle" }
+  | { status: "loading" }
+  | { status: "ready"; summary: ModelSummary; trace: Trace }
+  | { status: "error"; error: ErrorInfo };
+
+export class TraceController implements ReactiveController {
+  state: TraceState = { status: "idle" };
+  private generation = 0;
+
+  constructor(private readonly host: ReactiveControllerHost & EventTarget) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  /** Loads `input` and traces `flow` (or the scenario's default flow). */
+  async run(input: ModelInput, flow: Partial<FlowQuery>): Promise<void> {
+    const mine = ++this.generation;
+    this.state = { status: "loading" };
+    this.host.requestUpdate();
+    let next: TraceState;
+    try {
+      next = await withEngine(async (engine) => {
+        const summary = await engine.load(input);
+        const from = flow.from || summary.defaultFlow?.from;
+        const to = flow.to || summary.defaultFlow?.to;
+        if (!from || !to) {
+          return { status: "error", error: { code: "invalid-input", path: from ? "to" : "from", message: "set the from and to attributes: this cluster has no default flow" } } as const;
+        }
+        return { status: "ready", summary, trace: await engine.trace({ from, to }) } as const;
+      });
+    } catch (err) {
+      next = { status: "error", error: toErrorInfo(err) };
+    }
+    if (mine !== this.generation) return; // a newer run superseded this one
+    this.state = next;
+    this.host.requestUpdate();
+    const detail = next.status === "ready" ? { trace: next.trace } : next.status === "error" ? { error: next.error } : undefined;
+    const type = next.status === "ready" ? "k8s-trace" : "k8s-error";
+    this.host.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}

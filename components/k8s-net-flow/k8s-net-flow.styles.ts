@@ -1,0 +1,78 @@
+import { css } from "lit";
+
+export const styles = css`
+  :host {
+    --k8s-font: system-ui, -apple-system, "Segoe UI", sans-serif;
+    --k8s-mono: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+    --k8s-bg: #ffffff;
+    --k8s-fg: #1b1f24;
+    --k8s-muted: #57606a;
+    --k8s-border: #d0d7de;
+    --k8s-node-bg: #f6f8fa;
+    --k8s-pod-bg: #ddf4ff;
+    --k8s-bridge-bg: #fff8c5;
+    --k8s-tunnel-bg: #fbefff;
+    --k8s-accent: #cf222e;
+    --k8s-focus: #0969da;
+    --k8s-radius: 8px;
+    display: block;
+    font-family: var(--k8s-font);
+    color: var(--k8s-fg);
+    background: var(--k8s-bg);
+    border: 1px solid var(--k8s-border);
+    border-radius: var(--k8s-radius);
+    padding: 12px;
+    container-type: inline-size;
+  }
+  :host([hidden]) { display: none; }
+  @media (prefers-color-scheme: dark) {
+    :host(:not([theme="light"])) {
+      --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
+      --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
+      --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
+    }
+  }
+  :host([theme="dark"]) {
+    --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
+    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
+    --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
+  }
+  h2 { font-size: 1rem; margin: 0 0 4px; }
+  p.summary { margin: 0 0 8px; color: var(--k8s-muted); font-size: 0.875rem; }
+  [part="status"] { font-size: 0.875rem; color: var(--k8s-muted); min-height: 1.25em; }
+  [part="status"].error { color: var(--k8s-accent); }
+  svg { max-width: 100%; height: auto; display: block; margin: 0 auto; font-family: var(--k8s-font); }
+  .node rect.frame { fill: var(--k8s-node-bg); stroke: var(--k8s-border); }
+  .pod rect { fill: var(--k8s-pod-bg); stroke: var(--k8s-border); }
+  .bridge rect { fill: var(--k8s-bridge-bg); stroke: var(--k8s-border); }
+  .vtep rect { fill: var(--k8s-tunnel-bg); stroke: var(--k8s-border); }
+  .underlay rect { fill: none; stroke: var(--k8s-muted); stroke-dasharray: 6 4; }
+  .uplink { stroke: var(--k8s-muted); }
+  text { fill: var(--k8s-fg); font-size: 12px; }
+  text.title { font-weight: 600; font-size: 14px; }
+  text.small { font-size: 10.5px; fill: var(--k8s-muted); }
+  text.mono { font-family: var(--k8s-mono); }
+  .active rect { stroke: var(--k8s-accent); stroke-width: 2.5; }
+  .path { fill: none; stroke: var(--k8s-accent); stroke-width: 2; stroke-dasharray: 5 4; opacity: 0.7; }
+  .packet { fill: var(--k8s-accent); transition: cx 300ms ease, cy 300ms ease; }
+  .controls { display: flex; gap: 8px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
+  button {
+    font: inherit; font-size: 0.875rem; padding: 4px 12px; border-radius: 6px; cursor: pointer;
+    border: 1px solid var(--k8s-border); background: var(--k8s-node-bg); color: var(--k8s-fg);
+  }
+  button:disabled { opacity: 0.5; cursor: default; }
+  :focus-visible { outline: 2px solid var(--k8s-focus); outline-offset: 2px; }
+  ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 6px; }
+  li {
+    border: 1px solid var(--k8s-border); border-radius: 6px; padding: 6px 10px; cursor: pointer;
+    font-size: 0.875rem; line-height: 1.4;
+  }
+  li[aria-current="step"] { border-color: var(--k8s-accent); box-shadow: inset 3px 0 0 var(--k8s-accent); }
+  .where { font-weight: 600; }
+  .action { text-transform: uppercase; font-size: 0.75rem; letter-spacing: 0.04em; color: var(--k8s-accent); margin-left: 6px; }
+  code { font-family: var(--k8s-mono); font-size: 0.8125rem; overflow-wrap: anywhere; }
+  .hdr { color: var(--k8s-muted); font-family: var(--k8s-mono); font-size: 0.8125rem; }
+  @media (prefers-reduced-motion: reduce) {
+    * { transition: none !important; animation: none !important; }
+  }
+`;

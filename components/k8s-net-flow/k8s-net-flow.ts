@@ -1,0 +1,177 @@
+import { html, LitElement, nothing, svg, type PropertyValues } from "lit";
+import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
+import type { Hop } from "../../src/engine/types.js";
+import { TraceController } from "../internal/trace-controller.js";
+import { hopPoints, layoutCluster, type Layout } from "./layout.js";
+import { styles } from "./k8s-net-flow.styles.js";
+
+/**
+ * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
+ *
+ * Every hop shown was computed by the engine (route lookups run in the WebAssembly
+ * dataplane, in a Web Worker), not drawn by hand.
+ *
+ * @event k8s-trace - A trace finished; `detail.trace` holds it.
+ * @event k8s-error - Loading or tracing failed; `detail.error` has `code`, `path`, `message`.
+ *
+ * @csspart diagram - The SVG drawing of the cluster.
+ * @csspart controls - The step buttons.
+ * @csspart hops - The list of hops.
+ * @csspart hop - One hop of the list.
+ * @csspart status - Loading and error messages.
+ *
+ * @cssproperty --k8s-bg - Background.
+ * @cssproperty --k8s-fg - Text colour.
+ * @cssproperty --k8s-muted - Secondary text and lines.
+ * @cssproperty --k8s-border - Borders.
+ * @cssproperty --k8s-node-bg - Node boxes.
+ * @cssproperty --k8s-pod-bg - Pod boxes.
+ * @cssproperty --k8s-bridge-bg - The cni0 bridge.
+ * @cssproperty --k8s-tunnel-bg - The overlay device (flannel.1).
+ * @cssproperty --k8s-accent - The packet, its path and the current hop.
+ * @cssproperty --k8s-focus - Keyboard focus ring.
+ * @cssproperty --k8s-font - Text font.
+ * @cssproperty --k8s-mono - Font of addresses and rules.
+ */
+export class K8sNetFlowElement extends LitElement {
+  static override styles = styles;
+
+  static override properties = {
+    scenario: { type: String, reflect: true },
+    from: { type: String, reflect: true },
+    to: { type: String, reflect: true },
+    theme: { type: String, reflect: true },
+    step: { type: Number, reflect: true },
+  };
+
+  /** Built-in cluster to simulate (see SCENARIOS). */
+  declare scenario: string;
+  /** Source pod (`name` or `namespace/name`); defaults to the scenario's flow. */
+  declare from: string;
+  /** Destination pod or pod-network IPv4 address; defaults to the scenario's flow. */
+  declare to: string;
+  /** `auto` follows the reader's colour scheme; `light` or `dark` force one. */
+  declare theme: "auto" | "light" | "dark";
+  /** Index of the hop shown as current. */
+  declare step: number;
+
+  private readonly engine = new TraceController(this);
+
+  constructor() {
+    super();
+    this.scenario = DEFAULT_SCENARIO;
+    this.from = "";
+    this.to = "";
+    this.theme = "auto";
+    this.step = 0;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("scenario") || changed.has("from") || changed.has("to")) {
+      // A new flow starts at its first hop, unless the page set `step` itself.
+      if (!changed.has("step")) this.step = 0;
+      void this.engine.run({ scenario: this.scenario }, { from: this.from, to: this.to });
+    }
+  }
+
+  private get hops(): Hop[] {
+    return this.engine.state.status === "ready" ? this.engine.state.trace.hops : [];
+  }
+
+  private go(step: number): void {
+    const last = this.hops.length - 1;
+    this.step = Math.max(0, Math.min(last, step));
+  }
+
+  private onListKey(event: KeyboardEvent): void {
+    const moves: Record<string, number> = { ArrowDown: this.step + 1, ArrowRight: this.step + 1, ArrowUp: this.step - 1, ArrowLeft: this.step - 1, Home: 0, End: this.hops.length - 1 };
+    const to = moves[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    this.go(to);
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('li[aria-current="step"]')?.focus());
+  }
+
+  protected override render() {
+    const info = SCENARIOS[this.scenario];
+    const state = this.engine.state;
+    return html`
+      <h2 id="title">${info?.title ?? this.scenario}</h2>
+      ${info ? html`<p class="summary">${info.summary}</p>` : nothing}
+      <div part="status" role="status" aria-live="polite" class=${state.status === "error" ? "error" : ""}>
+        ${state.status === "loading" ? "Simulating…" : nothing}
+        ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
+        ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}): ${state.trace.outcome} in ${state.trace.hops.length} hops.` : nothing}
+      </div>
+      ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary)) : nothing}
+    `;
+  }
+
+  private renderTrace(layout: Layout) {
+    const hops = this.hops;
+    const current = hops[Math.min(this.step, hops.length - 1)];
+    return html`
+      ${this.renderDiagram(layout, hops, current)}
+      <div class="controls" part="controls">
+        <button type="button" @click=${() => this.go(this.step - 1)} ?disabled=${this.step === 0} aria-label="Previous hop">◀ Back</button>
+        <span aria-hidden="true">Hop ${this.step + 1} / ${hops.length}</span>
+        <button type="button" @click=${() => this.go(this.step + 1)} ?disabled=${this.step >= hops.length - 1} aria-label="Next hop">Next ▶</button>
+      </div>
+      <ol part="hops" aria-label="Hops of the packet" @keydown=${this.onListKey}>
+        ${hops.map((hop, i) => html`
+          <li part="hop" tabindex=${i === this.step ? 0 : -1} aria-current=${i === this.step ? "step" : "false"} @click=${() => this.go(i)}>
+            <span class="where">${i + 1}. ${hop.node} · ${hop.netns}</span><span class="action">${hop.action}</span>
+            <div class="hdr">${hop.packet.src} → ${hop.packet.dst} · TTL ${hop.packet.ttl}${hop.inIface ? ` · in ${hop.inIface}` : ""}${hop.outIface ? ` · out ${hop.outIface}` : ""}</div>
+            ${hop.rule ? html`<div><code title=${hop.ruleSource ?? ""}>${hop.rule}</code></div>` : nothing}
+            <div>${hop.text}</div>
+          </li>`)}
+      </ol>
+    `;
+  }
+
+  private renderDiagram(layout: Layout, hops: Hop[], current: Hop | undefined) {
+    const path = hops.flatMap((h) => hopPoints(layout, h));
+    const here = current ? hopPoints(layout, current).at(-1) : undefined;
+    const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.step + 1}: ${current.text}` : ""}`;
+    return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="0 0 ${layout.width} ${layout.height}">
+      ${layout.nodes.map((n) => svg`
+        <g class="node ${current?.node === n.name && current.component === "kernel" ? "active" : ""}">
+          <rect class="frame" x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="8"></rect>
+          <text class="title" x=${n.x + 14} y=${n.y + 20}>${n.name}</text>
+          <text class="small mono" x=${n.x + 14} y=${n.y + 36}>${n.subtitle}</text>
+          <line class="uplink" x1=${n.uplink.x} y1=${n.uplink.y} x2=${n.uplink.x} y2=${layout.underlay.y}></line>
+        </g>
+        ${n.pods.map((p) => svg`
+          <g class="pod ${current?.component === "pod" && current.netns === p.key ? "active" : ""}">
+            <rect x=${p.x} y=${p.y} width=${p.w} height=${p.h} rx="6"></rect>
+            <text class="title" x=${p.x + 8} y=${p.y + 18}>${p.name}</text>
+            <text class="small" x=${p.x + 8} y=${p.y + 34}>${p.labels}</text>
+            <text class="mono" x=${p.x + 8} y=${p.y + 52}>${p.ip}</text>
+          </g>`)}
+        <g class="bridge ${current?.node === n.name && current.component === "bridge" ? "active" : ""}">
+          <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
+          <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>cni0 bridge</text>
+        </g>
+        <g class="vtep">
+          <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
+          <text class="mono" x=${n.vtep.x + 10} y=${n.vtep.y + 17}>flannel.1</text>
+        </g>`)}
+      <g class="underlay">
+        <rect x=${layout.underlay.x} y=${layout.underlay.y} width=${layout.underlay.w} height=${layout.underlay.h} rx="4"></rect>
+        <text class="small" x=${layout.underlay.x + 10} y=${layout.underlay.y + 19}>${layout.underlayLabel}</text>
+      </g>
+      ${path.length > 1 ? svg`<polyline class="path" points=${path.map((p) => `${p.x},${p.y}`).join(" ")}></polyline>` : nothing}
+      ${here ? svg`<circle class="packet" cx=${here.x} cy=${here.y} r="7"></circle>` : nothing}
+    </svg>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "k8s-net-flow": K8sNetFlowElement;
+  }
+  interface GlobalEventHandlersEventMap {
+    "k8s-trace": CustomEvent<{ trace: import("../../src/engine/types.js").Trace }>;
+    "k8s-error": CustomEvent<{ error: import("../../src/errors.js").ErrorInfo }>;
+  }
+}

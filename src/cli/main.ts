@@ -1,0 +1,133 @@
+// k8s-net-flow: the command line over the engine API.
+// Exit codes: 0 success; 1 the packet was dropped, or the input was rejected; 2 usage error.
+
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { createEngine } from "../engine/engine.js";
+import { K8sNetFlowError, toErrorInfo } from "../errors.js";
+import { DEFAULT_SCENARIO, SCENARIOS } from "../model/scenarios.js";
+import type { ModelInput } from "../model/types.js";
+import { formatTrace } from "./format.js";
+
+declare const __VERSION__: string;
+
+const HELP = `k8s-net-flow — follow packets through a simulated Kubernetes cluster
+
+Usage:
+  k8s-net-flow trace [--scenario NAME | --file CLUSTER.json] [--from POD] [--to POD|IP] [--json]
+  k8s-net-flow scenarios [--json]
+  k8s-net-flow --help | --version
+
+Commands:
+  trace       Trace one packet hop by hop (route lookups in the WebAssembly dataplane).
+  scenarios   List the built-in clusters (the seed page's diagrams).
+
+Options:
+  --scenario NAME   Built-in cluster (default: ${DEFAULT_SCENARIO}).
+  --file PATH       Cluster description as JSON (nodes, pods, settings).
+  --from POD        Source pod: name, or namespace/name (default: the scenario's flow).
+  --to DEST         Destination pod, or an IPv4 address in the pod network.
+  --host HOST       Where the engine runs: worker (default) or inline.
+  --json            Machine-readable output on stdout.
+  -h, --help        This help.
+  -v, --version     Print the version.
+
+Exit codes: 0 delivered / success, 1 dropped or input rejected, 2 usage error.
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        scenario: { type: "string" },
+        file: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        host: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+        version: { type: "boolean", short: "v", default: false },
+      },
+    });
+  } catch (e) {
+    err(`k8s-net-flow: ${(e as Error).message}\nRun "k8s-net-flow --help" for usage.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    out(HELP);
+    return 0;
+  }
+  if (values.version) {
+    out(`${__VERSION__}\n`);
+    return 0;
+  }
+  const [command, ...extra] = positionals;
+  try {
+    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    switch (command) {
+      case "scenarios":
+        return scenarios(values.json, out);
+      case "trace":
+        return await trace(values, out);
+      case undefined:
+        throw new UsageError("no command given");
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`k8s-net-flow: ${e.message}\nRun "k8s-net-flow --help" for usage.\n`);
+      return 2;
+    }
+    const info = toErrorInfo(e);
+    if (values.json) out(`${JSON.stringify({ error: info }, null, 2)}\n`);
+    else err(`k8s-net-flow: error (${info.code}): ${info.message}\n`);
+    return 1;
+  }
+}
+
+function scenarios(json: boolean, out: (s: string) => void): number {
+  const list = Object.entries(SCENARIOS).map(([name, s]) => ({ name, title: s.title, summary: s.summary, flow: s.flow }));
+  if (json) out(`${JSON.stringify(list, null, 2)}\n`);
+  else out(list.map((s) => `${s.name.padEnd(14)} ${s.title}\n${"".padEnd(14)} ${s.summary}\n`).join(""));
+  return 0;
+}
+
+async function trace(values: { scenario?: string; file?: string; from?: string; to?: string; host?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+  if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both");
+  if (values.host !== undefined && values.host !== "worker" && values.host !== "inline") throw new UsageError(`--host must be "worker" or "inline", not "${values.host}"`);
+  const input: ModelInput = values.file !== undefined ? await readCluster(values.file) : { scenario: values.scenario ?? DEFAULT_SCENARIO };
+  const engine = await createEngine({ host: (values.host as "worker" | "inline" | undefined) ?? "worker" });
+  try {
+    const summary = await engine.load(input);
+    const from = values.from ?? summary.defaultFlow?.from;
+    const to = values.to ?? summary.defaultFlow?.to;
+    if (!from || !to) throw new UsageError("this cluster has no default flow: give --from and --to");
+    const result = await engine.trace({ from, to });
+    out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
+    return result.outcome === "delivered" ? 0 : 1;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function readCluster(path: string): Promise<ModelInput> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new K8sNetFlowError("invalid-input", `cannot read ${path}: ${(e as Error).message}`, "--file");
+  }
+  try {
+    return JSON.parse(text) as ModelInput;
+  } catch (e) {
+    throw new K8sNetFlowError("invalid-input", `${path} is not valid JSON (${(e as Error).message}); YAML manifests come with the cluster-model work`, "--file");
+  }
+}

@@ -1,0 +1,95 @@
+// The CLI as users run it: the built bin (dist/cli.js, made by `npm run build`, which
+// `npm test` runs first) in a child process, checking output and exit codes.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 20000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(bin)) throw new Error("dist/cli.js is missing: run `npm run build` first (npm test does)");
+});
+
+describe("k8s-net-flow CLI", () => {
+  it("--help lists the commands and exit codes", () => {
+    const r = run("--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage:/);
+    expect(r.stdout).toMatch(/trace/);
+    expect(r.stdout).toMatch(/Exit codes: 0/);
+  });
+
+  it("--version prints the package version", () => {
+    const r = run("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("trace (default scenario) prints the hops with the routes that decided them", () => {
+    const r = run("trace");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/pod-a \(10\.244\.0\.5\) → pod-b \(10\.244\.1\.10\): delivered after 5 hops/);
+    expect(r.stdout).toContain("10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink");
+  });
+
+  it("trace --json is the engine's Trace, byte for byte in-thread and in a worker", () => {
+    const worker = run("trace", "--scenario", "pod-to-pod", "--json");
+    const inline = run("trace", "--scenario", "pod-to-pod", "--json", "--host", "inline");
+    expect(worker.code).toBe(0);
+    expect(worker.stdout).toBe(inline.stdout);
+    const trace = JSON.parse(worker.stdout);
+    expect(trace.outcome).toBe("delivered");
+    expect(trace.hops).toHaveLength(3);
+  });
+
+  it("exits 1 when the packet is dropped", () => {
+    const r = run("trace", "--to", "10.244.1.77", "--json");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).outcome).toBe("dropped");
+  });
+
+  it("exits 1 with the field path for a rejected cluster file, as JSON with --json", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k8s-net-flow-"));
+    const file = join(dir, "cluster.json");
+    writeFileSync(file, JSON.stringify({ nodes: [{ name: "n1" }], pods: [{ name: "p", node: "n2" }] }));
+    const r = run("trace", "--file", file, "--from", "p", "--to", "p", "--json");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "invalid-input", path: "pods[0].node", message: expect.stringMatching(/no node named "n2"/) } });
+  });
+
+  it("traces a cluster file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k8s-net-flow-"));
+    const file = join(dir, "cluster.json");
+    writeFileSync(file, JSON.stringify({ nodes: [{ name: "n1" }, { name: "n2" }], pods: [{ name: "a", node: "n1" }, { name: "b", node: "n2" }] }));
+    const r = run("trace", "--file", file, "--from", "a", "--to", "b");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/a \(10\.244\.0\.2\) → b \(10\.244\.1\.2\): delivered/);
+  });
+
+  it.each([
+    [["trace", "--bogus"], /Unknown option '--bogus'/],
+    [["fly"], /unknown command "fly"/],
+    [[], /no command given/],
+    [["trace", "--scenario", "cross-node", "--file", "x.json"], /not both/],
+    [["trace", "--host", "gpu"], /--host must be/],
+  ])("exits 2 on usage errors: %j", (args, message) => {
+    const r = run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/--help/);
+  });
+
+  it("lists the built-in scenarios", () => {
+    const r = run("scenarios", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((s: { name: string }) => s.name)).toEqual(["pod-to-pod", "cross-node"]);
+  });
+});
