@@ -113,9 +113,9 @@ export class K8sNetFlowElement extends LitElement {
     return html`
       ${this.renderDiagram(layout, hops, current)}
       <div class="controls" part="controls">
-        <button type="button" @click=${() => this.go(this.step - 1)} ?disabled=${this.step === 0} aria-label="Previous hop">◀ Back</button>
+        <button type="button" @click=${() => this.go(this.step - 1)} ?disabled=${this.step === 0}><span aria-hidden="true">◀</span> Back</button>
         <span aria-hidden="true">Hop ${this.step + 1} / ${hops.length}</span>
-        <button type="button" @click=${() => this.go(this.step + 1)} ?disabled=${this.step >= hops.length - 1} aria-label="Next hop">Next ▶</button>
+        <button type="button" @click=${() => this.go(this.step + 1)} ?disabled=${this.step >= hops.length - 1}>Next <span aria-hidden="true">▶</span></button>
       </div>
       <ol part="hops" aria-label="Hops of the packet" @keydown=${this.onListKey}>
         ${hops.map((hop, i) => html`

@@ -1,0 +1,131 @@
+// <k8s-net-flow> from source in Chromium: it renders what the engine (Wasm in a Web Worker)
+// computed, is keyboard operable, labelled, themable, and reports errors with their path.
+import { expect, fixture, html, oneEvent } from "@open-wc/testing";
+import "../../components/index.js";
+import type { K8sNetFlowElement } from "../../components/index.js";
+import { createEngine } from "../../src/index.js";
+import { emulateMedia } from "@web/test-runner-commands";
+
+async function ready(el: K8sNetFlowElement): Promise<void> {
+  for (let i = 0; i < 200 && !el.shadowRoot?.querySelector("ol, [part=status].error"); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await el.updateComplete;
+}
+
+describe("<k8s-net-flow>", () => {
+  it("renders the hops the Wasm dataplane computed, with the deciding routes", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
+    await ready(el);
+    const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+    expect(hops).to.have.length(5);
+    expect(hops[1]!.textContent).to.contain("10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink");
+    expect(hops[2]!.textContent).to.contain("TTL 62");
+    expect(el.shadowRoot!.querySelector("[part=status]")!.textContent).to.contain("delivered in 5 hops");
+    const svg = el.shadowRoot!.querySelector("svg[part=diagram]")!;
+    expect(svg.getAttribute("role")).to.equal("img");
+    expect(svg.textContent).to.contain("10.244.1.10");
+    expect(svg.textContent).to.contain("192.168.1.11 · pods 10.244.1.0/24");
+  });
+
+  it("uses a real worker, whose answer equals the in-thread engine's", async () => {
+    const worker = await createEngine({ host: "worker" });
+    const inline = await createEngine({ host: "inline" });
+    expect(worker.host).to.equal("worker");
+    await Promise.all([worker.load({ scenario: "cross-node" }), inline.load({ scenario: "cross-node" })]);
+    const [a, b] = await Promise.all([worker.trace({ from: "pod-a", to: "pod-b" }), inline.trace({ from: "pod-a", to: "pod-b" })]);
+    expect(JSON.stringify(a)).to.equal(JSON.stringify(b));
+    await worker.dispose();
+    await inline.dispose();
+  });
+
+  it("steps through hops with the buttons and the arrow keys", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
+    await ready(el);
+    const current = () => el.shadowRoot!.querySelector('li[aria-current="step"]')!;
+    expect(current().textContent).to.contain("1. worker-node-1 · default/pod-a");
+    const [back, next] = [...el.shadowRoot!.querySelectorAll("button")];
+    expect(back!.disabled).to.equal(true);
+    next!.click();
+    await el.updateComplete;
+    expect(el.step).to.equal(1);
+    expect(el.getAttribute("step")).to.equal("1");
+    (current() as HTMLElement).focus();
+    current().dispatchEvent(new KeyboardEvent("keydown", { key: "End", bubbles: true, composed: true }));
+    await el.updateComplete;
+    expect(current().textContent).to.contain("5. worker-node-2 · default/pod-b");
+    expect(el.shadowRoot!.activeElement).to.equal(current());
+    current().dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true, composed: true }));
+    await el.updateComplete;
+    expect(el.step).to.equal(3);
+  });
+
+  it("follows from/to attributes and fires k8s-trace", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod" from="pod-b" to="pod-a"></k8s-net-flow>`);
+    await ready(el);
+    const done = oneEvent(el, "k8s-trace");
+    el.to = "10.244.0.99";
+    const { detail } = await done;
+    expect(detail.trace.outcome).to.equal("dropped");
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector("[part=status]")!.textContent).to.contain("dropped");
+  });
+
+  it("shows an error with its code and path, fires k8s-error, and recovers", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="no-such-lesson"></k8s-net-flow>`);
+    await ready(el);
+    const status = el.shadowRoot!.querySelector("[part=status]")!;
+    expect(status.textContent).to.contain("Error (not-found) at scenario");
+    const done = oneEvent(el, "k8s-trace");
+    el.scenario = "cross-node";
+    await done;
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelectorAll("li[part=hop]")).to.have.length(5);
+  });
+
+  it("reflects theme and exposes parts and custom properties for styling", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow theme="dark"></k8s-net-flow>`);
+    await ready(el);
+    expect(el.getAttribute("theme")).to.equal("dark");
+    expect(getComputedStyle(el).getPropertyValue("--k8s-bg").trim()).to.equal("#0d1117");
+    el.theme = "light";
+    await el.updateComplete;
+    expect(el.getAttribute("theme")).to.equal("light");
+    expect(getComputedStyle(el).getPropertyValue("--k8s-bg").trim()).to.equal("#ffffff");
+    for (const part of ["diagram", "controls", "hops", "hop", "status"]) {
+      expect(el.shadowRoot!.querySelector(`[part~=${part}]`), part).to.exist;
+    }
+  });
+
+  it("passes an accessibility audit", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow></k8s-net-flow>`);
+    await ready(el);
+    await expect(el).to.be.accessible();
+  });
+});
+
+describe("<k8s-net-flow> and the reader's preferences", () => {
+  afterEach(async () => {
+    await emulateMedia({ colorScheme: "light", reducedMotion: "no-preference" });
+  });
+
+  it("follows prefers-color-scheme when theme is auto, and stays accessible in dark", async () => {
+    await emulateMedia({ colorScheme: "dark" });
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow></k8s-net-flow>`);
+    await ready(el);
+    expect(getComputedStyle(el).getPropertyValue("--k8s-bg").trim()).to.equal("#0d1117");
+    await expect(el).to.be.accessible();
+    el.theme = "light";
+    await el.updateComplete;
+    expect(getComputedStyle(el).getPropertyValue("--k8s-bg").trim()).to.equal("#ffffff");
+  });
+
+  it("moves the packet without animation under prefers-reduced-motion", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow></k8s-net-flow>`);
+    await ready(el);
+    const packet = () => el.shadowRoot!.querySelector("circle.packet")!;
+    expect(getComputedStyle(packet()).transitionDuration).not.to.equal("0s");
+    await emulateMedia({ reducedMotion: "reduce" });
+    expect(getComputedStyle(packet()).transitionDuration).to.equal("0s");
+  });
+});
