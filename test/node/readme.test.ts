@@ -1,0 +1,37 @@
+// The README's engine example, run against the built package entry, must print what the
+// README says it prints.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const readme = readFileSync(`${root}README.md`, "utf8");
+
+function blockAfter(heading: string, lang: string, nth = 0): string {
+  const section = readme.slice(readme.indexOf(heading));
+  const blocks = [...section.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))];
+  const block = blocks[nth]?.[1];
+  if (block === undefined) throw new Error(`README: no ${lang} block #${nth} after "${heading}"`);
+  return block;
+}
+
+function runExample(code: string): string {
+  mkdirSync(`${root}build`, { recursive: true });
+  const file = `${root}build/readme-example.mjs`;
+  writeFileSync(file, code.replace(/from "k8s-net-flow"/g, `from "${root}dist/engine.js"`));
+  return execFileSync(process.execPath, [file], { encoding: "utf8", timeout: 20000 });
+}
+
+describe("README examples", () => {
+  it("the engine example prints what the README shows", () => {
+    const out = runExample(blockAfter("## Engine API", "js"));
+    expect(out).toBe(blockAfter("## Engine API", "text"));
+  });
+
+  it("the custom-cluster example loads", () => {
+    const load = blockAfter("## Engine API", "js", 1);
+    const out = runExample(`import { createEngine } from "k8s-net-flow";\nconst engine = await createEngine();\n${load}\nconsole.log((await engine.trace({ from: "web", to: "backend/api" })).outcome);\nawait engine.dispose();\n`);
+    expect(out).toBe("delivered\n");
+  });
+});
