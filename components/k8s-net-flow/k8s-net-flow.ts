@@ -158,7 +158,7 @@ export class K8sNetFlowElement extends LitElement {
         </g>`)}
       <g class="underlay">
         <rect x=${layout.underlay.x} y=${layout.underlay.y} width=${layout.underlay.w} height=${layout.underlay.h} rx="4"></rect>
-        <text class="small" x=${layout.underlay.x + 10} y=${layout.underlay.y + 19}>${layout.underlayLabel}</text>
+        <text class="small" x=${layout.underlay.x + 10} y=${layout.underlay.y + 14}>${layout.underlayLabel}</text>
       </g>
       ${path.length > 1 ? svg`<polyline class="path" points=${path.map((p) => `${p.x},${p.y}`).join(" ")}></polyline>` : nothing}
       ${here ? svg`<circle class="packet" cx=${here.x} cy=${here.y} r="7"></circle>` : nothing}

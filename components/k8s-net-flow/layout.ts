@@ -33,7 +33,7 @@ const PODS_PER_ROW = 2;
 const NODES_PER_ROW = 3;
 const NODE_GAP = 36;
 const UNDERLAY_GAP = 34;
-const UNDERLAY_H = 30;
+const UNDERLAY_H = 34;
 
 export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "nodeNetwork">): Layout {
   const nodeW = PODS_PER_ROW * POD_W + (PODS_PER_ROW - 1) * GAP + 2 * PAD;
@@ -83,10 +83,12 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
   if (!node) return [];
   if (hop.component === "pod") {
     const pod = node.pods.find((p) => p.key === hop.netns);
-    return pod ? [center(pod)] : [];
+    // The pod's veth leaves from the bottom edge of its box, towards the bridge.
+    return pod ? [{ x: pod.x + pod.w / 2, y: pod.y + pod.h }] : [];
   }
   if (hop.component === "bridge") return [center(node.bridge)];
-  const under = { x: node.uplink.x, y: layout.underlay.y + layout.underlay.h / 2 };
+  // Below the underlay's label, so the path never crosses its text.
+  const under = { x: node.uplink.x, y: layout.underlay.y + layout.underlay.h - 8 };
   const points: Point[] = [];
   if (hop.inIface === "flannel.1") points.push(under, center(node.vtep));
   if (hop.inIface === "cni0") points.push(center(node.bridge));
