@@ -1,3 +1,5 @@
+import type { ModelProblem } from "./model/types.js";
+
 /**
  * The one error type every layer raises. `code` is stable for scripts, `path` names the
  * field of the user's input that is wrong (e.g. `nodes[1].podCIDR`), `message` says why
@@ -5,6 +7,8 @@
  */
 export class K8sNetFlowError extends Error {
   override readonly name = "K8sNetFlowError";
+  /** Every problem found in the input, when there were several (model validation). */
+  problems?: ModelProblem[];
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -15,13 +19,14 @@ export class K8sNetFlowError extends Error {
 
   /** A plain object that survives structured cloning (worker boundaries, JSON). */
   toJSON(): ErrorInfo {
-    return { code: this.code, path: this.path, message: this.message };
+    return { code: this.code, path: this.path, message: this.message, ...(this.problems ? { problems: this.problems } : {}) };
   }
 
   static from(info: ErrorInfo): K8sNetFlowError {
     const err = new K8sNetFlowError(info.code, info.message);
     // `message` already carries the path prefix; keep it as sent.
     Object.defineProperty(err, "path", { value: info.path });
+    if (info.problems) err.problems = info.problems;
     return err;
   }
 }
@@ -38,6 +43,7 @@ export interface ErrorInfo {
   code: ErrorCode;
   path: string;
   message: string;
+  problems?: ModelProblem[];
 }
 
 /** Turns anything thrown into an ErrorInfo, so no bare string or foreign error escapes. */

@@ -3,4 +3,5 @@ export { createEngine, type Engine, type EngineOptions } from "./engine/engine.j
 export type { FlowQuery, Hop, HopAction, ModelSummary, Trace } from "./engine/types.js";
 export { K8sNetFlowError, type ErrorCode, type ErrorInfo } from "./errors.js";
 export { SCENARIOS, DEFAULT_SCENARIO, type Scenario } from "./model/scenarios.js";
-export type { ClusterInput, ClusterModel, ModelInput } from "./model/types.js";
+export { loadModel } from "./model/load.js";
+export type { ClusterModel, CompactCluster, GeneratorSpec, LoadedModel, ModelInput, ModelProblem } from "./model/types.js";

@@ -3,6 +3,7 @@
 // kernel's fib dump: by network address, longer prefixes first), and that order is also
 // the index the dataplane returns.
 
+import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterNode, ClusterPod } from "../model/types.js";
 
@@ -41,7 +42,17 @@ export const BRIDGE = "cni0";
 export const NODE_IFACE = "eth0";
 export const VXLAN_DEV = "flannel.1";
 
+/** Throws for settings that are valid Kubernetes but not simulated yet. */
+export function assertSimulated(model: ClusterModel): void {
+  const { cni, kubeProxy } = model.settings;
+  if (cni.plugin !== "flannel" || cni.mode !== "vxlan") {
+    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN is`, "settings.cni");
+  }
+  void kubeProxy; // Services are not forwarded yet, so any kube-proxy mode gives the same pod-to-pod path.
+}
+
 export function compileRoutes(model: ClusterModel): CompiledRoutes {
+  assertSimulated(model);
   const cluster = parseCidr(model.settings.clusterCIDR, "settings.clusterCIDR");
   const underlay = parseCidr(model.settings.nodeNetwork, "settings.nodeNetwork");
   const tables: RouteTable[] = [];
@@ -51,8 +62,14 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
     hostTable.set(node.name, tables.length);
     tables.push(hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength));
   }
+  const nodes = new Map(model.nodes.map((n) => [n.name, n]));
   for (const pod of model.pods) {
-    const node = model.nodes.find((n) => n.name === pod.node)!;
+    const node = nodes.get(pod.node)!;
+    if (pod.hostNetwork) {
+      // A host-network pod lives in its node's namespace.
+      podTable.set(`${pod.namespace}/${pod.name}`, hostTable.get(node.name)!);
+      continue;
+    }
     podTable.set(`${pod.namespace}/${pod.name}`, tables.length);
     tables.push(podRoutes(pod, node, cluster.address, cluster.prefixLength));
   }

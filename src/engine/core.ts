@@ -7,8 +7,19 @@ import { Dataplane } from "../dataplane/dataplane.js";
 import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
 import { loadModel } from "../model/load.js";
 import { SCENARIOS } from "../model/scenarios.js";
-import type { ModelInput } from "../model/types.js";
+import type { ClusterModel, ModelInput } from "../model/types.js";
 import type { FlowQuery, ModelSummary, Trace } from "./types.js";
+
+export function countsOf(model: ClusterModel): ModelSummary["counts"] {
+  return {
+    namespaces: model.namespaces.length,
+    nodes: model.nodes.length,
+    pods: model.pods.length,
+    services: model.services.length,
+    endpointSlices: model.endpointSlices.length,
+    endpoints: model.endpointSlices.reduce((n, s) => n + s.endpoints.length, 0),
+  };
+}
 
 export class EngineCore {
   private cluster: LoadedCluster | undefined;
@@ -24,18 +35,21 @@ export class EngineCore {
    * loaded cluster stays in place, so the engine remains usable.
    */
   load(input: ModelInput): ModelSummary {
-    const model = loadModel(input);
+    const { model, warnings } = loadModel(input);
     const routes = compileRoutes(model);
     this.dataplane.reset();
     this.cluster = undefined;
     const fibs = routes.tables.map((t) => this.dataplane.buildFib(encodeRouteTable(t)));
     this.cluster = { model, routes, fibs };
-    const scenario = "scenario" in input ? SCENARIOS[input.scenario] : undefined;
+    const scenario = "scenario" in input && typeof input.scenario === "string" ? SCENARIOS[input.scenario] : undefined;
     return {
       name: model.name,
       nodeNetwork: model.settings.nodeNetwork,
-      nodes: model.nodes.map((n) => ({ ...n })),
-      pods: model.pods.map((p) => ({ ...p, labels: { ...p.labels } })),
+      nodes: model.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP, podCIDR: n.podCIDR })),
+      pods: model.pods.map((p) => ({ name: p.name, namespace: p.namespace, node: p.node, ip: p.ip, labels: { ...p.labels } })),
+      services: model.services.map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ...(s.clusterIP !== undefined ? { clusterIP: s.clusterIP } : {}), ports: s.ports.map((p) => `${p.port}/${p.protocol}`) })),
+      counts: countsOf(model),
+      warnings,
       routeTables: routes.tables.length,
       dataplaneBytes: this.dataplane.bytesUsed,
       ...(scenario ? { defaultFlow: { ...scenario.flow } } : {}),

@@ -2,6 +2,7 @@
 // boundaries unchanged and serialise to JSON as they are.
 
 import type { ErrorInfo } from "../errors.js";
+import type { ModelProblem } from "../model/types.js";
 
 /** Which flow to trace. `from` is a pod (`name` in `default`, or `namespace/name`); `to` is a pod or a pod-network IPv4 address. */
 export interface FlowQuery {
@@ -45,6 +46,10 @@ export interface ModelSummary {
   nodeNetwork: string;
   nodes: Array<{ name: string; internalIP: string; podCIDR: string }>;
   pods: Array<{ name: string; namespace: string; node: string; ip: string; labels: Record<string, string> }>;
+  services: Array<{ name: string; namespace: string; type: string; clusterIP?: string; ports: string[] }>;
+  counts: { namespaces: number; nodes: number; pods: number; services: number; endpointSlices: number; endpoints: number };
+  /** Problems that did not stop the load (unknown fields, inferred settings, …). */
+  warnings: ModelProblem[];
   /** Routing tables compiled into the dataplane, one per network namespace. */
   routeTables: number;
   /** Bytes of Wasm memory the tables occupy. */

@@ -1,9 +1,20 @@
 // The cluster as Kubernetes sees it: what every later stage reads. Plain data (structured-
 // cloneable, JSON-safe); addresses stay in the text form users and kubectl use.
 
-export type CniPlugin = "flannel";
-export type FlannelBackend = "vxlan";
-export type KubeProxyMode = "iptables";
+export const CNI_MODES = {
+  flannel: ["vxlan", "host-gw"],
+  calico: ["ipip", "vxlan", "bgp"],
+  cilium: ["vxlan", "native"],
+} as const;
+export type CniPlugin = keyof typeof CNI_MODES;
+export type CniMode = (typeof CNI_MODES)[CniPlugin][number];
+
+export const KUBE_PROXY_MODES = ["iptables", "ipvs", "nftables", "ebpf"] as const;
+export type KubeProxyMode = (typeof KUBE_PROXY_MODES)[number];
+export const IPVS_SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh"] as const;
+export type IpvsScheduler = (typeof IPVS_SCHEDULERS)[number];
+
+export type Protocol = "TCP" | "UDP" | "SCTP";
 
 export interface ClusterSettings {
   /** `--cluster-cidr`: the pod network. */
@@ -15,8 +26,21 @@ export interface ClusterSettings {
   clusterDomain: string;
   /** The nodes' own (underlay) network; its first address is the default gateway. */
   nodeNetwork: string;
-  cni: { plugin: CniPlugin; backend: FlannelBackend };
-  kubeProxy: { mode: KubeProxyMode };
+  /**
+   * The API server the `kubernetes` Service points at. A managed control plane by default
+   * (outside the node list), so worker nodes keep the seed's pod CIDRs.
+   */
+  apiServer: { ip: string; port: number };
+  /** CoreDNS replicas (kubeadm deploys 2; 0 models CoreDNS scaled to zero). */
+  coreDNSReplicas: number;
+  cni: { plugin: CniPlugin; mode: CniMode };
+  kubeProxy: { mode: KubeProxyMode; ipvsScheduler: IpvsScheduler };
+}
+
+export interface ClusterNamespace {
+  name: string;
+  /** Includes `kubernetes.io/metadata.name`, which the API server always sets. */
+  labels: Record<string, string>;
 }
 
 export interface ClusterNode {
@@ -25,39 +49,203 @@ export interface ClusterNode {
   internalIP: string;
   /** spec.podCIDR */
   podCIDR: string;
+  /** Includes `kubernetes.io/hostname`. */
+  labels: Record<string, string>;
 }
+
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol: Protocol;
+  /** The container that declares it. */
+  container: string;
+}
+
+export interface DnsConfig {
+  nameservers: string[];
+  searches: string[];
+  options: Array<{ name: string; value?: string }>;
+}
+
+export type DnsPolicy = "ClusterFirst" | "ClusterFirstWithHostNet" | "Default" | "None";
 
 export interface ClusterPod {
   name: string;
   namespace: string;
   /** spec.nodeName */
   node: string;
-  /** status.podIP */
+  /** status.podIP (the node's IP for hostNetwork pods) */
   ip: string;
   labels: Record<string, string>;
+  ports: ContainerPort[];
+  /** The Ready condition. */
+  ready: boolean;
+  /** metadata.deletionTimestamp is set: shutting down. */
+  terminating: boolean;
+  hostNetwork: boolean;
+  dnsPolicy: DnsPolicy;
+  dnsConfig?: DnsConfig;
+  /** The workload that created it, if any. */
+  owner?: { kind: string; name: string };
+}
+
+export type ServiceType = "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName";
+
+export interface ServicePort {
+  name?: string;
+  port: number;
+  /** A number, or the name of a container port. */
+  targetPort: number | string;
+  protocol: Protocol;
+  nodePort?: number;
+}
+
+export interface ClusterService {
+  name: string;
+  namespace: string;
+  type: ServiceType;
+  /** An address of the service CIDR, `None` for headless services, absent for ExternalName. */
+  clusterIP?: string;
+  ports: ServicePort[];
+  /** Absent: endpoints are managed by hand (given EndpointSlices or Endpoints). */
+  selector?: Record<string, string>;
+  sessionAffinity: "None" | "ClientIP";
+  /** sessionAffinityConfig.clientIP.timeoutSeconds, when affinity is ClientIP. */
+  sessionAffinityTimeout?: number;
+  internalTrafficPolicy: "Cluster" | "Local";
+  externalTrafficPolicy?: "Cluster" | "Local";
+  externalName?: string;
+  /** Not-ready pods are published as ready endpoints (StatefulSet peer discovery). */
+  publishNotReadyAddresses: boolean;
+}
+
+export interface Endpoint {
+  addresses: string[];
+  conditions: { ready: boolean; serving: boolean; terminating: boolean };
+  nodeName?: string;
+  hostname?: string;
+  targetRef?: { kind: "Pod"; namespace: string; name: string };
+}
+
+export interface EndpointSlice {
+  name: string;
+  namespace: string;
+  /** The `kubernetes.io/service-name` label. */
+  service: string;
+  addressType: "IPv4";
+  ports: Array<{ name?: string; port: number; protocol: Protocol }>;
+  endpoints: Endpoint[];
+  /** Derived by the EndpointSlice controller here, or given in the input. */
+  managedBy: "endpointslice-controller.k8s.io" | "input";
 }
 
 export interface ClusterModel {
   /** A short title for views ("cross-node", or the user's own). */
   name: string;
   settings: ClusterSettings;
+  namespaces: ClusterNamespace[];
   nodes: ClusterNode[];
   pods: ClusterPod[];
+  services: ClusterService[];
+  endpointSlices: EndpointSlice[];
 }
 
-/** What users may give: every field with a Kubernetes default may be left out. */
-export interface ClusterInput {
+/** A problem with the input. Errors stop the load; warnings are reported with the model. */
+export interface ModelProblem {
+  severity: "error" | "warning";
+  code: ProblemCode;
+  /** Where in the input, e.g. `services[2].spec.ports[0].targetPort`. */
+  path: string;
+  message: string;
+  /** Document (1-based) and line (1-based) in the input text, when it came as text. */
+  source?: { document: number; line: number };
+}
+
+export type ProblemCode =
+  | "parse" // not YAML/JSON
+  | "type" // wrong JSON type
+  | "required"
+  | "unknown-field"
+  | "unknown-kind"
+  | "invalid-name"
+  | "invalid-label"
+  | "invalid-selector"
+  | "invalid-address"
+  | "invalid-port"
+  | "invalid-value"
+  | "duplicate"
+  | "out-of-range"
+  | "overlap"
+  | "not-found"
+  | "exhausted"
+  | "too-large"
+  | "unsupported"
+  | "inferred";
+
+export interface LoadedModel {
+  model: ClusterModel;
+  warnings: ModelProblem[];
+}
+
+/** Anything `loadModel` accepts. */
+export type ModelInput =
+  | { scenario: string }
+  | { text: string; settings?: Record<string, unknown> }
+  | { generate: GeneratorSpec }
+  | CompactCluster
+  | Record<string, unknown>;
+
+/**
+ * The compact format for docs authors: only what a diagram needs; every field with a
+ * Kubernetes default may be left out. See the README's "Input formats".
+ */
+export interface CompactCluster {
   name?: string;
-  settings?: Partial<Omit<ClusterSettings, "cni" | "kubeProxy">> & {
-    cni?: Partial<ClusterSettings["cni"]>;
-    kubeProxy?: Partial<ClusterSettings["kubeProxy"]>;
-  };
-  nodes: Array<{ name: string; internalIP?: string; podCIDR?: string }>;
-  pods?: Array<{ name: string; namespace?: string; node: string; ip?: string; labels?: Record<string, string> }>;
+  settings?: Record<string, unknown>;
+  namespaces?: Array<string | { name: string; labels?: Record<string, string> }>;
+  nodes: Array<{ name: string; ip?: string; podCIDR?: string; labels?: Record<string, string> }>;
+  pods?: Array<{
+    name: string;
+    namespace?: string;
+    node?: string;
+    ip?: string;
+    labels?: Record<string, string>;
+    ports?: CompactPort[];
+    ready?: boolean;
+    terminating?: boolean;
+    hostNetwork?: boolean;
+    dnsPolicy?: DnsPolicy;
+  }>;
+  /** Deployments: `replicas` pods named `name-<hash>-<suffix>`, labelled `labels`. */
+  deployments?: Array<{ name: string; namespace?: string; replicas?: number; labels: Record<string, string>; ports?: CompactPort[]; node?: string }>;
+  services?: Array<{
+    name: string;
+    namespace?: string;
+    type?: ServiceType;
+    clusterIP?: string;
+    selector?: Record<string, string>;
+    /** `80`, `80:8080`, `http:80:http/TCP`, `53/UDP`, or ServicePort objects. */
+    ports?: Array<string | number | Partial<ServicePort>>;
+    sessionAffinity?: "None" | "ClientIP";
+    internalTrafficPolicy?: "Cluster" | "Local";
+    externalName?: string;
+  }>;
 }
 
-/** Anything `loadModel` accepts: a built-in scenario by name, or a cluster description. */
-export type ModelInput = { scenario: string } | ClusterInput;
+/** A container port in the compact format: `8080`, `http:8080`, `dns:53/UDP`, or an object. */
+export type CompactPort = string | number | { name?: string; containerPort: number; protocol?: Protocol };
+
+export interface GeneratorSpec {
+  seed?: number;
+  nodes: number;
+  /** Total pods (default: 30 per node). */
+  pods?: number;
+  namespaces?: number;
+  services?: number;
+  /** Ready endpoints per service: how they are spread. */
+  endpointsPerService?: { distribution?: "uniform" | "zipf"; min?: number; max?: number };
+  settings?: Record<string, unknown>;
+}
 
 export const DEFAULT_SETTINGS: ClusterSettings = {
   clusterCIDR: "10.244.0.0/16",
@@ -65,6 +253,21 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   serviceCIDR: "10.96.0.0/12",
   clusterDomain: "cluster.local",
   nodeNetwork: "192.168.1.0/24",
-  cni: { plugin: "flannel", backend: "vxlan" },
-  kubeProxy: { mode: "iptables" },
+  apiServer: { ip: "192.168.1.2", port: 6443 },
+  coreDNSReplicas: 2,
+  cni: { plugin: "flannel", mode: "vxlan" },
+  kubeProxy: { mode: "iptables", ipvsScheduler: "rr" },
 };
+
+/** Kubernetes' scalability thresholds (SIG Scalability), the largest model we build. */
+export const LIMITS = {
+  nodes: 5000,
+  pods: 150000,
+  services: 10000,
+  namespaces: 10000,
+  /** Input text, bytes. */
+  textBytes: 256 * 1024 * 1024,
+} as const;
+
+/** The EndpointSlice controller's default `--max-endpoints-per-slice`. */
+export const MAX_ENDPOINTS_PER_SLICE = 100;

@@ -30,7 +30,8 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
     expect(e.host).toBe(host);
     const summary = await e.load({ scenario: "cross-node" });
     expect(summary.defaultFlow).toEqual({ from: "pod-a", to: "pod-b" });
-    expect(summary.routeTables).toBe(4);
+    // Two nodes, and pod-a, pod-b and the two CoreDNS pods every cluster has.
+    expect(summary.routeTables).toBe(6);
     const trace = await e.trace({ from: "pod-a", to: "pod-b" });
     expect(trace.outcome).toBe("delivered");
     expect(summarize(trace)).toEqual([

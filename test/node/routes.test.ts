@@ -10,13 +10,14 @@ import { compileRoutes } from "../../src/compile/routes.js";
 import { loadModel } from "../../src/model/load.js";
 import { ipRouteShow } from "../../src/outputs/ip-route.js";
 
-const model = loadModel({
+const { model } = loadModel({
   nodes: [
-    { name: "worker-node-1", internalIP: "192.168.1.10" },
-    { name: "worker-node-2", internalIP: "192.168.1.11" },
-    { name: "worker-node-3", internalIP: "192.168.1.12" },
+    { name: "worker-node-1", ip: "192.168.1.10" },
+    { name: "worker-node-2", ip: "192.168.1.11" },
+    { name: "worker-node-3", ip: "192.168.1.12" },
   ],
   pods: [{ name: "pod-a", node: "worker-node-1", ip: "10.244.0.5" }],
+  settings: { coreDNSReplicas: 0 },
 });
 const compiled = compileRoutes(model);
 

@@ -1,0 +1,74 @@
+// Workload controllers expanded into the pods they would create, named as the controllers
+// name them: Deployment → ReplicaSet `<name>-<template hash>` → pods `<rs>-<5 chars>`;
+// StatefulSet `<name>-0..n-1`; DaemonSet one `<name>-<5 chars>` per eligible node.
+
+import type { Draft, DraftPod, DraftWorkload } from "./draft.js";
+import { selectorMatches } from "./names.js";
+import { suffix, templateHash } from "./random.js";
+
+export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; labels: Record<string, string> }>): DraftPod[] {
+  // A workload whose pods are in the input already (a kubectl dump) is not expanded again.
+  const owners = new Set(draft.pods.flatMap((p) => (p.owner ? [`${p.namespace}/${p.owner.kind}/${p.owner.name}`] : [])));
+  const ownedRS = new Map(draft.workloads.filter((w) => w.kind === "ReplicaSet" && w.owner?.kind === "Deployment").map((w) => [`${w.namespace}/${w.owner!.name}`, w]));
+  const deployments = new Set(draft.workloads.filter((w) => w.kind === "Deployment").map((w) => `${w.namespace}/${w.name}`));
+  const taken = new Set(draft.pods.map((p) => `${p.namespace}/${p.name}`));
+  const out: DraftPod[] = [];
+  for (const w of draft.workloads) {
+    const key = `${w.namespace}/${w.kind}/${w.name}`;
+    if (owners.has(key)) continue;
+    if (w.kind === "ReplicaSet" && w.owner?.kind === "Deployment" && deployments.has(`${w.namespace}/${w.owner.name}`)) {
+      // Its Deployment is in the input: expand through the Deployment unless the RS has pods.
+      continue;
+    }
+    if (w.kind === "Deployment") {
+      const rs = ownedRS.get(`${w.namespace}/${w.name}`);
+      if (rs && owners.has(`${w.namespace}/ReplicaSet/${rs.name}`)) continue;
+    }
+    out.push(...podsOf(w, nodes, taken));
+  }
+  return out;
+}
+
+function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<string, string> }>, taken: Set<string>): DraftPod[] {
+  // Replicas share their template's objects (labels, ports): the model is never mutated, and
+  // 150,000 pods must not mean 150,000 copies of each.
+  const t = w.template;
+  const pod = (name: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string): DraftPod => {
+    taken.add(`${w.namespace}/${name}`);
+    const p: DraftPod = { at: w.at, name, namespace: w.namespace, labels, ports: t.ports, portsSub: t.portsSub, hostNetwork: t.hostNetwork, ready: true, terminating: false, owner };
+    if (t.dnsPolicy) p.dnsPolicy = t.dnsPolicy;
+    if (t.dnsConfig) p.dnsConfig = t.dnsConfig;
+    if (t.nodeSelector) p.nodeSelector = t.nodeSelector;
+    if (node !== undefined) p.node = { value: node, sub: ["spec", "template", "spec", "nodeName"] };
+    else if (t.node) p.node = t.node;
+    return p;
+  };
+  const unique = (base: string, seed: string) => {
+    for (let attempt = 0; ; attempt++) {
+      const name = `${base}-${suffix(`${seed}/${attempt}`)}`;
+      if (!taken.has(`${w.namespace}/${name}`)) return name;
+    }
+  };
+  switch (w.kind) {
+    case "Deployment": {
+      const hash = templateHash({ labels: t.labels, ports: t.ports, hostNetwork: t.hostNetwork });
+      const rs = `${w.name}-${hash}`;
+      const labels = { ...t.labels, "pod-template-hash": hash };
+      const owner = { kind: "ReplicaSet", name: rs };
+      return Array.from({ length: w.replicas }, (_, i) => pod(unique(rs, `${w.namespace}/${rs}/${i}`), labels, owner));
+    }
+    case "ReplicaSet": {
+      const owner = { kind: "ReplicaSet", name: w.name };
+      return Array.from({ length: w.replicas }, (_, i) => pod(unique(w.name, `${w.namespace}/${w.name}/${i}`), t.labels, owner));
+    }
+    case "StatefulSet":
+      return Array.from({ length: w.replicas }, (_, i) => {
+        const name = `${w.name}-${i}`;
+        return pod(name, { ...t.labels, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": String(i) }, { kind: "StatefulSet", name: w.name });
+      });
+    case "DaemonSet":
+      return nodes
+        .filter((n) => !w.template.nodeSelector || selectorMatches(w.template.nodeSelector, n.labels))
+        .map((n) => pod(unique(w.name, `${w.namespace}/${w.name}/${n.name}`), t.labels, { kind: "DaemonSet", name: w.name }, n.name));
+  }
+}
