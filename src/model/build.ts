@@ -62,9 +62,14 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   const nodeIPs = draft.nodes.map((n) => (n.internalIP ? tryIP(n.internalIP.value, n.at, n.internalIP.sub, problems) : undefined));
   const podCIDRs = draft.nodes.map((n) => (n.podCIDR ? tryCidr(n.podCIDR.value, n.at, n.podCIDR.sub, problems) : undefined));
   const clusterIPs = draft.services.map((s) => (s.clusterIP && s.clusterIP.value !== "None" ? tryIP(s.clusterIP.value, s.at, s.clusterIP.sub, problems) : undefined));
-  inferRanges(resolved, { podCIDRs: podCIDRs.filter((c): c is Cidr => !!c), nodeIPs: nodeIPs.filter((x): x is number => x !== undefined), clusterIPs: clusterIPs.filter((x): x is number => x !== undefined) }, problems);
+  // Only a running cluster's objects (a kubectl dump, with status) tell us its ranges; in
+  // what an author wrote, an address outside the ranges is a mistake to report.
+  if (draft.observed) inferRanges(resolved, { podCIDRs: podCIDRs.filter((c): c is Cidr => !!c), nodeIPs: nodeIPs.filter((x): x is number => x !== undefined), clusterIPs: clusterIPs.filter((x): x is number => x !== undefined) }, problems);
+  const before = problems.errorCount;
   checkRanges(resolved, problems);
-  if (problems.errorCount) return undefined;
+  // Overlapping ranges make every address check meaningless: stop there. Other problems so
+  // far still let the rest of the input be checked, so the user sees them all at once.
+  if (problems.errorCount > before) return undefined;
 
   const cluster = parseCidr(settings.clusterCIDR, "clusterCIDR");
   const serviceNet = parseCidr(settings.serviceCIDR, "serviceCIDR");

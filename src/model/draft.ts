@@ -97,6 +97,8 @@ export interface DraftSlice {
 
 export interface Draft {
   name?: string;
+  /** Some objects came from a running cluster (they carry `status`): ranges may be inferred. */
+  observed?: boolean;
   settings?: { value: Record<string, unknown>; at: Origin };
   namespaces: DraftNamespace[];
   nodes: DraftNode[];

@@ -46,7 +46,7 @@ export function loadModel(input: ModelInput | unknown): LoadedModel {
   } else {
     draft = parseCompact(input, { path: [] }, problems);
   }
-  const model = draft && !problems.errorCount ? buildModel(draft, problems, extraSettings) : undefined;
+  const model = draft ? buildModel(draft, problems, extraSettings) : undefined;
   problems.throwIfErrors();
   if (!model) throw new K8sNetFlowError("internal", "the model could not be built, and no problem was reported");
   return { model, warnings: problems.warnings };

@@ -62,6 +62,7 @@ export function parseManifests(objects: SourceObject[], problems: Problems, draf
     }
     const r = Reader.of(value, at, [], problems);
     if (!r) return;
+    if (r.has("status")) draft.observed = true;
     const apiVersion = r.str("apiVersion");
     if (apiVersion !== expected) problems.warn("invalid-value", at, ["apiVersion"], `expected apiVersion "${expected}" for ${kind}, got ${describe(apiVersion)}; read as ${expected}`);
     switch (kind) {
