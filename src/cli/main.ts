@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { createEngine } from "../engine/engine.js";
 import { K8sNetFlowError, toErrorInfo } from "../errors.js";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../model/scenarios.js";
-import type { ModelInput } from "../model/types.js";
+import type { ModelInput, ModelProblem } from "../model/types.js";
 import { formatTrace } from "./format.js";
 
 declare const __VERSION__: string;
@@ -14,17 +14,22 @@ declare const __VERSION__: string;
 const HELP = `k8s-net-flow — follow packets through a simulated Kubernetes cluster
 
 Usage:
-  k8s-net-flow trace [--scenario NAME | --file CLUSTER.json] [--from POD] [--to POD|IP] [--json]
+  k8s-net-flow trace [--scenario NAME | --file FILE] [--from POD] [--to POD|IP] [--json]
+  k8s-net-flow validate FILE [--json]
   k8s-net-flow scenarios [--json]
   k8s-net-flow --help | --version
 
 Commands:
   trace       Trace one packet hop by hop (route lookups in the WebAssembly dataplane).
+  validate    Check a cluster file; print every problem, or a one-line summary if valid.
   scenarios   List the built-in clusters (the seed page's diagrams).
+
+FILE is YAML or JSON: Kubernetes manifests (multi-document), a kubectl get -o json|yaml
+dump, or the compact format (see the README); "-" reads standard input.
 
 Options:
   --scenario NAME   Built-in cluster (default: ${DEFAULT_SCENARIO}).
-  --file PATH       Cluster description as JSON (nodes, pods, settings).
+  --file FILE       The cluster to trace in.
   --from POD        Source pod: name, or namespace/name (default: the scenario's flow).
   --to DEST         Destination pod, or an IPv4 address in the pod network.
   --host HOST       Where the engine runs: worker (default) or inline.
@@ -32,7 +37,7 @@ Options:
   -h, --help        This help.
   -v, --version     Print the version.
 
-Exit codes: 0 delivered / success, 1 dropped or input rejected, 2 usage error.
+Exit codes: 0 delivered / valid / success, 1 dropped or input rejected, 2 usage error.
 `;
 
 class UsageError extends Error {}
@@ -70,6 +75,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   }
   const [command, ...extra] = positionals;
   try {
+    if (command === "validate") {
+      if (extra.length !== 1) throw new UsageError(extra.length ? `validate takes one file, got ${extra.length}` : "validate needs a file (or - for standard input)");
+      return await validate(extra[0]!, values.json, out, err);
+    }
     if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
     switch (command) {
       case "scenarios":
@@ -119,15 +128,48 @@ async function trace(values: { scenario?: string; file?: string; from?: string; 
 }
 
 async function readCluster(path: string): Promise<ModelInput> {
-  let text: string;
   try {
-    text = await readFile(path, "utf8");
+    return { text: path === "-" ? await readStdin() : await readFile(path, "utf8") };
   } catch (e) {
-    throw new K8sNetFlowError("invalid-input", `cannot read ${path}: ${(e as Error).message}`, "--file");
+    throw new K8sNetFlowError("invalid-input", `cannot read ${path}: ${(e as Error).message}`, "file");
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function formatProblem(p: ModelProblem): string {
+  const where = p.source ? ` (document ${p.source.document}, line ${p.source.line})` : "";
+  return `${p.severity.padEnd(7)} ${p.path || "(input)"}${where}: ${p.message} [${p.code}]\n`;
+}
+
+async function validate(path: string, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const input = await readCluster(path);
+  const engine = await createEngine({ host: "inline" });
   try {
-    return JSON.parse(text) as ModelInput;
+    const summary = await engine.load(input);
+    const c = summary.counts;
+    if (json) {
+      out(`${JSON.stringify({ valid: true, counts: c, problems: summary.warnings }, null, 2)}\n`);
+    } else {
+      for (const w of summary.warnings) err(formatProblem(w));
+      out(`valid: ${c.nodes} nodes, ${c.pods} pods, ${c.services} services, ${c.endpoints} endpoints (${c.namespaces} namespaces, ${c.endpointSlices} EndpointSlices)${summary.warnings.length ? `, ${summary.warnings.length} warnings` : ""}\n`);
+    }
+    return 0;
   } catch (e) {
-    throw new K8sNetFlowError("invalid-input", `${path} is not valid JSON (${(e as Error).message}); YAML manifests come with the cluster-model work`, "--file");
+    if (!(e instanceof K8sNetFlowError)) throw e;
+    const problems: ModelProblem[] = e.problems ?? [{ severity: "error", code: "invalid-value", path: e.path, message: e.message }];
+    if (json) out(`${JSON.stringify({ valid: false, problems }, null, 2)}\n`);
+    else {
+      for (const p of problems) out(formatProblem(p));
+      const errors = problems.filter((p) => p.severity === "error").length;
+      out(`invalid: ${errors} error${errors === 1 ? "" : "s"}, ${problems.length - errors} warning${problems.length - errors === 1 ? "" : "s"}\n`);
+    }
+    return 1;
+  } finally {
+    await engine.dispose();
   }
 }

@@ -140,7 +140,21 @@ export function traceFlow(dataplane: Dataplane, cluster: LoadedCluster, flow: Fl
   throw new K8sNetFlowError("internal", `the packet did not arrive within ${MAX_HOPS} hops (a routing loop)`);
 }
 
+/** `name[.namespace][.svc[.cluster.local]][:port]` or a ClusterIP, when it names a Service. */
+function findService(model: ClusterModel, to: string): string | undefined {
+  const host = to.replace(/:\d+$/, "");
+  const byIP = model.services.find((s) => s.clusterIP === host);
+  if (byIP) return `${byIP.namespace}/${byIP.name}`;
+  const [name, namespace = "default"] = host.replace(new RegExp(`\\.svc(\\.${model.settings.clusterDomain.replace(/\./g, "\\.")})?\\.?$`), "").split(".");
+  const byName = model.services.find((s) => s.name === name && s.namespace === namespace);
+  return byName && (to.includes(":") || to.includes(".")) ? `${byName.namespace}/${byName.name}` : undefined;
+}
+
 function resolveDestination(model: ClusterModel, to: string): number {
+  const service = findService(model, to);
+  if (service) {
+    throw new K8sNetFlowError("unsupported", `${to} is the Service ${service}: Services (kube-proxy DNAT) and DNS are not forwarded yet, only pod-to-pod traffic`, "to");
+  }
   if (/^\d+\.\d+\.\d+\.\d+$/.test(to)) {
     const ip = parseIPv4(to, "to");
     if (!cidrContains(parseCidr(model.settings.clusterCIDR, "settings.clusterCIDR"), ip)) {

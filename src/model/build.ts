@@ -86,6 +86,9 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   return { name: draft.name ?? "cluster", settings, namespaces, nodes, pods, services, endpointSlices };
 }
 
+/** Nodes whose addresses were invalid: they exist (pods may name them) but take no pods. */
+const brokenNodes = new WeakSet<ClusterNode>();
+
 function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<Cidr | undefined>, cluster: Cidr, underlay: Cidr, maskSize: number, apiServer: string, problems: Problems): ClusterNode[] {
   const names = new Map<string, number>();
   const hostIPs = new RangeAllocator(underlay.address + 2, ((underlay.address | ~maskOf(underlay.prefixLength)) >>> 0) - 1);
@@ -125,6 +128,9 @@ function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<C
   for (const ip of ipOwner.keys()) defaultIPs.reserve(ip);
   return draft.nodes.map((n, i) => {
     let ip = ips[i];
+    // A node whose own addresses are wrong (already reported) takes no pods: placing pods
+    // on it would only report the same mistake again in other words.
+    const broken = (n.internalIP && ip === undefined) || (n.podCIDR && cidrs[i] === undefined);
     if (!n.internalIP) {
       ip = defaultIPs.next();
       if (ip === undefined) problems.error("exhausted", n.at, [], `the node network ${formatCidr(underlay)} has no address left for node ${n.name} (node ${i + 1} of ${draft.nodes.length}); give settings.nodeNetwork a larger range`);
@@ -134,12 +140,14 @@ function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<C
       cidr = blocks.next();
       if (!cidr) problems.error("exhausted", n.at, [], `the cluster CIDR ${formatCidr(cluster)} holds ${blocks.blocks.size} node ranges of /${maskSize}; node ${n.name} would be node ${i + 1} of ${draft.nodes.length}`);
     }
-    return {
+    const node: ClusterNode = {
       name: n.name,
       internalIP: ip === undefined ? "0.0.0.0" : formatIPv4(ip),
       podCIDR: cidr ? formatCidr(cidr) : "0.0.0.0/32",
       labels: { "kubernetes.io/hostname": n.name, ...n.labels },
     };
+    if (broken || !cidr || ip === undefined) brokenNodes.add(node);
+    return node;
   });
 }
 
@@ -164,7 +172,7 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
   const ranges = nodes.map((n) => podRange(parseCidr(n.podCIDR, "podCIDR")));
   const nodeIPs = new Map(nodes.map((n) => [parseIPv4(n.internalIP, "internalIP"), n.name]));
-  const scheduler = new Scheduler(nodes.map((n) => ({ name: n.name, labels: n.labels, pods: 0 })));
+  const scheduler = new Scheduler(nodes.map((n) => ({ name: n.name, labels: n.labels, pods: brokenNodes.has(n) ? Infinity : 0 })));
   const seen = new Map<string, DraftPod>();
   const ipOwner = new Map<number, DraftPod>();
   const placement: Array<number | undefined> = [];
@@ -225,6 +233,7 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
     }
     if (n === undefined) return; // unknown node, reported
     const node = nodes[n]!;
+    if (brokenNodes.has(node)) return; // its addresses are wrong, reported
     let ip = ips[i];
     if (p.hostNetwork) {
       // A host-network pod has its node's address.

@@ -50,17 +50,28 @@ export class Problems {
   }
 
   get warnings(): ModelProblem[] {
-    return this.list.filter((p) => p.severity === "warning");
+    return this.sorted().filter((p) => p.severity === "warning");
+  }
+
+  /** Problems in input order: by document and line where known, then by path. */
+  sorted(): ModelProblem[] {
+    const key = (p: ModelProblem) => [p.source?.document ?? 0, p.source?.line ?? 0] as const;
+    return [...this.list].sort((a, b) => {
+      const [da, la] = key(a);
+      const [db, lb] = key(b);
+      return da - db || la - lb || a.path.localeCompare(b.path, "en", { numeric: true });
+    });
   }
 
   /** Throws one K8sNetFlowError carrying every problem, if any is an error. */
   throwIfErrors(): void {
-    const errors = this.list.filter((p) => p.severity === "error");
+    const all = this.sorted();
+    const errors = all.filter((p) => p.severity === "error");
     if (errors.length === 0 && this.dropped === 0) return;
     const first = errors[0]!;
     const more = this.errorCount - 1;
     const err = new K8sNetFlowError("invalid-input", `${first.message}${more > 0 ? ` (and ${more} more problem${more > 1 ? "s" : ""})` : ""}`, first.path);
-    err.problems = this.dropped ? [...this.list, { severity: "error", code: "too-large", path: "", message: `${this.dropped} more problems not listed` }] : [...this.list];
+    err.problems = this.dropped ? [...all, { severity: "error", code: "too-large", path: "", message: `${this.dropped} more problems not listed` }] : all;
     throw err;
   }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const bin = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 20000 });
@@ -62,7 +63,7 @@ describe("k8s-net-flow CLI", () => {
     writeFileSync(file, JSON.stringify({ nodes: [{ name: "n1" }], pods: [{ name: "p", node: "n2" }] }));
     const r = run("trace", "--file", file, "--from", "p", "--to", "p", "--json");
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "invalid-input", path: "pods[0].node", message: expect.stringMatching(/no node named "n2"/) } });
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "invalid-input", path: "pods[0].node", message: expect.stringMatching(/no node named "n2"/), problems: [expect.objectContaining({ code: "not-found", path: "pods[0].node", source: { document: 1, line: 1 } })] } });
   });
 
   it("traces a cluster file", () => {
@@ -90,6 +91,48 @@ describe("k8s-net-flow CLI", () => {
   it("lists the built-in scenarios", () => {
     const r = run("scenarios", "--json");
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).map((s: { name: string }) => s.name)).toEqual(["pod-to-pod", "cross-node"]);
+    expect(JSON.parse(r.stdout).map((s: { name: string }) => s.name)).toEqual(["pod-to-pod", "pod-to-service", "cross-namespace", "cross-node"]);
+  });
+
+  it("validate prints a one-line summary for a valid file", () => {
+    const r = run("validate", fixture("shop.yaml"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("valid: 2 nodes, 9 pods, 5 services, 8 endpoints (6 namespaces, 4 EndpointSlices)\n");
+  });
+
+  it("validate prints warnings on stderr and keeps the summary on stdout", () => {
+    const r = run("validate", fixture("kubectl-dump.json"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^valid: 2 nodes, 3 pods, 3 services, 4 endpoints .*, 4 warnings\n$/);
+    expect(r.stderr).toMatch(/warning pods\[3\]\.status\.phase \(document 1, line \d+\): .*Succeeded/);
+  });
+
+  it("validate prints every problem with its path and line and exits 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k8s-net-flow-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, "nodes:\n  - name: A\n  - name: b\n    ip: 1.2.3\npods:\n  - name: p\n    node: zz\n");
+    const r = run("validate", file);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split("\n")).toEqual([
+      expect.stringMatching(/^error {3}nodes\[0\]\.name \(document 1, line 2\): "A" is not a valid name.* \[invalid-name\]$/),
+      expect.stringMatching(/^error {3}nodes\[1\]\.ip \(document 1, line 4\): "1\.2\.3" is not an IPv4 address.* \[invalid-address\]$/),
+      expect.stringMatching(/^error {3}pods\[0\]\.node \(document 1, line 7\): no node named "zz".* \[not-found\]$/),
+      "invalid: 3 errors, 0 warnings",
+      "",
+    ]);
+    const j = run("validate", file, "--json");
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({ valid: false, problems: [{ path: "nodes[0].name" }, { path: "nodes[1].ip" }, { path: "pods[0].node" }] });
+  });
+
+  it("validate reads standard input with -", () => {
+    const r = spawnSync(process.execPath, [bin, "validate", "-"], { encoding: "utf8", input: "nodes: [{name: n1}]\n" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("valid: 1 nodes, 2 pods, 2 services, 3 endpoints (4 namespaces, 2 EndpointSlices)\n");
+  });
+
+  it("validate needs exactly one file", () => {
+    expect(run("validate").code).toBe(2);
+    expect(run("validate", "a", "b").code).toBe(2);
   });
 });

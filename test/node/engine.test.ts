@@ -72,8 +72,14 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
     const bad = await rejection(e.load({ nodes: [{ name: "a", podCIDR: "10.244.0.1/24" }] }));
     expect(bad.code).toBe("invalid-input");
     expect(bad.path).toBe("nodes[0].podCIDR");
+    expect(bad.problems).toEqual([expect.objectContaining({ code: "invalid-address", path: "nodes[0].podCIDR" })]);
     const missing = await rejection(e.trace({ from: "pod-z", to: "pod-b" }));
     expect(missing).toMatchObject({ code: "not-found", path: "from" });
+    await e.load({ scenario: "pod-to-service" });
+    const svc = await rejection(e.trace({ from: "client", to: "backend-svc:80" }));
+    expect(svc).toMatchObject({ code: "unsupported", path: "to", message: expect.stringMatching(/Service default\/backend-svc/) });
+    expect(await rejection(e.trace({ from: "client", to: "10.96.0.20" }))).toMatchObject({ code: "unsupported" });
+    await e.load({ scenario: "cross-node" });
     const outside = await rejection(e.trace({ from: "pod-a", to: "8.8.8.8" }));
     expect(outside).toMatchObject({ code: "unsupported", path: "to" });
     // The failed load left the previous cluster in place.
