@@ -143,9 +143,10 @@ export class K8sNetFlowElement extends LitElement {
         </g>
         ${n.pods.map((p) => svg`
           <g class="pod ${current?.component === "pod" && current.netns === p.key ? "active" : ""}">
+            <title>${p.namespace}/${p.name} (${p.labels || "no labels"})</title>
             <rect x=${p.x} y=${p.y} width=${p.w} height=${p.h} rx="6"></rect>
-            <text class="title" x=${p.x + 8} y=${p.y + 18}>${p.name}</text>
-            <text class="small" x=${p.x + 8} y=${p.y + 34}>${p.labels}</text>
+            <text class="title" x=${p.x + 8} y=${p.y + 18}>${p.nameText}</text>
+            <text class="small" x=${p.x + 8} y=${p.y + 34}>${p.labelText}</text>
             <text class="mono" x=${p.x + 8} y=${p.y + 52}>${p.ip}</text>
           </g>`)}
         <g class="bridge ${current?.node === n.name && current.component === "bridge" ? "active" : ""}">

@@ -4,7 +4,16 @@
 import type { Hop, ModelSummary } from "../../src/engine/types.js";
 
 export interface Box { x: number; y: number; w: number; h: number }
-export interface PodBox extends Box { key: string; name: string; namespace: string; ip: string; labels: string }
+export interface PodBox extends Box {
+  key: string;
+  name: string;
+  namespace: string;
+  ip: string;
+  labels: string;
+  /** `name` and `labels` cut to fit the box (the full text goes in a tooltip). */
+  nameText: string;
+  labelText: string;
+}
 export interface NodeBox extends Box {
   name: string;
   subtitle: string;
@@ -55,6 +64,8 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
         namespace: p.namespace,
         ip: p.ip,
         labels: Object.entries(p.labels).map(([k, v]) => `${k}: ${v}`).join(", "),
+        nameText: fit(p.name, NAME_CHARS),
+        labelText: fit(Object.entries(p.labels).filter(([k]) => !HIDDEN_LABELS.has(k)).map(([k, v]) => `${k}: ${v}`).join(", "), LABEL_CHARS),
         x: x + PAD + (j % PODS_PER_ROW) * (POD_W + GAP),
         y: y + HEADER + Math.floor(j / PODS_PER_ROW) * (POD_H + GAP),
         w: POD_W,
@@ -73,6 +84,16 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
 function nodeHeight(pods: number): number {
   const rows = Math.max(1, Math.ceil(pods / PODS_PER_ROW));
   return HEADER + rows * (POD_H + GAP) + BAR * 2 + GAP + PAD;
+}
+
+/** Characters that fit a pod box at the title and label font sizes. */
+const NAME_CHARS = 15;
+const LABEL_CHARS = 22;
+/** Labels controllers add; true, but noise on a diagram. */
+const HIDDEN_LABELS = new Set(["pod-template-hash", "controller-revision-hash", "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index"]);
+
+export function fit(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 const center = (b: Box): Point => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });

@@ -35,3 +35,24 @@ describe("README examples", () => {
     expect(out).toBe("delivered\n");
   });
 });
+
+describe("README input formats", () => {
+  const section = readme.slice(readme.indexOf("## Input formats"), readme.indexOf("## Command line"));
+  const yamlBlocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+  it("has the examples", () => {
+    expect(yamlBlocks.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(yamlBlocks.map((b, i) => [i, b] as const))("YAML example %i loads without problems", async (_i, text) => {
+    const { loadModel } = await import("../../src/model/load.js");
+    const { model, warnings } = loadModel({ text });
+    expect(warnings).toEqual([]);
+    expect(model.pods.length).toBeGreaterThan(0);
+  });
+
+  it("the generator example prints what the README shows", () => {
+    const out = runExample(blockAfter("**Generated clusters**", "js"));
+    expect(out).toBe(blockAfter("**Generated clusters**", "text"));
+  });
+});
