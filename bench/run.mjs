@@ -1,5 +1,6 @@
 // `npm run bench`: bundles the TypeScript suites with esbuild, runs them in this process and
 // writes bench/results/latest.json and latest.md. Needs build/dataplane.wasm (npm run build:wasm).
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -7,13 +8,36 @@ import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}build/bench`;
-await build({ entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/stats.ts`], bundle: true, splitting: true, format: "esm", platform: "node", outdir: out, outExtension: { ".js": ".mjs" }, logLevel: "warning" });
-const { run } = await import(pathToFileURL(`${out}/fib.bench.mjs`).href);
-const { markdown } = await import(pathToFileURL(`${out}/stats.mjs`).href);
-const results = await run(readFileSync(`${root}build/dataplane.wasm`));
+await build({
+  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/stats.ts`],
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  // Dependencies stay imports, resolved from node_modules as the package's users get them.
+  packages: "external",
+  outdir: out,
+  outExtension: { ".js": ".mjs" },
+  logLevel: "warning",
+});
+const load = (name) => import(pathToFileURL(`${out}/${name}.mjs`).href);
+
+if (process.argv[2] === "--peak") {
+  // Child process: one load, fresh heap, report peak memory.
+  const { peak } = await load("model.bench");
+  console.log(JSON.stringify(peak()));
+  process.exit(0);
+}
+
+const { markdown } = await load("stats");
+const fib = await (await load("fib.bench")).run(readFileSync(`${root}build/dataplane.wasm`));
+const model = (await load("model.bench")).run();
+const memory = JSON.parse(execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--peak"], { encoding: "utf8" }));
+const results = [...fib, ...model];
 const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length };
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results }, null, 2)}\n`);
-const table = markdown(results);
-writeFileSync(`${root}bench/results/latest.md`, `# Benchmarks\n\n${meta.date} · Node ${meta.node} · ${meta.cpu} × ${meta.cores}\n\n${table}\n`);
-console.log(table);
+writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results, memory }, null, 2)}\n`);
+const tables = [markdown(fib), markdown(model)].join("\n\n");
+const mem = `Peak memory of one 5,000-node / 150,000-pod / 10,000-service load in a fresh Node process: ${memory.peakRssMB.toFixed(0)} MB RSS (${memory.rssBeforeMB.toFixed(0)} MB before loading); the model itself holds ${memory.heapModelMB.toFixed(0)} MB of heap.`;
+writeFileSync(`${root}bench/results/latest.md`, `# Benchmarks\n\n${meta.date} · Node ${meta.node} · ${meta.cpu} × ${meta.cores}\n\n${tables}\n\n${mem}\n`);
+console.log(`${tables}\n\n${mem}`);
