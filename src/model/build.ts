@@ -3,6 +3,7 @@
 
 import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from "../net/ipv4.js";
+import { tryCidr, tryIP } from "./addresses.js";
 import { addAddons, SYSTEM_NAMESPACES } from "./addons.js";
 import type { Draft, DraftPod, DraftService } from "./draft.js";
 import { deriveSlices, PodIndex, resolveTargetPort } from "./endpointslices.js";
@@ -27,24 +28,6 @@ import { expandWorkloads } from "./workloads.js";
 /** kube-apiserver's default `--service-node-port-range`. */
 const NODE_PORTS = { first: 30000, last: 32767 };
 const DEFAULT_AFFINITY_TIMEOUT = 10800;
-
-function tryIP(text: string, at: Origin, sub: Path, problems: Problems): number | undefined {
-  try {
-    return parseIPv4(text, "");
-  } catch (err) {
-    problems.error("invalid-address", at, sub, (err as K8sNetFlowError).message.replace(/^: /, ""));
-    return undefined;
-  }
-}
-
-function tryCidr(text: string, at: Origin, sub: Path, problems: Problems): Cidr | undefined {
-  try {
-    return parseCidr(text, "");
-  } catch (err) {
-    problems.error("invalid-address", at, sub, (err as K8sNetFlowError).message.replace(/^: /, ""));
-    return undefined;
-  }
-}
 
 function tooMany(problems: Problems, what: string, count: number, limit: number): boolean {
   if (count <= limit) return false;

@@ -2,7 +2,7 @@
 // (a kubectl dump carries pod CIDRs and ClusterIPs, not the flags that produced them).
 
 import { cidrContains, cidrsOverlap, formatCidr, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from "../net/ipv4.js";
-import { K8sNetFlowError } from "../errors.js";
+import { tryCidr, tryIP } from "./addresses.js";
 import type { Origin, Problems } from "./problems.js";
 import { Reader } from "./parse/reader.js";
 import { CNI_MODES, DEFAULT_SETTINGS, IPVS_SCHEDULERS, KUBE_PROXY_MODES, type ClusterSettings, type CniPlugin } from "./types.js";
@@ -25,7 +25,7 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
   for (const key of ["clusterCIDR", "serviceCIDR", "nodeNetwork"] as const) {
     const text = r.str(key);
     if (text === undefined) continue;
-    const cidr = cidrOrProblem(text, r, key);
+    const cidr = tryCidr(text, r.at, r.path(key), problems);
     if (cidr) {
       settings[key] = formatCidr(cidr);
       explicit.add(key);
@@ -48,7 +48,7 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
   if (api) {
     const ip = api.str("ip");
     if (ip !== undefined) {
-      const parsed = ipOrProblem(ip, api, "ip");
+      const parsed = tryIP(ip, api.at, api.path("ip"), problems);
       if (parsed !== undefined) settings.apiServer.ip = formatIPv4(parsed);
     }
     settings.apiServer.port = api.int("port", 1, 65535) ?? settings.apiServer.port;
@@ -67,24 +67,6 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
     settings.kubeProxy.ipvsScheduler = kp.oneOf("ipvsScheduler", IPVS_SCHEDULERS) ?? settings.kubeProxy.ipvsScheduler;
   }
   return { settings, explicit, origin: at };
-}
-
-function cidrOrProblem(text: string, r: Reader, key: string): Cidr | undefined {
-  try {
-    return parseCidr(text, key);
-  } catch (err) {
-    r.error(key, (err as K8sNetFlowError).message.replace(`${key}: `, ""), "invalid-address");
-    return undefined;
-  }
-}
-
-function ipOrProblem(text: string, r: Reader, key: string): number | undefined {
-  try {
-    return parseIPv4(text, key);
-  } catch (err) {
-    r.error(key, (err as K8sNetFlowError).message.replace(`${key}: `, ""), "invalid-address");
-    return undefined;
-  }
 }
 
 /** The smallest CIDR covering every address, no longer than `maxLength`. */
