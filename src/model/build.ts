@@ -238,6 +238,8 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
     if (dnsPolicy === "None" && !p.dnsConfig) problems.error("required", p.at, ["spec", "dnsConfig"], `dnsPolicy "None" needs a dnsConfig`);
     const pod: ClusterPod = { name: p.name, namespace: p.namespace, node: node.name, ip: formatIPv4(ip), labels: p.labels, ports: p.ports, ready: p.ready, terminating: p.terminating, hostNetwork: p.hostNetwork, dnsPolicy };
     if (p.dnsConfig) pod.dnsConfig = p.dnsConfig;
+    if (p.hostname) pod.hostname = p.hostname;
+    if (p.subdomain) pod.subdomain = p.subdomain;
     if (p.owner) pod.owner = p.owner;
     out.push(pod);
   });

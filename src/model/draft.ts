@@ -34,6 +34,8 @@ export interface PodTemplate {
   dnsConfig?: DnsConfig;
   nodeSelector?: Record<string, string>;
   node?: At<string>;
+  hostname?: string;
+  subdomain?: string;
 }
 
 export interface DraftPod extends PodTemplate {
@@ -53,6 +55,8 @@ export interface DraftWorkload {
   namespace: string;
   replicas: number;
   template: PodTemplate;
+  /** StatefulSet spec.serviceName: each pod's subdomain. */
+  serviceName?: string;
   /** The Deployment owning a ReplicaSet, from its ownerReferences. */
   owner?: { kind: string; name: string };
 }

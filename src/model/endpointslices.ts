@@ -67,6 +67,8 @@ export function deriveSlices(service: ClusterService, index: PodIndex): Endpoint
       addresses: [pod.ip],
       conditions: { ready, serving: service.publishNotReadyAddresses || pod.ready, terminating: pod.terminating },
       nodeName: pod.node,
+      // The controller publishes a hostname when the pod's subdomain is this service.
+      ...(pod.hostname && pod.subdomain === service.name ? { hostname: pod.hostname } : {}),
       targetRef: { kind: "Pod", namespace: pod.namespace, name: pod.name },
     });
   }

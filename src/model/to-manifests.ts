@@ -71,6 +71,8 @@ function pod(p: ClusterPod): Obj {
     dnsPolicy: p.dnsPolicy,
   };
   if (p.hostNetwork) spec.hostNetwork = true;
+  if (p.hostname) spec.hostname = p.hostname;
+  if (p.subdomain) spec.subdomain = p.subdomain;
   if (p.dnsConfig) spec.dnsConfig = p.dnsConfig;
   return {
     apiVersion: "v1",

@@ -83,6 +83,9 @@ export interface ClusterPod {
   /** metadata.deletionTimestamp is set: shutting down. */
   terminating: boolean;
   hostNetwork: boolean;
+  /** spec.hostname and spec.subdomain: with a headless Service named `subdomain`, the pod gets `hostname.subdomain.ns.svc` in DNS. */
+  hostname?: string;
+  subdomain?: string;
   dnsPolicy: DnsPolicy;
   dnsConfig?: DnsConfig;
   /** The workload that created it, if any. */

@@ -39,6 +39,8 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
     if (t.dnsPolicy) p.dnsPolicy = t.dnsPolicy;
     if (t.dnsConfig) p.dnsConfig = t.dnsConfig;
     if (t.nodeSelector) p.nodeSelector = t.nodeSelector;
+    if (t.hostname) p.hostname = t.hostname;
+    if (t.subdomain) p.subdomain = t.subdomain;
     if (node !== undefined) p.node = { value: node, sub: ["spec", "template", "spec", "nodeName"] };
     else if (t.node) p.node = t.node;
     return p;
@@ -64,7 +66,11 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
     case "StatefulSet":
       return Array.from({ length: w.replicas }, (_, i) => {
         const name = `${w.name}-${i}`;
-        return pod(name, { ...t.labels, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": String(i) }, { kind: "StatefulSet", name: w.name });
+        // The StatefulSet controller sets each pod's hostname to its name and its subdomain to serviceName.
+        const p = pod(name, { ...t.labels, "statefulset.kubernetes.io/pod-name": name, "apps.kubernetes.io/pod-index": String(i) }, { kind: "StatefulSet", name: w.name });
+        p.hostname = name;
+        if (w.serviceName) p.subdomain = w.serviceName;
+        return p;
       });
     case "DaemonSet":
       return nodes

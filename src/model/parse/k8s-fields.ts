@@ -20,8 +20,8 @@ export const NODE_SPEC = rules(["podCIDR", "podCIDRs"], ["providerID", "taints",
 export const NODE_STATUS = rules(["addresses"], ["capacity", "allocatable", "conditions", "daemonEndpoints", "nodeInfo", "images", "volumesInUse", "volumesAttached", "config", "runtimeHandlers", "features", "phase", "declaredFeatures"]);
 
 export const POD_SPEC = rules(
-  ["nodeName", "containers", "hostNetwork", "dnsPolicy", "dnsConfig", "nodeSelector"],
-  ["initContainers", "volumes", "restartPolicy", "terminationGracePeriodSeconds", "serviceAccountName", "serviceAccount", "securityContext", "schedulerName", "tolerations", "priority", "priorityClassName", "enableServiceLinks", "preemptionPolicy", "affinity", "automountServiceAccountToken", "imagePullSecrets", "ephemeralContainers", "activeDeadlineSeconds", "runtimeClassName", "topologySpreadConstraints", "overhead", "readinessGates", "shareProcessNamespace", "hostPID", "hostIPC", "os", "hostUsers", "schedulingGates", "resourceClaims", "resources", "hostname", "subdomain"],
+  ["nodeName", "containers", "hostNetwork", "dnsPolicy", "dnsConfig", "nodeSelector", "hostname", "subdomain"],
+  ["initContainers", "volumes", "restartPolicy", "terminationGracePeriodSeconds", "serviceAccountName", "serviceAccount", "securityContext", "schedulerName", "tolerations", "priority", "priorityClassName", "enableServiceLinks", "preemptionPolicy", "affinity", "automountServiceAccountToken", "imagePullSecrets", "ephemeralContainers", "activeDeadlineSeconds", "runtimeClassName", "topologySpreadConstraints", "overhead", "readinessGates", "shareProcessNamespace", "hostPID", "hostIPC", "os", "hostUsers", "schedulingGates", "resourceClaims", "resources"],
   ["hostAliases", "setHostnameAsFQDN"],
 );
 export const CONTAINER = rules(

@@ -162,6 +162,8 @@ function podTemplate(spec: Reader | undefined, labels: Record<string, string>): 
   const dnsPolicy = spec.oneOf("dnsPolicy", DNS_POLICIES);
   const nodeSelector = spec.labels("nodeSelector");
   const dnsConfig = readDnsConfig(spec);
+  const hostname = spec.str("hostname");
+  const subdomain = spec.str("subdomain");
   return {
     labels,
     ports,
@@ -170,6 +172,8 @@ function podTemplate(spec: Reader | undefined, labels: Record<string, string>): 
     ...(dnsPolicy ? { dnsPolicy } : {}),
     ...(dnsConfig ? { dnsConfig } : {}),
     ...(nodeSelector ? { nodeSelector } : {}),
+    ...(hostname !== undefined ? { hostname } : {}),
+    ...(subdomain !== undefined ? { subdomain } : {}),
     ...(nodeName !== undefined ? { node: { value: nodeName, sub: [...spec.sub, "nodeName"] } } : {}),
   };
 }
@@ -356,5 +360,6 @@ function workload(r: Reader, kind: "Deployment" | "ReplicaSet" | "StatefulSet" |
     if (labels[k] !== v) spec.error(["selector", "matchLabels", k], `selector ${k}=${v} does not match the template's labels, which the API server rejects`, "invalid-selector");
   }
   if (meta.name === undefined) return;
-  draft.workloads.push({ at: r.at, kind, name: meta.name, namespace: meta.namespace, replicas, template: podTemplate(tspec, labels), ...(meta.owner ? { owner: meta.owner } : {}) });
+  const serviceName = kind === "StatefulSet" ? spec.str("serviceName") : undefined;
+  draft.workloads.push({ at: r.at, kind, name: meta.name, namespace: meta.namespace, replicas, template: podTemplate(tspec, labels), ...(meta.owner ? { owner: meta.owner } : {}), ...(serviceName ? { serviceName } : {}) });
 }

@@ -103,6 +103,8 @@ describe("manifests as an author writes them", () => {
     expect(nodePort).toBeLessThanOrEqual(32767);
     expect(model.services.find((s) => s.name === "db")?.clusterIP).toBe("None");
     expect(model.endpointSlices.filter((s) => s.service === "db").flatMap((s) => s.ports)).toEqual([{ name: "pg", port: 5432, protocol: "TCP" }]);
+    // StatefulSet pods are published with their hostnames (db-0.db.shop.svc.cluster.local).
+    expect(model.endpointSlices.filter((s) => s.service === "db").flatMap((s) => s.endpoints.map((e) => e.hostname))).toEqual(["db-0", "db-1"]);
     const payments = model.services.find((s) => s.name === "payments")!;
     expect(payments).toMatchObject({ type: "ExternalName", externalName: "api.payments.example.com" });
     expect(payments.clusterIP).toBeUndefined();
