@@ -3,7 +3,7 @@
 // src/compile into route records; here they become a binary trie so a lookup costs at most
 // 32 steps whatever the number of routes (a 5,000-node cluster gives each node ~5,000 routes).
 //
-// Route record (input, written by the host), 8 bytes:
+// Route record (input, written by the host), `stride` bytes, starting with:
 //   +0 u32 prefix (address as a host-order integer, host bits zero)
 //   +4 u32 prefix length 0..32
 // Trie node, 12 bytes:
@@ -13,7 +13,6 @@
 
 import { arenaAlloc, arenaShrinkTo } from "./arena";
 
-export const ROUTE_BYTES: u32 = 8;
 const NODE_BYTES: usize = 12;
 const NO_ROUTE: i32 = -1;
 
@@ -31,14 +30,14 @@ const NO_ROUTE: i32 = -1;
  * When two records have the same prefix the first one wins, as the compile step orders
  * them by metric the way the kernel prefers the lowest metric.
  */
-export function fibBuild(routes: usize, count: u32): usize {
+export function fibBuild(routes: usize, count: u32, stride: u32): usize {
   // Worst case one node per bit of every route, plus the root.
   const capacity = (<usize>count) * 32 + 1;
   const pool = arenaAlloc(capacity * NODE_BYTES);
   const root = newNode(pool);
   let next = pool + NODE_BYTES;
   for (let i: u32 = 0; i < count; i++) {
-    const rec = routes + (<usize>i) * ROUTE_BYTES;
+    const rec = routes + (<usize>i) * stride;
     const prefix = load<u32>(rec, 0);
     const len = load<u32>(rec, 4);
     if (len > 32) return 0;

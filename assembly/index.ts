@@ -1,3 +1,160 @@
-// The dataplane's exports. Only integers cross the boundary; tables live in linear memory.
+// The dataplane's exports. Only integers cross the boundary; tables and packets live in
+// linear memory, written by the host (src/dataplane/) and read back by it.
+
+import {
+  NONE, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_ICMP, P_LEN, P_MARK, P_PROTO, P_SPORT, P_SRC, P_TTL, PF_ACK, PF_DF, PF_SYN,
+  PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, V_DELIVERED, V_REJECTED,
+} from "./abi";
+import { arenaAlloc } from "./arena";
+import { ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
+import { bytesDelivered, delivered, dropped, dropReasons, encapBytes, endNetns, forward, rejectAddr, rejected, resetCounters } from "./forward";
+import { nfInit, nfTotalWalked } from "./netfilter";
+import { configure as configureTables, E_OK, ruleHits } from "./state";
+import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
+
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
 export { fibBuild, fibLookup, fibLookupBatch } from "./fib";
+export { setSeed, setTime } from "./state";
+export { traceBuffer } from "./trace";
+
+let pkt: usize = 0;
+let saved: usize = 0;
+
+/**
+ * Loads the tables described at `desc` (see src/dataplane/layout.ts). Words 11-13 give the
+ * conntrack capacity, the affinity (recent) capacity and the trace capacity in hops.
+ * Returns 0, or an error code when the tables are inconsistent.
+ */
+export function configure(desc: usize): u32 {
+  const err = configureTables(desc);
+  if (err != E_OK) return err;
+  ctInit(load<u32>(desc, 44));
+  nfInit(load<u32>(desc, 48));
+  traceInit(load<u32>(desc, 52));
+  pkt = arenaAlloc(P_BYTES);
+  saved = arenaAlloc(P_BYTES);
+  resetCounters();
+  return E_OK;
+}
+
+/** The packet record the host fills before exchange() and reads after. */
+export function packetBuffer(): usize {
+  return pkt;
+}
+
+export let replyVerdict: u32 = 0;
+
+export function lastReplyVerdict(): u32 {
+  return replyVerdict;
+}
+
+export function hops(): u32 {
+  return hopCount;
+}
+
+/**
+ * Sends the packet in packetBuffer() from namespace `from`. With `reply`, a delivered
+ * request is answered (addresses and ports swapped) and the answer forwarded back; a
+ * rejected one is answered by the rejecting node's ICMP port-unreachable. `trace` records
+ * hops. Returns the request's verdict; lastReplyVerdict() the answer's.
+ */
+export function exchange(from: u32, reply: bool, trace: bool): u32 {
+  traceStart(trace);
+  setPhase(PH_REQUEST);
+  memory.copy(saved, pkt, P_BYTES);
+  const v = forward(pkt, from);
+  replyVerdict = 0;
+  if (v == V_DELIVERED && reply) {
+    const src = load<u32>(pkt, P_SRC);
+    const sport = load<u32>(pkt, P_SPORT);
+    store<u32>(pkt, load<u32>(pkt, P_DST), P_SRC);
+    store<u32>(pkt, load<u32>(pkt, P_DPORT), P_SPORT);
+    store<u32>(pkt, src, P_DST);
+    store<u32>(pkt, sport, P_DPORT);
+    store<u32>(pkt, 64, P_TTL);
+    store<u32>(pkt, 0, P_MARK);
+    const flags = load<u32>(pkt, P_FLAGS);
+    store<u32>(pkt, (flags & PF_DF) | PF_ACK | (flags & PF_SYN), P_FLAGS);
+    setPhase(PH_REPLY);
+    replyVerdict = forward(pkt, endNetns);
+  } else if (v == V_REJECTED && reply) {
+    // icmp-port-unreachable carrying the offending packet's IP header and 8 bytes.
+    const client = load<u32>(pkt, P_SRC);
+    const from2 = endNetns;
+    memory.fill(pkt, 0, P_BYTES);
+    store<u32>(pkt, rejectAddr, P_SRC);
+    store<u32>(pkt, client, P_DST);
+    store<u32>(pkt, PROTO_ICMP, P_PROTO);
+    store<u32>(pkt, 64, P_TTL);
+    store<u32>(pkt, 20 + 8 + 20 + 8, P_LEN);
+    store<u32>(pkt, (3 << 8) | 3, P_ICMP);
+    setPhase(PH_ERROR);
+    replyVerdict = forward(pkt, from2);
+  }
+  return v;
+}
+
+/**
+ * Batch mode: `count` flows of 7 u32 each at `flows` ([from, src, dst, sport, dport, proto,
+ * len]); each sends `packets` packets, the first a SYN that is answered (so conntrack sees
+ * the reply), the rest established traffic. Counters only, no hops.
+ */
+export function runFlows(flows: usize, count: u32, packets: u32): void {
+  traceStart(false);
+  for (let i: u32 = 0; i < count; i++) {
+    const f = flows + <usize>i * 28;
+    for (let k: u32 = 0; k < packets; k++) {
+      memory.fill(pkt, 0, P_BYTES);
+      store<u32>(pkt, load<u32>(f, 4), P_SRC);
+      store<u32>(pkt, load<u32>(f, 8), P_DST);
+      store<u32>(pkt, load<u32>(f, 12), P_SPORT);
+      store<u32>(pkt, load<u32>(f, 16), P_DPORT);
+      store<u32>(pkt, load<u32>(f, 20), P_PROTO);
+      store<u32>(pkt, load<u32>(f, 24), P_LEN);
+      store<u32>(pkt, 64, P_TTL);
+      store<u32>(pkt, k == 0 ? PF_SYN | PF_DF : PF_ACK | PF_DF, P_FLAGS);
+      exchange(load<u32>(f, 0), k == 0, false);
+    }
+  }
+}
+
+// Counters, as f64 (exact below 2^53).
+export const CNT_DELIVERED: u32 = 0;
+export const CNT_DROPPED: u32 = 1;
+export const CNT_REJECTED: u32 = 2;
+export const CNT_BYTES: u32 = 3;
+export const CNT_ENCAP_BYTES: u32 = 4;
+export const CNT_RULES_WALKED: u32 = 5;
+export const CNT_CT_HITS: u32 = 6;
+export const CNT_CT_MISSES: u32 = 7;
+export const CNT_CT_INSERTS: u32 = 8;
+export const CNT_CT_FULL: u32 = 9;
+export const CNT_CT_LIVE: u32 = 10;
+
+export function counter(which: u32): f64 {
+  switch (which) {
+    case CNT_DELIVERED: return <f64>delivered;
+    case CNT_DROPPED: return <f64>dropped;
+    case CNT_REJECTED: return <f64>rejected;
+    case CNT_BYTES: return <f64>bytesDelivered;
+    case CNT_ENCAP_BYTES: return <f64>encapBytes;
+    case CNT_RULES_WALKED: return <f64>nfTotalWalked;
+    case CNT_CT_HITS: return <f64>ctHits;
+    case CNT_CT_MISSES: return <f64>ctMisses;
+    case CNT_CT_INSERTS: return <f64>ctInserts;
+    case CNT_CT_FULL: return <f64>ctFullDrops;
+    case CNT_CT_LIVE: return <f64>ctLive();
+    default: return 0;
+  }
+}
+
+export function dropCount(reason: u32): f64 {
+  return reason < 16 ? <f64>dropReasons[reason] : 0;
+}
+
+/** Packets that matched rule `i` (for statistics and `iptables-save -c`). */
+export function ruleHitCount(i: u32): f64 {
+  return <f64>load<u64>(ruleHits + <usize>i * 8);
+}
+
+export const NO_INDEX: u32 = NONE;

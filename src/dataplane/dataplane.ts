@@ -37,7 +37,7 @@ export class Dataplane {
     const ptr = this.wasm.arenaAlloc(Math.max(records.byteLength, 4));
     // A fresh view each time: arenaAlloc may have grown (and so detached) the old buffer.
     new Uint32Array(this.wasm.memory.buffer, ptr, records.length).set(records);
-    const root = this.wasm.fibBuild(ptr, count);
+    const root = this.wasm.fibBuild(ptr, count, ROUTE_RECORD_U32 * 4);
     if (root === 0) throw new K8sNetFlowError("internal", "route table rejected by the dataplane (prefix length over 32 or host bits set)");
     return root;
   }

@@ -4,7 +4,7 @@ export interface DataplaneExports {
   arenaReset(): void;
   arenaAlloc(bytes: number): number;
   arenaUsed(): number;
-  fibBuild(routes: number, count: number): number;
+  fibBuild(routes: number, count: number, stride: number): number;
   fibLookup(root: number, dst: number): number;
   fibLookupBatch(root: number, dsts: number, out: number, count: number): void;
 }

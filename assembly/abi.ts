@@ -1,0 +1,221 @@
+// Numbers shared with the host (src/dataplane/abi.ts holds the same values; a test compares
+// the two files). Record layouts are byte offsets; every field is a u32 unless noted.
+
+// ---- Interface kinds -------------------------------------------------------------------
+export const IF_VETH: u32 = 1; // one end of a veth pair
+export const IF_BRIDGE: u32 = 2; // cni0
+export const IF_VXLAN: u32 = 3; // flannel.1
+export const IF_ETH: u32 = 4; // a node's NIC on the underlay
+
+// Interface record
+export const IF_NETNS: u32 = 0;
+export const IF_KIND: u32 = 4;
+export const IF_PEER: u32 = 8; // veth peer, or NONE
+export const IF_MASTER: u32 = 12; // bridge this port belongs to, or NONE
+export const IF_MAC_HI: u32 = 16; // upper 16 bits of the MAC
+export const IF_MAC_LO: u32 = 20; // lower 32 bits
+export const IF_ADDR: u32 = 24; // primary IPv4, 0 if none
+export const IF_MTU: u32 = 28;
+export const IF_SEGMENT: u32 = 32; // L2 segment (a bridge, the overlay, the underlay)
+export const IF_VNI: u32 = 36; // VXLAN: VNI
+export const IF_PORT: u32 = 40; // VXLAN: UDP destination port
+export const IF_BYTES: u32 = 44;
+
+// ---- Network namespaces -----------------------------------------------------------------
+export const NS_KIND: u32 = 0; // NS_HOST or NS_POD
+export const NS_NODE: u32 = 4;
+export const NS_FIB: u32 = 8; // trie root (set by configure)
+export const NS_ROUTES: u32 = 12; // address of route records
+export const NS_ROUTE_COUNT: u32 = 16;
+export const NS_BYTES: u32 = 20;
+
+// ---- Nodes -------------------------------------------------------------------------------
+export const N_HOST: u32 = 0; // host namespace
+export const N_ETH: u32 = 4; // underlay NIC
+export const N_VXLAN: u32 = 8; // overlay device, or NONE
+export const N_BRIDGE: u32 = 12; // cni0, or NONE
+export const N_BYTES: u32 = 16;
+export const NS_HOST: u32 = 0;
+export const NS_POD: u32 = 1;
+
+// Route record (the first 8 bytes are what fibBuild reads)
+export const RT_PREFIX: u32 = 0;
+export const RT_LEN: u32 = 4;
+export const RT_OIF: u32 = 8;
+export const RT_GATEWAY: u32 = 12; // 0: directly connected
+export const RT_BYTES: u32 = 16;
+
+// ---- Netfilter ---------------------------------------------------------------------------
+// Match flags
+export const M_SRC: u32 = 1;
+export const M_SRC_INV: u32 = 2;
+export const M_DST: u32 = 4;
+export const M_DST_INV: u32 = 8;
+export const M_PROTO: u32 = 16;
+export const M_DPORT: u32 = 32;
+export const M_MARK: u32 = 64;
+export const M_MARK_INV: u32 = 128;
+export const M_STATISTIC: u32 = 256;
+export const M_RECENT_CHECK: u32 = 512;
+export const M_RECENT_SET: u32 = 1024;
+export const M_CTSTATE_NEW: u32 = 2048;
+export const M_DST_LOCAL: u32 = 4096;
+export const M_CTSTATE_ESTABLISHED: u32 = 8192; // --ctstate RELATED,ESTABLISHED
+export const M_CTSTATE_INVALID: u32 = 16384;
+
+// Targets
+export const T_NONE: u32 = 0; // a rule with no target only counts
+export const T_JUMP: u32 = 1;
+export const T_RETURN: u32 = 2;
+export const T_ACCEPT: u32 = 3;
+export const T_DNAT: u32 = 4;
+export const T_MARK_SET: u32 = 5; // --set-xmark value/mask: mark = (mark & ~mask) ^ value
+export const T_MARK_XOR: u32 = 6;
+export const T_MASQUERADE: u32 = 7;
+export const T_REJECT: u32 = 8;
+export const T_DROP: u32 = 9;
+
+// Rule record
+export const R_FLAGS: u32 = 0;
+export const R_SRC: u32 = 4;
+export const R_SRC_MASK: u32 = 8;
+export const R_DST: u32 = 12;
+export const R_DST_MASK: u32 = 16;
+export const R_PROTO: u32 = 20;
+export const R_DPORT: u32 = 24;
+export const R_MARK: u32 = 28;
+export const R_MARK_MASK: u32 = 32;
+export const R_PROBABILITY: u32 = 36; // the kernel's 31-bit threshold
+export const R_RECENT: u32 = 40; // recent-list id
+export const R_SECONDS: u32 = 44;
+export const R_TARGET: u32 = 48;
+export const R_ARG1: u32 = 52;
+export const R_ARG2: u32 = 56;
+export const R_BYTES: u32 = 60;
+
+// Chain record
+export const C_FIRST: u32 = 0;
+export const C_COUNT: u32 = 4;
+export const C_BYTES: u32 = 8;
+
+// Hooks: index into the hook table (chain ids of the built-in chains)
+export const H_NAT_PREROUTING: u32 = 0;
+export const H_NAT_OUTPUT: u32 = 1;
+export const H_NAT_POSTROUTING: u32 = 2;
+export const H_FILTER_INPUT: u32 = 3;
+export const H_FILTER_FORWARD: u32 = 4;
+export const H_FILTER_OUTPUT: u32 = 5;
+export const H_COUNT: u32 = 6;
+
+// ---- Packets -----------------------------------------------------------------------------
+export const P_SRC: u32 = 0;
+export const P_DST: u32 = 4;
+export const P_SPORT: u32 = 8;
+export const P_DPORT: u32 = 12;
+export const P_PROTO: u32 = 16;
+export const P_TTL: u32 = 20;
+export const P_LEN: u32 = 24; // IPv4 total length
+export const P_FLAGS: u32 = 28; // PF_* bits
+export const P_MARK: u32 = 32;
+export const P_SMAC_HI: u32 = 36;
+export const P_SMAC_LO: u32 = 40;
+export const P_DMAC_HI: u32 = 44;
+export const P_DMAC_LO: u32 = 48;
+export const P_OUTER_SRC: u32 = 52; // outer IPv4 when PF_ENCAP
+export const P_OUTER_DST: u32 = 56;
+export const P_OUTER_SPORT: u32 = 60;
+export const P_OUTER_DPORT: u32 = 64;
+export const P_VNI: u32 = 68;
+export const P_OUTER_TTL: u32 = 72;
+export const P_ICMP: u32 = 76; // ICMP type << 8 | code, for ICMP packets
+export const P_BYTES: u32 = 80;
+
+export const PF_DF: u32 = 1; // Don't Fragment
+export const PF_ENCAP: u32 = 2; // inside a VXLAN outer packet
+export const PF_SYN: u32 = 4;
+export const PF_ACK: u32 = 8;
+export const PF_RST: u32 = 16;
+
+export const PROTO_ICMP: u32 = 1;
+export const PROTO_TCP: u32 = 6;
+export const PROTO_UDP: u32 = 17;
+export const PROTO_SCTP: u32 = 132;
+
+// ---- Trace --------------------------------------------------------------------------------
+// Components
+export const K_POD: u32 = 1;
+export const K_VETH: u32 = 2;
+export const K_BRIDGE: u32 = 3;
+export const K_NETFILTER: u32 = 4;
+export const K_CONNTRACK: u32 = 5;
+export const K_ROUTING: u32 = 6;
+export const K_VXLAN: u32 = 7;
+export const K_UNDERLAY: u32 = 8;
+export const K_SOCKET: u32 = 9;
+
+// Actions
+export const A_SEND: u32 = 1;
+export const A_ROUTE: u32 = 2;
+export const A_XMIT: u32 = 3; // through a veth pair
+export const A_BRIDGE: u32 = 4;
+export const A_DNAT: u32 = 5;
+export const A_SNAT: u32 = 6;
+export const A_UNNAT: u32 = 7;
+export const A_ENCAP: u32 = 8;
+export const A_WIRE: u32 = 9;
+export const A_DECAP: u32 = 10;
+export const A_DELIVER: u32 = 11;
+export const A_DROP: u32 = 12;
+export const A_REJECT: u32 = 13;
+export const A_CT_HIT: u32 = 14; // an established flow: NAT from conntrack, no rules walked
+export const A_MARK: u32 = 15;
+
+// What decided a hop
+export const D_NONE: u32 = 0;
+export const D_ROUTE: u32 = 1; // arg: route index in the namespace
+export const D_RULE: u32 = 2; // arg: rule index
+export const D_FDB: u32 = 3; // arg: interface the MAC belongs to
+export const D_NEIGH: u32 = 4; // arg: interface holding the next hop's address
+export const D_CONNTRACK: u32 = 5; // arg: connection index
+
+// Drop reasons
+export const X_NONE: u32 = 0;
+export const X_NO_ROUTE: u32 = 1;
+export const X_NO_NEIGHBOUR: u32 = 2;
+export const X_TTL: u32 = 3;
+export const X_FRAG_NEEDED: u32 = 4;
+export const X_REJECTED: u32 = 5;
+export const X_RULE_DROP: u32 = 6;
+export const X_CT_FULL: u32 = 7;
+export const X_NO_SOCKET: u32 = 8; // nothing listens (no container port)
+export const X_LOOP: u32 = 9;
+export const X_LEAVES_CLUSTER: u32 = 10;
+export const X_NO_FDB: u32 = 11;
+
+// Hop record
+export const T_SEQ: u32 = 0;
+export const T_NODE: u32 = 4;
+export const T_NETNS: u32 = 8;
+export const T_COMPONENT: u32 = 12;
+export const T_ACTION: u32 = 16;
+export const T_REASON: u32 = 20;
+export const T_IN: u32 = 24; // interface id + 1, 0 for none
+export const T_OUT: u32 = 28;
+export const T_DECIDER: u32 = 32;
+export const T_ARG: u32 = 36;
+export const T_PHASE: u32 = 40; // PH_*
+export const T_EXTRA: u32 = 44; // action-specific: rules walked for NAT hops
+export const T_PACKET: u32 = 48; // a copy of the packet record
+export const T_BYTES: u32 = 48 + 80;
+
+// Phases of a traced exchange
+export const PH_REQUEST: u32 = 0;
+export const PH_REPLY: u32 = 1;
+export const PH_ERROR: u32 = 2; // an ICMP error travelling back
+
+// Verdicts of forward()
+export const V_DELIVERED: u32 = 1;
+export const V_DROPPED: u32 = 2;
+export const V_REJECTED: u32 = 3;
+
+export const NONE: u32 = 0xffffffff;

@@ -1,0 +1,432 @@
+// The forwarding loop: one packet, hop by hop, through veth pairs, the cni0 bridge (with
+// br_netfilter), netfilter's hooks, conntrack, routing, VXLAN encapsulation over the
+// underlay and decapsulation, until it is delivered, dropped or rejected. The same loop runs
+// traced (a hop record per step) and in batch (counters only). No allocation per packet.
+
+import {
+  A_BRIDGE, A_CT_HIT, A_DECAP, A_DELIVER, A_DNAT, A_DROP, A_ENCAP, A_REJECT, A_ROUTE, A_SNAT, A_UNNAT, A_WIRE, A_XMIT,
+  D_CONNTRACK, D_FDB, D_NEIGH, D_NONE, D_ROUTE, D_RULE,
+  H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
+  IF_ADDR, IF_BRIDGE, IF_ETH, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN,
+  K_BRIDGE, K_CONNTRACK, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
+  N_ETH, N_HOST, N_VXLAN, NONE, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTES,
+  P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
+  P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PROTO_TCP, PROTO_UDP,
+  RT_BYTES, RT_GATEWAY, RT_OIF,
+  V_DELIVERED, V_DROPPED, V_REJECTED,
+  X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
+} from "./abi";
+import {
+  CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
+  ctEntry, ctInsert, ctLookup, ctRefresh, foundDir, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_UDP, TIMEOUT_UDP_STREAM,
+} from "./conntrack";
+import { fibLookup } from "./fib";
+import { hookChain, NF_DROP, NF_REJECT, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
+import { hop } from "./trace";
+import { iface, ifaceByAddr, ifaceByMac, netns, node, random32 } from "./state";
+
+/** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
+export const VXLAN_OVERHEAD: u32 = 50;
+const MAX_STEPS: u32 = 64;
+
+// Where the last forward() ended, for replies and ICMP errors.
+export let endNetns: u32 = NONE;
+export let endReason: u32 = X_NONE;
+export let rejectAddr: u32 = 0; // source address of the ICMP error a REJECT sends
+
+// Counters (batch statistics)
+export let delivered: u64 = 0;
+export let dropped: u64 = 0;
+export let rejected: u64 = 0;
+export let bytesDelivered: u64 = 0;
+export let encapBytes: u64 = 0;
+export const dropReasons = new StaticArray<u64>(16);
+
+export function resetCounters(): void {
+  delivered = 0;
+  dropped = 0;
+  rejected = 0;
+  bytesDelivered = 0;
+  encapBytes = 0;
+  for (let i = 0; i < 16; i++) dropReasons[i] = 0;
+}
+
+// The connection being set up on the current node (confirmed when the packet leaves it).
+let pendActive: bool = false;
+let pendNode: u32 = 0;
+let pendSrc: u32 = 0;
+let pendDst: u32 = 0;
+let pendPorts: u32 = 0;
+let pendKey: u32 = 0;
+let pendStatus: u32 = 0;
+let pendReplySrc: u32 = 0;
+let pendReplyDst: u32 = 0;
+let pendReplyPorts: u32 = 0;
+
+@inline function ports(pkt: usize): u32 {
+  return (load<u32>(pkt, P_SPORT) << 16) | (load<u32>(pkt, P_DPORT) & 0xffff);
+}
+
+@inline function nodeOf(ns: u32): u32 {
+  return load<u32>(netns(ns), NS_NODE);
+}
+
+function ctTimeout(pkt: usize, replied: bool): u32 {
+  const proto = load<u32>(pkt, P_PROTO);
+  if (proto == PROTO_UDP) return replied ? TIMEOUT_UDP_STREAM : TIMEOUT_UDP;
+  if (proto == PROTO_TCP) return TIMEOUT_TCP_ESTABLISHED;
+  return TIMEOUT_UDP;
+}
+
+function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize): u32 {
+  dropped++;
+  dropReasons[reason] = dropReasons[reason] + 1;
+  endNetns = ns;
+  endReason = reason;
+  pendActive = false;
+  hop(nodeOf(ns), ns, component, A_DROP, reason, inIf, outIf, decider, arg, 0, pkt);
+  return V_DROPPED;
+}
+
+/**
+ * Conntrack and the nat table for a packet entering netfilter on a node. Returns NF_ACCEPT,
+ * or NF_DROP when the conntrack table is full. `natHook`: the nat chain for new connections.
+ */
+function conntrackIn(ns: u32, pkt: usize, natHook: u32, dstLocal: bool, inIf: u32): u32 {
+  const n = nodeOf(ns);
+  const key = load<u32>(pkt, P_PROTO) | (n << 8);
+  const src = load<u32>(pkt, P_SRC);
+  const dst = load<u32>(pkt, P_DST);
+  const pp = ports(pkt);
+  const e = ctLookup(src, dst, pp, key);
+  if (e != NONE) {
+    pendActive = false;
+    const c = ctEntry(e);
+    const status = load<u32>(c, CT_STATUS);
+    const replyDir = foundDir == 1;
+    if (replyDir) store<u32>(c, status | CS_SEEN_REPLY, CT_STATUS);
+    ctRefresh(e, ctTimeout(pkt, replyDir || (status & CS_SEEN_REPLY) != 0));
+    let changed = false;
+    if (replyDir) {
+      // Reply: undo the NAT of the original direction.
+      if (status & CS_DNAT) {
+        store<u32>(pkt, load<u32>(c, CT_ORIG_DST), P_SRC);
+        store<u32>(pkt, load<u32>(c, CT_ORIG_PORTS) & 0xffff, P_SPORT);
+        changed = true;
+      }
+      if (status & CS_SNAT) {
+        store<u32>(pkt, load<u32>(c, CT_ORIG_SRC), P_DST);
+        store<u32>(pkt, load<u32>(c, CT_ORIG_PORTS) >>> 16, P_DPORT);
+        changed = true;
+      }
+    } else {
+      // Later packets of a NAT'd connection: the same translation, without walking rules.
+      if (status & CS_DNAT) {
+        store<u32>(pkt, load<u32>(c, CT_REPLY_SRC), P_DST);
+        store<u32>(pkt, load<u32>(c, CT_REPLY_PORTS) >>> 16, P_DPORT);
+        changed = true;
+      }
+      if (status & CS_SNAT) {
+        store<u32>(pkt, load<u32>(c, CT_REPLY_DST), P_SRC);
+        store<u32>(pkt, load<u32>(c, CT_REPLY_PORTS) & 0xffff, P_SPORT);
+        changed = true;
+      }
+    }
+    if (changed) hop(n, ns, K_CONNTRACK, replyDir ? A_UNNAT : A_CT_HIT, X_NONE, inIf, NONE, D_CONNTRACK, e, 0, pkt);
+    return 0;
+  }
+  // A new connection: remember it, walk the nat chain.
+  pendActive = true;
+  pendNode = n;
+  pendSrc = src;
+  pendDst = dst;
+  pendPorts = pp;
+  pendKey = key;
+  pendStatus = 0;
+  pendReplySrc = dst;
+  pendReplyDst = src;
+  pendReplyPorts = (pp << 16) | (pp >>> 16);
+  nfWalk(hookChain(natHook), pkt, true, dstLocal);
+  if (nfDnatAddr != 0) {
+    const walked = nfWalked;
+    const rule = nfRule;
+    store<u32>(pkt, nfDnatAddr, P_DST);
+    store<u32>(pkt, nfDnatPort, P_DPORT);
+    pendStatus |= CS_DNAT;
+    pendReplySrc = nfDnatAddr;
+    pendReplyPorts = (nfDnatPort << 16) | (pendReplyPorts & 0xffff);
+    hop(n, ns, K_NETFILTER, A_DNAT, X_NONE, inIf, NONE, D_RULE, rule, walked, pkt);
+  }
+  return 0;
+}
+
+/** nat POSTROUTING (masquerade) for a new connection, then confirm it in conntrack. */
+function conntrackOut(ns: u32, pkt: usize, oif: u32, dstLocal: bool): bool {
+  if (!pendActive) return true;
+  const n = nodeOf(ns);
+  nfWalk(hookChain(H_NAT_POSTROUTING), pkt, true, dstLocal);
+  if (nfMasquerade) {
+    const walked = nfWalked;
+    const rule = nfRule;
+    // MASQUERADE --random-fully: the outgoing interface's address, a random source port.
+    const addr = load<u32>(iface(oif), IF_ADDR);
+    const port = 1024 + random32() % (65536 - 1024);
+    store<u32>(pkt, addr, P_SRC);
+    store<u32>(pkt, port, P_SPORT);
+    pendStatus |= CS_SNAT;
+    pendReplyDst = addr;
+    pendReplyPorts = (pendReplyPorts & 0xffff0000) | port;
+    hop(n, ns, K_NETFILTER, A_SNAT, X_NONE, NONE, oif, D_RULE, rule, walked, pkt);
+  }
+  pendActive = false;
+  const e = ctInsert(pendSrc, pendDst, pendPorts, pendKey, pendReplySrc, pendReplyDst, pendReplyPorts, pendStatus, ctTimeout(pkt, false));
+  return e != NONE;
+}
+
+/** The interface that answers ARP for `ip` on `oif`'s L2 segment, or NONE. */
+function neighbour(oif: u32, ip: u32): u32 {
+  const t = ifaceByAddr(ip);
+  if (t == NONE) return NONE;
+  // A bridge port's segment is its bridge's; a pod's eth0 is on the segment of its veth peer's bridge.
+  return segmentOf(t) == segmentOf(oif) ? t : NONE;
+}
+
+function segmentOf(i: u32): u32 {
+  const f = iface(i);
+  if (load<u32>(f, IF_KIND) == IF_VETH) {
+    const master = load<u32>(f, IF_MASTER);
+    if (master != NONE) return load<u32>(iface(master), IF_SEGMENT);
+    const peerMaster = load<u32>(iface(load<u32>(f, IF_PEER)), IF_MASTER);
+    if (peerMaster != NONE) return load<u32>(iface(peerMaster), IF_SEGMENT);
+  }
+  return load<u32>(f, IF_SEGMENT);
+}
+
+@inline function setMacs(pkt: usize, from: u32, to: u32): void {
+  store<u32>(pkt, load<u32>(iface(from), IF_MAC_HI), P_SMAC_HI);
+  store<u32>(pkt, load<u32>(iface(from), IF_MAC_LO), P_SMAC_LO);
+  store<u32>(pkt, load<u32>(iface(to), IF_MAC_HI), P_DMAC_HI);
+  store<u32>(pkt, load<u32>(iface(to), IF_MAC_LO), P_DMAC_LO);
+}
+
+/** Is `addr` an address of namespace `ns`? */
+@inline function isLocal(ns: u32, addr: u32): bool {
+  const t = ifaceByAddr(addr);
+  return t != NONE && load<u32>(iface(t), IF_NETNS) == ns;
+}
+
+// States of the loop
+const S_ORIGINATE: u32 = 1;
+const S_XMIT: u32 = 2;
+const S_RX: u32 = 3;
+const S_INPUT: u32 = 4;
+
+/**
+ * Forwards the packet at `pkt` from namespace `from`, where it was created. Returns a
+ * V_* verdict; endNetns / endReason say where and why it ended.
+ */
+export function forward(pkt: usize, from: u32): u32 {
+  let state = S_ORIGINATE;
+  let ns = from;
+  let cur: u32 = NONE; // the interface in play
+  let inIf: u32 = NONE;
+  pendActive = false;
+  for (let step: u32 = 0; step < MAX_STEPS; step++) {
+    if (state == S_ORIGINATE || state == S_INPUT) {
+      const n = nodeOf(ns);
+      const nsp = netns(ns);
+      const host = load<u32>(nsp, NS_KIND) != NS_POD;
+      const originating = state == S_ORIGINATE;
+      if (host) {
+        const dstLocal0 = isLocal(ns, load<u32>(pkt, P_DST));
+        if (conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, dstLocal0, inIf) != 0) {
+          return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, NONE, D_NONE, 0, pkt);
+        }
+      }
+      const dst = load<u32>(pkt, P_DST);
+      if (isLocal(ns, dst)) {
+        if (host) {
+          // Local delivery on the node: filter INPUT (kube-proxy's firewall chains).
+          const v = nfWalk(hookChain(H_FILTER_INPUT), pkt, pendActive, true);
+          if (v == NF_REJECT) return reject(ns, pkt, inIf);
+          if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, NONE, D_RULE, nfRule, pkt);
+          if (pendActive && !conntrackOut(ns, pkt, NONE, true)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, NONE, D_NONE, 0, pkt);
+        }
+        delivered++;
+        bytesDelivered += load<u32>(pkt, P_LEN);
+        endNetns = ns;
+        endReason = X_NONE;
+        hop(n, ns, host ? K_SOCKET : K_POD, A_DELIVER, X_NONE, inIf, NONE, D_NONE, 0, 0, pkt);
+        return V_DELIVERED;
+      }
+      if (!originating) {
+        if (!host) return drop(ns, K_POD, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt); // pods do not forward
+        const ttl = load<u32>(pkt, P_TTL);
+        if (ttl <= 1) return drop(ns, K_ROUTING, X_TTL, inIf, NONE, D_NONE, 0, pkt);
+        store<u32>(pkt, ttl - 1, P_TTL);
+      }
+      const route = fibLookup(<usize>load<u32>(nsp, NS_FIB), dst);
+      if (route < 0) return drop(ns, K_ROUTING, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt);
+      const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES;
+      const oif = load<u32>(rt, RT_OIF);
+      const gw = load<u32>(rt, RT_GATEWAY);
+      hop(n, ns, host ? K_ROUTING : K_POD, A_ROUTE, X_NONE, inIf, oif, D_ROUTE, <u32>route, 0, pkt);
+      if (host) {
+        const v = nfWalk(hookChain(originating ? H_FILTER_OUTPUT : H_FILTER_FORWARD), pkt, pendActive, false);
+        if (v == NF_REJECT) return reject(ns, pkt, inIf);
+        if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, oif, D_RULE, nfRule, pkt);
+        if (!conntrackOut(ns, pkt, oif, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, oif, D_NONE, 0, pkt);
+      }
+      const next = gw != 0 ? gw : dst;
+      const peer = neighbour(oif, next);
+      if (peer == NONE) {
+        const reason = load<u32>(iface(oif), IF_KIND) == IF_ETH ? X_LEAVES_CLUSTER : X_NO_NEIGHBOUR;
+        return drop(ns, K_ROUTING, reason, inIf, oif, D_ROUTE, <u32>route, pkt);
+      }
+      if (load<u32>(pkt, P_LEN) > load<u32>(iface(oif), IF_MTU) && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
+        return drop(ns, K_ROUTING, X_FRAG_NEEDED, inIf, oif, D_ROUTE, <u32>route, pkt);
+      }
+      setMacs(pkt, oif, peer);
+      cur = oif;
+      state = S_XMIT;
+      continue;
+    }
+
+    if (state == S_XMIT) {
+      const f = iface(cur);
+      const kind = load<u32>(f, IF_KIND);
+      const n = nodeOf(ns);
+      if (kind == IF_VETH) {
+        const peer = load<u32>(f, IF_PEER);
+        hop(n, ns, K_VETH, A_XMIT, X_NONE, NONE, cur, D_NONE, peer, 0, pkt);
+        inIf = peer;
+        ns = load<u32>(iface(peer), IF_NETNS);
+        cur = peer;
+        state = S_RX;
+        continue;
+      }
+      if (kind == IF_BRIDGE) {
+        // The node sends into its bridge: the FDB says which port has the destination MAC.
+        const t = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
+        const port = t == NONE ? NONE : load<u32>(iface(t), IF_PEER);
+        if (port == NONE || load<u32>(iface(port), IF_MASTER) != cur) return drop(ns, K_BRIDGE, X_NO_FDB, NONE, cur, D_NONE, 0, pkt);
+        hop(n, ns, K_BRIDGE, A_BRIDGE, X_NONE, cur, port, D_FDB, t, 0, pkt);
+        cur = port;
+        continue; // S_XMIT through the veth
+      }
+      if (kind == IF_VXLAN) {
+        // Encapsulate: the FDB maps the inner destination MAC (the peer VTEP's) to its node.
+        const vtep = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
+        if (vtep == NONE || load<u32>(iface(vtep), IF_KIND) != IF_VXLAN) return drop(ns, K_VXLAN, X_NO_FDB, NONE, cur, D_NONE, 0, pkt);
+        const remote = node(nodeOf(load<u32>(iface(vtep), IF_NETNS)));
+        const remoteEth = load<u32>(remote, N_ETH);
+        const localEth = load<u32>(node(n), N_ETH);
+        const outerLen = load<u32>(pkt, P_LEN) + VXLAN_OVERHEAD;
+        if (outerLen > load<u32>(iface(localEth), IF_MTU)) return drop(ns, K_VXLAN, X_FRAG_NEEDED, NONE, cur, D_NONE, 0, pkt);
+        store<u32>(pkt, load<u32>(iface(localEth), IF_ADDR), P_OUTER_SRC);
+        store<u32>(pkt, load<u32>(iface(remoteEth), IF_ADDR), P_OUTER_DST);
+        store<u32>(pkt, flowSourcePort(pkt), P_OUTER_SPORT);
+        store<u32>(pkt, load<u32>(f, IF_PORT), P_OUTER_DPORT);
+        store<u32>(pkt, load<u32>(f, IF_VNI), P_VNI);
+        store<u32>(pkt, 64, P_OUTER_TTL);
+        store<u32>(pkt, load<u32>(pkt, P_FLAGS) | PF_ENCAP, P_FLAGS);
+        encapBytes += VXLAN_OVERHEAD;
+        hop(n, ns, K_VXLAN, A_ENCAP, X_NONE, NONE, cur, D_FDB, vtep, 0, pkt);
+        // The outer packet leaves by the underlay NIC (its route is the node network's).
+        setMacs(pkt, localEth, remoteEth);
+        cur = localEth;
+        continue; // S_XMIT on eth0
+      }
+      if (kind == IF_ETH) {
+        const t = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
+        if (t == NONE || load<u32>(iface(t), IF_KIND) != IF_ETH) return drop(ns, K_UNDERLAY, X_LEAVES_CLUSTER, NONE, cur, D_NONE, 0, pkt);
+        hop(n, ns, K_UNDERLAY, A_WIRE, X_NONE, cur, t, D_FDB, t, 0, pkt);
+        inIf = t;
+        ns = load<u32>(iface(t), IF_NETNS);
+        cur = t;
+        state = S_RX;
+        continue;
+      }
+      return drop(ns, K_ROUTING, X_NO_ROUTE, NONE, cur, D_NONE, 0, pkt);
+    }
+
+    if (state == S_RX) {
+      const f = iface(cur);
+      const master = load<u32>(f, IF_MASTER);
+      const n = nodeOf(ns);
+      if (master != NONE) {
+        // A frame into a bridge port. For the bridge's own MAC it goes up to the node's IP stack.
+        const t = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
+        if (t == master) {
+          inIf = master;
+          state = S_INPUT;
+          continue;
+        }
+        const port = t == NONE ? NONE : load<u32>(iface(t), IF_PEER);
+        if (port == NONE || load<u32>(iface(port), IF_MASTER) != master) return drop(ns, K_BRIDGE, X_NO_FDB, cur, NONE, D_NONE, 0, pkt);
+        // br_netfilter (bridge-nf-call-iptables=1, which kube-proxy needs): bridged IPv4
+        // traffic goes through iptables' PREROUTING, FORWARD and POSTROUTING too.
+        if (conntrackIn(ns, pkt, H_NAT_PREROUTING, false, master) != 0) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, NONE, D_NONE, 0, pkt);
+        const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
+        if (v == NF_REJECT) return reject(ns, pkt, master);
+        if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);
+        if (!conntrackOut(ns, pkt, master, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, port, D_NONE, 0, pkt);
+        hop(n, ns, K_BRIDGE, A_BRIDGE, X_NONE, cur, port, D_FDB, t, 0, pkt);
+        cur = port;
+        state = S_XMIT;
+        continue;
+      }
+      const kind = load<u32>(f, IF_KIND);
+      if (kind == IF_ETH && (load<u32>(pkt, P_FLAGS) & PF_ENCAP) != 0 && load<u32>(pkt, P_OUTER_DST) == load<u32>(f, IF_ADDR)) {
+        // UDP to the VXLAN port: the kernel's vxlan socket strips the outer headers and the
+        // inner packet appears on this node's flannel.1.
+        const vx = load<u32>(node(n), N_VXLAN);
+        if (vx == NONE || load<u32>(pkt, P_OUTER_DPORT) != load<u32>(iface(vx), IF_PORT)) return drop(ns, K_UNDERLAY, X_NO_ROUTE, cur, NONE, D_NONE, 0, pkt);
+        store<u32>(pkt, load<u32>(pkt, P_FLAGS) & ~PF_ENCAP, P_FLAGS);
+        hop(n, ns, K_VXLAN, A_DECAP, X_NONE, cur, vx, D_NONE, 0, 0, pkt);
+        store<u32>(pkt, 0, P_OUTER_SRC);
+        store<u32>(pkt, 0, P_OUTER_DST);
+        store<u32>(pkt, 0, P_OUTER_SPORT);
+        store<u32>(pkt, 0, P_OUTER_DPORT);
+        store<u32>(pkt, 0, P_VNI);
+        store<u32>(pkt, 0, P_OUTER_TTL);
+        inIf = vx;
+        state = S_INPUT;
+        continue;
+      }
+      inIf = cur;
+      state = S_INPUT;
+      continue;
+    }
+  }
+  return drop(ns, K_ROUTING, X_LOOP, inIf, NONE, D_NONE, 0, pkt);
+}
+
+/** REJECT: the packet ends here; the node will answer with an ICMP error. */
+function reject(ns: u32, pkt: usize, inIf: u32): u32 {
+  rejected++;
+  endNetns = ns;
+  endReason = X_REJECTED;
+  pendActive = false;
+  // The error's source: the address of the interface facing the sender (icmp_send).
+  const src = load<u32>(pkt, P_SRC);
+  const nsp = netns(ns);
+  const route = fibLookup(<usize>load<u32>(nsp, NS_FIB), src);
+  rejectAddr = route < 0 ? 0 : load<u32>(iface(load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES, RT_OIF)), IF_ADDR);
+  hop(nodeOf(ns), ns, K_NETFILTER, A_REJECT, X_REJECTED, inIf, NONE, D_RULE, nfRule, nfWalked, pkt);
+  return V_REJECTED;
+}
+
+/**
+ * The outer UDP source port: a hash of the inner flow scaled into the local port range
+ * 32768-60999, like udp_flow_src_port(), so one flow keeps one port and flows spread.
+ */
+function flowSourcePort(pkt: usize): u32 {
+  let h: u32 = 0x9747b28c;
+  h = (h ^ load<u32>(pkt, P_SRC)) * 0x5bd1e995;
+  h = (h ^ load<u32>(pkt, P_DST)) * 0x5bd1e995;
+  h = (h ^ ((load<u32>(pkt, P_SPORT) << 16) | load<u32>(pkt, P_DPORT))) * 0x5bd1e995;
+  h = (h ^ load<u32>(pkt, P_PROTO)) * 0x5bd1e995;
+  h ^= h >>> 13;
+  return 32768 + <u32>((<u64>h * <u64>(60999 - 32768)) >>> 32);
+}

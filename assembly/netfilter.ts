@@ -1,0 +1,184 @@
+// iptables as the kernel runs it: from a built-in chain, rule by rule; a match jumps to a
+// user chain (returning at its end or at RETURN), a terminal target ends the walk, falling
+// off a built-in chain means its policy (ACCEPT). The cost of a new connection is the number
+// of rules walked, which grows with the number of services, as on a real node.
+
+import {
+  C_COUNT, C_FIRST, M_CTSTATE_ESTABLISHED, M_CTSTATE_INVALID, M_CTSTATE_NEW, M_DPORT, M_DST, M_DST_INV, M_DST_LOCAL, M_MARK, M_MARK_INV, M_PROTO, M_RECENT_CHECK,
+  M_RECENT_SET, M_SRC, M_SRC_INV, M_STATISTIC, NONE, P_DPORT, P_DST, P_MARK, P_PROTO, P_SRC, R_ARG1, R_ARG2, R_DPORT, R_DST,
+  R_DST_MASK, R_FLAGS, R_MARK, R_MARK_MASK, R_PROBABILITY, R_PROTO, R_RECENT, R_SECONDS, R_SRC, R_SRC_MASK, R_TARGET,
+  T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
+} from "./abi";
+import { arenaAlloc } from "./arena";
+import { chain, hooks, now, random32, rule, ruleHits } from "./state";
+
+export const NF_ACCEPT: u32 = 0;
+export const NF_DROP: u32 = 1;
+export const NF_REJECT: u32 = 2;
+
+// Results of the last walk.
+export let nfDnatAddr: u32 = 0; // 0: no DNAT
+export let nfDnatPort: u32 = 0;
+export let nfMasquerade: bool = false;
+export let nfRule: u32 = NONE; // the rule that decided (DNAT, MASQUERADE, REJECT, DROP)
+export let nfWalked: u32 = 0; // rules evaluated in this walk
+export let nfTotalWalked: u64 = 0;
+
+const STACK_DEPTH: u32 = 32;
+let stack: usize = 0; // (chain, next rule) pairs
+
+// Recent lists (ClientIP affinity): (list, source) → last seen.
+let recentKeys: usize = 0; // list id + 1, 0 empty
+let recentSrc: usize = 0;
+let recentSeen: usize = 0;
+let recentMask: u32 = 0;
+
+export function nfInit(recentCapacity: u32): void {
+  stack = arenaAlloc(<usize>STACK_DEPTH * 8);
+  let cap: u32 = 16;
+  while (cap < recentCapacity * 2) cap <<= 1;
+  recentMask = cap - 1;
+  recentKeys = arenaAlloc(<usize>cap * 4);
+  recentSrc = arenaAlloc(<usize>cap * 4);
+  recentSeen = arenaAlloc(<usize>cap * 4);
+  nfTotalWalked = 0;
+}
+
+function recentSlot(list: u32, src: u32, create: bool): i32 {
+  let s = ((src * 0x9e3779b1) ^ (list * 0x85ebca6b)) & recentMask;
+  for (let probes: u32 = 0; probes <= recentMask; probes++) {
+    const k = load<u32>(recentKeys + <usize>s * 4);
+    if (k == 0) {
+      if (!create) return -1;
+      store<u32>(recentKeys + <usize>s * 4, list + 1);
+      store<u32>(recentSrc + <usize>s * 4, src);
+      return <i32>s;
+    }
+    if (k == list + 1 && load<u32>(recentSrc + <usize>s * 4) == src) return <i32>s;
+    s = (s + 1) & recentMask;
+  }
+  return -1; // full: affinity is forgotten, as xt_recent evicts
+}
+
+/** The hook's chain id, or NONE when the ruleset has no such built-in chain. */
+export function hookChain(hook: u32): u32 {
+  return load<u32>(hooks + <usize>hook * 4);
+}
+
+/**
+ * Walks built-in chain `start` for a packet. `isNew`: the packet starts a connection (for
+ * `-m conntrack --ctstate NEW`); `dstLocal`: its destination is an address of this node
+ * (`-m addrtype --dst-type LOCAL`).
+ */
+export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32 {
+  nfDnatAddr = 0;
+  nfDnatPort = 0;
+  nfMasquerade = false;
+  nfRule = NONE;
+  nfWalked = 0;
+  if (start == NONE) return NF_ACCEPT;
+  const src = load<u32>(pkt, P_SRC);
+  const dst = load<u32>(pkt, P_DST);
+  const proto = load<u32>(pkt, P_PROTO);
+  const dport = load<u32>(pkt, P_DPORT);
+  let depth: u32 = 0;
+  let c = start;
+  let i: u32 = 0;
+  for (;;) {
+    const ch = chain(c);
+    if (i >= load<u32>(ch, C_COUNT)) {
+      // End of a user chain returns to the caller; end of a built-in chain is its policy.
+      if (depth == 0) return NF_ACCEPT;
+      depth--;
+      c = load<u32>(stack + <usize>depth * 8);
+      i = load<u32>(stack + <usize>depth * 8 + 4);
+      continue;
+    }
+    const id = load<u32>(ch, C_FIRST) + i;
+    const r = rule(id);
+    i++;
+    nfWalked++;
+    nfTotalWalked++;
+    const f = load<u32>(r, R_FLAGS);
+    if (f & M_SRC) {
+      const hit = (src & load<u32>(r, R_SRC_MASK)) == load<u32>(r, R_SRC);
+      if (hit == ((f & M_SRC_INV) != 0)) continue;
+    }
+    if (f & M_DST) {
+      const hit = (dst & load<u32>(r, R_DST_MASK)) == load<u32>(r, R_DST);
+      if (hit == ((f & M_DST_INV) != 0)) continue;
+    }
+    if ((f & M_PROTO) && proto != load<u32>(r, R_PROTO)) continue;
+    if ((f & M_DPORT) && dport != load<u32>(r, R_DPORT)) continue;
+    if (f & M_MARK) {
+      const hit = (load<u32>(pkt, P_MARK) & load<u32>(r, R_MARK_MASK)) == load<u32>(r, R_MARK);
+      if (hit == ((f & M_MARK_INV) != 0)) continue;
+    }
+    if ((f & M_CTSTATE_NEW) && !isNew) continue;
+    if ((f & M_CTSTATE_ESTABLISHED) && isNew) continue;
+    if (f & M_CTSTATE_INVALID) continue; // the simulator never makes invalid packets
+    if ((f & M_DST_LOCAL) && !dstLocal) continue;
+    if (f & M_RECENT_CHECK) {
+      // --rcheck --seconds N --reap: seen from this source within N seconds.
+      const s = recentSlot(load<u32>(r, R_RECENT), src, false);
+      if (s < 0) continue;
+      const seen = load<u32>(recentSeen + <usize>s * 4);
+      if (now - seen > load<u32>(r, R_SECONDS)) continue;
+    }
+    if (f & M_STATISTIC) {
+      // xt_statistic: (prandom_u32() & 0x7FFFFFFF) < probability (31-bit fixed point).
+      if ((random32() & 0x7fffffff) >= load<u32>(r, R_PROBABILITY)) continue;
+    }
+    if (f & M_RECENT_SET) {
+      const s = recentSlot(load<u32>(r, R_RECENT), src, true);
+      if (s >= 0) store<u32>(recentSeen + <usize>s * 4, now);
+    }
+    store<u64>(ruleHits + <usize>id * 8, load<u64>(ruleHits + <usize>id * 8) + 1);
+    switch (load<u32>(r, R_TARGET)) {
+      case T_JUMP: {
+        if (depth >= STACK_DEPTH) return NF_DROP; // the kernel refuses such rulesets; never here
+        store<u32>(stack + <usize>depth * 8, c);
+        store<u32>(stack + <usize>depth * 8 + 4, i);
+        depth++;
+        c = load<u32>(r, R_ARG1);
+        i = 0;
+        break;
+      }
+      case T_RETURN: {
+        if (depth == 0) return NF_ACCEPT;
+        depth--;
+        c = load<u32>(stack + <usize>depth * 8);
+        i = load<u32>(stack + <usize>depth * 8 + 4);
+        break;
+      }
+      case T_ACCEPT:
+        return NF_ACCEPT;
+      case T_DNAT:
+        nfDnatAddr = load<u32>(r, R_ARG1);
+        nfDnatPort = load<u32>(r, R_ARG2);
+        nfRule = id;
+        return NF_ACCEPT;
+      case T_MARK_SET: {
+        const mask = load<u32>(r, R_ARG2);
+        store<u32>(pkt, (load<u32>(pkt, P_MARK) & ~mask) ^ load<u32>(r, R_ARG1), P_MARK);
+        break; // MARK is not terminal
+      }
+      case T_MARK_XOR:
+        store<u32>(pkt, load<u32>(pkt, P_MARK) ^ load<u32>(r, R_ARG1), P_MARK);
+        break;
+      case T_MASQUERADE:
+        nfMasquerade = true;
+        nfRule = id;
+        return NF_ACCEPT;
+      case T_REJECT:
+        nfRule = id;
+        return NF_REJECT;
+      case T_DROP:
+        nfRule = id;
+        return NF_DROP;
+      default:
+        break; // no target: the rule only counts
+    }
+  }
+  return NF_ACCEPT;
+}

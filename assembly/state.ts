@@ -1,0 +1,220 @@
+// The loaded cluster: table addresses and sizes, checked once by configure() so that the
+// forwarding loop can trust every index it follows. Also the lookups built at load time
+// (IPv4 → interface, MAC → interface), the seeded PRNG, the simulated clock and counters.
+
+import { arenaAlloc } from "./arena";
+import {
+  C_BYTES, C_COUNT, C_FIRST, H_COUNT, IF_ADDR, IF_BYTES, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_NETNS, IF_PEER, IF_VETH,
+  N_BRIDGE, N_BYTES, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTE_COUNT, NS_ROUTES,
+  R_ARG1, R_BYTES, R_TARGET, RT_BYTES, RT_OIF, T_JUMP,
+} from "./abi";
+import { fibBuild } from "./fib";
+
+export let ifaces: usize = 0;
+export let ifaceCount: u32 = 0;
+export let namespaces: usize = 0;
+export let netnsCount: u32 = 0;
+export let nodes: usize = 0;
+export let nodeCount: u32 = 0;
+export let rules: usize = 0;
+export let ruleCount: u32 = 0;
+export let chains: usize = 0;
+export let chainCount: u32 = 0;
+export let hooks: usize = 0; // H_COUNT chain ids (NONE: no such built-in chain)
+
+// IPv4 → interface and MAC → interface, open addressing, capacity a power of two.
+let ipKeys: usize = 0;
+let ipVals: usize = 0;
+let macKeysHi: usize = 0;
+let macKeysLo: usize = 0;
+let macVals: usize = 0;
+let hashMask: u32 = 0;
+
+// Per-rule packet counters (u64), for statistics and `iptables-save -c`.
+export let ruleHits: usize = 0;
+
+// Configuration errors
+export const E_OK: u32 = 0;
+export const E_IFACE_REF: u32 = 1;
+export const E_NETNS_REF: u32 = 2;
+export const E_ROUTE: u32 = 3;
+export const E_RULE_TARGET: u32 = 4;
+export const E_CHAIN_RANGE: u32 = 5;
+export const E_HOOK: u32 = 6;
+export const E_NODE_REF: u32 = 7;
+export const E_DUPLICATE_ADDR: u32 = 8;
+
+@inline export function iface(i: u32): usize {
+  return ifaces + <usize>i * IF_BYTES;
+}
+@inline export function netns(i: u32): usize {
+  return namespaces + <usize>i * NS_BYTES;
+}
+@inline export function node(i: u32): usize {
+  return nodes + <usize>i * N_BYTES;
+}
+@inline export function rule(i: u32): usize {
+  return rules + <usize>i * R_BYTES;
+}
+@inline export function chain(i: u32): usize {
+  return chains + <usize>i * C_BYTES;
+}
+
+function ref(v: u32, count: u32): bool {
+  return v == NONE || v < count;
+}
+
+function hashU32(x: u32): u32 {
+  x ^= x >>> 16;
+  x = x * 0x7feb352d;
+  x ^= x >>> 15;
+  x = x * 0x846ca68b;
+  x ^= x >>> 16;
+  return x;
+}
+
+/**
+ * Takes the tables the host wrote (a descriptor of u32 words, see src/dataplane/layout.ts)
+ * and checks every cross-reference once. Returns E_OK or the first error found; the
+ * dataplane is unusable until a configure() succeeds.
+ */
+export function configure(desc: usize): u32 {
+  ifaces = <usize>load<u32>(desc, 0);
+  ifaceCount = load<u32>(desc, 4);
+  namespaces = <usize>load<u32>(desc, 8);
+  netnsCount = load<u32>(desc, 12);
+  nodes = <usize>load<u32>(desc, 16);
+  nodeCount = load<u32>(desc, 20);
+  rules = <usize>load<u32>(desc, 24);
+  ruleCount = load<u32>(desc, 28);
+  chains = <usize>load<u32>(desc, 32);
+  chainCount = load<u32>(desc, 36);
+  hooks = <usize>load<u32>(desc, 40);
+
+  for (let i: u32 = 0; i < ifaceCount; i++) {
+    const f = iface(i);
+    if (load<u32>(f, IF_NETNS) >= netnsCount) return E_NETNS_REF;
+    if (!ref(load<u32>(f, IF_PEER), ifaceCount) || !ref(load<u32>(f, IF_MASTER), ifaceCount)) return E_IFACE_REF;
+    if (load<u32>(f, IF_KIND) == IF_VETH && load<u32>(f, IF_PEER) == NONE) return E_IFACE_REF;
+  }
+  for (let i: u32 = 0; i < netnsCount; i++) {
+    const n = netns(i);
+    if (load<u32>(n, NS_NODE) >= nodeCount) return E_NODE_REF;
+    const routes = <usize>load<u32>(n, NS_ROUTES);
+    const count = load<u32>(n, NS_ROUTE_COUNT);
+    for (let r: u32 = 0; r < count; r++) {
+      const oif = load<u32>(routes + <usize>r * RT_BYTES, RT_OIF);
+      if (oif >= ifaceCount || load<u32>(iface(oif), IF_NETNS) != i) return E_ROUTE;
+    }
+    const root = fibBuild(routes, count, RT_BYTES);
+    if (root == 0) return E_ROUTE;
+    store<u32>(n, <u32>root, NS_FIB);
+  }
+  for (let i: u32 = 0; i < nodeCount; i++) {
+    const n = node(i);
+    const host = load<u32>(n, N_HOST);
+    if (host >= netnsCount || load<u32>(netns(host), NS_KIND) == NS_POD) return E_NODE_REF;
+    if (load<u32>(n, N_ETH) >= ifaceCount) return E_NODE_REF;
+    if (!ref(load<u32>(n, N_VXLAN), ifaceCount) || !ref(load<u32>(n, N_BRIDGE), ifaceCount)) return E_NODE_REF;
+  }
+  for (let i: u32 = 0; i < chainCount; i++) {
+    const c = chain(i);
+    if (<u64>load<u32>(c, C_FIRST) + <u64>load<u32>(c, C_COUNT) > <u64>ruleCount) return E_CHAIN_RANGE;
+  }
+  for (let i: u32 = 0; i < ruleCount; i++) {
+    const r = rule(i);
+    if (load<u32>(r, R_TARGET) == T_JUMP && load<u32>(r, R_ARG1) >= chainCount) return E_RULE_TARGET;
+  }
+  for (let h: u32 = 0; h < H_COUNT; h++) {
+    const c = load<u32>(hooks + <usize>h * 4);
+    if (!ref(c, chainCount)) return E_HOOK;
+  }
+
+  // Lookups, sized for a load factor of at most one half.
+  let cap: u32 = 16;
+  while (cap < ifaceCount * 2) cap <<= 1;
+  hashMask = cap - 1;
+  ipKeys = arenaAlloc(<usize>cap * 4);
+  ipVals = arenaAlloc(<usize>cap * 4);
+  macKeysHi = arenaAlloc(<usize>cap * 4);
+  macKeysLo = arenaAlloc(<usize>cap * 4);
+  macVals = arenaAlloc(<usize>cap * 4);
+  for (let i: u32 = 0; i < ifaceCount; i++) {
+    const f = iface(i);
+    const addr = load<u32>(f, IF_ADDR);
+    if (addr != 0) {
+      let s = hashU32(addr) & hashMask;
+      while (load<u32>(ipKeys + <usize>s * 4) != 0) {
+        if (load<u32>(ipKeys + <usize>s * 4) == addr) return E_DUPLICATE_ADDR;
+        s = (s + 1) & hashMask;
+      }
+      store<u32>(ipKeys + <usize>s * 4, addr);
+      store<u32>(ipVals + <usize>s * 4, i);
+    }
+    const hi = load<u32>(f, IF_MAC_HI);
+    const lo = load<u32>(f, IF_MAC_LO);
+    let m = hashU32(lo ^ (hi * 0x9e3779b1)) & hashMask;
+    // A MAC slot is empty when its value is 0 (stored as interface + 1).
+    while (load<u32>(macVals + <usize>m * 4) != 0) m = (m + 1) & hashMask;
+    store<u32>(macKeysHi + <usize>m * 4, hi);
+    store<u32>(macKeysLo + <usize>m * 4, lo);
+    store<u32>(macVals + <usize>m * 4, i + 1);
+  }
+  ruleHits = arenaAlloc(<usize>ruleCount * 8 + 8);
+  return E_OK;
+}
+
+/** The interface holding `addr`, or NONE. */
+export function ifaceByAddr(addr: u32): u32 {
+  if (addr == 0) return NONE;
+  let s = hashU32(addr) & hashMask;
+  for (;;) {
+    const k = load<u32>(ipKeys + <usize>s * 4);
+    if (k == 0) return NONE;
+    if (k == addr) return load<u32>(ipVals + <usize>s * 4);
+    s = (s + 1) & hashMask;
+  }
+  return NONE;
+}
+
+/** The interface whose MAC is hi:lo, or NONE. */
+export function ifaceByMac(hi: u32, lo: u32): u32 {
+  let m = hashU32(lo ^ (hi * 0x9e3779b1)) & hashMask;
+  for (;;) {
+    const v = load<u32>(macVals + <usize>m * 4);
+    if (v == 0) return NONE;
+    if (load<u32>(macKeysLo + <usize>m * 4) == lo && load<u32>(macKeysHi + <usize>m * 4) == hi) return v - 1;
+    m = (m + 1) & hashMask;
+  }
+  return NONE;
+}
+
+// ---- Seeded PRNG and simulated clock: passed in, never read from the outside world ----------
+let rng: u32 = 0x9e3779b9;
+
+export function setSeed(seed: u32): void {
+  rng = seed == 0 ? 0x9e3779b9 : seed;
+}
+
+/** xorshift32: the random source of iptables' statistic match and masquerade's ports. */
+export function random32(): u32 {
+  let x = rng;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  rng = x;
+  return x;
+}
+
+export let now: u32 = 0; // seconds of simulated time
+
+export function setTime(seconds: u32): void {
+  now = seconds;
+}
+
+export function macHiOf(i: u32): u32 {
+  return load<u32>(iface(i), IF_MAC_HI);
+}
+export function macLoOf(i: u32): u32 {
+  return load<u32>(iface(i), IF_MAC_LO);
+}

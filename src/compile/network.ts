@@ -1,0 +1,138 @@
+// What each node's kernel holds once flannel (VXLAN) and the bridge CNI plugin have set it
+// up: namespaces, interfaces (eth0, cni0, flannel.1, a veth pair per pod) with their MACs
+// and MTUs, and the routes of every namespace pointing at those interfaces.
+
+import { K8sNetFlowError } from "../errors.js";
+import { parseCidr, parseIPv4 } from "../net/ipv4.js";
+import type { ClusterModel } from "../model/types.js";
+import { fnv1a32 } from "../model/random.js";
+import { hostVethName } from "./interfaces.js";
+import { BRIDGE, compileRoutes, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
+
+export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth";
+
+export interface Iface {
+  id: number;
+  name: string;
+  netns: number;
+  kind: IfaceKind;
+  peer?: number;
+  master?: number;
+  /** aa:bb:cc:dd:ee:ff */
+  mac: string;
+  /** Primary IPv4 address and its prefix length. */
+  addr?: number;
+  prefixLength?: number;
+  mtu: number;
+  /** L2 segment: 0 the underlay, 1 the VXLAN overlay, 2 + node index a node's cni0. */
+  segment: number;
+  vni?: number;
+  port?: number;
+}
+
+export interface NetnsInfo {
+  id: number;
+  kind: "host" | "pod";
+  node: number;
+  /** `default/pod-a`, or `host`. */
+  label: string;
+  pod?: { namespace: string; name: string };
+  routes: Array<Route & { oif: number }>;
+}
+
+export interface NodeInfo {
+  name: string;
+  host: number;
+  eth: number;
+  vxlan: number;
+  bridge: number;
+}
+
+export interface CompiledNetwork {
+  netns: NetnsInfo[];
+  ifaces: Iface[];
+  nodes: NodeInfo[];
+  /** Namespace of each pod (`namespace/name`): its own, or its node's for hostNetwork pods. */
+  podNetns: Map<string, number>;
+}
+
+/** flannel: VNI 1, the Linux-assigned VXLAN port 8472, MTU = NIC MTU − 50. */
+export const FLANNEL_VNI = 1;
+export const FLANNEL_PORT = 8472;
+export const NIC_MTU = 1500;
+export const OVERLAY_MTU = NIC_MTU - 50;
+
+export const SEGMENT_UNDERLAY = 0;
+export const SEGMENT_OVERLAY = 1;
+
+/** A locally administered unicast MAC derived from `key` (real ones are random per boot). */
+function localMac(key: string): string {
+  const a = fnv1a32(key);
+  const b = fnv1a32(`${key}#`);
+  const bytes = [((a >>> 24) & 0xfc) | 0x02, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, (b >>> 8) & 255, b & 255];
+  return bytes.map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+/** A virtual NIC's MAC: the 52:54:00 prefix QEMU/KVM gives guests. */
+function nicMac(key: string): string {
+  const a = fnv1a32(key);
+  return ["52", "54", "00", ((a >>> 16) & 255).toString(16), ((a >>> 8) & 255).toString(16), (a & 255).toString(16)].map((x) => x.padStart(2, "0")).join(":");
+}
+
+/** The bridge plugin gives a pod's eth0 the MAC 0a:58 followed by its IPv4 address. */
+export function podMac(ip: number): string {
+  return ["0a", "58", ...[24, 16, 8, 0].map((s) => ((ip >>> s) & 255).toString(16).padStart(2, "0"))].join(":");
+}
+
+export function compileNetwork(model: ClusterModel): CompiledNetwork {
+  const routes = compileRoutes(model);
+  const ifaces: Iface[] = [];
+  const add = (f: Omit<Iface, "id">): number => {
+    ifaces.push({ id: ifaces.length, ...f });
+    return ifaces.length - 1;
+  };
+  const netns: NetnsInfo[] = routes.tables.map((t, id) => ({
+    id,
+    kind: t.netns.kind,
+    node: model.nodes.findIndex((n) => n.name === t.netns.node),
+    label: t.netns.kind === "host" ? "host" : `${t.netns.namespace}/${t.netns.pod}`,
+    ...(t.netns.kind === "pod" ? { pod: { namespace: t.netns.namespace, name: t.netns.pod } } : {}),
+    routes: [],
+  }));
+  const nodes: NodeInfo[] = model.nodes.map((n, i) => {
+    const host = routes.hostTable.get(n.name)!;
+    const cidr = parseCidr(n.podCIDR, "podCIDR");
+    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(`eth/${n.name}`), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: localMac(`cni0/${n.name}`), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + i });
+    const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
+    return { name: n.name, host, eth, vxlan, bridge };
+  });
+  const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
+  const podNetns = new Map<string, number>();
+  for (const pod of model.pods) {
+    const key = `${pod.namespace}/${pod.name}`;
+    const ns = routes.podTable.get(key)!;
+    podNetns.set(key, ns);
+    if (pod.hostNetwork) continue;
+    const node = nodes[nodeIndex.get(pod.node)!]!;
+    const ip = parseIPv4(pod.ip, "ip");
+    const cidr = parseCidr(model.nodes[nodeIndex.get(pod.node)!]!.podCIDR, "podCIDR");
+    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: localMac(`veth/${key}`), mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
+    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
+    ifaces[hostEnd]!.peer = podEnd;
+  }
+  // Routes name their device; resolve it in the route's own namespace.
+  const byNetnsName = new Map(ifaces.map((f) => [`${f.netns}/${f.name}`, f.id]));
+  routes.tables.forEach((t, id) => {
+    netns[id]!.routes = t.routes.map((r) => {
+      const oif = byNetnsName.get(`${id}/${r.dev}`);
+      if (oif === undefined) throw new K8sNetFlowError("internal", `route "${r.dev}" in ${labelOf(t.netns)} names no interface`);
+      return { ...r, oif };
+    });
+  });
+  return { netns, ifaces, nodes, podNetns };
+}
+
+function labelOf(n: Netns): string {
+  return n.kind === "host" ? `${n.node} (host)` : `${n.namespace}/${n.pod}`;
+}
