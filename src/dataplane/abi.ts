@@ -1,0 +1,221 @@
+// The dataplane ABI as the host sees it: the same numbers as assembly/abi.ts (a test
+// compares the two files). Record layouts are byte offsets; every field is a u32.
+
+// ---- Interface kinds -------------------------------------------------------------------
+export const IF_VETH = 1; // one end of a veth pair
+export const IF_BRIDGE = 2; // cni0
+export const IF_VXLAN = 3; // flannel.1
+export const IF_ETH = 4; // a node's NIC on the underlay
+
+// Interface record
+export const IF_NETNS = 0;
+export const IF_KIND = 4;
+export const IF_PEER = 8; // veth peer, or NONE
+export const IF_MASTER = 12; // bridge this port belongs to, or NONE
+export const IF_MAC_HI = 16; // upper 16 bits of the MAC
+export const IF_MAC_LO = 20; // lower 32 bits
+export const IF_ADDR = 24; // primary IPv4, 0 if none
+export const IF_MTU = 28;
+export const IF_SEGMENT = 32; // L2 segment (a bridge, the overlay, the underlay)
+export const IF_VNI = 36; // VXLAN: VNI
+export const IF_PORT = 40; // VXLAN: UDP destination port
+export const IF_BYTES = 44;
+
+// ---- Network namespaces -----------------------------------------------------------------
+export const NS_KIND = 0; // NS_HOST or NS_POD
+export const NS_NODE = 4;
+export const NS_FIB = 8; // trie root (set by configure)
+export const NS_ROUTES = 12; // address of route records
+export const NS_ROUTE_COUNT = 16;
+export const NS_BYTES = 20;
+
+// ---- Nodes -------------------------------------------------------------------------------
+export const N_HOST = 0; // host namespace
+export const N_ETH = 4; // underlay NIC
+export const N_VXLAN = 8; // overlay device, or NONE
+export const N_BRIDGE = 12; // cni0, or NONE
+export const N_BYTES = 16;
+export const NS_HOST = 0;
+export const NS_POD = 1;
+
+// Route record (the first 8 bytes are what fibBuild reads)
+export const RT_PREFIX = 0;
+export const RT_LEN = 4;
+export const RT_OIF = 8;
+export const RT_GATEWAY = 12; // 0: directly connected
+export const RT_BYTES = 16;
+
+// ---- Netfilter ---------------------------------------------------------------------------
+// Match flags
+export const M_SRC = 1;
+export const M_SRC_INV = 2;
+export const M_DST = 4;
+export const M_DST_INV = 8;
+export const M_PROTO = 16;
+export const M_DPORT = 32;
+export const M_MARK = 64;
+export const M_MARK_INV = 128;
+export const M_STATISTIC = 256;
+export const M_RECENT_CHECK = 512;
+export const M_RECENT_SET = 1024;
+export const M_CTSTATE_NEW = 2048;
+export const M_DST_LOCAL = 4096;
+export const M_CTSTATE_ESTABLISHED = 8192; // --ctstate RELATED,ESTABLISHED
+export const M_CTSTATE_INVALID = 16384;
+
+// Targets
+export const T_NONE = 0; // a rule with no target only counts
+export const T_JUMP = 1;
+export const T_RETURN = 2;
+export const T_ACCEPT = 3;
+export const T_DNAT = 4;
+export const T_MARK_SET = 5; // --set-xmark value/mask: mark = (mark & ~mask) ^ value
+export const T_MARK_XOR = 6;
+export const T_MASQUERADE = 7;
+export const T_REJECT = 8;
+export const T_DROP = 9;
+
+// Rule record
+export const R_FLAGS = 0;
+export const R_SRC = 4;
+export const R_SRC_MASK = 8;
+export const R_DST = 12;
+export const R_DST_MASK = 16;
+export const R_PROTO = 20;
+export const R_DPORT = 24;
+export const R_MARK = 28;
+export const R_MARK_MASK = 32;
+export const R_PROBABILITY = 36; // the kernel's 31-bit threshold
+export const R_RECENT = 40; // recent-list id
+export const R_SECONDS = 44;
+export const R_TARGET = 48;
+export const R_ARG1 = 52;
+export const R_ARG2 = 56;
+export const R_BYTES = 60;
+
+// Chain record
+export const C_FIRST = 0;
+export const C_COUNT = 4;
+export const C_BYTES = 8;
+
+// Hooks: index into the hook table (chain ids of the built-in chains)
+export const H_NAT_PREROUTING = 0;
+export const H_NAT_OUTPUT = 1;
+export const H_NAT_POSTROUTING = 2;
+export const H_FILTER_INPUT = 3;
+export const H_FILTER_FORWARD = 4;
+export const H_FILTER_OUTPUT = 5;
+export const H_COUNT = 6;
+
+// ---- Packets -----------------------------------------------------------------------------
+export const P_SRC = 0;
+export const P_DST = 4;
+export const P_SPORT = 8;
+export const P_DPORT = 12;
+export const P_PROTO = 16;
+export const P_TTL = 20;
+export const P_LEN = 24; // IPv4 total length
+export const P_FLAGS = 28; // PF_* bits
+export const P_MARK = 32;
+export const P_SMAC_HI = 36;
+export const P_SMAC_LO = 40;
+export const P_DMAC_HI = 44;
+export const P_DMAC_LO = 48;
+export const P_OUTER_SRC = 52; // outer IPv4 when PF_ENCAP
+export const P_OUTER_DST = 56;
+export const P_OUTER_SPORT = 60;
+export const P_OUTER_DPORT = 64;
+export const P_VNI = 68;
+export const P_OUTER_TTL = 72;
+export const P_ICMP = 76; // ICMP type << 8 | code, for ICMP packets
+export const P_BYTES = 80;
+
+export const PF_DF = 1; // Don't Fragment
+export const PF_ENCAP = 2; // inside a VXLAN outer packet
+export const PF_SYN = 4;
+export const PF_ACK = 8;
+export const PF_RST = 16;
+
+export const PROTO_ICMP = 1;
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+export const PROTO_SCTP = 132;
+
+// ---- Trace --------------------------------------------------------------------------------
+// Components
+export const K_POD = 1;
+export const K_VETH = 2;
+export const K_BRIDGE = 3;
+export const K_NETFILTER = 4;
+export const K_CONNTRACK = 5;
+export const K_ROUTING = 6;
+export const K_VXLAN = 7;
+export const K_UNDERLAY = 8;
+export const K_SOCKET = 9;
+
+// Actions
+export const A_SEND = 1;
+export const A_ROUTE = 2;
+export const A_XMIT = 3; // through a veth pair
+export const A_BRIDGE = 4;
+export const A_DNAT = 5;
+export const A_SNAT = 6;
+export const A_UNNAT = 7;
+export const A_ENCAP = 8;
+export const A_WIRE = 9;
+export const A_DECAP = 10;
+export const A_DELIVER = 11;
+export const A_DROP = 12;
+export const A_REJECT = 13;
+export const A_CT_HIT = 14; // an established flow: NAT from conntrack, no rules walked
+export const A_MARK = 15;
+
+// What decided a hop
+export const D_NONE = 0;
+export const D_ROUTE = 1; // arg: route index in the namespace
+export const D_RULE = 2; // arg: rule index
+export const D_FDB = 3; // arg: interface the MAC belongs to
+export const D_NEIGH = 4; // arg: interface holding the next hop's address
+export const D_CONNTRACK = 5; // arg: connection index
+
+// Drop reasons
+export const X_NONE = 0;
+export const X_NO_ROUTE = 1;
+export const X_NO_NEIGHBOUR = 2;
+export const X_TTL = 3;
+export const X_FRAG_NEEDED = 4;
+export const X_REJECTED = 5;
+export const X_RULE_DROP = 6;
+export const X_CT_FULL = 7;
+export const X_NO_SOCKET = 8; // nothing listens (no container port)
+export const X_LOOP = 9;
+export const X_LEAVES_CLUSTER = 10;
+export const X_NO_FDB = 11;
+
+// Hop record
+export const T_SEQ = 0;
+export const T_NODE = 4;
+export const T_NETNS = 8;
+export const T_COMPONENT = 12;
+export const T_ACTION = 16;
+export const T_REASON = 20;
+export const T_IN = 24; // interface id + 1, 0 for none
+export const T_OUT = 28;
+export const T_DECIDER = 32;
+export const T_ARG = 36;
+export const T_PHASE = 40; // PH_*
+export const T_EXTRA = 44; // action-specific: rules walked for NAT hops
+export const T_PACKET = 48; // a copy of the packet record
+export const T_BYTES = 48 + 80;
+
+// Phases of a traced exchange
+export const PH_REQUEST = 0;
+export const PH_REPLY = 1;
+export const PH_ERROR = 2; // an ICMP error travelling back
+
+// Verdicts of forward()
+export const V_DELIVERED = 1;
+export const V_DROPPED = 2;
+export const V_REJECTED = 3;
+
+export const NONE = 0xffffffff;

@@ -1,0 +1,180 @@
+// Compiled tables → the flat records assembly/ reads (layouts in abi.ts), written into Wasm
+// memory in one go, and the descriptor configure() takes.
+
+import type { CompiledNetwork } from "../compile/network.js";
+import type { Ruleset } from "../compile/iptables.js";
+import * as A from "./abi.js";
+
+export interface Capacities {
+  /** nf_conntrack_max for the whole cluster. */
+  conntrack: number;
+  /** xt_recent entries (ClientIP affinity). */
+  recent: number;
+  /** Hops one traced exchange may record. */
+  trace: number;
+}
+
+export const DEFAULT_CAPACITIES: Capacities = { conntrack: 262144, recent: 65536, trace: 256 };
+
+const KIND = { veth: A.IF_VETH, bridge: A.IF_BRIDGE, vxlan: A.IF_VXLAN, eth: A.IF_ETH } as const;
+
+function macWords(mac: string): [number, number] {
+  const b = mac.split(":").map((x) => parseInt(x, 16));
+  return [(b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
+}
+
+export interface Encoded {
+  ifaces: Uint32Array;
+  netns: Uint32Array;
+  /** Route records of every namespace, back to back; netns[i] points into it by index. */
+  routes: Uint32Array;
+  routeOffsets: number[];
+  nodes: Uint32Array;
+  rules: Uint32Array;
+  chains: Uint32Array;
+  hooks: Uint32Array;
+}
+
+export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
+  const w = (bytes: number) => bytes / 4;
+  const ifaces = new Uint32Array(net.ifaces.length * w(A.IF_BYTES));
+  net.ifaces.forEach((f, i) => {
+    const o = i * w(A.IF_BYTES);
+    const [hi, lo] = macWords(f.mac);
+    ifaces[o + w(A.IF_NETNS)] = f.netns;
+    ifaces[o + w(A.IF_KIND)] = KIND[f.kind];
+    ifaces[o + w(A.IF_PEER)] = f.peer ?? A.NONE;
+    ifaces[o + w(A.IF_MASTER)] = f.master ?? A.NONE;
+    ifaces[o + w(A.IF_MAC_HI)] = hi;
+    ifaces[o + w(A.IF_MAC_LO)] = lo;
+    ifaces[o + w(A.IF_ADDR)] = f.addr ?? 0;
+    ifaces[o + w(A.IF_MTU)] = f.mtu;
+    ifaces[o + w(A.IF_SEGMENT)] = f.segment;
+    ifaces[o + w(A.IF_VNI)] = f.vni ?? 0;
+    ifaces[o + w(A.IF_PORT)] = f.port ?? 0;
+  });
+  const routeCount = net.netns.reduce((n, ns) => n + ns.routes.length, 0);
+  const routes = new Uint32Array(routeCount * w(A.RT_BYTES));
+  const routeOffsets: number[] = [];
+  let r = 0;
+  const netns = new Uint32Array(net.netns.length * w(A.NS_BYTES));
+  net.netns.forEach((ns, i) => {
+    const o = i * w(A.NS_BYTES);
+    netns[o + w(A.NS_KIND)] = ns.kind === "host" ? A.NS_HOST : A.NS_POD;
+    netns[o + w(A.NS_NODE)] = ns.node;
+    netns[o + w(A.NS_ROUTE_COUNT)] = ns.routes.length;
+    routeOffsets.push(r);
+    for (const route of ns.routes) {
+      const ro = r * w(A.RT_BYTES);
+      routes[ro + w(A.RT_PREFIX)] = route.prefix;
+      routes[ro + w(A.RT_LEN)] = route.prefixLength;
+      routes[ro + w(A.RT_OIF)] = route.oif;
+      routes[ro + w(A.RT_GATEWAY)] = route.via ?? 0;
+      r++;
+    }
+  });
+  const nodes = new Uint32Array(net.nodes.length * w(A.N_BYTES));
+  net.nodes.forEach((n, i) => {
+    const o = i * w(A.N_BYTES);
+    nodes[o + w(A.N_HOST)] = n.host;
+    nodes[o + w(A.N_ETH)] = n.eth;
+    nodes[o + w(A.N_VXLAN)] = n.vxlan;
+    nodes[o + w(A.N_BRIDGE)] = n.bridge;
+  });
+  // compileIptables numbers rules chain by chain: a chain is a contiguous range of ids.
+  const rules = new Uint32Array(rs.rules.length * w(A.R_BYTES));
+  rs.rules.forEach((rule, i) => {
+    const o = i * w(A.R_BYTES);
+    const m = rule.match;
+    let flags = 0;
+    if (m.src) {
+      flags |= A.M_SRC | (m.src.invert ? A.M_SRC_INV : 0);
+      rules[o + w(A.R_SRC)] = (m.src.addr & m.src.mask) >>> 0;
+      rules[o + w(A.R_SRC_MASK)] = m.src.mask;
+    }
+    if (m.dst) {
+      flags |= A.M_DST | (m.dst.invert ? A.M_DST_INV : 0);
+      rules[o + w(A.R_DST)] = (m.dst.addr & m.dst.mask) >>> 0;
+      rules[o + w(A.R_DST_MASK)] = m.dst.mask;
+    }
+    if (m.proto !== undefined) {
+      flags |= A.M_PROTO;
+      rules[o + w(A.R_PROTO)] = m.proto;
+    }
+    if (m.dport !== undefined) {
+      flags |= A.M_DPORT;
+      rules[o + w(A.R_DPORT)] = m.dport;
+    }
+    if (m.mark) {
+      flags |= A.M_MARK | (m.mark.invert ? A.M_MARK_INV : 0);
+      rules[o + w(A.R_MARK)] = m.mark.value;
+      rules[o + w(A.R_MARK_MASK)] = m.mark.mask;
+    }
+    if (m.probability !== undefined) {
+      flags |= A.M_STATISTIC;
+      rules[o + w(A.R_PROBABILITY)] = m.probability;
+    }
+    if (m.recentCheck) {
+      flags |= A.M_RECENT_CHECK;
+      rules[o + w(A.R_RECENT)] = m.recentCheck.list;
+      rules[o + w(A.R_SECONDS)] = m.recentCheck.seconds;
+    }
+    if (m.recentSet) {
+      flags |= A.M_RECENT_SET;
+      rules[o + w(A.R_RECENT)] = m.recentSet.list;
+    }
+    if (m.ctstate === "NEW") flags |= A.M_CTSTATE_NEW;
+    if (m.ctstate === "ESTABLISHED") flags |= A.M_CTSTATE_ESTABLISHED;
+    if (m.ctstate === "INVALID") flags |= A.M_CTSTATE_INVALID;
+    if (m.dstLocal) flags |= A.M_DST_LOCAL;
+    rules[o + w(A.R_FLAGS)] = flags;
+    const t = rule.target;
+    switch (t.kind) {
+      case "jump":
+        rules[o + w(A.R_TARGET)] = A.T_JUMP;
+        rules[o + w(A.R_ARG1)] = t.chain;
+        break;
+      case "return":
+        rules[o + w(A.R_TARGET)] = A.T_RETURN;
+        break;
+      case "accept":
+        rules[o + w(A.R_TARGET)] = A.T_ACCEPT;
+        break;
+      case "drop":
+        rules[o + w(A.R_TARGET)] = A.T_DROP;
+        break;
+      case "reject":
+        rules[o + w(A.R_TARGET)] = A.T_REJECT;
+        break;
+      case "dnat":
+        rules[o + w(A.R_TARGET)] = A.T_DNAT;
+        rules[o + w(A.R_ARG1)] = t.addr;
+        rules[o + w(A.R_ARG2)] = t.port;
+        break;
+      case "mark-set":
+        rules[o + w(A.R_TARGET)] = A.T_MARK_SET;
+        rules[o + w(A.R_ARG1)] = t.value;
+        rules[o + w(A.R_ARG2)] = t.mask;
+        break;
+      case "masquerade":
+        rules[o + w(A.R_TARGET)] = A.T_MASQUERADE;
+        break;
+      case "none":
+        rules[o + w(A.R_TARGET)] = A.T_NONE;
+        break;
+    }
+  });
+  const chains = new Uint32Array(rs.chains.length * w(A.C_BYTES));
+  rs.chains.forEach((c, i) => {
+    chains[i * 2 + w(A.C_FIRST)] = c.rules[0] ?? 0;
+    chains[i * 2 + w(A.C_COUNT)] = c.rules.length;
+  });
+  const hooks = new Uint32Array(A.H_COUNT);
+  hooks[A.H_NAT_PREROUTING] = rs.hooks.natPrerouting;
+  hooks[A.H_NAT_OUTPUT] = rs.hooks.natOutput;
+  hooks[A.H_NAT_POSTROUTING] = rs.hooks.natPostrouting;
+  hooks[A.H_FILTER_INPUT] = rs.hooks.filterInput;
+  hooks[A.H_FILTER_FORWARD] = rs.hooks.filterForward;
+  hooks[A.H_FILTER_OUTPUT] = rs.hooks.filterOutput;
+  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks };
+}
