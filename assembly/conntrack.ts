@@ -61,6 +61,14 @@ export function ctInit(max: u32): void {
   ctExpired = 0;
 }
 
+/** Forgets every connection (a fresh start for the next trace), keeping the table's memory. */
+export function ctClear(): void {
+  memory.fill(entries, 0, <usize>capacity * CT_BYTES);
+  memory.fill(slots, 0, <usize>(slotMask + 1) * 4);
+  freeList = 0;
+  live = 0;
+}
+
 export function ctLive(): u32 {
   return live;
 }

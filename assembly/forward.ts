@@ -34,13 +34,19 @@ export let endNetns: u32 = NONE;
 export let endReason: u32 = X_NONE;
 export let rejectAddr: u32 = 0; // source address of the ICMP error a REJECT sends
 
+export function dropCountOf(reason: u32): u64 {
+  return load<u64>(dropReasons + (<usize>(reason & 15) << 3));
+}
+
 // Counters (batch statistics)
 export let delivered: u64 = 0;
 export let dropped: u64 = 0;
 export let rejected: u64 = 0;
 export let bytesDelivered: u64 = 0;
 export let encapBytes: u64 = 0;
-export const dropReasons = new StaticArray<u64>(16);
+// Static memory, below the arena (a runtime allocation would land inside it: the arena starts
+// at __heap_base, where the stub runtime allocates too).
+const dropReasons: usize = memory.data(16 * 8, 8);
 
 export function resetCounters(): void {
   delivered = 0;
@@ -48,7 +54,7 @@ export function resetCounters(): void {
   rejected = 0;
   bytesDelivered = 0;
   encapBytes = 0;
-  for (let i = 0; i < 16; i++) dropReasons[i] = 0;
+  memory.fill(dropReasons, 0, 16 * 8);
 }
 
 // The connection being set up on the current node (confirmed when the packet leaves it).
@@ -80,7 +86,8 @@ function ctTimeout(pkt: usize, replied: bool): u32 {
 
 function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize): u32 {
   dropped++;
-  dropReasons[reason] = dropReasons[reason] + 1;
+  const slot = dropReasons + (<usize>(reason & 15) << 3);
+  store<u64>(slot, load<u64>(slot) + 1);
   endNetns = ns;
   endReason = reason;
   pendActive = false;

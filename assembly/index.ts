@@ -6,10 +6,10 @@ import {
   PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, V_DELIVERED, V_REJECTED,
 } from "./abi";
 import { arenaAlloc } from "./arena";
-import { ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropped, dropReasons, encapBytes, endNetns, forward, rejectAddr, rejected, resetCounters } from "./forward";
-import { nfInit, nfTotalWalked } from "./netfilter";
-import { configure as configureTables, E_OK, ruleHits } from "./state";
+import { ctClear, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, forward, rejectAddr, rejected, resetCounters } from "./forward";
+import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
+import { configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
@@ -35,6 +35,14 @@ export function configure(desc: usize): u32 {
   saved = arenaAlloc(P_BYTES);
   resetCounters();
   return E_OK;
+}
+
+/** Forgets all connections and affinities, and zeroes the counters: a fresh cluster. */
+export function resetState(): void {
+  ctClear();
+  recentClear();
+  resetCounters();
+  memory.fill(ruleHits, 0, <usize>ruleCount * 8);
 }
 
 /** The packet record the host fills before exchange() and reads after. */
@@ -149,7 +157,7 @@ export function counter(which: u32): f64 {
 }
 
 export function dropCount(reason: u32): f64 {
-  return reason < 16 ? <f64>dropReasons[reason] : 0;
+  return reason < 16 ? <f64>dropCountOf(reason) : 0;
 }
 
 /** Packets that matched rule `i` (for statistics and `iptables-save -c`). */

@@ -44,6 +44,11 @@ export function nfInit(recentCapacity: u32): void {
   nfTotalWalked = 0;
 }
 
+/** Forgets every xt_recent entry. */
+export function recentClear(): void {
+  memory.fill(recentKeys, 0, <usize>(recentMask + 1) * 4);
+}
+
 function recentSlot(list: u32, src: u32, create: bool): i32 {
   let s = ((src * 0x9e3779b1) ^ (list * 0x85ebca6b)) & recentMask;
   for (let probes: u32 = 0; probes <= recentMask; probes++) {

@@ -101,7 +101,7 @@ export class K8sNetFlowElement extends LitElement {
       <div part="status" role="status" aria-live="polite" class=${state.status === "error" ? "error" : ""}>
         ${state.status === "loading" ? "Simulating…" : nothing}
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
-        ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}): ${state.trace.outcome} in ${state.trace.hops.length} hops.` : nothing}
+        ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}): ${state.trace.verdict} in ${state.trace.hops.length} hops.` : nothing}
       </div>
       ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary)) : nothing}
     `;
@@ -135,7 +135,7 @@ export class K8sNetFlowElement extends LitElement {
     const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.step + 1}: ${current.text}` : ""}`;
     return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="0 0 ${layout.width} ${layout.height}">
       ${layout.nodes.map((n) => svg`
-        <g class="node ${current?.node === n.name && current.component === "kernel" ? "active" : ""}">
+        <g class="node ${current?.node === n.name && (current.component === "routing" || current.component === "netfilter" || current.component === "conntrack") ? "active" : ""}">
           <rect class="frame" x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="8"></rect>
           <text class="title" x=${n.x + 14} y=${n.y + 20}>${n.name}</text>
           <text class="small mono" x=${n.x + 14} y=${n.y + 36}>${n.subtitle}</text>

@@ -121,7 +121,7 @@ async function trace(values: { scenario?: string; file?: string; from?: string; 
     if (!from || !to) throw new UsageError("this cluster has no default flow: give --from and --to");
     const result = await engine.trace({ from, to });
     out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
-    return result.outcome === "delivered" ? 0 : 1;
+    return result.verdict === "delivered" ? 0 : 1;
   } finally {
     await engine.dispose();
   }

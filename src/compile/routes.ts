@@ -48,7 +48,9 @@ export function assertSimulated(model: ClusterModel): void {
   if (cni.plugin !== "flannel" || cni.mode !== "vxlan") {
     throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN is`, "settings.cni");
   }
-  void kubeProxy; // Services are not forwarded yet, so any kube-proxy mode gives the same pod-to-pod path.
+  if (kubeProxy.mode !== "iptables") {
+    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables is`, "settings.kubeProxy.mode");
+  }
 }
 
 export function compileRoutes(model: ClusterModel): CompiledRoutes {

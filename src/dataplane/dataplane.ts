@@ -2,7 +2,16 @@
 // one go, and calls it with integers only.
 
 import { K8sNetFlowError } from "../errors.js";
+import * as A from "./abi.js";
 import type { DataplaneExports } from "./exports.js";
+import type { Capacities, Encoded } from "./layout.js";
+import type { PacketSpec, RawExchange } from "./packet.js";
+
+const CONFIG_ERRORS = ["", "an interface refers to a missing interface", "an interface refers to a missing namespace", "a route leaves by an interface of another namespace", "a rule jumps to a missing chain", "a chain's rules run past the rule table", "a hook names a missing chain", "a namespace or node refers to a missing node or interface", "two interfaces hold the same address"];
+
+/** Counters of the batch statistics, in the order of assembly/index.ts CNT_*. */
+export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive"] as const;
+export type Counters = Record<(typeof COUNTERS)[number], number>;
 
 const ROUTE_RECORD_U32 = 2;
 
@@ -57,6 +66,75 @@ export class Dataplane {
     new Uint32Array(this.wasm.memory.buffer, inPtr, dsts.length).set(dsts);
     this.wasm.fibLookupBatch(fib, inPtr, outPtr, dsts.length);
     return new Int32Array(this.wasm.memory.buffer, outPtr, dsts.length).slice();
+  }
+
+  /** Loads a compiled cluster (replacing any other); throws if the tables are inconsistent. */
+  loadCluster(t: Encoded, caps: Capacities): void {
+    this.reset();
+    const put = (words: Uint32Array): number => {
+      const ptr = this.wasm.arenaAlloc(Math.max(words.byteLength, 4));
+      new Uint32Array(this.wasm.memory.buffer, ptr, words.length).set(words);
+      return ptr;
+    };
+    const routes = put(t.routes);
+    // Each namespace points at its own route records.
+    const netns = t.netns.slice();
+    t.routeOffsets.forEach((offset, i) => {
+      netns[(i * A.NS_BYTES + A.NS_ROUTES) / 4] = routes + offset * A.RT_BYTES;
+    });
+    const desc = Uint32Array.of(put(t.ifaces), t.ifaces.length / (A.IF_BYTES / 4), put(netns), netns.length / (A.NS_BYTES / 4), put(t.nodes), t.nodes.length / (A.N_BYTES / 4), put(t.rules), t.rules.length / (A.R_BYTES / 4), put(t.chains), t.chains.length / (A.C_BYTES / 4), put(t.hooks), caps.conntrack, caps.recent, caps.trace);
+    const err = this.wasm.configure(put(desc));
+    if (err !== 0) throw new K8sNetFlowError("internal", `the compiled tables were rejected by the dataplane: ${CONFIG_ERRORS[err] ?? `error ${err}`}`);
+  }
+
+  /** Forgets connections and affinities and zeroes counters, keeping the loaded tables. */
+  resetState(): void {
+    this.wasm.resetState();
+  }
+
+  setSeed(seed: number): void {
+    this.wasm.setSeed(seed >>> 0);
+  }
+
+  setTime(seconds: number): void {
+    this.wasm.setTime(seconds >>> 0);
+  }
+
+  /** Sends one packet from namespace `from`; with `reply` its answer too. Raw hop records come back copied. */
+  exchange(packet: PacketSpec, from: number, reply: boolean, trace: boolean): RawExchange {
+    const words = new Uint32Array(A.P_BYTES / 4);
+    words[A.P_SRC / 4] = packet.src;
+    words[A.P_DST / 4] = packet.dst;
+    words[A.P_SPORT / 4] = packet.sport;
+    words[A.P_DPORT / 4] = packet.dport;
+    words[A.P_PROTO / 4] = packet.proto;
+    words[A.P_TTL / 4] = packet.ttl;
+    words[A.P_LEN / 4] = packet.len;
+    words[A.P_FLAGS / 4] = packet.flags;
+    new Uint32Array(this.wasm.memory.buffer, this.wasm.packetBuffer(), words.length).set(words);
+    const verdict = this.wasm.exchange(from, reply ? 1 : 0, trace ? 1 : 0);
+    const count = this.wasm.hops();
+    const hops = new Uint32Array(this.wasm.memory.buffer, this.wasm.traceBuffer(), (count * A.T_BYTES) / 4).slice();
+    return { verdict, replyVerdict: this.wasm.lastReplyVerdict(), hops, hopCount: count };
+  }
+
+  /** Batch: flows as [from, src, dst, sport, dport, proto, len] words; counters only. */
+  runFlows(flows: Uint32Array, packets: number): void {
+    if (this.scratch.bytes < flows.byteLength) this.scratch = { ptr: this.wasm.arenaAlloc(flows.byteLength), bytes: flows.byteLength };
+    new Uint32Array(this.wasm.memory.buffer, this.scratch.ptr, flows.length).set(flows);
+    this.wasm.runFlows(this.scratch.ptr, flows.length / 7, packets);
+  }
+
+  counters(): Counters {
+    return Object.fromEntries(COUNTERS.map((name, i) => [name, this.wasm.counter(i)])) as Counters;
+  }
+
+  dropCount(reason: number): number {
+    return this.wasm.dropCount(reason);
+  }
+
+  ruleHits(rule: number): number {
+    return this.wasm.ruleHitCount(rule);
   }
 
   /** Bytes of Wasm memory holding tables. */

@@ -7,4 +7,17 @@ export interface DataplaneExports {
   fibBuild(routes: number, count: number, stride: number): number;
   fibLookup(root: number, dst: number): number;
   fibLookupBatch(root: number, dsts: number, out: number, count: number): void;
+  configure(desc: number): number;
+  packetBuffer(): number;
+  traceBuffer(): number;
+  hops(): number;
+  exchange(from: number, reply: number, trace: number): number;
+  lastReplyVerdict(): number;
+  runFlows(flows: number, count: number, packets: number): void;
+  counter(which: number): number;
+  dropCount(reason: number): number;
+  ruleHitCount(rule: number): number;
+  setSeed(seed: number): void;
+  resetState(): void;
+  setTime(seconds: number): void;
 }

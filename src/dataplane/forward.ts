@@ -1,32 +1,27 @@
-// Walks one packet through the cluster, namespace by namespace. Every routing decision is a
-// longest-prefix match done by the Wasm dataplane over the compiled tables; this file only
-// follows the chosen route to the next namespace (veth → cni0, flannel.1 → the peer node)
-// and records the hops. (Bridge FDB, netfilter and VXLAN encapsulation move into Wasm with
-// the dataplane issue.)
+// Flows in user terms (pods, Services, ports) → one packet exchange through the Wasm
+// dataplane, decoded into hops.
 
 import { K8sNetFlowError } from "../errors.js";
-import { hostVethName } from "../compile/interfaces.js";
-import { BRIDGE, netnsLabel, POD_IFACE, VXLAN_DEV, type CompiledRoutes, type RouteTable } from "../compile/routes.js";
-import { cidrContains, formatIPv4, parseCidr, parseIPv4 } from "../net/ipv4.js";
-import { formatRoute } from "../outputs/ip-route.js";
-import type { ClusterModel, ClusterPod } from "../model/types.js";
-import type { FlowQuery, Hop, Trace } from "../engine/types.js";
+import type { Ruleset } from "../compile/iptables.js";
+import type { CompiledNetwork } from "../compile/network.js";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
+import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
+import { prng } from "../model/random.js";
+import type { FlowQuery, Trace } from "../engine/types.js";
 import type { Dataplane } from "./dataplane.js";
-
-/** Linux's default TTL for packets a pod sends (net.ipv4.ip_default_ttl). */
-const DEFAULT_TTL = 64;
-const MAX_HOPS = 32;
+import { decodeHops, VERDICTS, type DecodeContext } from "./decode.js";
+import * as A from "./abi.js";
+import type { PacketSpec } from "./packet.js";
 
 export interface LoadedCluster {
   model: ClusterModel;
-  routes: CompiledRoutes;
-  /** The dataplane's trie handle for each entry of `routes.tables`. */
-  fibs: number[];
+  net: CompiledNetwork;
+  rs: Ruleset;
+  ctx: DecodeContext;
 }
 
 export function findPod(model: ClusterModel, ref: string, path: string): ClusterPod {
-  const [namespace, name] = ref.includes("/") ? ref.split("/", 2) as [string, string] : ["default", ref];
-  const pod = model.pods.find((p) => p.namespace === namespace && p.name === name);
+  const pod = lookupPod(model, ref);
   if (!pod) {
     const known = model.pods.slice(0, 8).map((p) => (p.namespace === "default" ? p.name : `${p.namespace}/${p.name}`));
     const more = model.pods.length > known.length ? `, and ${model.pods.length - known.length} more` : "";
@@ -35,132 +30,94 @@ export function findPod(model: ClusterModel, ref: string, path: string): Cluster
   return pod;
 }
 
-export function traceFlow(dataplane: Dataplane, cluster: LoadedCluster, flow: FlowQuery): Trace {
-  const { model, routes } = cluster;
+function lookupPod(model: ClusterModel, ref: string): ClusterPod | undefined {
+  const [namespace, name] = ref.includes("/") ? (ref.split("/", 2) as [string, string]) : ["default", ref];
+  return model.pods.find((p) => p.namespace === namespace && p.name === name);
+}
+
+const PROTO: Record<Protocol, number> = { TCP: A.PROTO_TCP, UDP: A.PROTO_UDP, SCTP: A.PROTO_SCTP };
+
+export interface ResolvedFlow {
+  from: ClusterPod;
+  netns: number;
+  dst: number;
+  dport: number;
+  protocol: Protocol;
+}
+
+/** `pod`, `pod:port`, `ns/pod`, `ip`, `ip:port`, `svc:port`, `svc.ns:port`, `svc.ns.svc.<domain>:port`. */
+export function resolveFlow(cluster: LoadedCluster, flow: FlowQuery): ResolvedFlow {
+  const { model, net } = cluster;
   if (typeof flow?.from !== "string") throw new K8sNetFlowError("invalid-input", "expected the source pod's name", "from");
-  if (typeof flow.to !== "string") throw new K8sNetFlowError("invalid-input", "expected a pod name or an IPv4 address", "to");
-  const source = findPod(model, flow.from, "from");
-  const dst = resolveDestination(model, flow.to);
-  const src = parseIPv4(source.ip, "from");
-  const hops: Hop[] = [];
-  let ttl = DEFAULT_TTL;
-  let table = routes.tables[routes.podTable.get(`${source.namespace}/${source.name}`)!]!;
-  let inIface: string | undefined;
-  const packet = () => ({ src: formatIPv4(src), dst: formatIPv4(dst), ttl });
-  const podAt = (node: string, ip: number) => model.pods.find((p) => p.node === node && parseIPv4(p.ip, "ip") === ip);
-  const finish = (outcome: Trace["outcome"]): Trace => ({
-    flow: { from: flow.from, to: flow.to, srcIP: formatIPv4(src), dstIP: formatIPv4(dst) },
-    outcome,
-    hops,
-  });
-  const push = (hop: Omit<Hop, "seq" | "packet">) => hops.push({ seq: hops.length, packet: packet(), ...hop });
-  const bridged = (node: string, fromPod: ClusterPod | undefined, target: ClusterPod) => {
-    const port = fromPod === undefined ? BRIDGE : hostVethName(fromPod.namespace, fromPod.name);
-    const outIface = hostVethName(target.namespace, target.name);
-    const text = fromPod === undefined
-      ? `The node sends the frame into the ${BRIDGE} bridge, which forwards it out ${target.name}'s veth ${outIface}: layer 2, TTL unchanged.`
-      : `${BRIDGE} switches the frame from ${fromPod.name}'s veth ${port} to ${target.name}'s veth ${outIface}: layer 2 only, no NAT, TTL unchanged.`;
-    push({ node, netns: "host", component: "bridge", inIface: port, outIface, action: "bridge", text });
-    table = routes.tables[routes.podTable.get(`${target.namespace}/${target.name}`)!]!;
-    inIface = POD_IFACE;
-  };
-  const dropNoNeighbour = (node: string, ip: number, dev: string): Trace => {
-    const where = table.netns;
-    const netns = where.kind === "host" ? "host" : `${where.namespace}/${where.pod}`;
-    push({ node, netns, component: where.kind === "host" ? "kernel" : "pod", outIface: dev, action: "drop", text: `Nothing on ${dev} answers ARP for ${formatIPv4(ip)}: the packet is dropped and the sender gets "No route to host".` });
-    return finish("dropped");
-  };
+  if (typeof flow.to !== "string" || flow.to === "") throw new K8sNetFlowError("invalid-input", "expected a pod, an address or a Service", "to");
+  if (flow.protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(flow.protocol)) throw new K8sNetFlowError("invalid-input", `"${String(flow.protocol)}" is not TCP, UDP or SCTP`, "protocol");
+  const from = findPod(model, flow.from, "from");
+  const netns = net.podNetns.get(`${from.namespace}/${from.name}`)!;
+  const m = /^(.*?)(?::(\d{1,5}))?$/.exec(flow.to)!;
+  const hostPart = m[1]!;
+  const port = m[2] === undefined ? undefined : Number(m[2]);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new K8sNetFlowError("invalid-input", `port ${port} is out of range (1 to 65535)`, "to");
 
-  while (hops.length < MAX_HOPS) {
-    const node = table.netns.node;
-    const netns = table.netns.kind === "host" ? "host" : `${table.netns.namespace}/${table.netns.pod}`;
-    const component = table.netns.kind === "host" ? "kernel" : "pod";
-    // The kernel's local table wins before any route: the packet has arrived.
-    if (table.local.includes(dst)) {
-      push({ node, netns, component, inIface, action: "deliver", text: `${formatIPv4(dst)} is an address of ${netnsLabel(table.netns)}: delivered to its socket with TTL ${ttl}.` });
-      return finish("delivered");
-    }
-    if (inIface !== undefined) {
-      // Forwarding, not originating: the router decrements the TTL.
-      ttl -= 1;
-    }
-    const index = dataplane.lookup(cluster.fibs[routes.tables.indexOf(table)]!, dst);
-    const ruleSource = table.netns.kind === "host" ? "ip route show" : `kubectl exec ${table.netns.namespace === "default" ? "" : `-n ${table.netns.namespace} `}${table.netns.pod} -- ip route`;
-    if (index < 0) {
-      push({ node, netns, component, inIface, action: "drop", ruleSource, text: `No route to ${formatIPv4(dst)} in ${netnsLabel(table.netns)}: "Network is unreachable".` });
-      return finish("dropped");
-    }
-    const route = table.routes[index]!;
-    const rule = formatRoute(route);
-    const nextHop = route.via ?? dst;
-    const matched = `Route lookup for ${formatIPv4(dst)} matches "${rule}"`;
-    const routed = (text: string) => push({ node, netns, component, inIface, outIface: route.dev, action: "route", rule, ruleSource, text });
-
-    if (table.netns.kind === "pod") {
-      // The pod's eth0 is one end of a veth pair whose host end is a port of cni0.
-      if (route.via !== undefined) {
-        // Via the gateway (cni0's address): the node's own stack routes the packet next.
-        routed(`${matched}: the packet goes to the gateway ${formatIPv4(route.via)} (cni0 on ${node}) through the pod's veth.`);
-        table = routes.tables[routes.hostTable.get(node)!]!;
-        inIface = BRIDGE;
-        continue;
-      }
-      // Same subnet: an L2 frame through the bridge, no router, so the TTL is unchanged.
-      routed(`${matched}: the destination is on the pod's own subnet, so the frame goes out eth0 directly.`);
-      const target = podAt(node, nextHop);
-      if (!target) return dropNoNeighbour(node, nextHop, POD_IFACE);
-      bridged(node, findPod(model, `${table.netns.namespace}/${table.netns.pod}`, "from"), target);
-      continue;
-    }
-
-    // Host namespace: the node forwards the packet.
-    if (route.dev === BRIDGE) {
-      routed(`${matched}: a pod of this node, reached through the cni0 bridge.`);
-      const target = podAt(node, dst);
-      if (!target) return dropNoNeighbour(node, dst, BRIDGE);
-      bridged(node, undefined, target);
-      continue;
-    }
-    if (route.dev === VXLAN_DEV) {
-      // flanneld's permanent ARP and FDB entries map the VTEP address (the peer's podCIDR
-      // network address) to the peer node's IP; the VXLAN packet crosses the underlay to it.
-      const peer = model.nodes.find((n) => parseCidr(n.podCIDR, "podCIDR").address === nextHop);
-      if (!peer) {
-        routed(`${matched}.`);
-        return dropNoNeighbour(node, nextHop, VXLAN_DEV);
-      }
-      routed(`${matched}: ${VXLAN_DEV} (VXLAN, VNI 1) carries it to ${peer.name}, whose VTEP is ${formatIPv4(nextHop)}, at ${peer.internalIP}.`);
-      table = routes.tables[routes.hostTable.get(peer.name)!]!;
-      inIface = VXLAN_DEV;
-      continue;
-    }
-    // Anything else leaves the pod network, which resolveDestination has ruled out.
-    throw new K8sNetFlowError("internal", `route "${rule}" on ${node} leads out of the pod network`);
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(hostPart)) {
+    const dst = parseIPv4(hostPart, "to");
+    const svc = model.services.find((s) => s.clusterIP === hostPart);
+    const sp = svc?.ports.find((p) => (port === undefined || p.port === port) && (!flow.protocol || p.protocol === flow.protocol));
+    const pod = model.pods.find((p) => p.ip === hostPart && !p.hostNetwork);
+    const podPort = pod?.ports.find((p) => !flow.protocol || p.protocol === flow.protocol);
+    return { from, netns, dst, dport: port ?? sp?.port ?? podPort?.containerPort ?? 80, protocol: flow.protocol ?? sp?.protocol ?? podPort?.protocol ?? "TCP" };
   }
-  throw new K8sNetFlowError("internal", `the packet did not arrive within ${MAX_HOPS} hops (a routing loop)`);
+  const pod = lookupPod(model, hostPart);
+  if (pod) {
+    const podPort = pod.ports.find((p) => (port === undefined || p.containerPort === port) && (!flow.protocol || p.protocol === flow.protocol));
+    return { from, netns, dst: parseIPv4(pod.ip, "ip"), dport: port ?? podPort?.containerPort ?? 80, protocol: flow.protocol ?? podPort?.protocol ?? "TCP" };
+  }
+  // A Service name, the way a pod's resolver would complete it in the client's namespace.
+  const domain = model.settings.clusterDomain;
+  const bare = hostPart.replace(new RegExp(`\\.svc(\\.${domain.replace(/\./g, "\\.")})?\\.?$`), "");
+  const [name, namespace = from.namespace] = bare.split(".");
+  const svc = model.services.find((s) => s.name === name && s.namespace === namespace);
+  if (!svc) {
+    throw new K8sNetFlowError("not-found", `"${flow.to}" is neither a pod, an IPv4 address nor a Service (looked for pod ${hostPart} and Service ${namespace}/${name})`, "to");
+  }
+  if (svc.type === "ExternalName") throw new K8sNetFlowError("unsupported", `${namespace}/${name} is an ExternalName Service: it exists only in DNS (a CNAME to ${svc.externalName}), which is simulated with DNS`, "to");
+  if (svc.clusterIP === "None") throw new K8sNetFlowError("unsupported", `${namespace}/${name} is headless: clients reach its pods by their DNS names, which are simulated with DNS; trace to a pod instead`, "to");
+  const candidates = svc.ports.filter((p) => (port === undefined || p.port === port) && (!flow.protocol || p.protocol === flow.protocol));
+  if (candidates.length === 0) {
+    throw new K8sNetFlowError("not-found", `Service ${namespace}/${name} has no ${flow.protocol ?? ""} port ${port ?? ""} (ports: ${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ")})`.replace(/\s+\(/, " ("), "to");
+  }
+  if (port === undefined && candidates.length > 1) {
+    throw new K8sNetFlowError("invalid-input", `Service ${namespace}/${name} has several ports (${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ")}): say which, e.g. ${name}.${namespace}:${candidates[0]!.port}`, "to");
+  }
+  const sp = candidates[0]!;
+  return { from, netns, dst: parseIPv4(svc.clusterIP!, "clusterIP"), dport: sp.port, protocol: sp.protocol };
 }
 
-/** `name[.namespace][.svc[.cluster.local]][:port]` or a ClusterIP, when it names a Service. */
-function findService(model: ClusterModel, to: string): string | undefined {
-  const host = to.replace(/:\d+$/, "");
-  const byIP = model.services.find((s) => s.clusterIP === host);
-  if (byIP) return `${byIP.namespace}/${byIP.name}`;
-  const [name, namespace = "default"] = host.replace(new RegExp(`\\.svc(\\.${model.settings.clusterDomain.replace(/\./g, "\\.")})?\\.?$`), "").split(".");
-  const byName = model.services.find((s) => s.name === name && s.namespace === namespace);
-  return byName && (to.includes(":") || to.includes(".")) ? `${byName.namespace}/${byName.name}` : undefined;
+/** The client's ephemeral port: a draw from the local port range 32768-60999, by seed. */
+export function ephemeralPort(seed: number): number {
+  return 32768 + Math.floor(prng(seed ^ 0x5eed)() * (60999 - 32768 + 1));
 }
 
-function resolveDestination(model: ClusterModel, to: string): number {
-  const service = findService(model, to);
-  if (service) {
-    throw new K8sNetFlowError("unsupported", `${to} is the Service ${service}: Services (kube-proxy DNAT) and DNS are not forwarded yet, only pod-to-pod traffic`, "to");
-  }
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(to)) {
-    const ip = parseIPv4(to, "to");
-    if (!cidrContains(parseCidr(model.settings.clusterCIDR, "settings.clusterCIDR"), ip)) {
-      throw new K8sNetFlowError("unsupported", `${to} is outside the pod network ${model.settings.clusterCIDR}; only pod destinations are simulated yet`, "to");
-    }
-    return ip;
-  }
-  return parseIPv4(findPod(model, to, "to").ip, "to");
+export function packetFor(r: ResolvedFlow, sport: number): PacketSpec {
+  const src = parseIPv4(r.from.ip, "ip");
+  const tcp = r.protocol === "TCP";
+  // A TCP SYN as Linux sends it (20 bytes IP + 40 bytes TCP with options); UDP/SCTP: a small datagram.
+  return { src, dst: r.dst, sport, dport: r.dport, proto: PROTO[r.protocol], ttl: 64, len: tcp ? 60 : 60, flags: (tcp ? A.PF_SYN : 0) | A.PF_DF };
+}
+
+export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery): Trace {
+  const r = resolveFlow(cluster, flow);
+  const seed = flow.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(flow.seed)}`, "seed");
+  // Each trace starts from a fresh cluster: no connections, no affinities.
+  dp.resetState();
+  dp.setSeed(seed);
+  dp.setTime(0);
+  const sport = ephemeralPort(seed);
+  const raw = dp.exchange(packetFor(r, sport), r.netns, true, true);
+  return {
+    flow: { from: flow.from, to: flow.to, srcIP: r.from.ip, dstIP: formatIPv4(r.dst), protocol: r.protocol.toLowerCase() as "tcp" | "udp" | "sctp", sport, dport: r.dport },
+    verdict: VERDICTS[raw.verdict] ?? "dropped",
+    ...(raw.replyVerdict ? { replyVerdict: VERDICTS[raw.replyVerdict] ?? "dropped" } : {}),
+    hops: decodeHops(raw.hops, raw.hopCount, cluster.ctx),
+  };
 }

@@ -2,7 +2,9 @@
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
 import { K8sNetFlowError } from "../errors.js";
-import { compileRoutes, encodeRouteTable } from "../compile/routes.js";
+import { compileIptables } from "../compile/iptables.js";
+import { compileNetwork } from "../compile/network.js";
+import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
 import { Dataplane } from "../dataplane/dataplane.js";
 import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
 import { loadModel } from "../model/load.js";
@@ -36,11 +38,17 @@ export class EngineCore {
    */
   load(input: ModelInput): ModelSummary {
     const { model, warnings } = loadModel(input);
-    const routes = compileRoutes(model);
-    this.dataplane.reset();
+    const net = compileNetwork(model);
+    const rs = compileIptables(model);
+    const encoded = encode(net, rs);
     this.cluster = undefined;
-    const fibs = routes.tables.map((t) => this.dataplane.buildFib(encodeRouteTable(t)));
-    this.cluster = { model, routes, fibs };
+    this.dataplane.loadCluster(encoded, DEFAULT_CAPACITIES);
+    this.cluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+    for (const s of model.services) {
+      if (s.internalTrafficPolicy === "Local") {
+        warnings.push({ severity: "warning", code: "unsupported", path: `services ${s.namespace}/${s.name}`, message: "internalTrafficPolicy: Local is not simulated yet: the service is forwarded as with Cluster" });
+      }
+    }
     const scenario = "scenario" in input && typeof input.scenario === "string" ? SCENARIOS[input.scenario] : undefined;
     return {
       name: model.name,
@@ -50,7 +58,7 @@ export class EngineCore {
       services: model.services.map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ...(s.clusterIP !== undefined ? { clusterIP: s.clusterIP } : {}), ports: s.ports.map((p) => `${p.port}/${p.protocol}`) })),
       counts: countsOf(model),
       warnings,
-      routeTables: routes.tables.length,
+      routeTables: net.netns.length,
       dataplaneBytes: this.dataplane.bytesUsed,
       ...(scenario ? { defaultFlow: { ...scenario.flow } } : {}),
     };

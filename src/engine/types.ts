@@ -4,39 +4,74 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ModelProblem } from "../model/types.js";
 
-/** Which flow to trace. `from` is a pod (`name` in `default`, or `namespace/name`); `to` is a pod or a pod-network IPv4 address. */
+/**
+ * Which flow to trace. `from`: a pod (`name` in `default`, or `namespace/name`). `to`: a pod
+ * (`pod` or `pod:port`), an address (`ip` or `ip:port`), or a Service (`name[.namespace]:port`,
+ * also `name.namespace.svc.cluster.local:port`). `protocol` defaults to the service port's,
+ * else TCP; `seed` makes kube-proxy's random choices repeatable.
+ */
 export interface FlowQuery {
   from: string;
   to: string;
+  protocol?: "TCP" | "UDP" | "SCTP";
+  seed?: number;
 }
 
-export type HopAction = "route" | "bridge" | "deliver" | "drop";
+export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject";
+export type HopComponent = "pod" | "veth" | "bridge" | "netfilter" | "conntrack" | "routing" | "vxlan" | "underlay" | "socket";
+
+export interface HopPacket {
+  src: string;
+  dst: string;
+  protocol: "tcp" | "udp" | "sctp" | "icmp";
+  sport?: number;
+  dport?: number;
+  ttl: number;
+  /** IPv4 total length in bytes. */
+  length: number;
+  srcMac: string;
+  dstMac: string;
+  /** TCP flags and DF, e.g. ["SYN", "DF"]. */
+  flags: string[];
+  icmp?: { type: number; code: number };
+  /** The VXLAN outer headers while the packet is encapsulated. */
+  outer?: { src: string; dst: string; sport: number; dport: number; vni: number; ttl: number; length: number };
+}
 
 /** One trace event: what one component of one network namespace did with the packet. */
 export interface Hop {
   seq: number;
+  /** The request, its reply, or an ICMP error sent back. */
+  phase: "request" | "reply" | "error";
   node: string;
   /** `host`, or the pod's `namespace/name`. */
   netns: string;
-  component: "pod" | "kernel" | "bridge";
+  component: HopComponent;
+  action: HopAction;
   /** Interface the packet arrived on, when it arrived from somewhere. */
   inIface?: string;
   /** Interface the packet leaves by. */
   outIface?: string;
-  action: HopAction;
-  /** The packet's IP header after this hop. */
-  packet: { src: string; dst: string; ttl: number };
-  /** The table entry that decided, as the real tool prints it (e.g. an `ip route` line). */
+  /** The packet's headers after this hop. */
+  packet: HopPacket;
+  /** The table entry that decided, as the real tool prints it (an `ip route` line, an iptables rule, …). */
   rule?: string;
-  /** Where `rule` lives, as a command a user could run to see it. */
+  /** The command that shows `rule` on a real node. */
   ruleSource?: string;
+  /** Why a packet was dropped. */
+  reason?: string;
   /** A sentence a learner can read. */
   text: string;
 }
 
+export type Verdict = "delivered" | "dropped" | "rejected";
+
 export interface Trace {
-  flow: FlowQuery & { srcIP: string; dstIP: string };
-  outcome: "delivered" | "dropped";
+  flow: { from: string; to: string; srcIP: string; dstIP: string; protocol: "tcp" | "udp" | "sctp"; sport: number; dport: number };
+  /** What happened to the request. */
+  verdict: Verdict;
+  /** What happened to the answer (the reply, or the ICMP error of a rejection). */
+  replyVerdict?: Verdict;
   hops: Hop[];
 }
 

@@ -66,7 +66,7 @@ describe("<k8s-net-flow>", () => {
     const done = oneEvent(el, "k8s-trace");
     el.to = "10.244.0.99";
     const { detail } = await done;
-    expect(detail.trace.outcome).to.equal("dropped");
+    expect(detail.trace.verdict).to.equal("dropped");
     await el.updateComplete;
     expect(el.shadowRoot!.querySelector("[part=status]")!.textContent).to.contain("dropped");
   });

@@ -47,14 +47,14 @@ describe("k8s-net-flow CLI", () => {
     expect(worker.code).toBe(0);
     expect(worker.stdout).toBe(inline.stdout);
     const trace = JSON.parse(worker.stdout);
-    expect(trace.outcome).toBe("delivered");
+    expect(trace.verdict).toBe("delivered");
     expect(trace.hops).toHaveLength(3);
   });
 
   it("exits 1 when the packet is dropped", () => {
     const r = run("trace", "--to", "10.244.1.77", "--json");
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).outcome).toBe("dropped");
+    expect(JSON.parse(r.stdout).verdict).toBe("dropped");
   });
 
   it("exits 1 with the field path for a rejected cluster file, as JSON with --json", () => {

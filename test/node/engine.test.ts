@@ -33,7 +33,7 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
     // Two nodes, and pod-a, pod-b and the two CoreDNS pods every cluster has.
     expect(summary.routeTables).toBe(6);
     const trace = await e.trace({ from: "pod-a", to: "pod-b" });
-    expect(trace.outcome).toBe("delivered");
+    expect(trace.verdict).toBe("delivered");
     expect(summarize(trace)).toEqual([
       "worker-node-1 default/pod-a route ttl=64 in=- out=eth0",
       "worker-node-1 host route ttl=63 in=cni0 out=flannel.1",
@@ -62,7 +62,7 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
     const e = await engine(host);
     await e.load({ scenario: "cross-node" });
     const trace = await e.trace({ from: "pod-a", to: "10.244.1.77" });
-    expect(trace.outcome).toBe("dropped");
+    expect(trace.verdict).toBe("dropped");
     expect(trace.hops.at(-1)).toMatchObject({ node: "worker-node-2", action: "drop", outIface: "cni0" });
   });
 
@@ -83,7 +83,7 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
     const outside = await rejection(e.trace({ from: "pod-a", to: "8.8.8.8" }));
     expect(outside).toMatchObject({ code: "unsupported", path: "to" });
     // The failed load left the previous cluster in place.
-    expect((await e.trace({ from: "pod-a", to: "pod-b" })).outcome).toBe("delivered");
+    expect((await e.trace({ from: "pod-a", to: "pod-b" })).verdict).toBe("delivered");
   });
 
   it("refuses to trace before a load, and every call after dispose", async () => {

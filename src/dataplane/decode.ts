@@ -1,0 +1,198 @@
+// Raw hop records (written by the Wasm dataplane, or by the reference) → Hop objects with the
+// deciding table entry as the real tool prints it and a sentence for learners. Decoding
+// happens only for what is shown; the numbers all come from the records.
+
+import type { CompiledNetwork } from "../compile/network.js";
+import { serviceChainName, type Ruleset } from "../compile/iptables.js";
+import { formatIPv4 } from "../net/ipv4.js";
+import { formatRoute } from "../outputs/ip-route.js";
+import type { Hop, HopAction, HopComponent, HopPacket, Verdict } from "../engine/types.js";
+import * as A from "./abi.js";
+
+export interface DecodeContext {
+  net: CompiledNetwork;
+  rs: Ruleset;
+  nodeNames: string[];
+}
+
+const COMPONENTS: Record<number, HopComponent> = {
+  [A.K_POD]: "pod",
+  [A.K_VETH]: "veth",
+  [A.K_BRIDGE]: "bridge",
+  [A.K_NETFILTER]: "netfilter",
+  [A.K_CONNTRACK]: "conntrack",
+  [A.K_ROUTING]: "routing",
+  [A.K_VXLAN]: "vxlan",
+  [A.K_UNDERLAY]: "underlay",
+  [A.K_SOCKET]: "socket",
+};
+
+const ACTIONS: Record<number, HopAction> = {
+  [A.A_ROUTE]: "route",
+  [A.A_XMIT]: "xmit",
+  [A.A_BRIDGE]: "bridge",
+  [A.A_DNAT]: "dnat",
+  [A.A_SNAT]: "snat",
+  [A.A_UNNAT]: "unnat",
+  [A.A_CT_HIT]: "conntrack",
+  [A.A_ENCAP]: "encap",
+  [A.A_WIRE]: "wire",
+  [A.A_DECAP]: "decap",
+  [A.A_DELIVER]: "deliver",
+  [A.A_DROP]: "drop",
+  [A.A_REJECT]: "reject",
+};
+
+export const DROP_REASONS: Record<number, string> = {
+  [A.X_NO_ROUTE]: "no route (Network is unreachable)",
+  [A.X_NO_NEIGHBOUR]: "no neighbour answers ARP (No route to host)",
+  [A.X_TTL]: "TTL expired",
+  [A.X_FRAG_NEEDED]: "too big for the path MTU with DF set (Frag needed)",
+  [A.X_REJECTED]: "rejected",
+  [A.X_RULE_DROP]: "dropped by a netfilter rule",
+  [A.X_CT_FULL]: "conntrack table full",
+  [A.X_NO_SOCKET]: "nothing listens on the port",
+  [A.X_LOOP]: "forwarding loop",
+  [A.X_LEAVES_CLUSTER]: "leaves the simulated cluster",
+  [A.X_NO_FDB]: "no forwarding-database entry for the destination MAC",
+};
+
+export const VERDICTS: Record<number, Verdict> = { [A.V_DELIVERED]: "delivered", [A.V_DROPPED]: "dropped", [A.V_REJECTED]: "rejected" };
+
+const PROTOCOLS: Record<number, HopPacket["protocol"]> = { [A.PROTO_TCP]: "tcp", [A.PROTO_UDP]: "udp", [A.PROTO_SCTP]: "sctp", [A.PROTO_ICMP]: "icmp" };
+
+function mac(hi: number, lo: number): string {
+  return [(hi >>> 8) & 255, hi & 255, lo >>> 24, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255].map((x) => x.toString(16).padStart(2, "0")).join(":");
+}
+
+function packetOf(w: Uint32Array, base: number): HopPacket {
+  const at = (off: number) => w[base + off / 4]!;
+  const proto = at(A.P_PROTO);
+  const flags: string[] = [];
+  const f = at(A.P_FLAGS);
+  if (f & A.PF_SYN) flags.push("SYN");
+  if (f & A.PF_ACK) flags.push("ACK");
+  if (f & A.PF_RST) flags.push("RST");
+  if (f & A.PF_DF) flags.push("DF");
+  const p: HopPacket = {
+    src: formatIPv4(at(A.P_SRC)),
+    dst: formatIPv4(at(A.P_DST)),
+    protocol: PROTOCOLS[proto] ?? "tcp",
+    ttl: at(A.P_TTL),
+    length: at(A.P_LEN),
+    srcMac: mac(at(A.P_SMAC_HI), at(A.P_SMAC_LO)),
+    dstMac: mac(at(A.P_DMAC_HI), at(A.P_DMAC_LO)),
+    flags,
+  };
+  if (proto === A.PROTO_ICMP) p.icmp = { type: at(A.P_ICMP) >>> 8, code: at(A.P_ICMP) & 255 };
+  else {
+    p.sport = at(A.P_SPORT);
+    p.dport = at(A.P_DPORT);
+  }
+  if (f & A.PF_ENCAP) {
+    p.outer = { src: formatIPv4(at(A.P_OUTER_SRC)), dst: formatIPv4(at(A.P_OUTER_DST)), sport: at(A.P_OUTER_SPORT), dport: at(A.P_OUTER_DPORT), vni: at(A.P_VNI), ttl: at(A.P_OUTER_TTL), length: at(A.P_LEN) + VXLAN_OVERHEAD };
+  }
+  return p;
+}
+
+/** Outer IPv4 20 + UDP 8 + VXLAN 8 + the inner Ethernet header 14: the outer IP packet is the inner one + 50. */
+const VXLAN_OVERHEAD = 50;
+
+const hostPort = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);
+
+export function decodeHops(raw: Uint32Array, count: number, ctx: DecodeContext): Hop[] {
+  const hops: Hop[] = [];
+  const words = A.T_BYTES / 4;
+  for (let i = 0; i < count; i++) {
+    const b = i * words;
+    const at = (off: number) => raw[b + off / 4]!;
+    const ns = ctx.net.netns[at(A.T_NETNS)]!;
+    const node = ctx.nodeNames[at(A.T_NODE)] ?? `node ${at(A.T_NODE)}`;
+    const inIf = at(A.T_IN) ? ctx.net.ifaces[at(A.T_IN) - 1] : undefined;
+    const outIf = at(A.T_OUT) ? ctx.net.ifaces[at(A.T_OUT) - 1] : undefined;
+    const action = ACTIONS[at(A.T_ACTION)] ?? "drop";
+    const component = COMPONENTS[at(A.T_COMPONENT)] ?? "routing";
+    const packet = packetOf(raw, b + A.T_PACKET / 4);
+    const phase = at(A.T_PHASE) === A.PH_REPLY ? "reply" : at(A.T_PHASE) === A.PH_ERROR ? "error" : "request";
+    const hop: Hop = { seq: i, phase, node, netns: ns.label, component, action, packet, text: "" };
+    if (inIf) hop.inIface = inIf.name;
+    if (outIf) hop.outIface = outIf.name;
+    const decider = at(A.T_DECIDER);
+    const arg = at(A.T_ARG);
+    if (decider === A.D_ROUTE) {
+      const route = ns.routes[arg];
+      if (route) {
+        hop.rule = formatRoute(route);
+        hop.ruleSource = ns.kind === "host" ? "ip route show" : `kubectl exec ${ns.pod!.namespace === "default" ? "" : `-n ${ns.pod!.namespace} `}${ns.pod!.name} -- ip route`;
+      }
+    } else if (decider === A.D_RULE) {
+      const rule = ctx.rs.rules[arg];
+      if (rule) {
+        hop.rule = rule.text;
+        hop.ruleSource = `iptables-save -t ${ctx.rs.chains[rule.chain]!.table}`;
+      }
+    } else if (decider === A.D_FDB && (action === "bridge" || action === "encap")) {
+      const target = ctx.net.ifaces[arg];
+      if (target) {
+        hop.rule = action === "bridge" ? `${target.mac} dev ${outIf?.name ?? "?"} master cni0` : `00:00:00:00:00:00 dev flannel.1 dst ${packet.outer?.dst ?? "?"} self permanent`;
+        hop.ruleSource = action === "bridge" ? "bridge fdb show br cni0" : "bridge fdb show dev flannel.1";
+      }
+    } else if (decider === A.D_CONNTRACK) hop.ruleSource = "conntrack -L";
+    if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
+    hop.text = sentence(hop, ctx, at(A.T_EXTRA), arg);
+    hops.push(hop);
+  }
+  return hops;
+}
+
+function sentence(h: Hop, ctx: DecodeContext, extra: number, arg: number): string {
+  const p = h.packet;
+  const where = h.netns === "host" ? h.node : h.netns;
+  switch (h.action) {
+    case "route": {
+      const route = h.rule ? `"${h.rule}"` : "a route";
+      const via = h.rule?.match(/via (\S+)/)?.[1];
+      return h.component === "pod"
+        ? `${where} sends ${hostPort(p.dst, p.dport)}: the route lookup matches ${route}, so it leaves by ${h.outIface}${via ? ` towards the gateway ${via}` : " straight to the destination"}.`
+        : h.inIface === undefined
+          ? `${h.node} sends ${p.icmp ? "an ICMP error" : "a packet"} to ${p.dst}: ${route} sends it out ${h.outIface}${via ? ` to ${via}` : ""}.`
+          : `${h.node} routes ${p.dst} (TTL now ${p.ttl}): ${route} sends it out ${h.outIface}${via ? ` to ${via}` : ""}.`;
+    }
+    case "xmit": {
+      const peer = ctx.net.ifaces[arg];
+      const peerNs = peer ? ctx.net.netns[peer.netns]! : undefined;
+      const other = peer ? `${peer.name} in ${peerNs!.kind === "host" ? h.node : peerNs!.label}` : "the other end";
+      return `Through the veth pair: out of ${h.outIface} in ${where}, in at ${other}.`;
+    }
+    case "bridge":
+      return `cni0 forwards the frame by its FDB: ${p.dstMac} is behind port ${h.outIface}. Layer 2 only: no routing, TTL stays ${p.ttl}.`;
+    case "dnat": {
+      const rule = ctx.rs.rules[arg];
+      const svcChain = rule?.servicePort ? serviceChainName(rule.servicePort, (p.protocol.toUpperCase() as "TCP" | "UDP" | "SCTP")) : "KUBE-SVC-…";
+      const sep = rule ? ctx.rs.chains[rule.chain]!.name : "KUBE-SEP-…";
+      return `kube-proxy's rules on ${h.node} pick an endpoint for this new connection: KUBE-SERVICES → ${svcChain} → ${sep}; DNAT rewrites the destination to ${hostPort(p.dst, p.dport)} (${extra} rules evaluated). conntrack remembers the translation.`;
+    }
+    case "snat":
+      return `POSTROUTING: the packet carries kube-proxy's masquerade mark 0x4000, so MASQUERADE rewrites its source to ${hostPort(p.src, p.sport)} (${h.outIface}'s address).`;
+    case "unnat":
+      return `conntrack on ${h.node} recognises the reply of a translated connection and restores the addresses the client used: now ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}.`;
+    case "conntrack":
+      return `conntrack on ${h.node}: an established connection gets the same translation as its first packet (${hostPort(p.dst, p.dport)}) without walking any rule.`;
+    case "encap":
+      return `flannel.1 encapsulates: outer ${p.outer!.src} → ${p.outer!.dst}, UDP ${p.outer!.sport} → ${p.outer!.dport}, VXLAN VNI ${p.outer!.vni}; 50 bytes added (the FDB maps the peer VTEP's MAC to ${p.outer!.dst}).`;
+    case "wire":
+      return `The outer packet crosses the node network from ${h.node}'s ${h.outIface} (${p.outer?.src ?? p.src}) to ${p.outer?.dst ?? p.dst}.`;
+    case "decap":
+      return `${h.node} receives the UDP datagram for port 8472 on ${h.inIface}: the VXLAN device strips the outer headers and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on flannel.1.`;
+    case "deliver":
+      return h.component === "socket"
+        ? `Delivered on ${h.node} itself (${hostPort(p.dst, p.dport)}).`
+        : `Delivered to ${where} on ${hostPort(p.dst, p.dport)} with TTL ${p.ttl}${p.icmp ? `: ICMP destination unreachable (port unreachable) — the application sees "Connection refused"` : ""}.`;
+    case "reject":
+      return `filter ${h.rule?.includes("has no endpoints") ? "KUBE-SERVICES: the service has no ready endpoints" : "rules"}: REJECT. ${h.node} answers with ICMP port unreachable; the client's connect() fails at once with "Connection refused" (${extra} rules evaluated).`;
+    case "drop":
+      return `Dropped ${h.netns === "host" ? `on ${h.node}` : `in ${where} (${h.node})`}: ${h.reason}.`;
+    default:
+      return "";
+  }
+}
