@@ -192,8 +192,16 @@ export function ifaceByMac(hi: u32, lo: u32): u32 {
 // ---- Seeded PRNG and simulated clock: passed in, never read from the outside world ----------
 let rng: u32 = 0x9e3779b9;
 
+/** Seeds the PRNG. The seed is mixed first (murmur3's finaliser) so that small, similar seeds
+ * still give unrelated sequences: xorshift's first outputs follow its state closely. */
 export function setSeed(seed: u32): void {
-  rng = seed == 0 ? 0x9e3779b9 : seed;
+  let x = seed ^ 0x9e3779b9;
+  x ^= x >>> 16;
+  x *= 0x85ebca6b;
+  x ^= x >>> 13;
+  x *= 0xc2b2ae35;
+  x ^= x >>> 16;
+  rng = x == 0 ? 0x9e3779b9 : x;
 }
 
 /** xorshift32: the random source of iptables' statistic match and masquerade's ports. */

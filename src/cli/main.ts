@@ -14,13 +14,14 @@ declare const __VERSION__: string;
 const HELP = `k8s-net-flow — follow packets through a simulated Kubernetes cluster
 
 Usage:
-  k8s-net-flow trace [--scenario NAME | --file FILE] [--from POD] [--to POD|IP] [--json]
+  k8s-net-flow trace [--scenario NAME | --file FILE] [--from POD] [--to TARGET] [--seed N] [--json]
   k8s-net-flow validate FILE [--json]
   k8s-net-flow scenarios [--json]
   k8s-net-flow --help | --version
 
 Commands:
-  trace       Trace one packet hop by hop (route lookups in the WebAssembly dataplane).
+  trace       Follow one connection's first packet and its answer hop by hop through the
+              WebAssembly dataplane (veth, cni0, kube-proxy iptables, conntrack, VXLAN).
   validate    Check a cluster file; print every problem, or a one-line summary if valid.
   scenarios   List the built-in clusters (the seed page's diagrams).
 
@@ -31,13 +32,16 @@ Options:
   --scenario NAME   Built-in cluster (default: ${DEFAULT_SCENARIO}).
   --file FILE       The cluster to trace in.
   --from POD        Source pod: name, or namespace/name (default: the scenario's flow).
-  --to DEST         Destination pod, or an IPv4 address in the pod network.
+  --to TARGET       A pod (pod, pod:port, ns/pod), an address (ip, ip:port) or a Service
+                    (svc:port, svc.namespace:port, svc.namespace.svc.cluster.local:port).
+  --protocol P      TCP (default), UDP or SCTP.
+  --seed N          Seed for kube-proxy's random endpoint choice (default 1).
   --host HOST       Where the engine runs: worker (default) or inline.
   --json            Machine-readable output on stdout.
   -h, --help        This help.
   -v, --version     Print the version.
 
-Exit codes: 0 delivered / valid / success, 1 dropped or input rejected, 2 usage error.
+Exit codes: 0 delivered / valid / success, 1 dropped, rejected or input refused, 2 usage error.
 `;
 
 class UsageError extends Error {}
@@ -54,6 +58,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         file: { type: "string" },
         from: { type: "string" },
         to: { type: "string" },
+        seed: { type: "string" },
+        protocol: { type: "string" },
         host: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -109,7 +115,10 @@ function scenarios(json: boolean, out: (s: string) => void): number {
   return 0;
 }
 
-async function trace(values: { scenario?: string; file?: string; from?: string; to?: string; host?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+async function trace(values: { scenario?: string; file?: string; from?: string; to?: string; seed?: string; protocol?: string; host?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+  if (values.seed !== undefined && !/^\d{1,10}$/.test(values.seed)) throw new UsageError(`--seed must be a whole number, not "${values.seed}"`);
+  const protocol = values.protocol?.toUpperCase();
+  if (protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(protocol)) throw new UsageError(`--protocol must be TCP, UDP or SCTP, not "${values.protocol}"`);
   if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both");
   if (values.host !== undefined && values.host !== "worker" && values.host !== "inline") throw new UsageError(`--host must be "worker" or "inline", not "${values.host}"`);
   const input: ModelInput = values.file !== undefined ? await readCluster(values.file) : { scenario: values.scenario ?? DEFAULT_SCENARIO };
@@ -119,7 +128,7 @@ async function trace(values: { scenario?: string; file?: string; from?: string; 
     const from = values.from ?? summary.defaultFlow?.from;
     const to = values.to ?? summary.defaultFlow?.to;
     if (!from || !to) throw new UsageError("this cluster has no default flow: give --from and --to");
-    const result = await engine.trace({ from, to });
+    const result = await engine.trace({ from, to, ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}), ...(protocol ? { protocol: protocol as "TCP" | "UDP" | "SCTP" } : {}) });
     out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
     return result.verdict === "delivered" ? 0 : 1;
   } finally {

@@ -134,7 +134,7 @@ export function decodeHops(raw: Uint32Array, count: number, ctx: DecodeContext):
     } else if (decider === A.D_FDB && (action === "bridge" || action === "encap")) {
       const target = ctx.net.ifaces[arg];
       if (target) {
-        hop.rule = action === "bridge" ? `${target.mac} dev ${outIf?.name ?? "?"} master cni0` : `00:00:00:00:00:00 dev flannel.1 dst ${packet.outer?.dst ?? "?"} self permanent`;
+        hop.rule = action === "bridge" ? `${target.mac} dev ${outIf?.name ?? "?"} master cni0` : `${target.mac} dst ${packet.outer?.dst ?? "?"} self permanent`;
         hop.ruleSource = action === "bridge" ? "bridge fdb show br cni0" : "bridge fdb show dev flannel.1";
       }
     } else if (decider === A.D_CONNTRACK) hop.ruleSource = "conntrack -L";

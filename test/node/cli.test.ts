@@ -37,8 +37,9 @@ describe("k8s-net-flow CLI", () => {
   it("trace (default scenario) prints the hops with the routes that decided them", () => {
     const r = run("trace");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/pod-a \(10\.244\.0\.5\) → pod-b \(10\.244\.1\.10\): delivered after 5 hops/);
-    expect(r.stdout).toContain("10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink");
+    expect(r.stdout).toMatch(/^pod-a \(10\.244\.0\.5:\d+\) → pod-b \(10\.244\.1\.10:80\/tcp\): delivered; answer delivered — 20 hops\n/);
+    expect(r.stdout).toContain("10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink    [ip route show]");
+    expect(r.stdout).toMatch(/outer 192\.168\.1\.10 → 192\.168\.1\.11 udp \d+→8472 vni 1/);
   });
 
   it("trace --json is the engine's Trace, byte for byte in-thread and in a worker", () => {
@@ -48,7 +49,16 @@ describe("k8s-net-flow CLI", () => {
     expect(worker.stdout).toBe(inline.stdout);
     const trace = JSON.parse(worker.stdout);
     expect(trace.verdict).toBe("delivered");
-    expect(trace.hops).toHaveLength(3);
+    expect(trace.hops).toHaveLength(10);
+  });
+
+  it("traces a service by name with a seed, and says where the DNAT went", () => {
+    const r = run("trace", "--scenario", "pod-to-service", "--to", "backend-svc:80", "--seed", "1", "--json");
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t.hops.find((h: { action: string }) => h.action === "dnat").packet.dst).toBe("10.244.0.17");
+    expect(run("trace", "--seed", "x").code).toBe(2);
+    expect(run("trace", "--protocol", "icmp").code).toBe(2);
   });
 
   it("exits 1 when the packet is dropped", () => {
@@ -72,7 +82,7 @@ describe("k8s-net-flow CLI", () => {
     writeFileSync(file, JSON.stringify({ nodes: [{ name: "n1" }, { name: "n2" }], pods: [{ name: "a", node: "n1" }, { name: "b", node: "n2" }] }));
     const r = run("trace", "--file", file, "--from", "a", "--to", "b");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/a \(10\.244\.0\.2\) → b \(10\.244\.1\.2\): delivered/);
+    expect(r.stdout).toMatch(/^a \(10\.244\.0\.2:\d+\) → b \(10\.244\.1\.2:80\/tcp\): delivered/);
   });
 
   it.each([

@@ -31,7 +31,7 @@ describe("README examples", () => {
 
   it("the custom-cluster example loads", () => {
     const load = blockAfter("## Engine API", "js", 1);
-    const out = runExample(`import { createEngine } from "k8s-net-flow";\nconst engine = await createEngine();\n${load}\nconsole.log((await engine.trace({ from: "web", to: "backend/api" })).outcome);\nawait engine.dispose();\n`);
+    const out = runExample(`import { createEngine } from "k8s-net-flow";\nconst engine = await createEngine();\n${load}\nconsole.log((await engine.trace({ from: "web", to: "backend/api" })).verdict);\nawait engine.dispose();\n`);
     expect(out).toBe("delivered\n");
   });
 });

@@ -20,9 +20,9 @@ const line = (h: Hop) => {
   return `${h.phase} ${h.node} ${h.netns} ${h.component}/${h.action} ${p.src}${port(p.sport)}>${p.dst}${port(p.dport)} ttl${p.ttl} len${p.length}${outer} ${h.inIface ?? "-"}>${h.outIface ?? "-"}`;
 };
 
-async function trace(scenario: string, from: string, to: string) {
+async function trace(scenario: string, from: string, to: string, seed?: number) {
   await engine.load({ scenario });
-  return engine.trace({ from, to });
+  return engine.trace({ from, to, ...(seed === undefined ? {} : { seed }) });
 }
 
 describe("seed flows through the Wasm dataplane", () => {
@@ -47,27 +47,28 @@ describe("seed flows through the Wasm dataplane", () => {
     expect(t.hops[2]!.packet).toMatchObject({ srcMac: "0a:58:0a:f4:00:05", dstMac: "0a:58:0a:f4:00:06" });
   });
 
-  it("pod-to-service: client 10.244.0.10 → 10.96.0.20:80 DNAT'd to a backend on :8080, the reply un-NAT'd", async () => {
-    const t = await trace("pod-to-service", "client", "backend-svc:80");
+  it("pod-to-service: client 10.244.0.10 → 10.96.0.20:80 DNAT'd to 10.244.0.17:8080, the reply un-NAT'd", async () => {
+    // kube-proxy's random choice, made repeatable: seed 1 draws the third endpoint.
+    const t = await trace("pod-to-service", "client", "backend-svc:80", 1);
     expect(t.verdict).toBe("delivered");
     expect(t.replyVerdict).toBe("delivered");
     expect(t.hops.map(line)).toEqual([
       "request worker-node-1 default/client pod/route 10.244.0.10:55971>10.96.0.20:80 ttl64 len60 ->eth0",
       "request worker-node-1 default/client veth/xmit 10.244.0.10:55971>10.96.0.20:80 ttl64 len60 ->eth0",
-      "request worker-node-1 host netfilter/dnat 10.244.0.10:55971>10.244.0.15:8080 ttl64 len60 cni0>-",
-      "request worker-node-1 host routing/route 10.244.0.10:55971>10.244.0.15:8080 ttl63 len60 cni0>cni0",
-      "request worker-node-1 host bridge/bridge 10.244.0.10:55971>10.244.0.15:8080 ttl63 len60 cni0>veth4a1590cf",
-      "request worker-node-1 host veth/xmit 10.244.0.10:55971>10.244.0.15:8080 ttl63 len60 ->veth4a1590cf",
-      "request worker-node-1 default/backend-1 pod/deliver 10.244.0.10:55971>10.244.0.15:8080 ttl63 len60 eth0>-",
-      "reply worker-node-1 default/backend-1 pod/route 10.244.0.15:8080>10.244.0.10:55971 ttl64 len60 ->eth0",
-      "reply worker-node-1 default/backend-1 veth/xmit 10.244.0.15:8080>10.244.0.10:55971 ttl64 len60 ->eth0",
+      "request worker-node-1 host netfilter/dnat 10.244.0.10:55971>10.244.0.17:8080 ttl64 len60 cni0>-",
+      "request worker-node-1 host routing/route 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 cni0>cni0",
+      "request worker-node-1 host bridge/bridge 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 cni0>veth4c1593f5",
+      "request worker-node-1 host veth/xmit 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 ->veth4c1593f5",
+      "request worker-node-1 default/backend-3 pod/deliver 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 eth0>-",
+      "reply worker-node-1 default/backend-3 pod/route 10.244.0.17:8080>10.244.0.10:55971 ttl64 len60 ->eth0",
+      "reply worker-node-1 default/backend-3 veth/xmit 10.244.0.17:8080>10.244.0.10:55971 ttl64 len60 ->eth0",
       "reply worker-node-1 host conntrack/unnat 10.96.0.20:80>10.244.0.10:55971 ttl64 len60 cni0>-",
-      "reply worker-node-1 host bridge/bridge 10.96.0.20:80>10.244.0.10:55971 ttl64 len60 veth4a1590cf>vetha1d4b674",
+      "reply worker-node-1 host bridge/bridge 10.96.0.20:80>10.244.0.10:55971 ttl64 len60 veth4c1593f5>vetha1d4b674",
       "reply worker-node-1 host veth/xmit 10.96.0.20:80>10.244.0.10:55971 ttl64 len60 ->vetha1d4b674",
       "reply worker-node-1 default/client pod/deliver 10.96.0.20:80>10.244.0.10:55971 ttl64 len60 eth0>-",
     ]);
-    expect(t.hops[2]!.rule).toBe('-A KUBE-SEP-W5V5XNG2JIIG7LAU -p tcp -m comment --comment "default/backend-svc" -m tcp -j DNAT --to-destination 10.244.0.15:8080');
-    expect(t.hops[2]!.text).toMatch(/KUBE-SERVICES → KUBE-SVC-DXX5KTAD3CFGMPWS → KUBE-SEP-W5V5XNG2JIIG7LAU/);
+    expect(t.hops[2]!.rule).toBe('-A KUBE-SEP-KKDLJGN3P55XHPPU -p tcp -m comment --comment "default/backend-svc" -m tcp -j DNAT --to-destination 10.244.0.17:8080');
+    expect(t.hops[2]!.text).toMatch(/KUBE-SERVICES → KUBE-SVC-DXX5KTAD3CFGMPWS → KUBE-SEP-KKDLJGN3P55XHPPU/);
   });
 
   it("cross-node: 10.244.0.5 on worker-node-1 → 10.244.1.10 on worker-node-2 through VXLAN 192.168.1.10 → 192.168.1.11, TTL 62", async () => {
