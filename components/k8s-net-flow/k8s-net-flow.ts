@@ -101,7 +101,7 @@ export class K8sNetFlowElement extends LitElement {
       <div part="status" role="status" aria-live="polite" class=${state.status === "error" ? "error" : ""}>
         ${state.status === "loading" ? "Simulating…" : nothing}
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
-        ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}): ${state.trace.verdict} in ${state.trace.hops.length} hops.` : nothing}
+        ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
       </div>
       ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary)) : nothing}
     `;
@@ -120,8 +120,8 @@ export class K8sNetFlowElement extends LitElement {
       <ol part="hops" aria-label="Hops of the packet" @keydown=${this.onListKey}>
         ${hops.map((hop, i) => html`
           <li part="hop" tabindex=${i === this.step ? 0 : -1} aria-current=${i === this.step ? "step" : "false"} @click=${() => this.go(i)}>
-            <span class="where">${i + 1}. ${hop.node} · ${hop.netns}</span><span class="action">${hop.action}</span>
-            <div class="hdr">${hop.packet.src} → ${hop.packet.dst} · TTL ${hop.packet.ttl}${hop.inIface ? ` · in ${hop.inIface}` : ""}${hop.outIface ? ` · out ${hop.outIface}` : ""}</div>
+            <span class="where">${i + 1}. ${hop.node} · ${hop.netns}</span><span class="action">${hop.phase === "request" ? "" : `${hop.phase} · `}${hop.component} · ${hop.action}</span>
+            <div class="hdr">${endpoint(hop.packet.src, hop.packet.sport)} → ${endpoint(hop.packet.dst, hop.packet.dport)} · TTL ${hop.packet.ttl}${hop.packet.outer ? ` · outer ${hop.packet.outer.src} → ${hop.packet.outer.dst} UDP ${hop.packet.outer.dport} VNI ${hop.packet.outer.vni}` : ""}${hop.inIface ? ` · in ${hop.inIface}` : ""}${hop.outIface ? ` · out ${hop.outIface}` : ""}</div>
             ${hop.rule ? html`<div><code title=${hop.ruleSource ?? ""}>${hop.rule}</code></div>` : nothing}
             <div>${hop.text}</div>
           </li>`)}
@@ -135,25 +135,25 @@ export class K8sNetFlowElement extends LitElement {
     const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.step + 1}: ${current.text}` : ""}`;
     return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="0 0 ${layout.width} ${layout.height}">
       ${layout.nodes.map((n) => svg`
-        <g class="node ${current?.node === n.name && (current.component === "routing" || current.component === "netfilter" || current.component === "conntrack") ? "active" : ""}">
+        <g class="node ${current?.node === n.name && ["routing", "netfilter", "conntrack", "underlay", "socket"].includes(current.component) ? "active" : ""}">
           <rect class="frame" x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="8"></rect>
           <text class="title" x=${n.x + 14} y=${n.y + 20}>${n.name}</text>
           <text class="small mono" x=${n.x + 14} y=${n.y + 36}>${n.subtitle}</text>
           <line class="uplink" x1=${n.uplink.x} y1=${n.uplink.y} x2=${n.uplink.x} y2=${layout.underlay.y}></line>
         </g>
         ${n.pods.map((p) => svg`
-          <g class="pod ${current?.component === "pod" && current.netns === p.key ? "active" : ""}">
+          <g class="pod ${current?.netns === p.key ? "active" : ""}">
             <title>${p.namespace}/${p.name} (${p.labels || "no labels"})</title>
             <rect x=${p.x} y=${p.y} width=${p.w} height=${p.h} rx="6"></rect>
             <text class="title" x=${p.x + 8} y=${p.y + 18}>${p.nameText}</text>
             <text class="small" x=${p.x + 8} y=${p.y + 34}>${p.labelText}</text>
             <text class="mono" x=${p.x + 8} y=${p.y + 52}>${p.ip}</text>
           </g>`)}
-        <g class="bridge ${current?.node === n.name && current.component === "bridge" ? "active" : ""}">
+        <g class="bridge ${current?.node === n.name && (current.component === "bridge" || (current.component === "veth" && current.netns === "host")) ? "active" : ""}">
           <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
           <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>cni0 bridge</text>
         </g>
-        <g class="vtep">
+        <g class="vtep ${current?.node === n.name && current.component === "vxlan" ? "active" : ""}">
           <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
           <text class="mono" x=${n.vtep.x + 10} y=${n.vtep.y + 17}>flannel.1</text>
         </g>`)}
@@ -166,6 +166,8 @@ export class K8sNetFlowElement extends LitElement {
     </svg>`;
   }
 }
+
+const endpoint = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);
 
 declare global {
   interface HTMLElementTagNameMap {

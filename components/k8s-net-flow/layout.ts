@@ -102,18 +102,33 @@ const center = (b: Box): Point => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
 export function hopPoints(layout: Layout, hop: Hop): Point[] {
   const node = layout.nodes.find((n) => n.name === hop.node);
   if (!node) return [];
-  if (hop.component === "pod") {
-    const pod = node.pods.find((p) => p.key === hop.netns);
+  const podEdge = (key: string) => {
+    const pod = node.pods.find((p) => p.key === key);
     // The pod's veth leaves from the bottom edge of its box, towards the bridge.
     return pod ? [{ x: pod.x + pod.w / 2, y: pod.y + pod.h }] : [];
-  }
-  if (hop.component === "bridge") return [center(node.bridge)];
-  // Below the underlay's label, so the path never crosses its text.
+  };
   const under = { x: node.uplink.x, y: layout.underlay.y + layout.underlay.h - 8 };
-  const points: Point[] = [];
-  if (hop.inIface === "flannel.1") points.push(under, center(node.vtep));
-  if (hop.inIface === "cni0") points.push(center(node.bridge));
-  if (hop.outIface === "flannel.1") points.push(center(node.vtep), under);
-  if (hop.outIface === "cni0" && hop.inIface !== "cni0") points.push(center(node.bridge));
-  return points.length ? points : [center(node)];
+  switch (hop.component) {
+    case "pod":
+    case "socket":
+      return hop.netns === "host" ? [center(node)] : podEdge(hop.netns);
+    case "veth":
+      return hop.netns === "host" ? [center(node.bridge)] : podEdge(hop.netns);
+    case "bridge":
+    case "netfilter":
+    case "conntrack":
+      return [center(node.bridge)];
+    case "vxlan":
+      return hop.action === "decap" ? [under, center(node.vtep)] : [center(node.vtep), under];
+    case "underlay":
+      return [under];
+    case "routing": {
+      const points: Point[] = [];
+      if (hop.inIface === "flannel.1") points.push(center(node.vtep));
+      else if (hop.inIface === "cni0") points.push(center(node.bridge));
+      if (hop.outIface === "flannel.1") points.push(center(node.vtep));
+      else if (hop.outIface === "cni0" && hop.inIface !== "cni0") points.push(center(node.bridge));
+      return points.length ? points : [center(node)];
+    }
+  }
 }

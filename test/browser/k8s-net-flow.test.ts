@@ -18,10 +18,11 @@ describe("<k8s-net-flow>", () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
     await ready(el);
     const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
-    expect(hops).to.have.length(5);
-    expect(hops[1]!.textContent).to.contain("10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink");
-    expect(hops[2]!.textContent).to.contain("TTL 62");
-    expect(el.shadowRoot!.querySelector("[part=status]")!.textContent).to.contain("delivered in 5 hops");
+    expect(hops).to.have.length(20);
+    expect(hops[2]!.textContent).to.contain("10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink");
+    expect(hops[3]!.textContent).to.contain("outer 192.168.1.10 → 192.168.1.11 UDP 8472 VNI 1");
+    expect(hops[9]!.textContent).to.contain("TTL 62");
+    expect(el.shadowRoot!.querySelector("[part=status]")!.textContent).to.contain("delivered, answer delivered; 20 hops");
     const svg = el.shadowRoot!.querySelector("svg[part=diagram]")!;
     expect(svg.getAttribute("role")).to.equal("img");
     expect(svg.textContent).to.contain("10.244.1.10");
@@ -53,11 +54,11 @@ describe("<k8s-net-flow>", () => {
     (current() as HTMLElement).focus();
     current().dispatchEvent(new KeyboardEvent("keydown", { key: "End", bubbles: true, composed: true }));
     await el.updateComplete;
-    expect(current().textContent).to.contain("5. worker-node-2 · default/pod-b");
+    expect(current().textContent).to.contain("20. worker-node-1 · default/pod-a");
     expect(el.shadowRoot!.activeElement).to.equal(current());
     current().dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true, composed: true }));
     await el.updateComplete;
-    expect(el.step).to.equal(3);
+    expect(el.step).to.equal(18);
   });
 
   it("follows from/to attributes and fires k8s-trace", async () => {
@@ -80,7 +81,7 @@ describe("<k8s-net-flow>", () => {
     el.scenario = "cross-node";
     await done;
     await el.updateComplete;
-    expect(el.shadowRoot!.querySelectorAll("li[part=hop]")).to.have.length(5);
+    expect(el.shadowRoot!.querySelectorAll("li[part=hop]")).to.have.length(20);
   });
 
   it("reflects theme and exposes parts and custom properties for styling", async () => {
