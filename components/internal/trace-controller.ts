@@ -38,7 +38,7 @@ export class TraceController implements ReactiveController {
         if (!from || !to) {
           return { status: "error", error: { code: "invalid-input", path: from ? "to" : "from", message: "set the from and to attributes: this cluster has no default flow" } } as const;
         }
-        return { status: "ready", summary, trace: await engine.trace({ from, to }) } as const;
+        return { status: "ready", summary, trace: await engine.trace({ from, to, ...(flow.seed !== undefined ? { seed: flow.seed } : {}) }) } as const;
       });
     } catch (err) {
       next = { status: "error", error: toErrorInfo(err) };

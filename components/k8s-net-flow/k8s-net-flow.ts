@@ -41,6 +41,7 @@ export class K8sNetFlowElement extends LitElement {
     from: { type: String, reflect: true },
     to: { type: String, reflect: true },
     theme: { type: String, reflect: true },
+    seed: { type: Number, reflect: true },
     step: { type: Number, reflect: true },
   };
 
@@ -50,6 +51,8 @@ export class K8sNetFlowElement extends LitElement {
   declare from: string;
   /** Destination pod or pod-network IPv4 address; defaults to the scenario's flow. */
   declare to: string;
+  /** Seed of kube-proxy's random endpoint choice (repeatable diagrams). */
+  declare seed: number;
   /** `auto` follows the reader's colour scheme; `light` or `dark` force one. */
   declare theme: "auto" | "light" | "dark";
   /** Index of the hop shown as current. */
@@ -63,14 +66,15 @@ export class K8sNetFlowElement extends LitElement {
     this.from = "";
     this.to = "";
     this.theme = "auto";
+    this.seed = 1;
     this.step = 0;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has("scenario") || changed.has("from") || changed.has("to")) {
+    if (changed.has("scenario") || changed.has("from") || changed.has("to") || changed.has("seed")) {
       // A new flow starts at its first hop, unless the page set `step` itself.
       if (!changed.has("step")) this.step = 0;
-      void this.engine.run({ scenario: this.scenario }, { from: this.from, to: this.to });
+      void this.engine.run({ scenario: this.scenario }, { from: this.from, to: this.to, seed: this.seed });
     }
   }
 
