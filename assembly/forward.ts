@@ -176,7 +176,7 @@ function conntrackOut(ns: u32, pkt: usize, oif: u32, dstLocal: bool): bool {
     const walked = nfWalked;
     const rule = nfRule;
     // MASQUERADE --random-fully: the outgoing interface's address, a random source port.
-    const addr = load<u32>(iface(oif), IF_ADDR);
+    const addr: u32 = oif == NONE ? 0 : load<u32>(iface(oif), IF_ADDR);
     const port = 1024 + random32() % (65536 - 1024);
     store<u32>(pkt, addr, P_SRC);
     store<u32>(pkt, port, P_SPORT);

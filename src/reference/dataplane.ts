@@ -1,0 +1,588 @@
+// The dataplane's semantics written for clarity: objects, Maps and plain control flow over
+// the compiled tables, no linear memory. It is the oracle of the differential tests (it
+// must produce the same hop records and counters as assembly/ for any cluster and flow) and
+// the baseline of the benchmarks. Not part of the shipped bundle.
+
+import type { Ruleset, NfRule } from "../compile/iptables.js";
+import type { CompiledNetwork, Iface } from "../compile/network.js";
+import * as A from "../dataplane/abi.js";
+import type { PacketSpec, RawExchange } from "../dataplane/packet.js";
+import { referenceLookup } from "./fib.js";
+
+interface Packet {
+  src: number;
+  dst: number;
+  sport: number;
+  dport: number;
+  proto: number;
+  ttl: number;
+  len: number;
+  flags: number;
+  mark: number;
+  smac: [number, number];
+  dmac: [number, number];
+  outer: { src: number; dst: number; sport: number; dport: number; vni: number; ttl: number };
+  icmp: number;
+}
+
+interface Connection {
+  index: number;
+  orig: [number, number, number]; // src, dst, sport << 16 | dport
+  reply: [number, number, number];
+  key: number; // proto | node << 8
+  dnat: boolean;
+  snat: boolean;
+  seenReply: boolean;
+  expires: number;
+}
+
+const TIMEOUT = { tcpEstablished: 432000, udp: 30, udpStream: 120 };
+const VXLAN_OVERHEAD = 50;
+const MAX_STEPS = 64;
+
+function macWords(mac: string): [number, number] {
+  const b = mac.split(":").map((x) => parseInt(x, 16));
+  return [(b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
+}
+
+export class ReferenceDataplane {
+  private rng = 0x9e3779b9;
+  private now = 0;
+  private readonly byAddr = new Map<number, Iface>();
+  private readonly byMac = new Map<string, Iface>();
+  private readonly routeRecords: Uint32Array[];
+  private conns: Connection[] = [];
+  private readonly tuples = new Map<string, { conn: Connection; dir: 0 | 1 }>();
+  private liveConns = 0;
+  private readonly recent = new Map<string, number>();
+  private hops: number[][] = [];
+  private tracing = false;
+  private phase = A.PH_REQUEST;
+  readonly ruleHits: number[];
+  counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0 };
+  readonly drops = new Array<number>(16).fill(0);
+  // Where the last forward ended
+  private endNetns = 0;
+  private rejectAddr = 0;
+
+  constructor(
+    private readonly net: CompiledNetwork,
+    private readonly rs: Ruleset,
+    private readonly conntrackMax = 262144,
+  ) {
+    for (const f of net.ifaces) {
+      if (f.addr !== undefined && f.addr !== 0) this.byAddr.set(f.addr, f);
+      this.byMac.set(f.mac, f);
+    }
+    this.routeRecords = net.netns.map((ns) => Uint32Array.from(ns.routes.flatMap((r) => [r.prefix, r.prefixLength])));
+    this.ruleHits = new Array<number>(rs.rules.length).fill(0);
+  }
+
+  // ---- The seeded PRNG and clock: the same algorithms as assembly/state.ts ----------------
+  setSeed(seed: number): void {
+    let x = (seed ^ 0x9e3779b9) >>> 0;
+    x ^= x >>> 16;
+    x = Math.imul(x, 0x85ebca6b) >>> 0;
+    x ^= x >>> 13;
+    x = Math.imul(x, 0xc2b2ae35) >>> 0;
+    x ^= x >>> 16;
+    this.rng = x === 0 ? 0x9e3779b9 : x >>> 0;
+  }
+
+  private random32(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
+  }
+
+  setTime(seconds: number): void {
+    this.now = seconds >>> 0;
+  }
+
+  resetState(): void {
+    this.conns = [];
+    this.tuples.clear();
+    this.liveConns = 0;
+    this.recent.clear();
+    for (const k of Object.keys(this.counters) as Array<keyof typeof this.counters>) this.counters[k] = 0;
+    this.drops.fill(0);
+    this.ruleHits.fill(0);
+  }
+
+  // ---- Tracing ----------------------------------------------------------------------------
+  private hop(node: number, ns: number, component: number, action: number, reason: number, inIf: number | undefined, outIf: number | undefined, decider: number, arg: number, extra: number, p: Packet): void {
+    if (!this.tracing) return;
+    const w = new Array<number>(A.T_BYTES / 4).fill(0);
+    w[A.T_SEQ / 4] = this.hops.length;
+    w[A.T_NODE / 4] = node;
+    w[A.T_NETNS / 4] = ns;
+    w[A.T_COMPONENT / 4] = component;
+    w[A.T_ACTION / 4] = action;
+    w[A.T_REASON / 4] = reason;
+    w[A.T_IN / 4] = inIf === undefined ? 0 : inIf + 1;
+    w[A.T_OUT / 4] = outIf === undefined ? 0 : outIf + 1;
+    w[A.T_DECIDER / 4] = decider;
+    w[A.T_ARG / 4] = arg >>> 0;
+    w[A.T_PHASE / 4] = this.phase;
+    w[A.T_EXTRA / 4] = extra;
+    const b = A.T_PACKET / 4;
+    w[b + A.P_SRC / 4] = p.src;
+    w[b + A.P_DST / 4] = p.dst;
+    w[b + A.P_SPORT / 4] = p.sport;
+    w[b + A.P_DPORT / 4] = p.dport;
+    w[b + A.P_PROTO / 4] = p.proto;
+    w[b + A.P_TTL / 4] = p.ttl;
+    w[b + A.P_LEN / 4] = p.len;
+    w[b + A.P_FLAGS / 4] = p.flags;
+    w[b + A.P_MARK / 4] = p.mark;
+    w[b + A.P_SMAC_HI / 4] = p.smac[0];
+    w[b + A.P_SMAC_LO / 4] = p.smac[1];
+    w[b + A.P_DMAC_HI / 4] = p.dmac[0];
+    w[b + A.P_DMAC_LO / 4] = p.dmac[1];
+    w[b + A.P_OUTER_SRC / 4] = p.outer.src;
+    w[b + A.P_OUTER_DST / 4] = p.outer.dst;
+    w[b + A.P_OUTER_SPORT / 4] = p.outer.sport;
+    w[b + A.P_OUTER_DPORT / 4] = p.outer.dport;
+    w[b + A.P_VNI / 4] = p.outer.vni;
+    w[b + A.P_OUTER_TTL / 4] = p.outer.ttl;
+    w[b + A.P_ICMP / 4] = p.icmp;
+    this.hops.push(w);
+  }
+
+  // ---- Exchanges ----------------------------------------------------------------------------
+  exchange(spec: PacketSpec, from: number, reply: boolean, trace: boolean): RawExchange {
+    this.tracing = trace;
+    this.hops = [];
+    this.phase = A.PH_REQUEST;
+    const p: Packet = { ...spec, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: 0 };
+    const verdict = this.forward(p, from);
+    let replyVerdict = 0;
+    if (verdict === A.V_DELIVERED && reply) {
+      [p.src, p.dst] = [p.dst, p.src];
+      [p.sport, p.dport] = [p.dport, p.sport];
+      p.ttl = 64;
+      p.mark = 0;
+      p.flags = (p.flags & A.PF_DF) | A.PF_ACK | (p.flags & A.PF_SYN);
+      this.phase = A.PH_REPLY;
+      replyVerdict = this.forward(p, this.endNetns);
+    } else if (verdict === A.V_REJECTED && reply) {
+      const icmp: Packet = { src: this.rejectAddr, dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 56, flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: (3 << 8) | 3 };
+      this.phase = A.PH_ERROR;
+      replyVerdict = this.forward(icmp, this.endNetns);
+    }
+    return { verdict, replyVerdict, hops: Uint32Array.from(this.hops.flat()), hopCount: this.hops.length };
+  }
+
+  /** Batch mode, as assembly/index.ts runFlows. */
+  runFlows(flows: Uint32Array, packets: number): void {
+    for (let i = 0; i < flows.length; i += 7) {
+      for (let k = 0; k < packets; k++) {
+        const spec: PacketSpec = { src: flows[i + 1]!, dst: flows[i + 2]!, sport: flows[i + 3]!, dport: flows[i + 4]!, proto: flows[i + 5]!, len: flows[i + 6]!, ttl: 64, flags: k === 0 ? A.PF_SYN | A.PF_DF : A.PF_ACK | A.PF_DF };
+        this.exchange(spec, flows[i]!, k === 0, false);
+      }
+    }
+    this.counters.ctLive = this.liveConns;
+  }
+
+  // ---- The forwarding loop ---------------------------------------------------------------------
+  private nodeOf(ns: number): number {
+    return this.net.netns[ns]!.node;
+  }
+
+  private isLocal(ns: number, addr: number): boolean {
+    const f = this.byAddr.get(addr);
+    return f !== undefined && f.netns === ns;
+  }
+
+  private drop(ns: number, component: number, reason: number, inIf: number | undefined, outIf: number | undefined, decider: number, arg: number, p: Packet): number {
+    this.counters.dropped++;
+    this.drops[reason] = this.drops[reason]! + 1;
+    this.endNetns = ns;
+    this.pending = undefined;
+    this.hop(this.nodeOf(ns), ns, component, A.A_DROP, reason, inIf, outIf, decider, arg, 0, p);
+    return A.V_DROPPED;
+  }
+
+  private segmentOf(f: Iface): number {
+    if (f.kind === "veth") {
+      if (f.master !== undefined) return this.net.ifaces[f.master]!.segment;
+      const peer = this.net.ifaces[f.peer!]!;
+      if (peer.master !== undefined) return this.net.ifaces[peer.master]!.segment;
+    }
+    return f.segment;
+  }
+
+  private neighbour(oif: Iface, ip: number): Iface | undefined {
+    const t = this.byAddr.get(ip);
+    return t && this.segmentOf(t) === this.segmentOf(oif) ? t : undefined;
+  }
+
+  private setMacs(p: Packet, from: Iface, to: Iface): void {
+    p.smac = macWords(from.mac);
+    p.dmac = macWords(to.mac);
+  }
+
+  private ifaceByDmac(p: Packet): Iface | undefined {
+    const mac = [p.dmac[0] >>> 8, p.dmac[0] & 255, p.dmac[1] >>> 24, (p.dmac[1] >>> 16) & 255, (p.dmac[1] >>> 8) & 255, p.dmac[1] & 255].map((x) => x.toString(16).padStart(2, "0")).join(":");
+    return this.byMac.get(mac);
+  }
+
+  forward(p: Packet, from: number): number {
+    type State = "originate" | "input" | "xmit" | "rx";
+    let state: State = "originate";
+    let ns = from;
+    let cur: Iface | undefined;
+    let inIf: number | undefined;
+    this.pending = undefined;
+    for (let step = 0; step < MAX_STEPS; step++) {
+      if (state === "originate" || state === "input") {
+        const n = this.nodeOf(ns);
+        const netns = this.net.netns[ns]!;
+        const host = netns.kind === "host";
+        const originating = state === "originate";
+        if (host) this.conntrackIn(ns, p, originating ? A.H_NAT_OUTPUT : A.H_NAT_PREROUTING, this.isLocal(ns, p.dst), inIf);
+        if (this.isLocal(ns, p.dst)) {
+          if (host) {
+            const v = this.walk(this.rs.hooks.filterInput, p, this.pending !== undefined, true);
+            if (v === "reject") return this.reject(ns, p, inIf);
+            if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, undefined, A.D_RULE, this.last.rule, p);
+            if (this.pending && !this.conntrackOut(ns, p, undefined, true)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, undefined, A.D_NONE, 0, p);
+          }
+          this.counters.delivered++;
+          this.counters.bytes += p.len;
+          this.endNetns = ns;
+          this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, 0, p);
+          return A.V_DELIVERED;
+        }
+        if (!originating) {
+          if (!host) return this.drop(ns, A.K_POD, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
+          if (p.ttl <= 1) return this.drop(ns, A.K_ROUTING, A.X_TTL, inIf, undefined, A.D_NONE, 0, p);
+          p.ttl -= 1;
+        }
+        const route = referenceLookup(this.routeRecords[ns]!, p.dst);
+        if (route < 0) return this.drop(ns, A.K_ROUTING, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
+        const r = netns.routes[route]!;
+        const oif = this.net.ifaces[r.oif]!;
+        this.hop(n, ns, host ? A.K_ROUTING : A.K_POD, A.A_ROUTE, A.X_NONE, inIf, oif.id, A.D_ROUTE, route, 0, p);
+        if (host) {
+          const v = this.walk(originating ? this.rs.hooks.filterOutput : this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+          if (v === "reject") return this.reject(ns, p, inIf);
+          if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, oif.id, A.D_RULE, this.last.rule, p);
+          if (!this.conntrackOut(ns, p, oif, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, oif.id, A.D_NONE, 0, p);
+        }
+        const peer = this.neighbour(oif, r.via ?? p.dst);
+        if (!peer) return this.drop(ns, A.K_ROUTING, oif.kind === "eth" ? A.X_LEAVES_CLUSTER : A.X_NO_NEIGHBOUR, inIf, oif.id, A.D_ROUTE, route, p);
+        if (p.len > oif.mtu && p.flags & A.PF_DF) return this.drop(ns, A.K_ROUTING, A.X_FRAG_NEEDED, inIf, oif.id, A.D_ROUTE, route, p);
+        this.setMacs(p, oif, peer);
+        cur = oif;
+        state = "xmit";
+        continue;
+      }
+
+      if (state === "xmit") {
+        const f = cur!;
+        const n = this.nodeOf(ns);
+        if (f.kind === "veth") {
+          const peer = this.net.ifaces[f.peer!]!;
+          this.hop(n, ns, A.K_VETH, A.A_XMIT, A.X_NONE, undefined, f.id, A.D_NONE, peer.id, 0, p);
+          inIf = peer.id;
+          ns = peer.netns;
+          cur = peer;
+          state = "rx";
+          continue;
+        }
+        if (f.kind === "bridge") {
+          const t = this.ifaceByDmac(p);
+          const port = t?.peer === undefined ? undefined : this.net.ifaces[t.peer];
+          if (!t || !port || port.master !== f.id) return this.drop(ns, A.K_BRIDGE, A.X_NO_FDB, undefined, f.id, A.D_NONE, 0, p);
+          this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, f.id, port.id, A.D_FDB, t.id, 0, p);
+          cur = port;
+          continue;
+        }
+        if (f.kind === "vxlan") {
+          const vtep = this.ifaceByDmac(p);
+          if (!vtep || vtep.kind !== "vxlan") return this.drop(ns, A.K_VXLAN, A.X_NO_FDB, undefined, f.id, A.D_NONE, 0, p);
+          const remoteEth = this.net.ifaces[this.net.nodes[this.nodeOf(vtep.netns)]!.eth]!;
+          const localEth = this.net.ifaces[this.net.nodes[n]!.eth]!;
+          if (p.len + VXLAN_OVERHEAD > localEth.mtu) return this.drop(ns, A.K_VXLAN, A.X_FRAG_NEEDED, undefined, f.id, A.D_NONE, 0, p);
+          p.outer = { src: localEth.addr!, dst: remoteEth.addr!, sport: flowSourcePort(p), dport: f.port!, vni: f.vni!, ttl: 64 };
+          p.flags |= A.PF_ENCAP;
+          this.counters.encapBytes += VXLAN_OVERHEAD;
+          this.hop(n, ns, A.K_VXLAN, A.A_ENCAP, A.X_NONE, undefined, f.id, A.D_FDB, vtep.id, 0, p);
+          this.setMacs(p, localEth, remoteEth);
+          cur = localEth;
+          continue;
+        }
+        // eth: the underlay
+        const t = this.ifaceByDmac(p);
+        if (!t || t.kind !== "eth") return this.drop(ns, A.K_UNDERLAY, A.X_LEAVES_CLUSTER, undefined, f.id, A.D_NONE, 0, p);
+        this.hop(n, ns, A.K_UNDERLAY, A.A_WIRE, A.X_NONE, f.id, t.id, A.D_FDB, t.id, 0, p);
+        inIf = t.id;
+        ns = t.netns;
+        cur = t;
+        state = "rx";
+        continue;
+      }
+
+      // rx
+      const f = cur!;
+      const n = this.nodeOf(ns);
+      if (f.master !== undefined) {
+        const t = this.ifaceByDmac(p);
+        if (t && t.id === f.master) {
+          inIf = f.master;
+          state = "input";
+          continue;
+        }
+        const port = t?.peer === undefined ? undefined : this.net.ifaces[t.peer];
+        if (!t || !port || port.master !== f.master) return this.drop(ns, A.K_BRIDGE, A.X_NO_FDB, f.id, undefined, A.D_NONE, 0, p);
+        // br_netfilter: bridged IPv4 traffic goes through PREROUTING, FORWARD and POSTROUTING.
+        this.conntrackIn(ns, p, A.H_NAT_PREROUTING, false, f.master);
+        const v = this.walk(this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+        if (v === "reject") return this.reject(ns, p, f.master);
+        if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, f.id, port.id, A.D_RULE, this.last.rule, p);
+        if (!this.conntrackOut(ns, p, this.net.ifaces[f.master]!, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, f.id, port.id, A.D_NONE, 0, p);
+        this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, f.id, port.id, A.D_FDB, t.id, 0, p);
+        cur = port;
+        state = "xmit";
+        continue;
+      }
+      if (f.kind === "eth" && p.flags & A.PF_ENCAP && p.outer.dst === f.addr) {
+        const vxId = this.net.nodes[n]!.vxlan;
+        const vx = this.net.ifaces[vxId]!;
+        if (p.outer.dport !== vx.port) return this.drop(ns, A.K_UNDERLAY, A.X_NO_ROUTE, f.id, undefined, A.D_NONE, 0, p);
+        p.flags &= ~A.PF_ENCAP;
+        this.hop(n, ns, A.K_VXLAN, A.A_DECAP, A.X_NONE, f.id, vx.id, A.D_NONE, 0, 0, p);
+        p.outer = { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 };
+        inIf = vx.id;
+        state = "input";
+        continue;
+      }
+      inIf = f.id;
+      state = "input";
+    }
+    return this.drop(ns, A.K_ROUTING, A.X_LOOP, inIf, undefined, A.D_NONE, 0, p);
+  }
+
+  private reject(ns: number, p: Packet, inIf: number | undefined): number {
+    this.counters.rejected++;
+    this.endNetns = ns;
+    this.pending = undefined;
+    const netns = this.net.netns[ns]!;
+    const route = referenceLookup(this.routeRecords[ns]!, p.src);
+    this.rejectAddr = route < 0 ? 0 : this.net.ifaces[netns.routes[route]!.oif]!.addr ?? 0;
+    this.hop(this.nodeOf(ns), ns, A.K_NETFILTER, A.A_REJECT, A.X_REJECTED, inIf, undefined, A.D_RULE, this.last.rule, this.last.walked, p);
+    return A.V_REJECTED;
+  }
+
+  // ---- conntrack -------------------------------------------------------------------------------
+  private pending: { key: number; orig: [number, number, number]; reply: [number, number, number]; dnat: boolean; snat: boolean } | undefined;
+
+  private timeout(p: Packet, replied: boolean): number {
+    if (p.proto === A.PROTO_UDP) return replied ? TIMEOUT.udpStream : TIMEOUT.udp;
+    if (p.proto === A.PROTO_TCP) return TIMEOUT.tcpEstablished;
+    return TIMEOUT.udp;
+  }
+
+  private lookup(src: number, dst: number, ports: number, key: number): { conn: Connection; dir: 0 | 1 } | undefined {
+    const found = this.tuples.get(`${src},${dst},${ports},${key}`);
+    if (!found) {
+      this.counters.ctMisses++;
+      return undefined;
+    }
+    if (found.conn.expires < this.now) {
+      // Expired: reaped when met, as the kernel's garbage collection would have.
+      this.tuples.delete(`${found.conn.orig.join(",")},${key}`);
+      this.tuples.delete(`${found.conn.reply.join(",")},${key}`);
+      this.conns[found.conn.index] = undefined as unknown as Connection;
+      this.liveConns--;
+      this.counters.ctMisses++;
+      return undefined;
+    }
+    this.counters.ctHits++;
+    return found;
+  }
+
+  private conntrackIn(ns: number, p: Packet, natHook: number, dstLocal: boolean, inIf: number | undefined): void {
+    const n = this.nodeOf(ns);
+    const key = p.proto | (n << 8);
+    const ports = ((p.sport << 16) | (p.dport & 0xffff)) >>> 0;
+    const found = this.lookup(p.src, p.dst, ports, key);
+    if (found) {
+      this.pending = undefined;
+      const c = found.conn;
+      const replyDir = found.dir === 1;
+      const before = c.seenReply;
+      if (replyDir) c.seenReply = true;
+      c.expires = this.now + this.timeout(p, replyDir || before);
+      let changed = false;
+      if (replyDir) {
+        if (c.dnat) {
+          p.src = c.orig[1];
+          p.sport = c.orig[2] & 0xffff;
+          changed = true;
+        }
+        if (c.snat) {
+          p.dst = c.orig[0];
+          p.dport = c.orig[2] >>> 16;
+          changed = true;
+        }
+      } else {
+        if (c.dnat) {
+          p.dst = c.reply[0];
+          p.dport = c.reply[2] >>> 16;
+          changed = true;
+        }
+        if (c.snat) {
+          p.src = c.reply[1];
+          p.sport = c.reply[2] & 0xffff;
+          changed = true;
+        }
+      }
+      if (changed) this.hop(n, ns, A.K_CONNTRACK, replyDir ? A.A_UNNAT : A.A_CT_HIT, A.X_NONE, inIf, undefined, A.D_CONNTRACK, c.index, 0, p);
+      return;
+    }
+    this.pending = { key, orig: [p.src, p.dst, ports], reply: [p.dst, p.src, ((ports << 16) | (ports >>> 16)) >>> 0], dnat: false, snat: false };
+    this.walk(this.hookChain(natHook), p, true, dstLocal);
+    if (this.last.dnat) {
+      const { addr, port } = this.last.dnat;
+      p.dst = addr;
+      p.dport = port;
+      this.pending.dnat = true;
+      this.pending.reply[0] = addr;
+      this.pending.reply[2] = ((port << 16) | (this.pending.reply[2] & 0xffff)) >>> 0;
+      this.hop(n, ns, A.K_NETFILTER, A.A_DNAT, A.X_NONE, inIf, undefined, A.D_RULE, this.last.rule, this.last.walked, p);
+    }
+  }
+
+  private conntrackOut(ns: number, p: Packet, oif: Iface | undefined, dstLocal: boolean): boolean {
+    const pend = this.pending;
+    if (!pend) return true;
+    this.walk(this.rs.hooks.natPostrouting, p, true, dstLocal);
+    if (this.last.masquerade) {
+      const addr = oif?.addr ?? 0;
+      const port = 1024 + (this.random32() % (65536 - 1024));
+      p.src = addr;
+      p.sport = port;
+      pend.snat = true;
+      pend.reply[1] = addr;
+      pend.reply[2] = ((pend.reply[2] & 0xffff0000) | port) >>> 0;
+      this.hop(this.nodeOf(ns), ns, A.K_NETFILTER, A.A_SNAT, A.X_NONE, undefined, oif?.id, A.D_RULE, this.last.rule, this.last.walked, p);
+    }
+    this.pending = undefined;
+    if (this.liveConns >= this.conntrackMax) {
+      this.counters.ctFull++;
+      return false;
+    }
+    let index = this.conns.length;
+    if (index >= this.conntrackMax) index = this.conns.findIndex((c) => c === undefined);
+    const conn: Connection = { index, orig: pend.orig, reply: pend.reply, key: pend.key, dnat: pend.dnat, snat: pend.snat, seenReply: false, expires: this.now + this.timeout(p, false) };
+    this.conns[index] = conn;
+    this.tuples.set(`${conn.orig.join(",")},${conn.key}`, { conn, dir: 0 });
+    this.tuples.set(`${conn.reply.join(",")},${conn.key}`, { conn, dir: 1 });
+    this.liveConns++;
+    this.counters.ctInserts++;
+    return true;
+  }
+
+  // ---- netfilter ----------------------------------------------------------------------------
+  private last: { rule: number; walked: number; dnat?: { addr: number; port: number }; masquerade: boolean } = { rule: A.NONE, walked: 0, masquerade: false };
+
+  private hookChain(hook: number): number {
+    const h = this.rs.hooks;
+    return [h.natPrerouting, h.natOutput, h.natPostrouting, h.filterInput, h.filterForward, h.filterOutput][hook]!;
+  }
+
+  private matches(rule: NfRule, p: Packet, isNew: boolean, dstLocal: boolean): boolean {
+    const m = rule.match;
+    if (m.src && (((p.src & m.src.mask) >>> 0) === ((m.src.addr & m.src.mask) >>> 0)) === m.src.invert) return false;
+    if (m.dst && (((p.dst & m.dst.mask) >>> 0) === ((m.dst.addr & m.dst.mask) >>> 0)) === m.dst.invert) return false;
+    if (m.proto !== undefined && p.proto !== m.proto) return false;
+    if (m.dport !== undefined && p.dport !== m.dport) return false;
+    if (m.mark && (((p.mark & m.mark.mask) >>> 0) === m.mark.value) === m.mark.invert) return false;
+    if (m.ctstate === "NEW" && !isNew) return false;
+    if (m.ctstate === "ESTABLISHED" && isNew) return false;
+    if (m.ctstate === "INVALID") return false;
+    if (m.dstLocal && !dstLocal) return false;
+    if (m.recentCheck) {
+      const seen = this.recent.get(`${m.recentCheck.list}/${p.src}`);
+      if (seen === undefined || this.now - seen > m.recentCheck.seconds) return false;
+    }
+    if (m.probability !== undefined && (this.random32() & 0x7fffffff) >= m.probability) return false;
+    if (m.recentSet) this.recent.set(`${m.recentSet.list}/${p.src}`, this.now);
+    return true;
+  }
+
+  /** Walks a built-in chain; the result of the walk is in `this.last`. */
+  private walk(start: number, p: Packet, isNew: boolean, dstLocal: boolean): "accept" | "drop" | "reject" {
+    this.last = { rule: A.NONE, walked: 0, masquerade: false };
+    const stack: Array<[number, number]> = [];
+    let chain = start;
+    let i = 0;
+    for (;;) {
+      const rules = this.rs.chains[chain]!.rules;
+      if (i >= rules.length) {
+        const back = stack.pop();
+        if (!back) return "accept";
+        [chain, i] = back;
+        continue;
+      }
+      const rule = this.rs.rules[rules[i]!]!;
+      i++;
+      this.last.walked++;
+      this.counters.rulesWalked++;
+      if (!this.matches(rule, p, isNew, dstLocal)) continue;
+      this.ruleHits[rule.id] = this.ruleHits[rule.id]! + 1;
+      const t = rule.target;
+      switch (t.kind) {
+        case "jump":
+          stack.push([chain, i]);
+          chain = t.chain;
+          i = 0;
+          break;
+        case "return": {
+          const back = stack.pop();
+          if (!back) return "accept";
+          [chain, i] = back;
+          break;
+        }
+        case "accept":
+          return "accept";
+        case "dnat":
+          this.last.dnat = { addr: t.addr, port: t.port };
+          this.last.rule = rule.id;
+          return "accept";
+        case "mark-set":
+          p.mark = ((p.mark & ~t.mask) ^ t.value) >>> 0;
+          break;
+        case "masquerade":
+          this.last.masquerade = true;
+          this.last.rule = rule.id;
+          return "accept";
+        case "reject":
+          this.last.rule = rule.id;
+          return "reject";
+        case "drop":
+          this.last.rule = rule.id;
+          return "drop";
+        case "none":
+          break;
+      }
+    }
+  }
+}
+
+/** As assembly/forward.ts flowSourcePort: udp_flow_src_port's range, hash of the inner flow. */
+function flowSourcePort(p: Packet): number {
+  let h = 0x9747b28c;
+  h = Math.imul((h ^ p.src) >>> 0, 0x5bd1e995) >>> 0;
+  h = Math.imul((h ^ p.dst) >>> 0, 0x5bd1e995) >>> 0;
+  h = Math.imul((h ^ (((p.sport << 16) | p.dport) >>> 0)) >>> 0, 0x5bd1e995) >>> 0;
+  h = Math.imul((h ^ p.proto) >>> 0, 0x5bd1e995) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  return 32768 + Number((BigInt(h) * BigInt(60999 - 32768)) >> 32n);
+}
