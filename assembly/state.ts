@@ -43,6 +43,13 @@ export const E_CHAIN_RANGE: u32 = 5;
 export const E_HOOK: u32 = 6;
 export const E_NODE_REF: u32 = 7;
 export const E_DUPLICATE_ADDR: u32 = 8;
+export const E_OUT_OF_MEMORY: u32 = 9;
+
+/** A table [ptr, ptr + count·size) must lie inside linear memory. */
+function inMemory(ptr: usize, count: u32, size: u32): bool {
+  const end = <u64>ptr + <u64>count * <u64>size;
+  return end <= (<u64>memory.size() << 16);
+}
 
 @inline export function iface(i: u32): usize {
   return ifaces + <usize>i * IF_BYTES;
@@ -90,6 +97,8 @@ export function configure(desc: usize): u32 {
   chains = <usize>load<u32>(desc, 32);
   chainCount = load<u32>(desc, 36);
   hooks = <usize>load<u32>(desc, 40);
+  if (!inMemory(ifaces, ifaceCount, IF_BYTES) || !inMemory(namespaces, netnsCount, NS_BYTES) || !inMemory(nodes, nodeCount, N_BYTES) ||
+      !inMemory(rules, ruleCount, R_BYTES) || !inMemory(chains, chainCount, C_BYTES) || !inMemory(hooks, H_COUNT, 4)) return E_OUT_OF_MEMORY;
 
   for (let i: u32 = 0; i < ifaceCount; i++) {
     const f = iface(i);
@@ -102,6 +111,7 @@ export function configure(desc: usize): u32 {
     if (load<u32>(n, NS_NODE) >= nodeCount) return E_NODE_REF;
     const routes = <usize>load<u32>(n, NS_ROUTES);
     const count = load<u32>(n, NS_ROUTE_COUNT);
+    if (!inMemory(routes, count, RT_BYTES)) return E_OUT_OF_MEMORY;
     for (let r: u32 = 0; r < count; r++) {
       const oif = load<u32>(routes + <usize>r * RT_BYTES, RT_OIF);
       if (oif >= ifaceCount || load<u32>(iface(oif), IF_NETNS) != i) return E_ROUTE;
