@@ -67,6 +67,11 @@ export function ctClear(): void {
   memory.fill(slots, 0, <usize>(slotMask + 1) * 4);
   freeList = 0;
   live = 0;
+  ctHits = 0;
+  ctMisses = 0;
+  ctInserts = 0;
+  ctFullDrops = 0;
+  ctExpired = 0;
 }
 
 export function ctLive(): u32 {

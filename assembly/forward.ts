@@ -23,6 +23,7 @@ import {
 import { fibLookup } from "./fib";
 import { hookChain, NF_DROP, NF_REJECT, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
 import { hop } from "./trace";
+import { arenaAlloc } from "./arena";
 import { iface, ifaceByAddr, ifaceByMac, netns, node, random32 } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
@@ -99,7 +100,7 @@ function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decid
  * Conntrack and the nat table for a packet entering netfilter on a node. Returns NF_ACCEPT,
  * or NF_DROP when the conntrack table is full. `natHook`: the nat chain for new connections.
  */
-function conntrackIn(ns: u32, pkt: usize, natHook: u32, dstLocal: bool, inIf: u32): u32 {
+function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
   const n = nodeOf(ns);
   const key = load<u32>(pkt, P_PROTO) | (n << 8);
   const src = load<u32>(pkt, P_SRC);
@@ -140,7 +141,7 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, dstLocal: bool, inIf: u3
       }
     }
     if (changed) hop(n, ns, K_CONNTRACK, replyDir ? A_UNNAT : A_CT_HIT, X_NONE, inIf, NONE, D_CONNTRACK, e, 0, pkt);
-    return 0;
+    return;
   }
   // A new connection: remember it, walk the nat chain.
   pendActive = true;
@@ -153,7 +154,8 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, dstLocal: bool, inIf: u3
   pendReplySrc = dst;
   pendReplyDst = src;
   pendReplyPorts = (pp << 16) | (pp >>> 16);
-  nfWalk(hookChain(natHook), pkt, true, dstLocal);
+  // `-m addrtype --dst-type LOCAL` looks at the destination before any translation.
+  nfWalk(hookChain(natHook), pkt, true, isLocal(ns, dst));
   if (nfDnatAddr != 0) {
     const walked = nfWalked;
     const rule = nfRule;
@@ -164,7 +166,6 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, dstLocal: bool, inIf: u3
     pendReplyPorts = (nfDnatPort << 16) | (pendReplyPorts & 0xffff);
     hop(n, ns, K_NETFILTER, A_DNAT, X_NONE, inIf, NONE, D_RULE, rule, walked, pkt);
   }
-  return 0;
 }
 
 /** nat POSTROUTING (masquerade) for a new connection, then confirm it in conntrack. */
@@ -222,6 +223,48 @@ function segmentOf(i: u32): u32 {
   return t != NONE && load<u32>(iface(t), IF_NETNS) == ns;
 }
 
+// A direct-mapped cache of route lookups by (namespace, destination), like the per-socket
+// route caches that spare the kernel a FIB walk per packet. Tables never change after a load,
+// so a hit is always right; the cache is emptied at every load.
+const ROUTE_CACHE_SLOTS: u32 = 1 << 16;
+const RC_BYTES: usize = 20;
+let routeCache: usize = 0; // [ns + 1, dst, local, route, neighbour] per slot
+
+export function routeCacheInit(): void {
+  routeCache = arenaAlloc(<usize>ROUTE_CACHE_SLOTS * RC_BYTES);
+}
+
+// Results of resolve()
+let rcLocal: bool = false;
+let rcRoute: i32 = -1;
+let rcPeer: u32 = NONE;
+
+/** Is `dst` local to `ns`, which route leads to it, and which interface answers ARP for its next hop. */
+function resolve(ns: u32, nsp: usize, dst: u32): void {
+  let h = (dst ^ (ns * 0x9e3779b1)) * 0x85ebca6b;
+  h ^= h >>> 15;
+  const slot = routeCache + <usize>(h & (ROUTE_CACHE_SLOTS - 1)) * RC_BYTES;
+  if (load<u32>(slot) == ns + 1 && load<u32>(slot, 4) == dst) {
+    rcLocal = load<u32>(slot, 8) != 0;
+    rcRoute = load<i32>(slot, 12);
+    rcPeer = load<u32>(slot, 16);
+    return;
+  }
+  rcLocal = isLocal(ns, dst);
+  rcRoute = fibLookup(<usize>load<u32>(nsp, NS_FIB), dst);
+  rcPeer = NONE;
+  if (rcRoute >= 0) {
+    const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES;
+    const gw = load<u32>(rt, RT_GATEWAY);
+    rcPeer = neighbour(load<u32>(rt, RT_OIF), gw != 0 ? gw : dst);
+  }
+  store<u32>(slot, ns + 1);
+  store<u32>(slot, dst, 4);
+  store<u32>(slot, rcLocal ? 1 : 0, 8);
+  store<i32>(slot, rcRoute, 12);
+  store<u32>(slot, rcPeer, 16);
+}
+
 // States of the loop
 const S_ORIGINATE: u32 = 1;
 const S_XMIT: u32 = 2;
@@ -244,14 +287,10 @@ export function forward(pkt: usize, from: u32): u32 {
       const nsp = netns(ns);
       const host = load<u32>(nsp, NS_KIND) != NS_POD;
       const originating = state == S_ORIGINATE;
-      if (host) {
-        const dstLocal0 = isLocal(ns, load<u32>(pkt, P_DST));
-        if (conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, dstLocal0, inIf) != 0) {
-          return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, NONE, D_NONE, 0, pkt);
-        }
-      }
+      if (host) conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, inIf);
       const dst = load<u32>(pkt, P_DST);
-      if (isLocal(ns, dst)) {
+      resolve(ns, nsp, dst);
+      if (rcLocal) {
         if (host) {
           // Local delivery on the node: filter INPUT (kube-proxy's firewall chains).
           const v = nfWalk(hookChain(H_FILTER_INPUT), pkt, pendActive, true);
@@ -272,11 +311,11 @@ export function forward(pkt: usize, from: u32): u32 {
         if (ttl <= 1) return drop(ns, K_ROUTING, X_TTL, inIf, NONE, D_NONE, 0, pkt);
         store<u32>(pkt, ttl - 1, P_TTL);
       }
-      const route = fibLookup(<usize>load<u32>(nsp, NS_FIB), dst);
+      const route = rcRoute;
+      const peer = rcPeer;
       if (route < 0) return drop(ns, K_ROUTING, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt);
       const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES;
       const oif = load<u32>(rt, RT_OIF);
-      const gw = load<u32>(rt, RT_GATEWAY);
       hop(n, ns, host ? K_ROUTING : K_POD, A_ROUTE, X_NONE, inIf, oif, D_ROUTE, <u32>route, 0, pkt);
       if (host) {
         const v = nfWalk(hookChain(originating ? H_FILTER_OUTPUT : H_FILTER_FORWARD), pkt, pendActive, false);
@@ -284,8 +323,6 @@ export function forward(pkt: usize, from: u32): u32 {
         if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, oif, D_RULE, nfRule, pkt);
         if (!conntrackOut(ns, pkt, oif, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, oif, D_NONE, 0, pkt);
       }
-      const next = gw != 0 ? gw : dst;
-      const peer = neighbour(oif, next);
       if (peer == NONE) {
         const reason = load<u32>(iface(oif), IF_KIND) == IF_ETH ? X_LEAVES_CLUSTER : X_NO_NEIGHBOUR;
         return drop(ns, K_ROUTING, reason, inIf, oif, D_ROUTE, <u32>route, pkt);
@@ -373,7 +410,7 @@ export function forward(pkt: usize, from: u32): u32 {
         if (port == NONE || load<u32>(iface(port), IF_MASTER) != master) return drop(ns, K_BRIDGE, X_NO_FDB, cur, NONE, D_NONE, 0, pkt);
         // br_netfilter (bridge-nf-call-iptables=1, which kube-proxy needs): bridged IPv4
         // traffic goes through iptables' PREROUTING, FORWARD and POSTROUTING too.
-        if (conntrackIn(ns, pkt, H_NAT_PREROUTING, false, master) != 0) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, NONE, D_NONE, 0, pkt);
+        conntrackIn(ns, pkt, H_NAT_PREROUTING, master);
         const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
         if (v == NF_REJECT) return reject(ns, pkt, master);
         if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);

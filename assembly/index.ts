@@ -7,7 +7,7 @@ import {
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { ctClear, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, forward, rejectAddr, rejected, resetCounters } from "./forward";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, forward, rejectAddr, rejected, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
 import { configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
@@ -18,7 +18,6 @@ export { setSeed, setTime } from "./state";
 export { traceBuffer } from "./trace";
 
 let pkt: usize = 0;
-let saved: usize = 0;
 
 /**
  * Loads the tables described at `desc` (see src/dataplane/layout.ts). Words 11-13 give the
@@ -31,8 +30,8 @@ export function configure(desc: usize): u32 {
   ctInit(load<u32>(desc, 44));
   nfInit(load<u32>(desc, 48));
   traceInit(load<u32>(desc, 52));
+  routeCacheInit();
   pkt = arenaAlloc(P_BYTES);
-  saved = arenaAlloc(P_BYTES);
   resetCounters();
   return E_OK;
 }
@@ -69,7 +68,6 @@ export function hops(): u32 {
 export function exchange(from: u32, reply: bool, trace: bool): u32 {
   traceStart(trace);
   setPhase(PH_REQUEST);
-  memory.copy(saved, pkt, P_BYTES);
   const v = forward(pkt, from);
   replyVerdict = 0;
   if (v == V_DELIVERED && reply) {
@@ -105,9 +103,10 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
 /**
  * Batch mode: `count` flows of 7 u32 each at `flows` ([from, src, dst, sport, dport, proto,
  * len]); each sends `packets` packets, the first a SYN that is answered (so conntrack sees
- * the reply), the rest established traffic. Counters only, no hops.
+ * the reply), the rest established traffic. With `established`, every packet is
+ * established traffic of a connection set up before (no SYN, no answers). Counters only.
  */
-export function runFlows(flows: usize, count: u32, packets: u32): void {
+export function runFlows(flows: usize, count: u32, packets: u32, established: bool): void {
   traceStart(false);
   for (let i: u32 = 0; i < count; i++) {
     const f = flows + <usize>i * 28;
@@ -120,8 +119,9 @@ export function runFlows(flows: usize, count: u32, packets: u32): void {
       store<u32>(pkt, load<u32>(f, 20), P_PROTO);
       store<u32>(pkt, load<u32>(f, 24), P_LEN);
       store<u32>(pkt, 64, P_TTL);
-      store<u32>(pkt, k == 0 ? PF_SYN | PF_DF : PF_ACK | PF_DF, P_FLAGS);
-      exchange(load<u32>(f, 0), k == 0, false);
+      const first = k == 0 && !established;
+      store<u32>(pkt, first ? PF_SYN | PF_DF : PF_ACK | PF_DF, P_FLAGS);
+      exchange(load<u32>(f, 0), first, false);
     }
   }
 }

@@ -47,6 +47,7 @@ export function nfInit(recentCapacity: u32): void {
 /** Forgets every xt_recent entry. */
 export function recentClear(): void {
   memory.fill(recentKeys, 0, <usize>(recentMask + 1) * 4);
+  nfTotalWalked = 0;
 }
 
 function recentSlot(list: u32, src: u32, create: bool): i32 {

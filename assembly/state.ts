@@ -165,7 +165,10 @@ export function configure(desc: usize): u32 {
     const lo = load<u32>(f, IF_MAC_LO);
     let m = hashU32(lo ^ (hi * 0x9e3779b1)) & hashMask;
     // A MAC slot is empty when its value is 0 (stored as interface + 1).
-    while (load<u32>(macVals + <usize>m * 4) != 0) m = (m + 1) & hashMask;
+    while (load<u32>(macVals + <usize>m * 4) != 0) {
+      if (load<u32>(macKeysLo + <usize>m * 4) == lo && load<u32>(macKeysHi + <usize>m * 4) == hi) return E_DUPLICATE_ADDR;
+      m = (m + 1) & hashMask;
+    }
     store<u32>(macKeysHi + <usize>m * 4, hi);
     store<u32>(macKeysLo + <usize>m * 4, lo);
     store<u32>(macVals + <usize>m * 4, i + 1);

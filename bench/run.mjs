@@ -9,7 +9,7 @@ import { build } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}build/bench`;
 await build({
-  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/stats.ts`],
+  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/dataplane.bench.ts`, `${root}bench/stats.ts`],
   bundle: true,
   splitting: true,
   format: "esm",
@@ -32,12 +32,14 @@ if (process.argv[2] === "--peak") {
 const { markdown } = await load("stats");
 const fib = await (await load("fib.bench")).run(readFileSync(`${root}build/dataplane.wasm`));
 const model = (await load("model.bench")).run();
+const dataplane = await (await load("dataplane.bench")).run(readFileSync(`${root}build/dataplane.wasm`));
 const memory = JSON.parse(execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--peak"], { encoding: "utf8" }));
-const results = [...fib, ...model];
+const results = [...fib, ...model, ...dataplane.results];
 const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length };
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results, memory }, null, 2)}\n`);
-const tables = [markdown(fib), markdown(model)].join("\n\n");
+writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results, memory, rulesPerConnection: dataplane.rulesPerConnection }, null, 2)}\n`);
+const rules = ["| services | rules walked per new connection (Wasm) | (reference) |", "| ---: | ---: | ---: |", ...dataplane.rulesPerConnection.map((r) => `| ${r.services} | ${r.wasm.toFixed(1)} | ${r.reference.toFixed(1)} |`)].join("\n");
+const tables = [markdown(fib), markdown(model), markdown(dataplane.results), rules].join("\n\n");
 const mem = `Peak memory of one 5,000-node / 150,000-pod / 10,000-service load in a fresh Node process: ${memory.peakRssMB.toFixed(0)} MB RSS (${memory.rssBeforeMB.toFixed(0)} MB before loading); the model itself holds ${memory.heapModelMB.toFixed(0)} MB of heap.`;
 writeFileSync(`${root}bench/results/latest.md`, `# Benchmarks\n\n${meta.date} · Node ${meta.node} · ${meta.cpu} × ${meta.cores}\n\n${tables}\n\n${mem}\n`);
 console.log(`${tables}\n\n${mem}`);

@@ -15,7 +15,8 @@ export function median(xs: number[]): number {
 }
 
 export function markdown(results: BenchResult[]): string {
-  const rows = results.map((r) => `| ${r.name} | ${r.subject.median.toFixed(1)} | ${r.baseline.median.toFixed(1)} | ${r.speedup.toFixed(1)}× |`);
+  const fmt = (x: number) => (x >= 1000 ? Math.round(x).toLocaleString("en") : x.toFixed(1));
+  const rows = results.map((r) => `| ${r.name} | ${fmt(r.subject.median)} | ${fmt(r.baseline.median)} | ${r.speedup.toFixed(1)}× |`);
   const first = results[0];
   const head = first ? `| benchmark | ${first.subject.label} (${first.unit}, median) | ${first.baseline.label} (${first.unit}, median) | ratio |` : "";
   return [head, "| --- | ---: | ---: | ---: |", ...rows].join("\n");

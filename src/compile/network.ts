@@ -65,18 +65,34 @@ export const OVERLAY_MTU = NIC_MTU - 50;
 export const SEGMENT_UNDERLAY = 0;
 export const SEGMENT_OVERLAY = 1;
 
-/** A locally administered unicast MAC derived from `key` (real ones are random per boot). */
-function localMac(key: string): string {
-  const a = fnv1a32(key);
-  const b = fnv1a32(`${key}#`);
-  const bytes = [((a >>> 24) & 0xfc) | 0x02, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, (b >>> 8) & 255, b & 255];
-  return bytes.map((x) => x.toString(16).padStart(2, "0")).join(":");
+/**
+ * A locally administered unicast MAC derived from `key` (real ones are random per boot).
+ * Two hashes with different prefixes give 46 random bits; a collision (possible among the
+ * ~300,000 MACs of a cluster at the limits) is re-drawn, since a real one would be too.
+ */
+function localMac(key: string, used: Set<string>): string {
+  for (let n = 0; ; n++) {
+    const k = n === 0 ? key : `${key}#${n}`;
+    const a = fnv1a32(`a/${k}`);
+    const b = fnv1a32(`b/${k}`);
+    const mac = [((a >>> 24) & 0xfc) | 0x02, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, (b >>> 8) & 255, b & 255].map((x) => x.toString(16).padStart(2, "0")).join(":");
+    if (!used.has(mac)) {
+      used.add(mac);
+      return mac;
+    }
+  }
 }
 
-/** A virtual NIC's MAC: the 52:54:00 prefix QEMU/KVM gives guests. */
-function nicMac(key: string): string {
-  const a = fnv1a32(key);
-  return ["52", "54", "00", ((a >>> 16) & 255).toString(16), ((a >>> 8) & 255).toString(16), (a & 255).toString(16)].map((x) => x.padStart(2, "0")).join(":");
+/** A virtual NIC's MAC: the 52:54:00 prefix QEMU/KVM gives guests (24 bits: 5,000 nodes can collide, so re-drawn). */
+function nicMac(key: string, used: Set<string>): string {
+  for (let n = 0; ; n++) {
+    const a = fnv1a32(n === 0 ? `nic/${key}` : `nic/${key}#${n}`);
+    const mac = ["52", "54", "00", ((a >>> 16) & 255).toString(16), ((a >>> 8) & 255).toString(16), (a & 255).toString(16)].map((x) => x.padStart(2, "0")).join(":");
+    if (!used.has(mac)) {
+      used.add(mac);
+      return mac;
+    }
+  }
 }
 
 /** The bridge plugin gives a pod's eth0 the MAC 0a:58 followed by its IPv4 address. */
@@ -86,6 +102,7 @@ export function podMac(ip: number): string {
 
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const routes = compileRoutes(model);
+  const macs = new Set<string>(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip"))));
   const ifaces: Iface[] = [];
   const add = (f: Omit<Iface, "id">): number => {
     ifaces.push({ id: ifaces.length, ...f });
@@ -102,9 +119,9 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const nodes: NodeInfo[] = model.nodes.map((n, i) => {
     const host = routes.hostTable.get(n.name)!;
     const cidr = parseCidr(n.podCIDR, "podCIDR");
-    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(`eth/${n.name}`), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
-    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: localMac(`cni0/${n.name}`), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + i });
-    const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
+    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: localMac(`cni0/${n.name}`, macs), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + i });
+    const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
     return { name: n.name, host, eth, vxlan, bridge };
   });
   const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
@@ -117,7 +134,7 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
     const node = nodes[nodeIndex.get(pod.node)!]!;
     const ip = parseIPv4(pod.ip, "ip");
     const cidr = parseCidr(model.nodes[nodeIndex.get(pod.node)!]!.podCIDR, "podCIDR");
-    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: localMac(`veth/${key}`), mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
+    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: localMac(`veth/${key}`, macs), mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
     const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
     ifaces[hostEnd]!.peer = podEnd;
   }

@@ -7,7 +7,7 @@ import type { DataplaneExports } from "./exports.js";
 import type { Capacities, Encoded } from "./layout.js";
 import type { PacketSpec, RawExchange } from "./packet.js";
 
-const CONFIG_ERRORS = ["", "an interface refers to a missing interface", "an interface refers to a missing namespace", "a route leaves by an interface of another namespace", "a rule jumps to a missing chain", "a chain's rules run past the rule table", "a hook names a missing chain", "a namespace or node refers to a missing node or interface", "two interfaces hold the same address", "a table lies outside the dataplane's memory"];
+const CONFIG_ERRORS = ["", "an interface refers to a missing interface", "an interface refers to a missing namespace", "a route leaves by an interface of another namespace", "a rule jumps to a missing chain", "a chain's rules run past the rule table", "a hook names a missing chain", "a namespace or node refers to a missing node or interface", "two interfaces hold the same address or MAC", "a table lies outside the dataplane's memory"];
 
 /** Counters of the batch statistics, in the order of assembly/index.ts CNT_*. */
 export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive"] as const;
@@ -118,11 +118,14 @@ export class Dataplane {
     return { verdict, replyVerdict: this.wasm.lastReplyVerdict(), hops, hopCount: count };
   }
 
-  /** Batch: flows as [from, src, dst, sport, dport, proto, len] words; counters only. */
-  runFlows(flows: Uint32Array, packets: number): void {
+  /**
+   * Batch: flows as [from, src, dst, sport, dport, proto, len] words; counters only. Each
+   * flow's first packet opens the connection (and is answered) unless `established`.
+   */
+  runFlows(flows: Uint32Array, packets: number, established = false): void {
     if (this.scratch.bytes < flows.byteLength) this.scratch = { ptr: this.wasm.arenaAlloc(flows.byteLength), bytes: flows.byteLength };
     new Uint32Array(this.wasm.memory.buffer, this.scratch.ptr, flows.length).set(flows);
-    this.wasm.runFlows(this.scratch.ptr, flows.length / 7, packets);
+    this.wasm.runFlows(this.scratch.ptr, flows.length / 7, packets, established ? 1 : 0);
   }
 
   counters(): Counters {

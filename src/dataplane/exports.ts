@@ -13,7 +13,7 @@ export interface DataplaneExports {
   hops(): number;
   exchange(from: number, reply: number, trace: number): number;
   lastReplyVerdict(): number;
-  runFlows(flows: number, count: number, packets: number): void;
+  runFlows(flows: number, count: number, packets: number, established: number): void;
   counter(which: number): number;
   dropCount(reason: number): number;
   ruleHitCount(rule: number): number;

@@ -107,3 +107,18 @@ describe("Wasm dataplane vs TypeScript reference", () => {
     );
   });
 });
+
+describe("resetState", () => {
+  it("zeroes every counter, so runs after a reset compare with a fresh reference", async () => {
+    const { model } = loadModel({ scenario: "pod-to-service" });
+    const net = compileNetwork(model);
+    const rs = compileIptables(model);
+    const dp = await Dataplane.create(wasm);
+    dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
+    const flows = Uint32Array.of(net.podNetns.get("default/client")!, parseIPv4("10.244.0.10", "ip"), parseIPv4("10.96.0.20", "ip"), 40000, 80, A.PROTO_TCP, 60);
+    dp.runFlows(flows, 3);
+    dp.resetState();
+    expect(Object.values(dp.counters()).every((v) => v === 0)).toBe(true);
+    expect(rs.rules.every((r) => dp.ruleHits(r.id) === 0)).toBe(true);
+  });
+});
