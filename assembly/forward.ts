@@ -49,7 +49,53 @@ export let encapBytes: u64 = 0;
 // at __heap_base, where the stub runtime allocates too).
 const dropReasons: usize = memory.data(16 * 8, 8);
 
+// Delivered packets per (origin node, delivery node): a hash map with fixed capacity, since
+// a dense matrix of 5,000 × 5,000 nodes would not fit. Pairs beyond capacity are counted apart.
+const PAIR_SLOTS: u32 = 1 << 16;
+let pairKeys: usize = 0; // (src << 16 | dst) + 1
+let pairCounts: usize = 0;
+export let pairOverflow: u64 = 0;
+
+export function pairsInit(): void {
+  pairKeys = arenaAlloc(<usize>PAIR_SLOTS * 4);
+  pairCounts = arenaAlloc(<usize>PAIR_SLOTS * 8);
+}
+
+function countPair(src: u32, dst: u32): void {
+  const key = ((src << 16) | (dst & 0xffff)) + 1;
+  let s = (key * 0x9e3779b1) >>> 16;
+  for (let probes: u32 = 0; probes < PAIR_SLOTS; probes++) {
+    const k = load<u32>(pairKeys + <usize>s * 4);
+    if (k == key || k == 0) {
+      if (k == 0) store<u32>(pairKeys + <usize>s * 4, key);
+      store<u64>(pairCounts + <usize>s * 8, load<u64>(pairCounts + <usize>s * 8) + 1);
+      return;
+    }
+    s = (s + 1) & (PAIR_SLOTS - 1);
+  }
+  pairOverflow++;
+}
+
+/** Writes up to `max` [src node, dst node, packets] triples at `out`; returns how many. */
+export function nodePairs(out: usize, max: u32): u32 {
+  let n: u32 = 0;
+  for (let s: u32 = 0; s < PAIR_SLOTS && n < max; s++) {
+    const k = load<u32>(pairKeys + <usize>s * 4);
+    if (k == 0) continue;
+    store<u32>(out + <usize>n * 12, (k - 1) >>> 16);
+    store<u32>(out + <usize>n * 12 + 4, (k - 1) & 0xffff);
+    store<u32>(out + <usize>n * 12 + 8, <u32>load<u64>(pairCounts + <usize>s * 8));
+    n++;
+  }
+  return n;
+}
+
 export function resetCounters(): void {
+  if (pairKeys != 0) {
+    memory.fill(pairKeys, 0, <usize>PAIR_SLOTS * 4);
+    memory.fill(pairCounts, 0, <usize>PAIR_SLOTS * 8);
+  }
+  pairOverflow = 0;
   delivered = 0;
   dropped = 0;
   rejected = 0;
@@ -276,6 +322,7 @@ const S_INPUT: u32 = 4;
  * V_* verdict; endNetns / endReason say where and why it ended.
  */
 export function forward(pkt: usize, from: u32): u32 {
+  const origin = nodeOf(from);
   let state = S_ORIGINATE;
   let ns = from;
   let cur: u32 = NONE; // the interface in play
@@ -300,6 +347,7 @@ export function forward(pkt: usize, from: u32): u32 {
         }
         delivered++;
         bytesDelivered += load<u32>(pkt, P_LEN);
+        countPair(origin, n);
         endNetns = ns;
         endReason = X_NONE;
         hop(n, ns, host ? K_SOCKET : K_POD, A_DELIVER, X_NONE, inIf, NONE, D_NONE, 0, 0, pkt);

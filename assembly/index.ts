@@ -7,7 +7,7 @@ import {
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { ctClear, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, forward, rejectAddr, rejected, resetCounters, routeCacheInit } from "./forward";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
 import { configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
@@ -16,6 +16,7 @@ export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
 export { fibBuild, fibLookup, fibLookupBatch } from "./fib";
 export { setSeed, setTime } from "./state";
 export { traceBuffer } from "./trace";
+export { nodePairs } from "./forward";
 
 let pkt: usize = 0;
 
@@ -31,6 +32,7 @@ export function configure(desc: usize): u32 {
   nfInit(load<u32>(desc, 48));
   traceInit(load<u32>(desc, 52));
   routeCacheInit();
+  pairsInit();
   pkt = arenaAlloc(P_BYTES);
   resetCounters();
   return E_OK;

@@ -132,6 +132,17 @@ export class Dataplane {
     return Object.fromEntries(COUNTERS.map((name, i) => [name, this.wasm.counter(i)])) as Counters;
   }
 
+  /** Delivered packets per (origin node, delivery node) index pair, as "src>dst" keys. */
+  nodePairs(): Map<string, number> {
+    const max = 1 << 16;
+    const ptr = this.wasm.arenaAlloc(max * 12);
+    const n = this.wasm.nodePairs(ptr, max);
+    const words = new Uint32Array(this.wasm.memory.buffer, ptr, n * 3);
+    const out = new Map<string, number>();
+    for (let i = 0; i < n; i++) out.set(`${words[i * 3]}>${words[i * 3 + 1]}`, words[i * 3 + 2]!);
+    return out;
+  }
+
   dropCount(reason: number): number {
     return this.wasm.dropCount(reason);
   }

@@ -19,5 +19,6 @@ export interface DataplaneExports {
   ruleHitCount(rule: number): number;
   setSeed(seed: number): void;
   resetState(): void;
+  nodePairs(out: number, max: number): number;
   setTime(seconds: number): void;
 }

@@ -61,6 +61,8 @@ export class ReferenceDataplane {
   readonly ruleHits: number[];
   counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0 };
   readonly drops = new Array<number>(16).fill(0);
+  /** Delivered packets per "origin node>delivery node". */
+  readonly nodePairs = new Map<string, number>();
   // Where the last forward ended
   private endNetns = 0;
   private rejectAddr = 0;
@@ -111,6 +113,7 @@ export class ReferenceDataplane {
     for (const k of Object.keys(this.counters) as Array<keyof typeof this.counters>) this.counters[k] = 0;
     this.drops.fill(0);
     this.ruleHits.fill(0);
+    this.nodePairs.clear();
   }
 
   // ---- Tracing ----------------------------------------------------------------------------
@@ -233,6 +236,7 @@ export class ReferenceDataplane {
   }
 
   forward(p: Packet, from: number): number {
+    const origin = this.nodeOf(from);
     type State = "originate" | "input" | "xmit" | "rx";
     let state: State = "originate";
     let ns = from;
@@ -255,6 +259,7 @@ export class ReferenceDataplane {
           }
           this.counters.delivered++;
           this.counters.bytes += p.len;
+          this.nodePairs.set(`${origin}>${n}`, (this.nodePairs.get(`${origin}>${n}`) ?? 0) + 1);
           this.endNetns = ns;
           this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, 0, p);
           return A.V_DELIVERED;

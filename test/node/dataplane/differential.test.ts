@@ -102,6 +102,7 @@ describe("Wasm dataplane vs TypeScript reference", () => {
         expect(dp.counters()).toEqual(ref.counters);
         for (let reason = 0; reason < 12; reason++) expect(dp.dropCount(reason)).toBe(ref.drops[reason]);
         expect(cluster.rs.rules.map((r) => dp.ruleHits(r.id))).toEqual(ref.ruleHits);
+        expect(new Map([...dp.nodePairs()].sort())).toEqual(new Map([...ref.nodePairs].sort()));
       }),
       { numRuns: 25, seed: 11 },
     );
