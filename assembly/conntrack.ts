@@ -52,13 +52,7 @@ export function ctInit(max: u32): void {
   while (s < max * 4) s <<= 1;
   slotMask = s - 1;
   slots = arenaAlloc(<usize>s * 4);
-  freeList = 0;
-  live = 0;
-  ctHits = 0;
-  ctMisses = 0;
-  ctInserts = 0;
-  ctFullDrops = 0;
-  ctExpired = 0;
+  ctClear();
 }
 
 /** Forgets every connection (a fresh start for the next trace), keeping the table's memory. */
