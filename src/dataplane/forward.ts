@@ -7,7 +7,10 @@ import type { CompiledNetwork } from "../compile/network.js";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
 import { prng } from "../model/random.js";
-import type { FlowQuery, Trace } from "../engine/types.js";
+import type { FlowQuery, Hop, Trace } from "../engine/types.js";
+import { ClusterZone } from "../dns/records.js";
+import { lookup, type Libc, type Lookup, type QueryResult } from "../dns/resolver.js";
+import { podResolvConf } from "../dns/resolv-conf.js";
 import type { Dataplane } from "./dataplane.js";
 import { decodeHops, VERDICTS, type DecodeContext } from "./decode.js";
 import * as A from "./abi.js";
@@ -45,8 +48,16 @@ export interface ResolvedFlow {
   protocol: Protocol;
 }
 
+/** A target given as a DNS name: resolved by the pod's resolver before the connection. */
+export interface NamedFlow {
+  from: ClusterPod;
+  netns: number;
+  dnsName: string;
+  port?: number;
+}
+
 /** `pod`, `pod:port`, `ns/pod`, `ip`, `ip:port`, `svc:port`, `svc.ns:port`, `svc.ns.svc.<domain>:port`. */
-export function resolveFlow(cluster: LoadedCluster, flow: FlowQuery): ResolvedFlow {
+export function resolveFlow(cluster: LoadedCluster, flow: FlowQuery): ResolvedFlow | NamedFlow {
   const { model, net } = cluster;
   if (typeof flow?.from !== "string") throw new K8sNetFlowError("invalid-input", "expected the source pod's name", "from");
   if (typeof flow.to !== "string" || flow.to === "") throw new K8sNetFlowError("invalid-input", "expected a pod, an address or a Service", "to");
@@ -71,25 +82,25 @@ export function resolveFlow(cluster: LoadedCluster, flow: FlowQuery): ResolvedFl
     const podPort = pod.ports.find((p) => (port === undefined || p.containerPort === port) && (!flow.protocol || p.protocol === flow.protocol));
     return { from, netns, dst: parseIPv4(pod.ip, "ip"), dport: port ?? podPort?.containerPort ?? 80, protocol: flow.protocol ?? podPort?.protocol ?? "TCP" };
   }
-  // A Service name, the way a pod's resolver would complete it in the client's namespace.
-  const domain = model.settings.clusterDomain;
-  const bare = hostPart.replace(new RegExp(`\\.svc(\\.${domain.replace(/\./g, "\\.")})?\\.?$`), "");
-  const [name, namespace = from.namespace] = bare.split(".");
-  const svc = model.services.find((s) => s.name === name && s.namespace === namespace);
-  if (!svc) {
-    throw new K8sNetFlowError("not-found", `"${flow.to}" is neither a pod, an IPv4 address nor a Service (looked for pod ${hostPart} and Service ${namespace}/${name})`, "to");
+  // Anything else is a DNS name: the pod's resolver will look it up.
+  if (!/^[A-Za-z0-9_]([-A-Za-z0-9_.]*)?\.?$/.test(hostPart)) throw new K8sNetFlowError("invalid-input", `"${hostPart}" is neither a pod, an IPv4 address nor a DNS name`, "to");
+  return { from, netns, dnsName: hostPart, ...(port !== undefined ? { port } : {}) };
+}
+
+/** After DNS: the port and protocol of the connection to `ip` (a Service's port when it is a ClusterIP). */
+export function flowToAddress(cluster: LoadedCluster, from: ClusterPod, netns: number, ip: string, port: number | undefined, protocol: Protocol | undefined, name: string): ResolvedFlow {
+  const svc = cluster.model.services.find((s) => s.clusterIP === ip);
+  const candidates = svc ? svc.ports.filter((p) => (port === undefined || p.port === port) && (!protocol || p.protocol === protocol)) : [];
+  if (svc && port === undefined && candidates.length > 1) {
+    throw new K8sNetFlowError("invalid-input", `${name} is Service ${svc.namespace}/${svc.name} with several ports (${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ")}): say which, e.g. ${name}:${candidates[0]!.port}`, "to");
   }
-  if (svc.type === "ExternalName") throw new K8sNetFlowError("unsupported", `${namespace}/${name} is an ExternalName Service: it exists only in DNS (a CNAME to ${svc.externalName}), which is simulated with DNS`, "to");
-  if (svc.clusterIP === "None") throw new K8sNetFlowError("unsupported", `${namespace}/${name} is headless: clients reach its pods by their DNS names, which are simulated with DNS; trace to a pod instead`, "to");
-  const candidates = svc.ports.filter((p) => (port === undefined || p.port === port) && (!flow.protocol || p.protocol === flow.protocol));
-  if (candidates.length === 0) {
-    throw new K8sNetFlowError("not-found", `Service ${namespace}/${name} has no ${flow.protocol ?? ""} port ${port ?? ""} (ports: ${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ")})`.replace(/\s+\(/, " ("), "to");
-  }
-  if (port === undefined && candidates.length > 1) {
-    throw new K8sNetFlowError("invalid-input", `Service ${namespace}/${name} has several ports (${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ")}): say which, e.g. ${name}.${namespace}:${candidates[0]!.port}`, "to");
-  }
-  const sp = candidates[0]!;
-  return { from, netns, dst: parseIPv4(svc.clusterIP!, "clusterIP"), dport: sp.port, protocol: sp.protocol };
+  const pod = cluster.model.pods.find((p) => p.ip === ip && !p.hostNetwork);
+  const podPort = pod?.ports.find((p) => (port === undefined || p.containerPort === port) && (!protocol || p.protocol === protocol));
+  return { from, netns, dst: parseIPv4(ip, "ip"), dport: port ?? candidates[0]?.port ?? podPort?.containerPort ?? 80, protocol: protocol ?? candidates[0]?.protocol ?? podPort?.protocol ?? "TCP" };
+}
+
+export function isNamed(r: ResolvedFlow | NamedFlow): r is NamedFlow {
+  return "dnsName" in r;
 }
 
 /** The client's ephemeral port: a draw from the local port range 32768-60999, by seed. */
@@ -105,19 +116,78 @@ export function packetFor(r: ResolvedFlow, sport: number): PacketSpec {
 }
 
 export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery): Trace {
-  const r = resolveFlow(cluster, flow);
+  const resolved = resolveFlow(cluster, flow);
   const seed = flow.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(flow.seed)}`, "seed");
+  if (flow.libc !== undefined && flow.libc !== "glibc" && flow.libc !== "musl") throw new K8sNetFlowError("invalid-input", `expected "glibc" or "musl", got "${String(flow.libc)}"`, "libc");
   // Each trace starts from a fresh cluster: no connections, no affinities.
   dp.resetState();
   dp.setSeed(seed);
   dp.setTime(0);
+  const hops: Hop[] = [];
+  const append = (raw: ReturnType<Dataplane["exchange"]>, tag?: (h: Hop) => Hop) => {
+    for (const h of decodeHops(raw.hops, raw.hopCount, cluster.ctx)) hops.push({ ...(tag ? tag(h) : h), seq: hops.length });
+  };
+  let r: ResolvedFlow;
+  let dns: Trace["dns"];
+  if (isNamed(resolved)) {
+    const result = resolveName(dp, cluster, resolved, flow.libc ?? resolved.from.libc ?? "glibc", seed, append);
+    dns = result;
+    if (!result.addresses.length) {
+      return {
+        flow: { from: flow.from, to: flow.to, srcIP: resolved.from.ip, dstIP: "", protocol: (flow.protocol ?? "TCP").toLowerCase() as "tcp", sport: 0, dport: resolved.port ?? 0 },
+        verdict: "unresolved",
+        dns,
+        hops,
+      };
+    }
+    r = flowToAddress(cluster, resolved.from, resolved.netns, result.addresses[0]!, resolved.port, flow.protocol, resolved.dnsName);
+  } else r = resolved;
   const sport = ephemeralPort(seed);
   const raw = dp.exchange(packetFor(r, sport), r.netns, true, true);
+  append(raw);
   return {
     flow: { from: flow.from, to: flow.to, srcIP: r.from.ip, dstIP: formatIPv4(r.dst), protocol: r.protocol.toLowerCase() as "tcp" | "udp" | "sctp", sport, dport: r.dport },
     verdict: VERDICTS[raw.verdict] ?? "dropped",
     ...(raw.replyVerdict ? { replyVerdict: VERDICTS[raw.replyVerdict] ?? "dropped" } : {}),
-    hops: decodeHops(raw.hops, raw.hopCount, cluster.ctx),
+    ...(dns ? { dns } : {}),
+    hops,
   };
+}
+
+/** The bytes of a DNS query as a UDP packet: 20 IP + 8 UDP + 12 header + the name + 4 (type, class). */
+function queryLength(qname: string): number {
+  const wire = qname.replace(/\.$/, "").split(".").reduce((n, label) => n + label.length + 1, 0) + 1;
+  return 20 + 8 + 12 + wire + 4;
+}
+
+/**
+ * The pod's resolver at work: every query an A or AAAA packet to its nameserver through the
+ * dataplane (DNAT to a CoreDNS pod, overlay if needed), answered from the cluster's records.
+ */
+function resolveName(dp: Dataplane, cluster: LoadedCluster, flow: NamedFlow, libc: Libc, seed: number, append: (raw: ReturnType<Dataplane["exchange"]>, tag: (h: Hop) => Hop) => void): Lookup {
+  const conf = podResolvConf(cluster.model, flow.from);
+  const zone = new ClusterZone(cluster.model);
+  const server = parseIPv4(conf.nameservers[0] ?? "0.0.0.0", "nameserver");
+  const src = parseIPv4(flow.from.ip, "ip");
+  let n = 0;
+  return lookup(flow.dnsName, conf, libc, (qname, type) => {
+    n++;
+    const sport = ephemeralPort((seed + n * 0x9e37) >>> 0);
+    const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags: 0 }, flow.netns, true, true);
+    const verdict = VERDICTS[raw.verdict];
+    // A query that leaves the cluster reaches the node network's resolver (dnsPolicy Default):
+    // it answers from the upstream table, outside what is simulated.
+    const leaves = verdict === "dropped" && decodeHops(raw.hops, raw.hopCount, cluster.ctx).at(-1)?.reason?.startsWith("leaves");
+    const result: QueryResult = verdict === "delivered" || leaves ? zone.answer(qname, type) : verdict === "rejected" ? { failure: "refused" } : { failure: "timeout" };
+    const summary = "failure" in result ? (result.failure === "refused" ? "connection refused" : "no answer") : `${result.rcode}${result.answers.length ? ` ${result.answers.map((a) => `${a.type} ${a.data}`).join(", ")}` : result.rcode === "NOERROR" ? " (no records of this type)" : ""}`;
+    append(raw, (h) => ({
+      ...h,
+      phase: h.phase === "request" ? "dns-query" : h.phase === "reply" ? "dns-answer" : "error",
+      dns: { query: n, name: qname, type, result: summary },
+      ...(h.action === "deliver" && h.phase === "request" ? { text: `${h.text} CoreDNS looks up ${type} ${qname}: ${summary}.` } : {}),
+      ...(h.action === "deliver" && h.phase === "reply" ? { text: `${h.text} The resolver reads the answer to ${type} ${qname}: ${summary}.` } : {}),
+    }));
+    return result;
+  });
 }

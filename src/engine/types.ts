@@ -3,6 +3,7 @@
 
 import type { ErrorInfo } from "../errors.js";
 import type { ModelProblem } from "../model/types.js";
+import type { Lookup } from "../dns/resolver.js";
 
 /**
  * Which flow to trace. `from`: a pod (`name` in `default`, or `namespace/name`). `to`: a pod
@@ -15,6 +16,8 @@ export interface FlowQuery {
   to: string;
   protocol?: "TCP" | "UDP" | "SCTP";
   seed?: number;
+  /** The resolver's C library when `to` is a DNS name (default: the pod's, else glibc). */
+  libc?: "glibc" | "musl";
 }
 
 export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject";
@@ -41,8 +44,10 @@ export interface HopPacket {
 /** One trace event: what one component of one network namespace did with the packet. */
 export interface Hop {
   seq: number;
-  /** The request, its reply, or an ICMP error sent back. */
-  phase: "request" | "reply" | "error";
+  /** The request, its reply, an ICMP error sent back, or a DNS query and its answer before the request. */
+  phase: "request" | "reply" | "error" | "dns-query" | "dns-answer";
+  /** For DNS hops: which query of the lookup (1-based), the name and type asked, and the outcome. */
+  dns?: { query: number; name: string; type: "A" | "AAAA"; result: string };
   node: string;
   /** `host`, or the pod's `namespace/name`. */
   netns: string;
@@ -64,7 +69,7 @@ export interface Hop {
   text: string;
 }
 
-export type Verdict = "delivered" | "dropped" | "rejected";
+export type Verdict = "delivered" | "dropped" | "rejected" | "unresolved";
 
 export interface Trace {
   flow: { from: string; to: string; srcIP: string; dstIP: string; protocol: "tcp" | "udp" | "sctp"; sport: number; dport: number };
@@ -72,6 +77,8 @@ export interface Trace {
   verdict: Verdict;
   /** What happened to the answer (the reply, or the ICMP error of a rejection). */
   replyVerdict?: Verdict;
+  /** When the target was a DNS name: the resolver's lookup, query by query. */
+  dns?: Lookup;
   hops: Hop[];
 }
 

@@ -241,6 +241,7 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
     if (p.hostname) pod.hostname = p.hostname;
     if (p.subdomain) pod.subdomain = p.subdomain;
     if (p.owner) pod.owner = p.owner;
+    if (p.libc) pod.libc = p.libc;
     out.push(pod);
   });
   return out;

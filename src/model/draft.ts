@@ -46,6 +46,7 @@ export interface DraftPod extends PodTemplate {
   ready: boolean;
   terminating: boolean;
   owner?: { kind: string; name: string };
+  libc?: "glibc" | "musl";
 }
 
 export interface DraftWorkload {

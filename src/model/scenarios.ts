@@ -40,7 +40,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       ],
       services: [{ name: "backend-svc", clusterIP: "10.96.0.20", selector: { app: "backend" }, ports: ["80:8080"] }],
     },
-    flow: { from: "client", to: "backend-svc:80" },
+    flow: { from: "client", to: "10.96.0.20:80" },
   },
   "cross-namespace": {
     title: "Cross-namespace communication",

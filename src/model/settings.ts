@@ -42,6 +42,16 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
     if (bad) r.error("clusterDomain", bad, "invalid-name");
     else settings.clusterDomain = domain;
   }
+  const upstream = r.child("upstreamDNS");
+  if (upstream) {
+    const table: Record<string, string> = {};
+    for (const [name, ip] of Object.entries(upstream.obj)) {
+      const addr = typeof ip === "string" ? tryIP(ip, upstream.at, upstream.path(name), problems) : undefined;
+      if (typeof ip !== "string") upstream.error(name, "expected an IPv4 address", "type");
+      if (addr !== undefined) table[name.replace(/\.$/, "").toLowerCase()] = formatIPv4(addr);
+    }
+    settings.upstreamDNS = table;
+  }
   const replicas = r.int("coreDNSReplicas", 0, 100);
   if (replicas !== undefined) settings.coreDNSReplicas = replicas;
   const api = r.child("apiServer", { read: ["ip", "port"], unknown: "error" });

@@ -33,6 +33,11 @@ export interface ClusterSettings {
   apiServer: { ip: string; port: number };
   /** CoreDNS replicas (kubeadm deploys 2; 0 models CoreDNS scaled to zero). */
   coreDNSReplicas: number;
+  /**
+   * What the resolver upstream of CoreDNS (`forward . /etc/resolv.conf`) answers for names
+   * outside the cluster domain: name → IPv4. Every other name is NXDOMAIN.
+   */
+  upstreamDNS: Record<string, string>;
   cni: { plugin: CniPlugin; mode: CniMode };
   kubeProxy: { mode: KubeProxyMode; ipvsScheduler: IpvsScheduler };
 }
@@ -83,6 +88,8 @@ export interface ClusterPod {
   /** metadata.deletionTimestamp is set: shutting down. */
   terminating: boolean;
   hostNetwork: boolean;
+  /** The C library of the pod's image decides how names are searched (glibc: Debian/Ubuntu, musl: Alpine). */
+  libc?: "glibc" | "musl";
   /** spec.hostname and spec.subdomain: with a headless Service named `subdomain`, the pod gets `hostname.subdomain.ns.svc` in DNS. */
   hostname?: string;
   subdomain?: string;
@@ -218,6 +225,7 @@ export interface CompactCluster {
     terminating?: boolean;
     hostNetwork?: boolean;
     dnsPolicy?: DnsPolicy;
+    libc?: "glibc" | "musl";
   }>;
   /** Deployments: `replicas` pods named `name-<hash>-<suffix>`, labelled `labels`. */
   deployments?: Array<{ name: string; namespace?: string; replicas?: number; labels: Record<string, string>; ports?: CompactPort[]; node?: string }>;
@@ -258,6 +266,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   nodeNetwork: "192.168.1.0/24",
   apiServer: { ip: "192.168.1.2", port: 6443 },
   coreDNSReplicas: 2,
+  upstreamDNS: {},
   cni: { plugin: "flannel", mode: "vxlan" },
   kubeProxy: { mode: "iptables", ipvsScheduler: "rr" },
 };

@@ -41,7 +41,7 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
   it("the same seed gives the same endpoint; seeds spread connections over the endpoints", async () => {
     const e = await engine(host);
     await e.load({ scenario: "pod-to-service" });
-    const backend = async (seed: number) => (await e.trace({ from: "client", to: "backend-svc:80", seed })).hops.find((h) => h.action === "dnat")!.packet.dst;
+    const backend = async (seed: number) => (await e.trace({ from: "client", to: "10.96.0.20:80", seed })).hops.find((h) => h.action === "dnat")!.packet.dst;
     expect(await backend(7)).toBe(await backend(7));
     const seen = new Set<string>();
     for (let seed = 1; seed <= 30; seed++) seen.add(await backend(seed));
@@ -57,7 +57,9 @@ describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
     expect(bad.problems).toEqual([expect.objectContaining({ code: "invalid-address", path: "nodes[0].podCIDR" })]);
     const missing = await rejection(e.trace({ from: "pod-z", to: "pod-b" }));
     expect(missing).toMatchObject({ code: "not-found", path: "from" });
-    expect(await rejection(e.trace({ from: "pod-a", to: "nosuch-svc:80" }))).toMatchObject({ code: "not-found", path: "to" });
+    const unknown = await e.trace({ from: "pod-a", to: "nosuch-svc:80" });
+    expect(unknown.verdict).toBe("unresolved");
+    expect(unknown.dns?.error).toBe("Name or service not known");
     expect(await rejection(e.trace({ from: "pod-a", to: "pod-b:70000" }))).toMatchObject({ code: "invalid-input", path: "to" });
     expect(await rejection(e.trace({ from: "pod-a", to: "kube-dns.kube-system" }))).toMatchObject({ code: "invalid-input", message: expect.stringMatching(/several ports/) });
     expect(await rejection(e.trace({ from: "pod-a", to: "pod-b", seed: -1 }))).toMatchObject({ code: "invalid-input", path: "seed" });

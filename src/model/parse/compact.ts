@@ -65,10 +65,11 @@ export function parseCompact(value: unknown, root: Origin, problems: Problems, d
 
   r.list("pods").forEach(({ value }, i) => {
     const origin = at(["pods", i]);
-    const p = Reader.of(value, origin, [], problems, { read: ["name", "namespace", "node", "ip", "labels", "ports", "ready", "terminating", "hostNetwork", "dnsPolicy"], unknown: "error" });
+    const p = Reader.of(value, origin, [], problems, { read: ["name", "namespace", "node", "ip", "labels", "ports", "ready", "terminating", "hostNetwork", "dnsPolicy", "libc"], unknown: "error" });
     if (!p) return;
     const podName = p.str("name", true);
     const ip = p.str("ip");
+    const libc = p.oneOf("libc", ["glibc", "musl"] as const);
     const t = template(p);
     if (podName === undefined) return;
     draft.pods.push({
@@ -79,6 +80,7 @@ export function parseCompact(value: unknown, root: Origin, problems: Problems, d
       ...(ip !== undefined ? { ip: { value: ip, sub: ["ip"] } } : {}),
       ready: p.bool("ready") ?? true,
       terminating: p.bool("terminating") ?? false,
+      ...(libc ? { libc } : {}),
     });
   });
 

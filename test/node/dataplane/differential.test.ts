@@ -7,13 +7,20 @@ import { compileIptables } from "../../../src/compile/iptables.js";
 import { compileNetwork } from "../../../src/compile/network.js";
 import { Dataplane } from "../../../src/dataplane/dataplane.js";
 import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
-import { ephemeralPort, packetFor, resolveFlow, type LoadedCluster } from "../../../src/dataplane/forward.js";
+import { ephemeralPort, isNamed, packetFor, resolveFlow as resolveAny, type LoadedCluster } from "../../../src/dataplane/forward.js";
 import * as A from "../../../src/dataplane/abi.js";
 import { loadModel } from "../../../src/model/load.js";
 import { parseIPv4 } from "../../../src/net/ipv4.js";
 import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
 
 let wasm: Uint8Array;
+
+/** Targets here are pods and addresses, never DNS names (DNS has its own tests). */
+function resolveFlow(c: LoadedCluster, flow: { from: string; to: string }) {
+  const r = resolveAny(c, flow);
+  if (isNamed(r)) throw new Error(`unexpected DNS name ${flow.to}`);
+  return r;
+}
 beforeAll(() => {
   wasm = readFileSync(new URL("../../../build/dataplane.wasm", import.meta.url));
 });
@@ -41,7 +48,7 @@ async function setup(spec: { seed: number; nodes: number; perNode: number; servi
 /** Targets a client may use: every pod, every service port, and addresses nobody holds. */
 function targets(c: LoadedCluster): string[] {
   const out: string[] = [];
-  for (const s of c.model.services) if (s.clusterIP && s.clusterIP !== "None") for (const p of s.ports) out.push(`${s.name}.${s.namespace}:${p.port}`);
+  for (const s of c.model.services) if (s.clusterIP && s.clusterIP !== "None") for (const p of s.ports) out.push(`${s.clusterIP}:${p.port}`);
   out.push(...c.model.pods.map((p) => `${p.namespace}/${p.name}`));
   out.push("10.244.0.250:80", "10.96.200.1:80", "192.168.1.200:22", "8.8.8.8:53");
   return out;
