@@ -7,7 +7,7 @@ import {
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { ctClear, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
 import { configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
@@ -55,6 +55,11 @@ export let replyVerdict: u32 = 0;
 
 export function lastReplyVerdict(): u32 {
   return replyVerdict;
+}
+
+/** Why the last forwarded packet was dropped (an X_* reason). */
+export function lastDropReason(): u32 {
+  return endReason;
 }
 
 export function hops(): u32 {

@@ -13,13 +13,26 @@ function packetLine(h: Hop): string {
 export function formatTrace(trace: Trace): string {
   const { flow } = trace;
   const lines = [
-    `${flow.from} (${flow.srcIP}:${flow.sport}) → ${flow.to} (${flow.dstIP}:${flow.dport}/${flow.protocol}): ${trace.verdict}${trace.replyVerdict ? `; answer ${trace.replyVerdict}` : ""} — ${trace.hops.length} hops`,
+    trace.verdict === "unresolved"
+      ? `${flow.from} (${flow.srcIP}) → ${flow.to}: unresolved — ${trace.dns?.error ?? "the name did not resolve"}`
+      : `${flow.from} (${flow.srcIP}:${flow.sport}) → ${flow.to} (${flow.dstIP}:${flow.dport}/${flow.protocol}): ${trace.verdict}${trace.replyVerdict ? `; answer ${trace.replyVerdict}` : ""} — ${trace.hops.length} hops`,
   ];
+  if (trace.dns) {
+    const d = trace.dns;
+    lines.push("", `DNS lookup of ${d.name} (${d.libc}): ${d.addresses.length ? d.addresses.join(", ") : d.error}`);
+    for (const a of d.attempts) {
+      const r = a.result;
+      lines.push(`  ${a.type.padEnd(4)} ${a.name}${a.try > 1 ? ` (try ${a.try})` : ""}  → ${"failure" in r ? (r.failure === "refused" ? "connection refused" : "no answer") : `${r.rcode}${r.answers.length ? ` ${r.answers.map((x) => `${x.type} ${x.data}`).join(", ")}` : ""}`}`);
+    }
+  }
+  const TITLES: Record<string, string> = { request: "request:", reply: "reply:", error: "ICMP error back to the client:", "dns-query": "DNS query:", "dns-answer": "DNS answer:" };
   let phase = "";
+  let query = 0;
   for (const hop of trace.hops) {
-    if (hop.phase !== phase) {
+    if (hop.phase !== phase || (hop.dns && hop.dns.query !== query)) {
       phase = hop.phase;
-      lines.push("", phase === "request" ? "request:" : phase === "reply" ? "reply:" : "ICMP error back to the client:");
+      query = hop.dns?.query ?? 0;
+      lines.push("", `${TITLES[phase] ?? phase}${hop.dns ? ` ${hop.dns.type} ${hop.dns.name} (query ${hop.dns.query})` : ""}`);
     }
     const ifaces = [hop.inIface && `in ${hop.inIface}`, hop.outIface && `out ${hop.outIface}`].filter(Boolean).join(", ");
     lines.push(`${String(hop.seq + 1).padStart(3)}. ${hop.node} ${hop.netns} ${hop.component}/${hop.action}${ifaces ? ` (${ifaces})` : ""}`);

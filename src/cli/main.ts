@@ -7,6 +7,7 @@ import { createEngine } from "../engine/engine.js";
 import { K8sNetFlowError, toErrorInfo } from "../errors.js";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../model/scenarios.js";
 import type { ModelInput, ModelProblem } from "../model/types.js";
+import type { ShowRequest } from "../engine/types.js";
 import { formatTrace } from "./format.js";
 
 declare const __VERSION__: string;
@@ -16,6 +17,7 @@ const HELP = `k8s-net-flow — follow packets through a simulated Kubernetes clu
 Usage:
   k8s-net-flow trace [--scenario NAME | --file FILE] [--from POD] [--to TARGET] [--seed N] [--json]
   k8s-net-flow validate FILE [--json]
+  k8s-net-flow show COMMAND [ARG] [--scenario NAME | --file FILE] [--pod POD] [--node NODE] [--table T]
   k8s-net-flow scenarios [--json]
   k8s-net-flow --help | --version
 
@@ -23,6 +25,13 @@ Commands:
   trace       Follow one connection's first packet and its answer hop by hop through the
               WebAssembly dataplane (veth, cni0, kube-proxy iptables, conntrack, VXLAN).
   validate    Check a cluster file; print every problem, or a one-line summary if valid.
+  show        Print what a real tool prints on the simulated cluster:
+                resolv.conf --pod P      cat /etc/resolv.conf in pod P
+                nslookup NAME --pod P    nslookup NAME from pod P (queries go through the dataplane)
+                corefile                 kubectl get configmap -n kube-system coredns -o yaml
+                iptables-save [--table nat|filter]
+                ip-route [--node N | --pod P]
+              Without --scenario or --file, the built-in scenario that has pod P (else ${DEFAULT_SCENARIO}).
   scenarios   List the built-in clusters (the seed page's diagrams).
 
 FILE is YAML or JSON: Kubernetes manifests (multi-document), a kubectl get -o json|yaml
@@ -36,6 +45,7 @@ Options:
                     (svc:port, svc.namespace:port, svc.namespace.svc.cluster.local:port).
   --protocol P      TCP (default), UDP or SCTP.
   --seed N          Seed for kube-proxy's random endpoint choice (default 1).
+  --libc L          glibc (default) or musl: how the pod's resolver searches names.
   --host HOST       Where the engine runs: worker (default) or inline.
   --json            Machine-readable output on stdout.
   -h, --help        This help.
@@ -60,6 +70,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         to: { type: "string" },
         seed: { type: "string" },
         protocol: { type: "string" },
+        libc: { type: "string" },
+        pod: { type: "string" },
+        node: { type: "string" },
+        table: { type: "string" },
         host: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -81,6 +95,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   }
   const [command, ...extra] = positionals;
   try {
+    if (command === "show") {
+      if (extra.length < 1) throw new UsageError("show needs a command (resolv.conf, nslookup, corefile, iptables-save, ip-route)");
+      return await showCommand(extra, values, out);
+    }
     if (command === "validate") {
       if (extra.length !== 1) throw new UsageError(extra.length ? `validate takes one file, got ${extra.length}` : "validate needs a file (or - for standard input)");
       return await validate(extra[0]!, values.json, out, err);
@@ -115,7 +133,8 @@ function scenarios(json: boolean, out: (s: string) => void): number {
   return 0;
 }
 
-async function trace(values: { scenario?: string; file?: string; from?: string; to?: string; seed?: string; protocol?: string; host?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+async function trace(values: { scenario?: string; file?: string; from?: string; to?: string; seed?: string; protocol?: string; libc?: string; host?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+  if (values.libc !== undefined && values.libc !== "glibc" && values.libc !== "musl") throw new UsageError(`--libc must be glibc or musl, not "${values.libc}"`);
   if (values.seed !== undefined && !/^\d{1,10}$/.test(values.seed)) throw new UsageError(`--seed must be a whole number, not "${values.seed}"`);
   const protocol = values.protocol?.toUpperCase();
   if (protocol !== undefined && !["TCP", "UDP", "SCTP"].includes(protocol)) throw new UsageError(`--protocol must be TCP, UDP or SCTP, not "${values.protocol}"`);
@@ -128,12 +147,61 @@ async function trace(values: { scenario?: string; file?: string; from?: string; 
     const from = values.from ?? summary.defaultFlow?.from;
     const to = values.to ?? summary.defaultFlow?.to;
     if (!from || !to) throw new UsageError("this cluster has no default flow: give --from and --to");
-    const result = await engine.trace({ from, to, ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}), ...(protocol ? { protocol: protocol as "TCP" | "UDP" | "SCTP" } : {}) });
+    const result = await engine.trace({ from, to, ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}), ...(protocol ? { protocol: protocol as "TCP" | "UDP" | "SCTP" } : {}), ...(values.libc ? { libc: values.libc as "glibc" | "musl" } : {}) });
     out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
     return result.verdict === "delivered" ? 0 : 1;
   } finally {
     await engine.dispose();
   }
+}
+
+async function showCommand(args: string[], values: { scenario?: string; file?: string; pod?: string; node?: string; table?: string; json: boolean }, out: (s: string) => void): Promise<number> {
+  const [what, ...rest] = args;
+  if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both");
+  let request: ShowRequest;
+  switch (what) {
+    case "resolv.conf":
+      if (!values.pod) throw new UsageError("show resolv.conf needs --pod");
+      request = { command: "resolv.conf", pod: values.pod };
+      break;
+    case "nslookup":
+      if (!values.pod || rest.length !== 1) throw new UsageError("usage: show nslookup NAME --pod POD");
+      request = { command: "nslookup", pod: values.pod, name: rest[0]! };
+      break;
+    case "corefile":
+      request = { command: "corefile" };
+      break;
+    case "iptables-save":
+      if (values.table !== undefined && values.table !== "nat" && values.table !== "filter") throw new UsageError(`--table must be nat or filter, not "${values.table}"`);
+      request = { command: "iptables-save", ...(values.table ? { table: values.table as "nat" | "filter" } : {}) };
+      break;
+    case "ip-route":
+      request = { command: "ip-route", ...(values.pod ? { pod: values.pod } : {}), ...(values.node ? { node: values.node } : {}) };
+      break;
+    default:
+      throw new UsageError(`unknown show command "${what}"`);
+  }
+  if (what !== "nslookup" && rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const input: ModelInput = values.file !== undefined ? await readCluster(values.file) : { scenario: values.scenario ?? scenarioWithPod(values.pod) };
+  const engine = await createEngine({ host: "inline" });
+  try {
+    await engine.load(input);
+    const text = await engine.show(request);
+    out(values.json ? `${JSON.stringify({ command: what, output: text })}\n` : text);
+    return 0;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+/** The first built-in scenario that has the pod `ref`, so `show … --pod frontend/frontend-pod` just works. */
+function scenarioWithPod(ref: string | undefined): string {
+  if (!ref) return DEFAULT_SCENARIO;
+  const [ns, name] = ref.includes("/") ? ref.split("/", 2) : ["default", ref];
+  for (const [id, s] of Object.entries(SCENARIOS)) {
+    if (s.cluster.pods?.some((p) => (p.namespace ?? "default") === ns && p.name === name)) return id;
+  }
+  return DEFAULT_SCENARIO;
 }
 
 async function readCluster(path: string): Promise<ModelInput> {

@@ -118,6 +118,11 @@ export class Dataplane {
     return { verdict, replyVerdict: this.wasm.lastReplyVerdict(), hops, hopCount: count };
   }
 
+  /** The X_* reason of the last drop (meaningful right after an exchange that dropped). */
+  lastDropReason(): number {
+    return this.wasm.lastDropReason();
+  }
+
   /**
    * Batch: flows as [from, src, dst, sport, dport, proto, len] words; counters only. Each
    * flow's first packet opens the connection (and is answered) unless `established`.

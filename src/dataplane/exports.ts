@@ -13,6 +13,7 @@ export interface DataplaneExports {
   hops(): number;
   exchange(from: number, reply: number, trace: number): number;
   lastReplyVerdict(): number;
+  lastDropReason(): number;
   runFlows(flows: number, count: number, packets: number, established: number): void;
   counter(which: number): number;
   dropCount(reason: number): number;

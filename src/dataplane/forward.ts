@@ -164,30 +164,46 @@ function queryLength(qname: string): number {
 /**
  * The pod's resolver at work: every query an A or AAAA packet to its nameserver through the
  * dataplane (DNAT to a CoreDNS pod, overlay if needed), answered from the cluster's records.
+ * `onQuery` sees each exchange (for traces).
  */
-function resolveName(dp: Dataplane, cluster: LoadedCluster, flow: NamedFlow, libc: Libc, seed: number, append: (raw: ReturnType<Dataplane["exchange"]>, tag: (h: Hop) => Hop) => void): Lookup {
-  const conf = podResolvConf(cluster.model, flow.from);
+export function dnsLookup(
+  dp: Dataplane,
+  cluster: LoadedCluster,
+  pod: ClusterPod,
+  netns: number,
+  name: string,
+  libc: Libc,
+  seed: number,
+  onQuery?: (raw: ReturnType<Dataplane["exchange"]>, query: { n: number; qname: string; type: "A" | "AAAA"; summary: string }) => void,
+): Lookup {
+  const conf = podResolvConf(cluster.model, pod);
   const zone = new ClusterZone(cluster.model);
   const server = parseIPv4(conf.nameservers[0] ?? "0.0.0.0", "nameserver");
-  const src = parseIPv4(flow.from.ip, "ip");
+  const src = parseIPv4(pod.ip, "ip");
   let n = 0;
-  return lookup(flow.dnsName, conf, libc, (qname, type) => {
+  return lookup(name, conf, libc, (qname, type) => {
     n++;
     const sport = ephemeralPort((seed + n * 0x9e37) >>> 0);
-    const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags: 0 }, flow.netns, true, true);
+    const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags: 0 }, netns, true, onQuery !== undefined);
     const verdict = VERDICTS[raw.verdict];
     // A query that leaves the cluster reaches the node network's resolver (dnsPolicy Default):
     // it answers from the upstream table, outside what is simulated.
-    const leaves = verdict === "dropped" && decodeHops(raw.hops, raw.hopCount, cluster.ctx).at(-1)?.reason?.startsWith("leaves");
+    const leaves = verdict === "dropped" && dp.lastDropReason() === A.X_LEAVES_CLUSTER;
     const result: QueryResult = verdict === "delivered" || leaves ? zone.answer(qname, type) : verdict === "rejected" ? { failure: "refused" } : { failure: "timeout" };
     const summary = "failure" in result ? (result.failure === "refused" ? "connection refused" : "no answer") : `${result.rcode}${result.answers.length ? ` ${result.answers.map((a) => `${a.type} ${a.data}`).join(", ")}` : result.rcode === "NOERROR" ? " (no records of this type)" : ""}`;
+    onQuery?.(raw, { n, qname, type, summary });
+    return result;
+  });
+}
+
+function resolveName(dp: Dataplane, cluster: LoadedCluster, flow: NamedFlow, libc: Libc, seed: number, append: (raw: ReturnType<Dataplane["exchange"]>, tag: (h: Hop) => Hop) => void): Lookup {
+  return dnsLookup(dp, cluster, flow.from, flow.netns, flow.dnsName, libc, seed, (raw, q) =>
     append(raw, (h) => ({
       ...h,
       phase: h.phase === "request" ? "dns-query" : h.phase === "reply" ? "dns-answer" : "error",
-      dns: { query: n, name: qname, type, result: summary },
-      ...(h.action === "deliver" && h.phase === "request" ? { text: `${h.text} CoreDNS looks up ${type} ${qname}: ${summary}.` } : {}),
-      ...(h.action === "deliver" && h.phase === "reply" ? { text: `${h.text} The resolver reads the answer to ${type} ${qname}: ${summary}.` } : {}),
-    }));
-    return result;
-  });
+      dns: { query: q.n, name: q.qname, type: q.type, result: q.summary },
+      ...(h.action === "deliver" && h.phase === "request" ? { text: `${h.text} CoreDNS looks up ${q.type} ${q.qname}: ${q.summary}.` } : {}),
+      ...(h.action === "deliver" && h.phase === "reply" ? { text: `${h.text} The resolver reads the answer to ${q.type} ${q.qname}: ${q.summary}.` } : {}),
+    })),
+  );
 }

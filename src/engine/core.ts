@@ -7,10 +7,11 @@ import { compileNetwork } from "../compile/network.js";
 import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
 import { Dataplane } from "../dataplane/dataplane.js";
 import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
+import { show } from "./show.js";
 import { loadModel } from "../model/load.js";
 import { SCENARIOS } from "../model/scenarios.js";
 import type { ClusterModel, ModelInput } from "../model/types.js";
-import type { FlowQuery, ModelSummary, Trace } from "./types.js";
+import type { FlowQuery, ModelSummary, ShowRequest, Trace } from "./types.js";
 
 export function countsOf(model: ClusterModel): ModelSummary["counts"] {
   return {
@@ -67,5 +68,11 @@ export class EngineCore {
   trace(flow: FlowQuery): Trace {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before tracing a flow");
     return traceFlow(this.dataplane, this.cluster, flow);
+  }
+
+  /** What a real tool prints on the simulated cluster. */
+  show(request: ShowRequest): string {
+    if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking for command output");
+    return show(this.dataplane, this.cluster, request);
   }
 }

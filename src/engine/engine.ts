@@ -6,7 +6,7 @@ import type { ModelInput } from "../model/types.js";
 import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
-import type { FlowQuery, ModelSummary, Trace } from "./types.js";
+import type { FlowQuery, ModelSummary, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
   /**
@@ -23,8 +23,10 @@ export interface Engine {
   readonly host: "worker" | "inline";
   /** Validates and compiles a cluster (a built-in scenario or a description); replaces the previous one. */
   load(input: ModelInput): Promise<ModelSummary>;
-  /** Follows one packet through the loaded cluster, hop by hop. */
+  /** Follows one connection through the loaded cluster, hop by hop (its DNS lookup first, for a name). */
   trace(flow: FlowQuery): Promise<Trace>;
+  /** What a real tool prints on the simulated cluster (`cat /etc/resolv.conf`, `nslookup`, `iptables-save`, …). */
+  show(request: ShowRequest): Promise<string>;
   /** Stops the worker; later calls reject with code `disposed`. */
   dispose(): Promise<void>;
 }
@@ -70,6 +72,10 @@ function wrapHost(host: EngineHost): Engine {
     async trace(flow) {
       live();
       return host.trace(flow);
+    },
+    async show(request) {
+      live();
+      return host.show(request);
     },
     async dispose() {
       if (disposed) return;

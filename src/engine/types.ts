@@ -102,3 +102,13 @@ export interface ModelSummary {
 
 /** What crosses a worker boundary: a result, or an error that keeps its code and path. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+/** A command whose output `show` prints, as the real tool prints it on the simulated cluster. */
+export type ShowRequest =
+  | { command: "resolv.conf"; pod: string }
+  | { command: "nslookup"; pod: string; name: string }
+  | { command: "corefile" }
+  | { command: "iptables-save"; table?: "nat" | "filter" }
+  | { command: "ip-route"; node?: string; pod?: string };
+
+export const SHOW_COMMANDS = ["resolv.conf", "nslookup", "corefile", "iptables-save", "ip-route"] as const;

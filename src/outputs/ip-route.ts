@@ -1,7 +1,7 @@
 // `ip route show` lines, as iproute2 prints them for the main table.
 
 import { formatIPv4 } from "../net/ipv4.js";
-import type { Route, RouteTable } from "../compile/routes.js";
+import type { Route } from "../compile/routes.js";
 
 export function formatRoute(route: Route): string {
   const dst = route.prefixLength === 0 ? "default" : `${formatIPv4(route.prefix)}/${route.prefixLength}`;
@@ -14,6 +14,6 @@ export function formatRoute(route: Route): string {
 }
 
 /** The whole of `ip route show` for one namespace (iproute2 ends every line with a space). */
-export function ipRouteShow(table: RouteTable): string {
+export function ipRouteShow(table: { routes: Route[] }): string {
   return table.routes.map((r) => `${formatRoute(r)} \n`).join("");
 }

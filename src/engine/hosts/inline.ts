@@ -8,6 +8,7 @@ export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     kind: "inline",
     load: async (input) => core.load(input),
     trace: async (flow) => core.trace(flow),
+    show: async (request) => core.show(request),
     dispose: async () => {},
   };
 }

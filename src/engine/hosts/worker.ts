@@ -77,6 +77,7 @@ export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     kind: "worker",
     load: (input) => call(api.load(input)),
     trace: (flow) => call(api.trace(flow)),
+    show: (request) => call(api.show(request)),
     dispose: async () => {
       api[releaseProxy]();
       started.terminate();

@@ -4,12 +4,13 @@
 import { toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
-import type { FlowQuery, ModelSummary, Outcome, Trace } from "../types.js";
+import type { FlowQuery, ModelSummary, Outcome, ShowRequest, Trace } from "../types.js";
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
   load(input: ModelInput): Outcome<ModelSummary>;
   trace(flow: FlowQuery): Outcome<Trace>;
+  show(request: ShowRequest): Outcome<string>;
 }
 
 function attempt<T>(fn: () => T): Outcome<T> {
@@ -37,5 +38,6 @@ export function createWorkerApi(): WorkerApi {
     },
     load: (input) => attempt(() => ready().load(input)),
     trace: (flow) => attempt(() => ready().trace(flow)),
+    show: (request) => attempt(() => ready().show(request)),
   };
 }
