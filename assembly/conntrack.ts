@@ -23,13 +23,26 @@ export const CS_DNAT: u32 = 1;
 export const CS_SNAT: u32 = 2;
 export const CS_SEEN_REPLY: u32 = 4;
 export const CS_USED: u32 = 8;
+export const CS_ASSURED: u32 = 16;
+// TCP state in bits 8-11 (the states conntrack -L prints)
+export const TCP_SHIFT: u32 = 8;
+export const TCP_SYN_SENT: u32 = 1;
+export const TCP_SYN_RECV: u32 = 2;
+export const TCP_ESTABLISHED: u32 = 3;
 
 // Timeouts (seconds), the kernel's defaults.
 export const TIMEOUT_TCP_ESTABLISHED: u32 = 432000;
-export const TIMEOUT_TCP_SYN: u32 = 120;
+export const TIMEOUT_TCP_SYN_SENT: u32 = 120;
+export const TIMEOUT_TCP_SYN_RECV: u32 = 60;
+// A UDP flow becomes a "stream" (120 s) only after traffic both ways for more than 2 s;
+// the exchanges simulated here are shorter, so 30 s applies.
 export const TIMEOUT_UDP: u32 = 30;
-export const TIMEOUT_UDP_STREAM: u32 = 120;
 export const TIMEOUT_ICMP: u32 = 30;
+
+/** Number of live entries, and their indexes in [0, capacity) for `conntrack -L`. */
+export function ctCapacity(): u32 {
+  return freeList;
+}
 
 let entries: usize = 0;
 let capacity: u32 = 0;

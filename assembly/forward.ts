@@ -11,14 +11,15 @@ import {
   K_BRIDGE, K_CONNTRACK, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
   N_ETH, N_HOST, N_VXLAN, NONE, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTES,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
-  P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PROTO_TCP, PROTO_UDP,
+  P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
   RT_BYTES, RT_GATEWAY, RT_OIF,
   V_DELIVERED, V_DROPPED, V_REJECTED,
   X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
 } from "./abi";
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
-  ctEntry, ctInsert, ctLookup, ctRefresh, foundDir, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_UDP, TIMEOUT_UDP_STREAM,
+  CS_ASSURED, ctEntry, ctInsert, ctLookup, ctRefresh, foundDir, TCP_ESTABLISHED, TCP_SHIFT, TCP_SYN_RECV, TCP_SYN_SENT,
+  TIMEOUT_ICMP, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_TCP_SYN_RECV, TIMEOUT_TCP_SYN_SENT, TIMEOUT_UDP,
 } from "./conntrack";
 import { fibLookup } from "./fib";
 import { hookChain, NF_DROP, NF_REJECT, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
@@ -124,11 +125,24 @@ let pendReplyPorts: u32 = 0;
   return load<u32>(netns(ns), NS_NODE);
 }
 
-function ctTimeout(pkt: usize, replied: bool): u32 {
+/** The status (with TCP state) and timeout of a connection after a packet, as nf_conntrack_proto_tcp moves it. */
+let nextStatus: u32 = 0;
+function ctAdvance(status: u32, pkt: usize, replyDir: bool): u32 {
   const proto = load<u32>(pkt, P_PROTO);
-  if (proto == PROTO_UDP) return replied ? TIMEOUT_UDP_STREAM : TIMEOUT_UDP;
-  if (proto == PROTO_TCP) return TIMEOUT_TCP_ESTABLISHED;
-  return TIMEOUT_UDP;
+  let s = status | (replyDir ? CS_SEEN_REPLY : 0);
+  if (proto != PROTO_TCP) {
+    nextStatus = s;
+    return proto == PROTO_UDP ? TIMEOUT_UDP : TIMEOUT_ICMP;
+  }
+  const flags = load<u32>(pkt, P_FLAGS);
+  let state = (s >>> TCP_SHIFT) & 15;
+  if (state == 0) state = flags & PF_SYN ? TCP_SYN_SENT : TCP_ESTABLISHED; // a new connection (or one picked up mid-stream)
+  else if (state == TCP_SYN_SENT && replyDir && (flags & PF_SYN)) state = TCP_SYN_RECV;
+  else if (state == TCP_SYN_RECV && !replyDir && !(flags & PF_SYN)) state = TCP_ESTABLISHED;
+  s = (s & ~(15 << TCP_SHIFT)) | (state << TCP_SHIFT);
+  if (state == TCP_ESTABLISHED) s |= CS_ASSURED;
+  nextStatus = s;
+  return state == TCP_SYN_SENT ? TIMEOUT_TCP_SYN_SENT : state == TCP_SYN_RECV ? TIMEOUT_TCP_SYN_RECV : TIMEOUT_TCP_ESTABLISHED;
 }
 
 function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize): u32 {
@@ -147,6 +161,11 @@ function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decid
  * or NF_DROP when the conntrack table is full. `natHook`: the nat chain for new connections.
  */
 function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
+  // An ICMP error belongs to the connection it reports on (RELATED): no entry of its own.
+  if (load<u32>(pkt, P_PROTO) == PROTO_ICMP && (load<u32>(pkt, P_ICMP) >>> 8) == 3) {
+    pendActive = false;
+    return;
+  }
   const n = nodeOf(ns);
   const key = load<u32>(pkt, P_PROTO) | (n << 8);
   const src = load<u32>(pkt, P_SRC);
@@ -158,8 +177,9 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
     const c = ctEntry(e);
     const status = load<u32>(c, CT_STATUS);
     const replyDir = foundDir == 1;
-    if (replyDir) store<u32>(c, status | CS_SEEN_REPLY, CT_STATUS);
-    ctRefresh(e, ctTimeout(pkt, replyDir || (status & CS_SEEN_REPLY) != 0));
+    const timeout = ctAdvance(status, pkt, replyDir);
+    store<u32>(c, nextStatus, CT_STATUS);
+    ctRefresh(e, timeout);
     let changed = false;
     if (replyDir) {
       // Reply: undo the NAT of the original direction.
@@ -233,7 +253,8 @@ function conntrackOut(ns: u32, pkt: usize, oif: u32, dstLocal: bool): bool {
     hop(n, ns, K_NETFILTER, A_SNAT, X_NONE, NONE, oif, D_RULE, rule, walked, pkt);
   }
   pendActive = false;
-  const e = ctInsert(pendSrc, pendDst, pendPorts, pendKey, pendReplySrc, pendReplyDst, pendReplyPorts, pendStatus, ctTimeout(pkt, false));
+  const timeout = ctAdvance(pendStatus, pkt, false);
+  const e = ctInsert(pendSrc, pendDst, pendPorts, pendKey, pendReplySrc, pendReplyDst, pendReplyPorts, nextStatus, timeout);
   return e != NONE;
 }
 

@@ -6,10 +6,10 @@ import {
   PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, V_DELIVERED, V_REJECTED,
 } from "./abi";
 import { arenaAlloc } from "./arena";
-import { ctClear, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
+import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
 import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
-import { configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
+import { chainCount, chainHits, configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
@@ -17,6 +17,15 @@ export { fibBuild, fibLookup, fibLookupBatch } from "./fib";
 export { setSeed, setTime } from "./state";
 export { traceBuffer } from "./trace";
 export { nodePairs } from "./forward";
+export { ctCapacity } from "./conntrack";
+
+/** Entry `i` of the conntrack table as 9 u32 at `out` (orig src, dst, ports, key, reply src, dst, ports, status, expires); false if unused. */
+export function ctRead(i: u32, out: usize): bool {
+  const p = ctEntry(i);
+  if (load<u32>(p, CT_STATUS) == 0) return false;
+  memory.copy(out, p, CT_BYTES);
+  return true;
+}
 
 let pkt: usize = 0;
 
@@ -43,7 +52,8 @@ export function resetState(): void {
   ctClear();
   recentClear();
   resetCounters();
-  memory.fill(ruleHits, 0, <usize>ruleCount * 8);
+  memory.fill(ruleHits, 0, <usize>ruleCount * 16);
+  memory.fill(chainHits, 0, <usize>chainCount * 16);
 }
 
 /** The packet record the host fills before exchange() and reads after. */
@@ -169,7 +179,17 @@ export function dropCount(reason: u32): f64 {
 
 /** Packets that matched rule `i` (for statistics and `iptables-save -c`). */
 export function ruleHitCount(i: u32): f64 {
-  return <f64>load<u64>(ruleHits + <usize>i * 8);
+  return <f64>load<u64>(ruleHits + <usize>i * 16);
+}
+
+/** Bytes of the packets that matched rule `i`. */
+export function ruleByteCount(i: u32): f64 {
+  return <f64>load<u64>(ruleHits + <usize>i * 16, 8);
+}
+
+/** [packets, bytes] that fell through chain `i` (a built-in chain's policy counters). */
+export function chainPolicyCount(i: u32, bytes: bool): f64 {
+  return <f64>load<u64>(chainHits + <usize>i * 16 + (bytes ? 8 : 0));
 }
 
 export const NO_INDEX: u32 = NONE;

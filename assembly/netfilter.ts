@@ -5,12 +5,12 @@
 
 import {
   C_COUNT, C_FIRST, M_CTSTATE_ESTABLISHED, M_CTSTATE_INVALID, M_CTSTATE_NEW, M_DPORT, M_DST, M_DST_INV, M_DST_LOCAL, M_MARK, M_MARK_INV, M_PROTO, M_RECENT_CHECK,
-  M_RECENT_SET, M_SRC, M_SRC_INV, M_STATISTIC, NONE, P_DPORT, P_DST, P_MARK, P_PROTO, P_SRC, R_ARG1, R_ARG2, R_DPORT, R_DST,
+  M_RECENT_SET, M_SRC, M_SRC_INV, M_STATISTIC, NONE, P_DPORT, P_DST, P_LEN, P_MARK, P_PROTO, P_SRC, R_ARG1, R_ARG2, R_DPORT, R_DST,
   R_DST_MASK, R_FLAGS, R_MARK, R_MARK_MASK, R_PROBABILITY, R_PROTO, R_RECENT, R_SECONDS, R_SRC, R_SRC_MASK, R_TARGET,
   T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
 } from "./abi";
 import { arenaAlloc } from "./arena";
-import { chain, hooks, now, random32, rule, ruleHits } from "./state";
+import { chain, chainHits, hooks, now, random32, rule, ruleHits } from "./state";
 
 export const NF_ACCEPT: u32 = 0;
 export const NF_DROP: u32 = 1;
@@ -87,6 +87,7 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
   const dst = load<u32>(pkt, P_DST);
   const proto = load<u32>(pkt, P_PROTO);
   const dport = load<u32>(pkt, P_DPORT);
+  const bytes = <u64>load<u32>(pkt, P_LEN);
   let depth: u32 = 0;
   let c = start;
   let i: u32 = 0;
@@ -94,7 +95,12 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     const ch = chain(c);
     if (i >= load<u32>(ch, C_COUNT)) {
       // End of a user chain returns to the caller; end of a built-in chain is its policy.
-      if (depth == 0) return NF_ACCEPT;
+      if (depth == 0) {
+        const h = chainHits + <usize>c * 16;
+        store<u64>(h, load<u64>(h) + 1);
+        store<u64>(h, load<u64>(h, 8) + bytes, 8);
+        return NF_ACCEPT;
+      }
       depth--;
       c = load<u32>(stack + <usize>depth * 8);
       i = load<u32>(stack + <usize>depth * 8 + 4);
@@ -139,7 +145,9 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
       const s = recentSlot(load<u32>(r, R_RECENT), src, true);
       if (s >= 0) store<u32>(recentSeen + <usize>s * 4, now);
     }
-    store<u64>(ruleHits + <usize>id * 8, load<u64>(ruleHits + <usize>id * 8) + 1);
+    const hits = ruleHits + <usize>id * 16;
+    store<u64>(hits, load<u64>(hits) + 1);
+    store<u64>(hits, load<u64>(hits, 8) + bytes, 8);
     switch (load<u32>(r, R_TARGET)) {
       case T_JUMP: {
         if (depth >= STACK_DEPTH) return NF_DROP; // the kernel refuses such rulesets; never here
@@ -151,7 +159,13 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
         break;
       }
       case T_RETURN: {
-        if (depth == 0) return NF_ACCEPT;
+        if (depth == 0) {
+          // RETURN from a built-in chain applies its policy, and counts there too.
+          const h = chainHits + <usize>c * 16;
+          store<u64>(h, load<u64>(h) + 1);
+          store<u64>(h, load<u64>(h, 8) + bytes, 8);
+          return NF_ACCEPT;
+        }
         depth--;
         c = load<u32>(stack + <usize>depth * 8);
         i = load<u32>(stack + <usize>depth * 8 + 4);

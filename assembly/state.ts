@@ -30,8 +30,10 @@ let macKeysLo: usize = 0;
 let macVals: usize = 0;
 let hashMask: u32 = 0;
 
-// Per-rule packet counters (u64), for statistics and `iptables-save -c`.
+// Per-rule [packets, bytes] (u64 each), for statistics and `iptables-save -c`; and per chain,
+// the packets that fell off its end (a built-in chain's policy counters).
 export let ruleHits: usize = 0;
+export let chainHits: usize = 0;
 
 // Configuration errors
 export const E_OK: u32 = 0;
@@ -173,7 +175,8 @@ export function configure(desc: usize): u32 {
     store<u32>(macKeysLo + <usize>m * 4, lo);
     store<u32>(macVals + <usize>m * 4, i + 1);
   }
-  ruleHits = arenaAlloc(<usize>ruleCount * 8 + 8);
+  ruleHits = arenaAlloc(<usize>ruleCount * 16 + 16);
+  chainHits = arenaAlloc(<usize>chainCount * 16 + 16);
   return E_OK;
 }
 

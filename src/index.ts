@@ -1,7 +1,8 @@
 // Public engine API (package entry "k8s-net-flow"): no components, no DOM needed.
 export { createEngine, type Engine, type EngineOptions } from "./engine/engine.js";
-export type { FlowQuery, Hop, HopAction, HopComponent, HopPacket, ModelSummary, ShowRequest, Trace, Verdict } from "./engine/types.js";
+export type { FlowQuery, Hop, HopAction, HopComponent, HopPacket, ModelSummary, ShowOutput, ShowRequest, Trace, Verdict } from "./engine/types.js";
 export { K8sNetFlowError, type ErrorCode, type ErrorInfo } from "./errors.js";
 export { SCENARIOS, DEFAULT_SCENARIO, type Scenario } from "./model/scenarios.js";
 export { loadModel } from "./model/load.js";
+export { SHOW_COMMANDS } from "./engine/types.js";
 export type { ClusterModel, CompactCluster, GeneratorSpec, LoadedModel, ModelInput, ModelProblem } from "./model/types.js";

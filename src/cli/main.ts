@@ -7,7 +7,7 @@ import { createEngine } from "../engine/engine.js";
 import { K8sNetFlowError, toErrorInfo } from "../errors.js";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../model/scenarios.js";
 import type { ModelInput, ModelProblem } from "../model/types.js";
-import type { ShowRequest } from "../engine/types.js";
+import { SHOW_COMMANDS } from "../engine/types.js";
 import { formatTrace } from "./format.js";
 
 declare const __VERSION__: string;
@@ -17,7 +17,8 @@ const HELP = `k8s-net-flow — follow packets through a simulated Kubernetes clu
 Usage:
   k8s-net-flow trace [--scenario NAME | --file FILE] [--from POD] [--to TARGET] [--seed N] [--json]
   k8s-net-flow validate FILE [--json]
-  k8s-net-flow show COMMAND [ARG] [--scenario NAME | --file FILE] [--pod POD] [--node NODE] [--table T]
+  k8s-net-flow show COMMAND… [--scenario NAME | --file FILE] [--node NODE] [--pod POD] [--json]
+  k8s-net-flow show --list
   k8s-net-flow scenarios [--json]
   k8s-net-flow --help | --version
 
@@ -25,13 +26,11 @@ Commands:
   trace       Follow one connection's first packet and its answer hop by hop through the
               WebAssembly dataplane (veth, cni0, kube-proxy iptables, conntrack, VXLAN).
   validate    Check a cluster file; print every problem, or a one-line summary if valid.
-  show        Print what a real tool prints on the simulated cluster:
-                resolv.conf --pod P      cat /etc/resolv.conf in pod P
-                nslookup NAME --pod P    nslookup NAME from pod P (queries go through the dataplane)
-                corefile                 kubectl get configmap -n kube-system coredns -o yaml
-                iptables-save [--table nat|filter]
-                ip-route [--node N | --pod P]
-              Without --scenario or --file, the built-in scenario that has pod P (else ${DEFAULT_SCENARIO}).
+  show        Print what a real tool prints on the simulated cluster, on a node (--node, default
+              the first) or inside a pod (--pod), e.g. show iptables-save -t nat --node worker-node-1,
+              show ip route --pod default/client, show kubectl get endpoints backend-svc,
+              show nslookup api-svc.backend --pod frontend/frontend-pod. show --list lists them all.
+              Without --scenario or --file: the built-in scenario that has the --pod, else ${DEFAULT_SCENARIO}.
   scenarios   List the built-in clusters (the seed page's diagrams).
 
 FILE is YAML or JSON: Kubernetes manifests (multi-document), a kubectl get -o json|yaml
@@ -57,6 +56,19 @@ Exit codes: 0 delivered / valid / success, 1 dropped, rejected or input refused,
 class UsageError extends Error {}
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  if (argv[0] === "show") {
+    try {
+      return await showCommand(argv.slice(1), out, err);
+    } catch (e) {
+      if (e instanceof UsageError) {
+        err(`k8s-net-flow: ${e.message}\nRun "k8s-net-flow show --list" for the commands.\n`);
+        return 2;
+      }
+      const info = toErrorInfo(e);
+      err(`k8s-net-flow: error (${info.code}): ${info.message}\n`);
+      return 1;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -71,9 +83,6 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         seed: { type: "string" },
         protocol: { type: "string" },
         libc: { type: "string" },
-        pod: { type: "string" },
-        node: { type: "string" },
-        table: { type: "string" },
         host: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -95,10 +104,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   }
   const [command, ...extra] = positionals;
   try {
-    if (command === "show") {
-      if (extra.length < 1) throw new UsageError("show needs a command (resolv.conf, nslookup, corefile, iptables-save, ip-route)");
-      return await showCommand(extra, values, out);
-    }
+
     if (command === "validate") {
       if (extra.length !== 1) throw new UsageError(extra.length ? `validate takes one file, got ${extra.length}` : "validate needs a file (or - for standard input)");
       return await validate(extra[0]!, values.json, out, err);
@@ -155,40 +161,52 @@ async function trace(values: { scenario?: string; file?: string; from?: string; 
   }
 }
 
-async function showCommand(args: string[], values: { scenario?: string; file?: string; pod?: string; node?: string; table?: string; json: boolean }, out: (s: string) => void): Promise<number> {
-  const [what, ...rest] = args;
-  if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both");
-  let request: ShowRequest;
-  switch (what) {
-    case "resolv.conf":
-      if (!values.pod) throw new UsageError("show resolv.conf needs --pod");
-      request = { command: "resolv.conf", pod: values.pod };
-      break;
-    case "nslookup":
-      if (!values.pod || rest.length !== 1) throw new UsageError("usage: show nslookup NAME --pod POD");
-      request = { command: "nslookup", pod: values.pod, name: rest[0]! };
-      break;
-    case "corefile":
-      request = { command: "corefile" };
-      break;
-    case "iptables-save":
-      if (values.table !== undefined && values.table !== "nat" && values.table !== "filter") throw new UsageError(`--table must be nat or filter, not "${values.table}"`);
-      request = { command: "iptables-save", ...(values.table ? { table: values.table as "nat" | "filter" } : {}) };
-      break;
-    case "ip-route":
-      request = { command: "ip-route", ...(values.pod ? { pod: values.pod } : {}), ...(values.node ? { node: values.node } : {}) };
-      break;
-    default:
-      throw new UsageError(`unknown show command "${what}"`);
+/**
+ * `show COMMAND WORDS… [--scenario N | --file F] [--node N] [--pod P] [--json]`: our options
+ * are taken out, every other word (including the tool's own flags, `-t nat`, `-o wide`) is the
+ * command line.
+ */
+async function showCommand(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const opts: { scenario?: string; file?: string; node?: string; pod?: string; json: boolean; list: boolean } = { json: false, list: false };
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--scenario") opts.scenario = value();
+    else if (a === "--file") opts.file = value();
+    else if (a === "--node") opts.node = value();
+    else if (a === "--pod") opts.pod = value();
+    else if (a === "--json") opts.json = true;
+    else if (a === "--list") opts.list = true;
+    else if (a === "-h" || a === "--help") opts.list = true;
+    else words.push(a);
   }
-  if (what !== "nslookup" && rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  const input: ModelInput = values.file !== undefined ? await readCluster(values.file) : { scenario: values.scenario ?? scenarioWithPod(values.pod) };
+  if (opts.list) {
+    out(`Commands that "k8s-net-flow show" prints as the real tools do:\n${SHOW_COMMANDS.map((c) => `  ${c}\n`).join("")}`);
+    return 0;
+  }
+  if (!words.length) throw new UsageError("show needs a command, e.g. show ip route --node worker-node-1 (show --list for all)");
+  if (opts.scenario !== undefined && opts.file !== undefined) throw new UsageError("give --scenario or --file, not both");
+  const input: ModelInput = opts.file !== undefined ? await readCluster(opts.file) : { scenario: opts.scenario ?? scenarioWithPod(opts.pod) };
   const engine = await createEngine({ host: "inline" });
   try {
-    await engine.load(input);
-    const text = await engine.show(request);
-    out(values.json ? `${JSON.stringify({ command: what, output: text })}\n` : text);
+    const summary = await engine.load(input);
+    // conntrack shows what traffic left behind: the scenario's own flow runs first.
+    if (words[0] === "conntrack" && summary.defaultFlow) await engine.trace(summary.defaultFlow);
+    const result = await engine.show({ command: words.join(" "), ...(opts.node ? { node: opts.node } : {}), ...(opts.pod ? { pod: opts.pod } : {}) });
+    if (opts.json) out(`${JSON.stringify({ command: words.join(" "), ...result })}\n`);
+    else {
+      err(result.stderr);
+      out(result.stdout);
+    }
     return 0;
+  } catch (e) {
+    if (e instanceof K8sNetFlowError && e.code === "unsupported" && e.path === "command") throw new UsageError(e.message.replace(/^command: /, ""));
+    throw e;
   } finally {
     await engine.dispose();
   }

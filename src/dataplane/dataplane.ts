@@ -13,6 +13,15 @@ const CONFIG_ERRORS = ["", "an interface refers to a missing interface", "an int
 export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive"] as const;
 export type Counters = Record<(typeof COUNTERS)[number], number>;
 
+/** A conntrack entry: tuples as [src, dst, sport << 16 | dport]; key = proto | node << 8. */
+export interface ConntrackEntry {
+  orig: [number, number, number];
+  reply: [number, number, number];
+  key: number;
+  status: number;
+  expires: number;
+}
+
 const ROUTE_RECORD_U32 = 2;
 
 export class Dataplane {
@@ -154,6 +163,29 @@ export class Dataplane {
 
   ruleHits(rule: number): number {
     return this.wasm.ruleHitCount(rule);
+  }
+
+  /** [packets, bytes] of a rule, as `iptables-save -c` prints them. */
+  ruleCounters(rule: number): [number, number] {
+    return [this.wasm.ruleHitCount(rule), this.wasm.ruleByteCount(rule)];
+  }
+
+  /** [packets, bytes] that reached a chain's policy. */
+  policyCounters(chain: number): [number, number] {
+    return [this.wasm.chainPolicyCount(chain, 0), this.wasm.chainPolicyCount(chain, 1)];
+  }
+
+  /** The live conntrack entries, as the dataplane holds them. */
+  conntrackEntries(): ConntrackEntry[] {
+    const out: ConntrackEntry[] = [];
+    const buf = this.wasm.arenaAlloc(64);
+    const n = this.wasm.ctCapacity();
+    for (let i = 0; i < n; i++) {
+      if (!this.wasm.ctRead(i, buf)) continue;
+      const w = new Uint32Array(this.wasm.memory.buffer, buf, 9);
+      out.push({ orig: [w[0]!, w[1]!, w[2]!], key: w[3]!, reply: [w[4]!, w[5]!, w[6]!], status: w[7]!, expires: w[8]! });
+    }
+    return out;
   }
 
   /** Bytes of Wasm memory holding tables. */

@@ -18,6 +18,10 @@ export interface DataplaneExports {
   counter(which: number): number;
   dropCount(reason: number): number;
   ruleHitCount(rule: number): number;
+  ruleByteCount(rule: number): number;
+  chainPolicyCount(chain: number, bytes: number): number;
+  ctCapacity(): number;
+  ctRead(i: number, out: number): number;
   setSeed(seed: number): void;
   resetState(): void;
   nodePairs(out: number, max: number): number;

@@ -11,7 +11,7 @@ import { show } from "./show.js";
 import { loadModel } from "../model/load.js";
 import { SCENARIOS } from "../model/scenarios.js";
 import type { ClusterModel, ModelInput } from "../model/types.js";
-import type { FlowQuery, ModelSummary, ShowRequest, Trace } from "./types.js";
+import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export function countsOf(model: ClusterModel): ModelSummary["counts"] {
   return {
@@ -71,7 +71,7 @@ export class EngineCore {
   }
 
   /** What a real tool prints on the simulated cluster. */
-  show(request: ShowRequest): string {
+  show(request: ShowRequest): ShowOutput {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking for command output");
     return show(this.dataplane, this.cluster, request);
   }

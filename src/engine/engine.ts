@@ -6,7 +6,7 @@ import type { ModelInput } from "../model/types.js";
 import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
-import type { FlowQuery, ModelSummary, ShowRequest, Trace } from "./types.js";
+import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
   /**
@@ -26,7 +26,7 @@ export interface Engine {
   /** Follows one connection through the loaded cluster, hop by hop (its DNS lookup first, for a name). */
   trace(flow: FlowQuery): Promise<Trace>;
   /** What a real tool prints on the simulated cluster (`cat /etc/resolv.conf`, `nslookup`, `iptables-save`, …). */
-  show(request: ShowRequest): Promise<string>;
+  show(request: ShowRequest): Promise<ShowOutput>;
   /** Stops the worker; later calls reject with code `disposed`. */
   dispose(): Promise<void>;
 }

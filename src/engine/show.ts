@@ -1,59 +1,92 @@
-// `show`: command outputs generated from the loaded cluster and its compiled tables, so what
-// is printed is what is simulated.
+// `show`: what a real tool prints on the simulated cluster, generated from the loaded model
+// and the same compiled tables the dataplane runs, so what is shown is what is simulated.
 
 import { K8sNetFlowError } from "../errors.js";
 import { dnsLookup, findPod, type LoadedCluster } from "../dataplane/forward.js";
 import type { Dataplane } from "../dataplane/dataplane.js";
 import type { Answer } from "../dns/records.js";
 import { formatResolvConf, podResolvConf } from "../dns/resolv-conf.js";
+import { conntrackList } from "../outputs/conntrack.js";
 import { corefileConfigMap, formatNslookup, type NslookupResult } from "../outputs/dns.js";
+import { flannelConflist, flannelSubnetEnv, kubeProxyModeLine } from "../outputs/flannel.js";
 import { ipRouteShow } from "../outputs/ip-route.js";
 import { iptablesSave } from "../outputs/iptables-save.js";
-import { SHOW_COMMANDS, type ShowRequest } from "./types.js";
+import { kubectlGet } from "../outputs/kubectl.js";
+import { bridgeFdbShow, ipAddrShow, ipDetailLinkShow, ipLinkShow, ipNeighShow, ipNetnsList } from "../outputs/links.js";
+import type { ClusterPod } from "../model/types.js";
+import { SHOW_COMMANDS, type ShowOutput, type ShowRequest } from "./types.js";
 
-export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): string {
-  const command = (req as { command?: unknown })?.command;
-  switch (command) {
-    case "resolv.conf": {
-      const pod = findPod(cluster.model, str(req, "pod"), "pod");
-      return formatResolvConf(podResolvConf(cluster.model, pod));
+const out = (stdout: string, stderr = ""): ShowOutput => ({ stdout, stderr });
+
+export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): ShowOutput {
+  if (typeof req?.command !== "string" || !req.command.trim()) throw new K8sNetFlowError("invalid-input", `expected a command line, e.g. "ip route" (commands: ${SHOW_COMMANDS.join("; ")})`, "command");
+  const words = req.command.trim().split(/\s+/);
+  const { model, net } = cluster;
+  const pod = req.pod !== undefined ? findPod(model, req.pod, "pod") : undefined;
+  const nodeName = req.node ?? pod?.node ?? model.nodes[0]!.name;
+  const nodeIndex = model.nodes.findIndex((n) => n.name === nodeName);
+  if (nodeIndex < 0) throw new K8sNetFlowError("not-found", `no node "${nodeName}" (nodes: ${model.nodes.slice(0, 5).map((n) => n.name).join(", ")})`, "node");
+  // Inside a pod when one is named (kubectl exec), else on the node.
+  const ns = net.netns[pod ? net.podNetns.get(`${pod.namespace}/${pod.name}`)! : net.nodes[nodeIndex]!.host]!;
+  const hostNs = net.netns[net.nodes[nodeIndex]!.host]!;
+  const needPod = (): ClusterPod => {
+    if (!pod) throw new K8sNetFlowError("invalid-input", `"${req.command}" runs inside a pod: give "pod"`, "pod");
+    return pod;
+  };
+  const [w0, w1, w2, w3, w4] = words;
+  const rest = words.slice(1);
+
+  if (w0 === "iptables-save") {
+    let table: "nat" | "filter" | undefined;
+    let counters = false;
+    for (let i = 0; i < rest.length; i++) {
+      if (rest[i] === "-t" || rest[i] === "--table") table = rest[++i] as "nat" | "filter";
+      else if (rest[i] === "-c" || rest[i] === "--counters") counters = true;
+      else throw new K8sNetFlowError("unsupported", `iptables-save option ${rest[i]} is not supported (-t nat|filter, -c)`, "command");
     }
-    case "nslookup":
-      return nslookup(dp, cluster, str(req, "pod"), str(req, "name"));
-    case "corefile":
-      return corefileConfigMap(cluster.model.settings.clusterDomain);
-    case "iptables-save": {
-      const table = (req as { table?: string }).table;
-      if (table !== undefined && table !== "nat" && table !== "filter") throw new K8sNetFlowError("invalid-input", `expected "nat" or "filter", got "${table}"`, "table");
-      return table ? iptablesSave(cluster.rs, table) : iptablesSave(cluster.rs, "filter") + iptablesSave(cluster.rs, "nat");
-    }
-    case "ip-route": {
-      const r = req as { node?: string; pod?: string };
-      if (r.pod !== undefined) {
-        const pod = findPod(cluster.model, r.pod, "pod");
-        return ipRouteShow(cluster.net.netns[cluster.net.podNetns.get(`${pod.namespace}/${pod.name}`)!]!);
-      }
-      const node = cluster.net.nodes.find((n) => n.name === (r.node ?? cluster.model.nodes[0]!.name));
-      if (!node) throw new K8sNetFlowError("not-found", `no node "${r.node}"`, "node");
-      return ipRouteShow(cluster.net.netns[node.host]!);
-    }
-    default:
-      throw new K8sNetFlowError("invalid-input", `unknown command ${JSON.stringify(command)} (commands: ${SHOW_COMMANDS.join(", ")})`, "command");
+    if (table !== undefined && table !== "nat" && table !== "filter") throw new K8sNetFlowError("unsupported", `table "${String(table)}" is not simulated (nat, filter)`, "command");
+    const opts = counters ? { rules: (id: number) => dp.ruleCounters(id), policy: (id: number) => dp.policyCounters(id) } : undefined;
+    return out(table ? iptablesSave(cluster.rs, table, opts) : iptablesSave(cluster.rs, "filter", opts) + iptablesSave(cluster.rs, "nat", opts));
   }
-}
-
-function str(req: ShowRequest, key: string): string {
-  const v = (req as unknown as Record<string, unknown>)[key];
-  if (typeof v !== "string" || v === "") throw new K8sNetFlowError("invalid-input", `"${key}" is required`, key);
-  return v;
+  if (w0 === "ip") {
+    const detail = w1 === "-d";
+    const [obj, verb, arg] = detail ? [w2, w3, w4] : [w1, w2, w3];
+    const is = (name: string, ...aliases: string[]) => obj !== undefined && [name, ...aliases].some((a) => a.startsWith(obj) && obj.length >= 1);
+    if (verb !== undefined && !["show", "list", "ls"].includes(verb)) throw new K8sNetFlowError("unsupported", `ip ${obj} ${verb} is not supported (show)`, "command");
+    if (is("route", "r")) return out(ipRouteShow(ns));
+    if (is("link", "l")) return out(detail ? ipDetailLinkShow(net, ns, arg ?? "") : ipLinkShow(net, ns, arg));
+    if (is("addr", "a", "address")) return out(ipAddrShow(net, ns));
+    if (is("neigh", "n", "neighbour", "neighbor")) return out(ipNeighShow(net, ns));
+    if (obj === "netns") return out(ipNetnsList(net, nodeIndex));
+  }
+  if (w0 === "bridge" && w1 === "fdb" && (w2 === undefined || w2 === "show")) {
+    const filter = w3 === "br" ? { br: w4 } : w3 === "dev" ? { dev: w4 } : {};
+    return out(bridgeFdbShow(net, hostNs, filter));
+  }
+  if (w0 === "conntrack" && (w1 === "-L" || w1 === "--dump")) {
+    const r = conntrackList(dp.conntrackEntries(), nodeIndex, 0);
+    return out(r.stdout, r.stderr);
+  }
+  if (w0 === "cat") {
+    if (w1 === "/etc/resolv.conf") return out(formatResolvConf(podResolvConf(model, needPod())));
+    if (w1 === "/etc/cni/net.d/10-flannel.conflist" || w1 === "/etc/cni/net.d/*.conf" || w1 === "/etc/cni/net.d/*") return out(flannelConflist());
+    if (w1 === "/run/flannel/subnet.env") return out(flannelSubnetEnv(model, model.nodes[nodeIndex]!));
+  }
+  if (w0 === "nslookup" && w1) return out(nslookup(dp, cluster, needPod(), w1));
+  if (w0 === "kubectl") {
+    if (w1 === "get" && (w2 === "configmap" || w2 === "cm") && words.includes("coredns")) return out(corefileConfigMap(model.settings.clusterDomain));
+    if (w1 === "get") {
+      const r = kubectlGet(model, words.slice(2));
+      return out(r.stdout, r.stderr);
+    }
+    if (w1 === "logs" && words.some((w) => w.startsWith("kube-proxy"))) return out(kubeProxyModeLine(model));
+  }
+  throw new K8sNetFlowError("unsupported", `"${req.command}" is not simulated (commands: ${SHOW_COMMANDS.map((c) => c.replace(/\s+\(.*\)$/, "")).join("; ")})`, "command");
 }
 
 /** bind9's nslookup: the search list like the resolver, A then AAAA for the name found. */
-function nslookup(dp: Dataplane, cluster: LoadedCluster, podRef: string, name: string): string {
-  const pod = findPod(cluster.model, podRef, "pod");
+function nslookup(dp: Dataplane, cluster: LoadedCluster, pod: ClusterPod, name: string): string {
   const netns = cluster.net.podNetns.get(`${pod.namespace}/${pod.name}`)!;
-  dp.resetState();
-  dp.setSeed(1);
   const server = podResolvConf(cluster.model, pod).nameservers[0] ?? "";
   const lookup = dnsLookup(dp, cluster, pod, netns, name, "glibc", 1);
   const result: NslookupResult = { server, name, answers: [], authoritative: true, failures: [] };
@@ -61,11 +94,10 @@ function nslookup(dp: Dataplane, cluster: LoadedCluster, podRef: string, name: s
     result.failures = lookup.attempts.filter((a) => a.type === "A" && "failure" in a.result).map((a) => ("failure" in a.result ? a.result.failure : "timeout"));
     return formatNslookup(result);
   }
-  const answered = lookup.attempts.filter((a) => a.name === lookup.canonical && !("failure" in a.result));
   if (lookup.canonical) {
     result.found = lookup.canonical;
     result.rcode = "NOERROR";
-    for (const a of answered) {
+    for (const a of lookup.attempts.filter((x) => x.name === lookup.canonical && !("failure" in x.result))) {
       const r = a.result as Answer;
       result.answers.push(...r.answers.filter((x) => !result.answers.some((y) => y.type === x.type && y.data === x.data)));
       if (r.source === "upstream") result.authoritative = false;

@@ -103,12 +103,38 @@ export interface ModelSummary {
 /** What crosses a worker boundary: a result, or an error that keeps its code and path. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
-/** A command whose output `show` prints, as the real tool prints it on the simulated cluster. */
-export type ShowRequest =
-  | { command: "resolv.conf"; pod: string }
-  | { command: "nslookup"; pod: string; name: string }
-  | { command: "corefile" }
-  | { command: "iptables-save"; table?: "nat" | "filter" }
-  | { command: "ip-route"; node?: string; pod?: string };
+/**
+ * A command to run on the simulated cluster, as a learner types it on a node (or, with
+ * `pod`, inside that pod): `iptables-save -t nat`, `ip route`, `kubectl get endpoints`, …
+ * (see SHOW_COMMANDS). `node` defaults to the pod's node, else the first node.
+ */
+export interface ShowRequest {
+  command: string;
+  node?: string;
+  pod?: string;
+}
 
-export const SHOW_COMMANDS = ["resolv.conf", "nslookup", "corefile", "iptables-save", "ip-route"] as const;
+export interface ShowOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/** The commands `show` knows, as usage lines. */
+export const SHOW_COMMANDS = [
+  "iptables-save [-t nat|filter] [-c]",
+  "ip route [show]",
+  "ip link [show] [DEV]",
+  "ip -d link show DEV",
+  "ip addr [show]",
+  "ip neigh [show]",
+  "ip netns list",
+  "bridge fdb show [br cni0 | dev flannel.1]",
+  "conntrack -L",
+  "cat /etc/resolv.conf                      (with --pod)",
+  "nslookup NAME                             (with --pod)",
+  "cat /etc/cni/net.d/10-flannel.conflist",
+  "cat /run/flannel/subnet.env",
+  "kubectl get pods|svc|endpoints|endpointslices|nodes [NAME] [-n NS | -A] [-o wide | -o custom-columns=H:.path,...]",
+  "kubectl get configmap -n kube-system coredns -o yaml",
+  "kubectl logs -n kube-system kube-proxy",
+] as const;

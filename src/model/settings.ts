@@ -52,6 +52,11 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
     }
     settings.upstreamDNS = table;
   }
+  const version = r.str("kubernetesVersion");
+  if (version !== undefined) {
+    if (/^v\d+\.\d+\.\d+([-+][\w.+-]+)?$/.test(version)) settings.kubernetesVersion = version;
+    else r.error("kubernetesVersion", `"${version}" is not a version like v1.34.1`);
+  }
   const replicas = r.int("coreDNSReplicas", 0, 100);
   if (replicas !== undefined) settings.coreDNSReplicas = replicas;
   const api = r.child("apiServer", { read: ["ip", "port"], unknown: "error" });

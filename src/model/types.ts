@@ -38,6 +38,8 @@ export interface ClusterSettings {
    * outside the cluster domain: name → IPv4. Every other name is NXDOMAIN.
    */
   upstreamDNS: Record<string, string>;
+  /** The version the nodes report (kubectl get nodes). */
+  kubernetesVersion: string;
   cni: { plugin: CniPlugin; mode: CniMode };
   kubeProxy: { mode: KubeProxyMode; ipvsScheduler: IpvsScheduler };
 }
@@ -267,6 +269,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   apiServer: { ip: "192.168.1.2", port: 6443 },
   coreDNSReplicas: 2,
   upstreamDNS: {},
+  kubernetesVersion: "v1.34.1",
   cni: { plugin: "flannel", mode: "vxlan" },
   kubeProxy: { mode: "iptables", ipvsScheduler: "rr" },
 };

@@ -4,18 +4,27 @@
 
 import type { Ruleset, Table } from "../compile/iptables.js";
 
-export function iptablesSave(rs: Ruleset, table: Table, counters?: (rule: number) => [number, number]): string {
+export interface SaveCounters {
+  rules: (rule: number) => [number, number];
+  policy: (chain: number) => [number, number];
+}
+
+/** `iptables-save` of one table; with `counters`, `iptables-save -c` (`[packets:bytes]` on every chain and rule). */
+export function iptablesSave(rs: Ruleset, table: Table, counters?: SaveCounters): string {
   const chains = rs.chains.filter((c) => c.table === table);
   const builtin = chains.filter((c) => c.builtin);
   const user = chains.filter((c) => !c.builtin).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const ordered = [...builtin, ...user];
   const lines = [`*${table}`];
-  for (const c of ordered) lines.push(`:${c.name} ${c.builtin ? "ACCEPT" : "-"} [0:0]`);
+  for (const c of ordered) {
+    const [p, b] = counters && c.builtin ? counters.policy(c.id) : [0, 0];
+    lines.push(`:${c.name} ${c.builtin ? "ACCEPT" : "-"} [${p}:${b}]`);
+  }
   for (const c of ordered) {
     for (const id of c.rules) {
       const text = rs.rules[id]!.text;
       if (counters) {
-        const [packets, bytes] = counters(id);
+        const [packets, bytes] = counters.rules(id);
         lines.push(`[${packets}:${bytes}] ${text}`);
       } else lines.push(text);
     }

@@ -33,10 +33,11 @@ interface Connection {
   dnat: boolean;
   snat: boolean;
   seenReply: boolean;
+  tcp: "" | "SYN_SENT" | "SYN_RECV" | "ESTABLISHED";
   expires: number;
 }
 
-const TIMEOUT = { tcpEstablished: 432000, udp: 30, udpStream: 120 };
+const TIMEOUT = { tcpEstablished: 432000, tcpSynSent: 120, tcpSynRecv: 60, udp: 30, icmp: 30 };
 const VXLAN_OVERHEAD = 50;
 const MAX_STEPS = 64;
 
@@ -388,10 +389,15 @@ export class ReferenceDataplane {
   // ---- conntrack -------------------------------------------------------------------------------
   private pending: { key: number; orig: [number, number, number]; reply: [number, number, number]; dnat: boolean; snat: boolean } | undefined;
 
-  private timeout(p: Packet, replied: boolean): number {
-    if (p.proto === A.PROTO_UDP) return replied ? TIMEOUT.udpStream : TIMEOUT.udp;
-    if (p.proto === A.PROTO_TCP) return TIMEOUT.tcpEstablished;
-    return TIMEOUT.udp;
+  /** Moves a connection's TCP state for a packet (nf_conntrack_proto_tcp, simplified) and returns its new timeout. */
+  private advance(c: { tcp: Connection["tcp"]; seenReply: boolean }, p: Packet, replyDir: boolean): number {
+    if (replyDir) c.seenReply = true;
+    if (p.proto !== A.PROTO_TCP) return p.proto === A.PROTO_UDP ? TIMEOUT.udp : TIMEOUT.icmp;
+    const syn = (p.flags & A.PF_SYN) !== 0;
+    if (c.tcp === "") c.tcp = syn ? "SYN_SENT" : "ESTABLISHED";
+    else if (c.tcp === "SYN_SENT" && replyDir && syn) c.tcp = "SYN_RECV";
+    else if (c.tcp === "SYN_RECV" && !replyDir && !syn) c.tcp = "ESTABLISHED";
+    return c.tcp === "SYN_SENT" ? TIMEOUT.tcpSynSent : c.tcp === "SYN_RECV" ? TIMEOUT.tcpSynRecv : TIMEOUT.tcpEstablished;
   }
 
   private lookup(src: number, dst: number, ports: number, key: number): { conn: Connection; dir: 0 | 1 } | undefined {
@@ -414,6 +420,11 @@ export class ReferenceDataplane {
   }
 
   private conntrackIn(ns: number, p: Packet, natHook: number, dstLocal: boolean, inIf: number | undefined): void {
+    // An ICMP error belongs to the connection it reports on (RELATED): no entry of its own.
+    if (p.proto === A.PROTO_ICMP && p.icmp >>> 8 === 3) {
+      this.pending = undefined;
+      return;
+    }
     const n = this.nodeOf(ns);
     const key = p.proto | (n << 8);
     const ports = ((p.sport << 16) | (p.dport & 0xffff)) >>> 0;
@@ -422,9 +433,7 @@ export class ReferenceDataplane {
       this.pending = undefined;
       const c = found.conn;
       const replyDir = found.dir === 1;
-      const before = c.seenReply;
-      if (replyDir) c.seenReply = true;
-      c.expires = this.now + this.timeout(p, replyDir || before);
+      c.expires = this.now + this.advance(c, p, replyDir);
       let changed = false;
       if (replyDir) {
         if (c.dnat) {
@@ -486,7 +495,8 @@ export class ReferenceDataplane {
     }
     let index = this.conns.length;
     if (index >= this.conntrackMax) index = this.conns.findIndex((c) => c === undefined);
-    const conn: Connection = { index, orig: pend.orig, reply: pend.reply, key: pend.key, dnat: pend.dnat, snat: pend.snat, seenReply: false, expires: this.now + this.timeout(p, false) };
+    const conn: Connection = { index, orig: pend.orig, reply: pend.reply, key: pend.key, dnat: pend.dnat, snat: pend.snat, seenReply: false, tcp: "", expires: 0 };
+    conn.expires = this.now + this.advance(conn, p, false);
     this.conns[index] = conn;
     this.tuples.set(`${conn.orig.join(",")},${conn.key}`, { conn, dir: 0 });
     this.tuples.set(`${conn.reply.join(",")},${conn.key}`, { conn, dir: 1 });

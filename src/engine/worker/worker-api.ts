@@ -4,13 +4,13 @@
 import { toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
-import type { FlowQuery, ModelSummary, Outcome, ShowRequest, Trace } from "../types.js";
+import type { FlowQuery, ModelSummary, Outcome, ShowOutput, ShowRequest, Trace } from "../types.js";
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
   load(input: ModelInput): Outcome<ModelSummary>;
   trace(flow: FlowQuery): Outcome<Trace>;
-  show(request: ShowRequest): Outcome<string>;
+  show(request: ShowRequest): Outcome<ShowOutput>;
 }
 
 function attempt<T>(fn: () => T): Outcome<T> {
