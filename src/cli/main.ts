@@ -199,7 +199,11 @@ async function showCommand(argv: string[], out: (s: string) => void, err: (s: st
     if (words[0] === "conntrack" && summary.defaultFlow) await engine.trace(summary.defaultFlow);
     const result = await engine.show({ command: words.join(" "), ...(opts.node ? { node: opts.node } : {}), ...(opts.pod ? { pod: opts.pod } : {}) });
     if (opts.json) out(`${JSON.stringify({ command: words.join(" "), ...result })}\n`);
-    else {
+    else if (words[0] === "conntrack") {
+      // conntrack prints its summary after the entries; kubectl its warnings before.
+      out(result.stdout);
+      err(result.stderr);
+    } else {
       err(result.stderr);
       out(result.stdout);
     }

@@ -144,8 +144,14 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
     r = flowToAddress(cluster, resolved.from, resolved.netns, result.addresses[0]!, resolved.port, flow.protocol, resolved.dnsName);
   } else r = resolved;
   const sport = ephemeralPort(seed);
-  const raw = dp.exchange(packetFor(r, sport), r.netns, true, true);
+  const request = packetFor(r, sport);
+  const raw = dp.exchange(request, r.netns, true, true);
   append(raw);
+  // The client completes TCP's handshake (the ACK after SYN-ACK), as a real one would: the
+  // connection is then ESTABLISHED in conntrack (`conntrack -L`). Not drawn as hops.
+  if (r.protocol === "TCP" && raw.verdict === A.V_DELIVERED && raw.replyVerdict === A.V_DELIVERED) {
+    dp.exchange({ ...request, flags: A.PF_ACK | A.PF_DF, len: 52 }, r.netns, false, false);
+  }
   return {
     flow: { from: flow.from, to: flow.to, srcIP: r.from.ip, dstIP: formatIPv4(r.dst), protocol: r.protocol.toLowerCase() as "tcp" | "udp" | "sctp", sport, dport: r.dport },
     verdict: VERDICTS[raw.verdict] ?? "dropped",

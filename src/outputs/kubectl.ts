@@ -65,7 +65,9 @@ export function kubectlGet(model: ClusterModel, words: string[]): KubectlOutput 
   if (a.output?.startsWith("custom-columns=")) return { stdout: customColumns(model, resource, a), stderr: "" };
   if (a.output !== undefined && a.output !== "wide") throw new K8sNetFlowError("unsupported", `-o ${a.output} is not supported (wide, custom-columns=…)`, "command");
   const wide = a.output === "wide";
-  const inScope = <T extends { namespace: string; name: string }>(items: T[]) => items.filter((x) => (a.all || x.namespace === a.namespace) && (a.name === undefined || x.name === a.name));
+  // The API server lists objects by key: namespace, then name.
+  const byKey = <T extends { namespace: string; name: string }>(x: T, y: T) => (x.namespace < y.namespace ? -1 : x.namespace > y.namespace ? 1 : x.name < y.name ? -1 : x.name > y.name ? 1 : 0);
+  const inScope = <T extends { namespace: string; name: string }>(items: T[]) => items.filter((x) => (a.all || x.namespace === a.namespace) && (a.name === undefined || x.name === a.name)).sort(byKey);
   const withNs = (header: string[], rows: Array<{ ns: string; cells: string[] }>) => tabulate([a.all ? ["NAMESPACE", ...header] : header, ...rows.map((r) => (a.all ? [r.ns, ...r.cells] : r.cells))]);
   const empty = (what: string) => ({ stdout: "", stderr: a.all ? `No resources found\n` : `No resources found in ${a.namespace} namespace.\n` + (what ? "" : "") });
   switch (resource) {
@@ -123,7 +125,7 @@ export function kubectlGet(model: ClusterModel, words: string[]): KubectlOutput 
       };
     }
     default: {
-      const nodes = model.nodes.filter((n) => a.name === undefined || n.name === a.name);
+      const nodes = model.nodes.filter((n) => a.name === undefined || n.name === a.name).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
       if (!nodes.length) return notFound("nodes", a.name ?? "");
       if (wide) throw new K8sNetFlowError("unsupported", "kubectl get nodes -o wide needs node versions and OS images, which the model does not have; use -o custom-columns", "command");
       return { stdout: tabulate([["NAME", "STATUS", "ROLES", "AGE", "VERSION"], ...nodes.map((n) => [n.name, "Ready", "<none>", AGE, model.settings.kubernetesVersion])]), stderr: "" };
@@ -152,7 +154,10 @@ function customColumns(model: ClusterModel, resource: string, a: Args): string {
     return { header: c.slice(0, i), path: path.slice(1).split(".") };
   });
   const kind = { pods: "Pod", services: "Service", endpoints: "Endpoints", endpointslices: "EndpointSlice", nodes: "Node" }[resource];
-  const objects = toManifests(model).filter((o) => o.kind === kind && (resource === "nodes" || a.all || (o.metadata as { namespace?: string }).namespace === a.namespace) && (a.name === undefined || (o.metadata as { name: string }).name === a.name));
+  const key = (o: Record<string, unknown>) => `${(o.metadata as { namespace?: string }).namespace ?? ""}/${(o.metadata as { name: string }).name}`;
+  const objects = toManifests(model)
+    .filter((o) => o.kind === kind && (resource === "nodes" || a.all || (o.metadata as { namespace?: string }).namespace === a.namespace) && (a.name === undefined || (o.metadata as { name: string }).name === a.name))
+    .sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
   const cell = (o: unknown, path: string[]): string => {
     let v: unknown = o;
     for (const p of path) v = v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined;
