@@ -9,7 +9,7 @@ import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
 import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
-import { chainCount, chainHits, configure as configureTables, E_OK, ruleCount, ruleHits } from "./state";
+import { chainCount, chainHits, configure as configureTables, E_OK, ruleCount, ruleHits, setSeed } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
@@ -118,15 +118,18 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
 }
 
 /**
- * Batch mode: `count` flows of 7 u32 each at `flows` ([from, src, dst, sport, dport, proto,
- * len]); each sends `packets` packets, the first a SYN that is answered (so conntrack sees
- * the reply), the rest established traffic. With `established`, every packet is
- * established traffic of a connection set up before (no SYN, no answers). Counters only.
+ * Batch mode: `count` flows of 8 u32 each at `flows` ([from, src, dst, sport, dport, proto,
+ * len, seed]); each sends `packets` packets, the first a SYN that is answered (so conntrack
+ * sees the reply), the rest established traffic. With `established`, every packet is
+ * established traffic of a connection set up before (no SYN, no answers). The PRNG is
+ * seeded per flow, so a flow's random choices do not depend on which flows ran before it
+ * (runs sharded over several workers add up to the same counters). Counters only.
  */
 export function runFlows(flows: usize, count: u32, packets: u32, established: bool): void {
   traceStart(false);
   for (let i: u32 = 0; i < count; i++) {
-    const f = flows + <usize>i * 28;
+    const f = flows + <usize>i * 32;
+    setSeed(load<u32>(f, 28));
     for (let k: u32 = 0; k < packets; k++) {
       memory.fill(pkt, 0, P_BYTES);
       store<u32>(pkt, load<u32>(f, 4), P_SRC);

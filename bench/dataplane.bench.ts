@@ -33,11 +33,11 @@ async function setup(wasm: Uint8Array, services: number, flowCount: number): Pro
   const targets = model.services.filter((s) => s.name.startsWith("svc-"));
   let x = 12345;
   const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0), x);
-  const flows = new Uint32Array(flowCount * 7);
+  const flows = new Uint32Array(flowCount * 8);
   for (let i = 0; i < flowCount; i++) {
     const c = clients[next() % clients.length]!;
     const s = targets[next() % targets.length]!;
-    flows.set([net.podNetns.get(`${c.namespace}/${c.name}`)!, parseIPv4(c.ip, "ip"), parseIPv4(s.clusterIP!, "ip"), 1024 + (i % 64000), 80, A.PROTO_TCP, 60], i * 7);
+    flows.set([net.podNetns.get(`${c.namespace}/${c.name}`)!, parseIPv4(c.ip, "ip"), parseIPv4(s.clusterIP!, "ip"), 1024 + (i % 64000), 80, A.PROTO_TCP, 60, i + 1], i * 8);
   }
   return { dp, ref, flows, services };
 }

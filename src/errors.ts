@@ -37,6 +37,7 @@ export type ErrorCode =
   | "unsupported" // valid Kubernetes, but not simulated (yet)
   | "no-model" // trace before load
   | "disposed" // call after dispose()
+  | "cancelled" // stopped by its AbortSignal
   | "internal"; // a bug in k8s-net-flow
 
 export interface ErrorInfo {

@@ -23,6 +23,8 @@ export interface ConntrackEntry {
 }
 
 const ROUTE_RECORD_U32 = 2;
+/** Words of a batch flow record. */
+export const FLOW_WORDS = 8;
 
 export class Dataplane {
   /** A reusable region for batch input/output, so repeated batches do not grow the arena. */
@@ -133,13 +135,13 @@ export class Dataplane {
   }
 
   /**
-   * Batch: flows as [from, src, dst, sport, dport, proto, len] words; counters only. Each
-   * flow's first packet opens the connection (and is answered) unless `established`.
+   * Batch: flows as [from, src, dst, sport, dport, proto, len, seed] words; counters only.
+   * Each flow's first packet opens the connection (and is answered) unless `established`.
    */
   runFlows(flows: Uint32Array, packets: number, established = false): void {
     if (this.scratch.bytes < flows.byteLength) this.scratch = { ptr: this.wasm.arenaAlloc(flows.byteLength), bytes: flows.byteLength };
     new Uint32Array(this.wasm.memory.buffer, this.scratch.ptr, flows.length).set(flows);
-    this.wasm.runFlows(this.scratch.ptr, flows.length / 7, packets, established ? 1 : 0);
+    this.wasm.runFlows(this.scratch.ptr, flows.length / FLOW_WORDS, packets, established ? 1 : 0);
   }
 
   counters(): Counters {
@@ -186,6 +188,11 @@ export class Dataplane {
       out.push({ orig: [w[0]!, w[1]!, w[2]!], key: w[3]!, reply: [w[4]!, w[5]!, w[6]!], status: w[7]!, expires: w[8]! });
     }
     return out;
+  }
+
+  /** Test hook: makes the module trap (a load far outside its memory). */
+  debugTrap(): void {
+    this.wasm.fibLookup(0xfffffff0, 0);
   }
 
   /** Bytes of Wasm memory holding tables. */

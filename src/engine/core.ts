@@ -8,6 +8,7 @@ import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
 import { Dataplane } from "../dataplane/dataplane.js";
 import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
 import { show } from "./show.js";
+import { aggregate, normalizePlan, simulateShard, type ShardResult, type SimulationHooks, type SimulationPlan, type SimulationResult } from "./simulate.js";
 import { loadModel } from "../model/load.js";
 import { SCENARIOS } from "../model/scenarios.js";
 import type { ClusterModel, ModelInput } from "../model/types.js";
@@ -68,6 +69,22 @@ export class EngineCore {
   trace(flow: FlowQuery): Trace {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before tracing a flow");
     return traceFlow(this.dataplane, this.cluster, flow);
+  }
+
+  /** This engine's shard of a simulation plan (all of it when `shards` is 1). */
+  async simulate(plan: SimulationPlan, shard: number, shards: number, hooks: SimulationHooks): Promise<ShardResult> {
+    if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before simulating");
+    return simulateShard(this.dataplane, this.cluster, normalizePlan(plan), shard, shards, hooks);
+  }
+
+  aggregate(plan: SimulationPlan, shards: ShardResult[]): SimulationResult {
+    if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before simulating");
+    return aggregate(this.cluster, normalizePlan(plan), shards);
+  }
+
+  /** Test hook: a trap inside the Wasm module (an out-of-bounds load). */
+  debugTrap(): void {
+    this.dataplane.debugTrap();
   }
 
   /** What a real tool prints on the simulated cluster. */

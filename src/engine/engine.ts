@@ -6,6 +6,7 @@ import type { ModelInput } from "../model/types.js";
 import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
+import type { SimulationPlan, SimulationResult } from "./simulate.js";
 import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
@@ -16,19 +17,33 @@ export interface EngineOptions {
    * in the console.
    */
   host?: "auto" | "worker" | "inline";
+  /** Workers to shard simulations over (default 1; traces and outputs use the first). */
+  workers?: number;
+}
+
+export interface SimulateOptions {
+  /** Called at least 4 times a second with the flows done so far. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops the simulation within 100 ms; the call rejects with code `cancelled`. */
+  signal?: AbortSignal;
 }
 
 export interface Engine {
   /** Where this engine actually runs. */
   readonly host: "worker" | "inline";
+  readonly workers: number;
   /** Validates and compiles a cluster (a built-in scenario or a description); replaces the previous one. */
   load(input: ModelInput): Promise<ModelSummary>;
   /** Follows one connection through the loaded cluster, hop by hop (its DNS lookup first, for a name). */
   trace(flow: FlowQuery): Promise<Trace>;
+  /** Opens many connections with counters only, sharded over the workers; same seed, same counters. */
+  simulate(plan: SimulationPlan, options?: SimulateOptions): Promise<SimulationResult>;
   /** What a real tool prints on the simulated cluster (`cat /etc/resolv.conf`, `nslookup`, `iptables-save`, …). */
   show(request: ShowRequest): Promise<ShowOutput>;
-  /** Stops the worker; later calls reject with code `disposed`. */
+  /** Stops the workers; later calls reject with code `disposed`. Calling it twice is harmless. */
   dispose(): Promise<void>;
+  /** @internal Test hooks: a Wasm trap in a call, or a crashing worker. */
+  debug(what: "trap" | "crash"): Promise<void>;
 }
 
 let warnedFallback = false;
@@ -38,49 +53,112 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (want !== "auto" && want !== "worker" && want !== "inline") {
     throw new K8sNetFlowError("invalid-input", `expected "auto", "worker" or "inline", got "${String(want)}"`, "host");
   }
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new K8sNetFlowError("invalid-input", `expected 1 to 64 workers, got ${String(options.workers)}`, "workers");
+  if (want === "inline" && workers > 1) throw new K8sNetFlowError("invalid-input", "an in-thread engine has one worker: the caller's thread", "workers");
   const wasm = dataplaneWasmBytes();
-  let host: EngineHost;
-  if (want === "inline") {
-    host = await startInline(wasm);
-  } else if (want === "worker") {
-    host = await startWorker(wasm);
-  } else {
+  let kind: "worker" | "inline" = want === "inline" ? "inline" : "worker";
+  const start = async (): Promise<EngineHost> => {
+    if (kind === "inline") return startInline(wasm);
     try {
-      host = await startWorker(wasm);
+      return await startWorker(wasm);
     } catch (err) {
+      if (want === "worker") throw err;
       if (!warnedFallback) {
         warnedFallback = true;
         console.info(`k8s-net-flow: running the engine in the page's thread (${err instanceof Error ? err.message : String(err)})`);
       }
-      host = await startInline(wasm);
+      kind = "inline";
+      return startInline(wasm);
     }
-  }
-  return wrapHost(host);
+  };
+  const first = await start();
+  const hosts: EngineHost[] = [first, ...(await Promise.all(Array.from({ length: kind === "inline" ? 0 : workers - 1 }, () => start())))];
+  return new EngineImpl(hosts, start, kind);
 }
 
-function wrapHost(host: EngineHost): Engine {
-  let disposed = false;
-  const live = () => {
-    if (disposed) throw new K8sNetFlowError("disposed", "this engine has been disposed; create a new one");
-  };
-  return {
-    host: host.kind,
-    async load(input) {
-      live();
-      return host.load(input);
-    },
-    async trace(flow) {
-      live();
-      return host.trace(flow);
-    },
-    async show(request) {
-      live();
-      return host.show(request);
-    },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await host.dispose();
-    },
-  };
+class EngineImpl implements Engine {
+  private disposed = false;
+  private lastInput: ModelInput | undefined;
+
+  constructor(
+    private readonly hosts: EngineHost[],
+    private readonly start: () => Promise<EngineHost>,
+    readonly host: "worker" | "inline",
+  ) {}
+
+  get workers(): number {
+    return this.hosts.length;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new K8sNetFlowError("disposed", "this engine has been disposed; create a new one");
+  }
+
+  /** Host i, restarted (with the last cluster loaded again) if its worker died. */
+  private async get(i: number): Promise<EngineHost> {
+    if (this.hosts[i]!.dead) {
+      await this.hosts[i]!.dispose().catch(() => {});
+      this.hosts[i] = await this.start();
+      if (this.lastInput !== undefined) await this.hosts[i]!.load(this.lastInput);
+    }
+    return this.hosts[i]!;
+  }
+
+  async load(input: ModelInput): Promise<ModelSummary> {
+    this.live();
+    const summaries = await Promise.all(this.hosts.map(async (_, i) => (await this.get(i)).load(input)));
+    this.lastInput = input;
+    return summaries[0]!;
+  }
+
+  async trace(flow: FlowQuery): Promise<Trace> {
+    this.live();
+    return (await this.get(0)).trace(flow);
+  }
+
+  async show(request: ShowRequest): Promise<ShowOutput> {
+    this.live();
+    return (await this.get(0)).show(request);
+  }
+
+  async simulate(plan: SimulationPlan, options: SimulateOptions = {}): Promise<SimulationResult> {
+    this.live();
+    const { signal, onProgress } = options;
+    if (signal?.aborted) throw new K8sNetFlowError("cancelled", "the simulation was cancelled before it started");
+    const hosts = await Promise.all(this.hosts.map((_, i) => this.get(i)));
+    const done = new Array<number>(hosts.length).fill(0);
+    let lastReport = 0;
+    const report = (i: number, d: number, total: number) => {
+      done[i] = d;
+      const now = Date.now();
+      const all = done.reduce((a, b) => a + b, 0);
+      // Shards report their position in the whole plan: the furthest is the run's progress.
+      const position = Math.max(...done);
+      if (onProgress && (now - lastReport >= 200 || position >= total)) {
+        lastReport = now;
+        onProgress(Math.min(position, total), total);
+      }
+      void all;
+    };
+    const abort = () => hosts.forEach((h) => h.cancel());
+    signal?.addEventListener("abort", abort);
+    try {
+      const shards = await Promise.all(hosts.map((h, i) => h.simulate(plan, i, hosts.length, (d, t) => report(i, d, t))));
+      return await hosts[0]!.aggregate(plan, shards);
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  async debug(what: "trap" | "crash"): Promise<void> {
+    this.live();
+    return (await this.get(0)).debug(what);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.all(this.hosts.map((h) => h.dispose()));
+  }
 }

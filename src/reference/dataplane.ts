@@ -183,7 +183,8 @@ export class ReferenceDataplane {
 
   /** Batch mode, as assembly/index.ts runFlows. */
   runFlows(flows: Uint32Array, packets: number, established = false): void {
-    for (let i = 0; i < flows.length; i += 7) {
+    for (let i = 0; i < flows.length; i += 8) {
+      this.setSeed(flows[i + 7]!);
       for (let k = 0; k < packets; k++) {
         const first = k === 0 && !established;
         const spec: PacketSpec = { src: flows[i + 1]!, dst: flows[i + 2]!, sport: flows[i + 3]!, dport: flows[i + 4]!, proto: flows[i + 5]!, len: flows[i + 6]!, ttl: 64, flags: first ? A.PF_SYN | A.PF_DF : A.PF_ACK | A.PF_DF };

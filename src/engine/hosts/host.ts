@@ -1,11 +1,18 @@
 import type { ModelInput } from "../../model/types.js";
+import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
 import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "../types.js";
 
-/** One place the engine can run; errors are thrown as K8sNetFlowError whatever the host. */
+/** One place the engine runs; every call resolves, or rejects with a K8sNetFlowError. */
 export interface EngineHost {
   readonly kind: "worker" | "inline";
+  /** True once the host died (a crashed worker): it must be replaced. */
+  readonly dead: boolean;
   load(input: ModelInput): Promise<ModelSummary>;
   trace(flow: FlowQuery): Promise<Trace>;
   show(request: ShowRequest): Promise<ShowOutput>;
+  simulate(plan: SimulationPlan, shard: number, shards: number, onProgress?: (done: number, total: number) => void): Promise<ShardResult>;
+  cancel(): void;
+  aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<SimulationResult>;
+  debug(what: "trap" | "crash"): Promise<void>;
   dispose(): Promise<void>;
 }

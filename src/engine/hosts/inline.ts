@@ -1,14 +1,30 @@
-import { EngineCore } from "../core.js";
+import { K8sNetFlowError } from "../../errors.js";
+import type { Outcome } from "../types.js";
+import { createWorkerApi } from "../worker/worker-api.js";
 import type { EngineHost } from "./host.js";
 
-/** The engine in the caller's thread: no worker, same results. */
+function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw K8sNetFlowError.from(outcome.error);
+}
+
+/** The engine in the caller's thread: the same calls as in a worker, same results. */
 export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<EngineHost> {
-  const core = await EngineCore.create(wasm);
+  const api = createWorkerApi();
+  unwrap(await api.init(wasm.slice().buffer));
   return {
     kind: "inline",
-    load: async (input) => core.load(input),
-    trace: async (flow) => core.trace(flow),
-    show: async (request) => core.show(request),
+    dead: false,
+    load: async (input) => unwrap(await api.load(input)),
+    trace: async (flow) => unwrap(await api.trace(flow)),
+    show: async (request) => unwrap(await api.show(request)),
+    simulate: async (plan, shard, shards, onProgress) => unwrap(await api.simulate(plan, shard, shards, onProgress)),
+    cancel: () => api.cancel(),
+    aggregate: async (plan, shards) => unwrap(await api.aggregate(plan, shards)),
+    debug: async (what) => {
+      if (what === "crash") throw new K8sNetFlowError("unsupported", "an in-thread engine cannot crash its thread on purpose", "debug");
+      unwrap(await api.debug(what));
+    },
     dispose: async () => {},
   };
 }

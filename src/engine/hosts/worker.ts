@@ -1,7 +1,7 @@
 // The engine in a worker: a module Worker in browsers, a worker thread in Node, both driven
 // through Comlink with the same WorkerApi.
 
-import { releaseProxy, wrap, type Endpoint, type Remote } from "comlink";
+import { proxy, releaseProxy, wrap, type Endpoint, type Remote } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import workerSource from "virtual:engine-worker";
 import { K8sNetFlowError } from "../../errors.js";
@@ -18,7 +18,7 @@ function unwrap<T>(outcome: Outcome<T>): T {
 
 interface Started {
   endpoint: Endpoint;
-  /** Rejects if the worker fails to start (e.g. a Content-Security-Policy without `worker-src blob:`). */
+  /** Rejects when the worker fails: it could not start (e.g. a Content-Security-Policy without `worker-src blob:`) or it crashed. */
   failed: Promise<never>;
   terminate(): void;
 }
@@ -35,7 +35,7 @@ function startBrowserWorker(): Started {
   const failed = new Promise<never>((_, reject) => {
     worker.addEventListener("error", (event) => {
       event.preventDefault();
-      reject(new K8sNetFlowError("internal", `the engine worker failed to start: ${event.message || "blocked (check the page's Content-Security-Policy: worker-src blob:)"}`));
+      reject(new K8sNetFlowError("internal", `the engine worker failed: ${event.message || "blocked (check the page's Content-Security-Policy: worker-src blob:)"}`));
     });
   });
   return {
@@ -56,15 +56,20 @@ async function startNodeWorker(): Promise<Started> {
   // Let the process exit while an engine is idle; dispose() is still the clean way out.
   worker.unref();
   const failed = new Promise<never>((_, reject) => {
-    worker.once("error", (err) => reject(new K8sNetFlowError("internal", `the engine worker failed: ${err.message}`)));
+    worker.once("error", (err) => reject(new K8sNetFlowError("internal", `the engine worker crashed: ${err.message}`)));
+    worker.once("exit", (code) => reject(new K8sNetFlowError("internal", `the engine worker exited (code ${code})`)));
   });
   return { endpoint: nodeEndpoint(worker), failed, terminate: () => void worker.terminate() };
 }
 
 export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<EngineHost> {
   const started = isNode ? await startNodeWorker() : startBrowserWorker();
-  started.failed.catch(() => {}); // observed below; avoid an unhandled rejection later
+  let dead = false;
+  started.failed.catch(() => {
+    dead = true;
+  });
   const api: Remote<WorkerApi> = wrap<WorkerApi>(started.endpoint);
+  // Every pending call rejects at once if the worker dies.
   const call = <T>(p: Promise<Outcome<T>>): Promise<T> => Promise.race([p, started.failed]).then(unwrap);
   try {
     // A copy of the bytes goes over; the caller keeps its own for other workers.
@@ -75,9 +80,16 @@ export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
   }
   return {
     kind: "worker",
+    get dead() {
+      return dead;
+    },
     load: (input) => call(api.load(input)),
     trace: (flow) => call(api.trace(flow)),
     show: (request) => call(api.show(request)),
+    simulate: (plan, shard, shards, onProgress) => call(api.simulate(plan, shard, shards, onProgress ? proxy(onProgress) : undefined)),
+    cancel: () => void api.cancel().catch(() => {}),
+    aggregate: (plan, shards) => call(api.aggregate(plan, shards)),
+    debug: (what) => call(api.debug(what)),
     dispose: async () => {
       api[releaseProxy]();
       started.terminate();

@@ -1,43 +1,87 @@
-// What a worker exposes through Comlink. Results come back as Outcome envelopes because
-// Comlink's error transfer keeps only name/message/stack; ours must keep `code` and `path`.
+// The engine's calls as a host runs them, in a worker (exposed through Comlink) or in the
+// caller's thread. Results come back as Outcome envelopes because Comlink's error transfer
+// keeps only name/message/stack; ours must keep `code`, `path` and `problems`. A Wasm trap
+// rebuilds the engine core and reloads the last cluster, so the next call works.
 
-import { toErrorInfo } from "../../errors.js";
+import { transfer } from "comlink";
+import { K8sNetFlowError, toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
+import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
 import type { FlowQuery, ModelSummary, Outcome, ShowOutput, ShowRequest, Trace } from "../types.js";
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
-  load(input: ModelInput): Outcome<ModelSummary>;
-  trace(flow: FlowQuery): Outcome<Trace>;
-  show(request: ShowRequest): Outcome<ShowOutput>;
+  load(input: ModelInput): Promise<Outcome<ModelSummary>>;
+  trace(flow: FlowQuery): Promise<Outcome<Trace>>;
+  show(request: ShowRequest): Promise<Outcome<ShowOutput>>;
+  /** This worker's shard of a plan; progress reported through the (proxied) callback. */
+  simulate(plan: SimulationPlan, shard: number, shards: number, onProgress?: (done: number, total: number) => void): Promise<Outcome<ShardResult>>;
+  /** Stops the running simulation at its next chunk. */
+  cancel(): void;
+  aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<Outcome<SimulationResult>>;
+  /** Test hooks: a Wasm trap inside a call, and a worker that dies. */
+  debug(what: "trap" | "crash"): Promise<Outcome<void>>;
 }
 
-function attempt<T>(fn: () => T): Outcome<T> {
-  try {
-    return { ok: true, value: fn() };
-  } catch (err) {
-    return { ok: false, error: toErrorInfo(err) };
-  }
-}
-
-export function createWorkerApi(): WorkerApi {
+export function createWorkerApi(options: { transferResults?: boolean } = {}): WorkerApi {
   let core: EngineCore | undefined;
+  let wasm: ArrayBuffer | undefined;
+  let lastInput: ModelInput | undefined;
+  let cancelled = false;
   const ready = (): EngineCore => {
-    if (!core) throw new Error("worker used before init()");
+    if (!core) throw new K8sNetFlowError("internal", "the engine was used before init()");
     return core;
   };
-  return {
-    async init(wasm) {
-      try {
-        core = await EngineCore.create(wasm);
-        return { ok: true, value: undefined };
-      } catch (err) {
-        return { ok: false, error: toErrorInfo(err) };
+  async function attempt<T>(fn: () => T | Promise<T>): Promise<Outcome<T>> {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (err) {
+      if (!(err instanceof K8sNetFlowError) && wasm) {
+        // A Wasm trap (or a bug) may have left the dataplane half-updated: start it afresh.
+        core = await EngineCore.create(wasm.slice(0));
+        if (lastInput !== undefined) {
+          try {
+            core.load(lastInput);
+          } catch {
+            lastInput = undefined;
+          }
+        }
+        return { ok: false, error: { code: "internal", path: "", message: `the dataplane failed (${err instanceof Error ? err.message : String(err)}); it was restarted with the last cluster loaded` } };
       }
+      return { ok: false, error: toErrorInfo(err) };
+    }
+  }
+  return {
+    async init(bytes) {
+      wasm = bytes;
+      return attempt(async () => {
+        core = await EngineCore.create(bytes.slice(0));
+      });
     },
-    load: (input) => attempt(() => ready().load(input)),
+    load: (input) =>
+      attempt(() => {
+        const summary = ready().load(input);
+        lastInput = input;
+        return summary;
+      }),
     trace: (flow) => attempt(() => ready().trace(flow)),
     show: (request) => attempt(() => ready().show(request)),
+    async simulate(plan, shard, shards, onProgress) {
+      cancelled = false;
+      const outcome = await attempt(() => ready().simulate(plan, shard, shards, { onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined, isCancelled: () => cancelled }));
+      // The counters' arrays move to the caller instead of being copied.
+      return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.ruleHits.buffer, outcome.value.nodePairs.buffer]) : outcome;
+    },
+    cancel() {
+      cancelled = true;
+    },
+    aggregate: (plan, shards) => attempt(() => ready().aggregate(plan, shards)),
+    async debug(what) {
+      if (what === "crash") setTimeout(() => {
+        throw new Error("simulated worker crash");
+      });
+      return attempt(() => ready().debugTrap());
+    },
   };
 }

@@ -6,7 +6,7 @@ import { expose } from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { createWorkerApi } from "./worker-api.js";
 
-const api = createWorkerApi();
+const api = createWorkerApi({ transferResults: true });
 const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 if (isNode) {
   const threads = "node:worker_threads"; // a variable, so browser bundlers leave it alone

@@ -98,7 +98,7 @@ describe("Wasm dataplane vs TypeScript reference", () => {
         const words: number[] = [];
         model.pods.forEach((p, i) => {
           const r = resolveFlow(cluster, { from: `${p.namespace}/${p.name}`, to: all[(i * 7 + seed) % all.length]! });
-          words.push(r.netns, parseIPv4(p.ip, "ip"), r.dst, 32768 + i, r.dport, r.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP, 60);
+          words.push(r.netns, parseIPv4(p.ip, "ip"), r.dst, 32768 + i, r.dport, r.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP, 60, (seed + i * 7919) >>> 0);
         });
         dp.resetState();
         ref.resetState();
@@ -123,7 +123,7 @@ describe("resetState", () => {
     const rs = compileIptables(model);
     const dp = await Dataplane.create(wasm);
     dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
-    const flows = Uint32Array.of(net.podNetns.get("default/client")!, parseIPv4("10.244.0.10", "ip"), parseIPv4("10.96.0.20", "ip"), 40000, 80, A.PROTO_TCP, 60);
+    const flows = Uint32Array.of(net.podNetns.get("default/client")!, parseIPv4("10.244.0.10", "ip"), parseIPv4("10.96.0.20", "ip"), 40000, 80, A.PROTO_TCP, 60, 1);
     dp.runFlows(flows, 3);
     dp.resetState();
     expect(Object.values(dp.counters()).every((v) => v === 0)).toBe(true);

@@ -46,10 +46,10 @@ describe("endpoint selection", () => {
     const client = model.pods.find((p) => p.name === "client")!;
     const netns = net.podNetns.get("default/client")!;
     const N = 50000;
-    const flows = new Uint32Array(N * 7);
-    for (let i = 0; i < N; i++) flows.set([netns, parseIPv4(client.ip, "ip"), parseIPv4("10.96.0.50", "ip"), 1024 + (i % 60000), 80, A.PROTO_TCP, 60], i * 7);
-    // Distinct 5-tuples: each is a new connection; in batches so source ports never repeat.
-    for (let b = 0; b < N; b += 50000) dp.runFlows(flows.subarray(b * 7, (b + 50000) * 7), 1);
+    const flows = new Uint32Array(N * 8);
+    // Distinct 5-tuples: each is a new connection, with its own PRNG seed.
+    for (let i = 0; i < N; i++) flows.set([netns, parseIPv4(client.ip, "ip"), parseIPv4("10.96.0.50", "ip"), 1024 + (i % 60000), 80, A.PROTO_TCP, 60, (2026 + i * 0x9e3779b1) >>> 0], i * 8);
+    dp.runFlows(flows, 1);
     const dnat = rs.rules.filter((r) => r.target.kind === "dnat" && r.servicePort === "default/api");
     const hits = dnat.map((r) => dp.ruleHits(r.id));
     expect(hits.reduce((a, b) => a + b, 0)).toBe(N);

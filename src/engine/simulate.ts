@@ -1,0 +1,167 @@
+// Batch simulation: many connections from the cluster's pods to its Services, forwarded by
+// the Wasm dataplane with counters only. A plan is split into shards by the hash of each
+// flow's 5-tuple; every flow seeds its own random choices, so the shards of N workers add up
+// to exactly the counters of one worker with the same seed.
+
+import { K8sNetFlowError } from "../errors.js";
+import type { Dataplane } from "../dataplane/dataplane.js";
+import { COUNTERS, FLOW_WORDS, type Counters } from "../dataplane/dataplane.js";
+import { DROP_REASONS } from "../dataplane/decode.js";
+import type { LoadedCluster } from "../dataplane/forward.js";
+import * as A from "../dataplane/abi.js";
+import { parseIPv4 } from "../net/ipv4.js";
+
+export interface SimulationPlan {
+  /** Connections to open (each from a random pod to a random Service port). */
+  flows: number;
+  /** Packets per connection: the first opens it (and is answered), the rest are established traffic. */
+  packetsPerFlow?: number;
+  seed?: number;
+}
+
+export interface ShardResult {
+  flows: number;
+  packets: number;
+  counters: Counters;
+  drops: number[];
+  /** Packets per rule (index = rule id). */
+  ruleHits: Float64Array;
+  /** Delivered packets per origin node × delivery node, as [from, to, packets] triples. */
+  nodePairs: Uint32Array;
+}
+
+export interface SimulationResult {
+  plan: Required<SimulationPlan>;
+  workers: number;
+  flows: number;
+  packets: number;
+  counters: Counters;
+  /** Drops by reason, e.g. { "rejected": 12 }. */
+  drops: Record<string, number>;
+  /** New connections per Service endpoint (the DNAT rules' hits). */
+  endpoints: Array<{ servicePort: string; endpoint: string; connections: number }>;
+  nodePairs: Array<{ from: string; to: string; packets: number }>;
+  /** Netfilter rules walked per connection opened. */
+  rulesPerConnection: number;
+}
+
+export interface SimulationHooks {
+  onProgress?: (done: number, total: number) => void;
+  isCancelled?: () => boolean;
+}
+
+export function normalizePlan(plan: SimulationPlan): Required<SimulationPlan> {
+  const flows = plan?.flows;
+  if (typeof flows !== "number" || !Number.isInteger(flows) || flows < 1 || flows > 1e9) throw new K8sNetFlowError("invalid-input", `expected a whole number of flows from 1 to 1,000,000,000, got ${String(flows)}`, "flows");
+  const packetsPerFlow = plan.packetsPerFlow ?? 10;
+  if (!Number.isInteger(packetsPerFlow) || packetsPerFlow < 1 || packetsPerFlow > 1e6) throw new K8sNetFlowError("invalid-input", `expected 1 to 1,000,000 packets per flow, got ${String(packetsPerFlow)}`, "packetsPerFlow");
+  const seed = plan.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(plan.seed)}`, "seed");
+  return { flows, packetsPerFlow, seed };
+}
+
+function mix(a: number, b: number): number {
+  let h = (a ^ Math.imul(b, 0x9e3779b1)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The shard a flow belongs to: the hash of its 5-tuple, so equal tuples meet in one conntrack. */
+export function shardOf(src: number, dst: number, sport: number, dport: number, proto: number, shards: number): number {
+  return shards === 1 ? 0 : mix(mix(mix(src, dst), (sport << 16) | dport), proto) % shards;
+}
+
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Runs this worker's share of a plan; yields between chunks so progress and cancel get through. */
+export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan: Required<SimulationPlan>, shard: number, shards: number, hooks: SimulationHooks = {}): Promise<ShardResult> {
+  const { model, net } = cluster;
+  const clients = model.pods.filter((p) => !p.hostNetwork && p.namespace !== "kube-system");
+  const targets = model.services.flatMap((s) => (s.clusterIP && s.clusterIP !== "None" && s.type !== "ExternalName" ? s.ports.filter((p) => p.protocol !== "SCTP").map((p) => ({ ip: parseIPv4(s.clusterIP!, "ip"), port: p.port, proto: p.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP })) : []));
+  if (!clients.length) throw new K8sNetFlowError("invalid-input", "the cluster has no pods to open connections from", "flows");
+  if (!targets.length) throw new K8sNetFlowError("invalid-input", "the cluster has no Service ports to connect to", "flows");
+  const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);
+  const clientIP = clients.map((p) => parseIPv4(p.ip, "ip"));
+  dp.resetState();
+  dp.setTime(0);
+  let chunk = 2048;
+  let buf = new Uint32Array(chunk * FLOW_WORDS);
+  let mine = 0;
+  let lastReport = Date.now();
+  for (let i = 0; i < plan.flows; ) {
+    if (hooks.isCancelled?.()) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
+    const started = Date.now();
+    let n = 0;
+    for (; i < plan.flows && n < chunk; i++) {
+      const h = mix(plan.seed, i);
+      const c = h % clients.length;
+      const t = targets[mix(h, 1) % targets.length]!;
+      const sport = 1024 + (mix(h, 2) % 64512);
+      if (shardOf(clientIP[c]!, t.ip, sport, t.port, t.proto, shards) !== shard) continue;
+      buf.set([clientNs[c]!, clientIP[c]!, t.ip, sport, t.port, t.proto, 60, mix(h, 3)], n * FLOW_WORDS);
+      n++;
+    }
+    dp.runFlows(buf.subarray(0, n * FLOW_WORDS), plan.packetsPerFlow);
+    mine += n;
+    // Aim at ~20 ms of work between yields: progress ≥ 4 times a second, cancel within 100 ms.
+    const took = Date.now() - started;
+    if (took < 10 && chunk < 65536) chunk *= 2;
+    else if (took > 40 && chunk > 64) chunk = Math.max(64, chunk >> 1);
+    if (chunk * FLOW_WORDS > buf.length) buf = new Uint32Array(chunk * FLOW_WORDS);
+    if (Date.now() - lastReport >= 200) {
+      hooks.onProgress?.(i, plan.flows);
+      lastReport = Date.now();
+    }
+    await yieldToEvents();
+  }
+  hooks.onProgress?.(plan.flows, plan.flows);
+  return collect(dp, cluster, mine, plan.packetsPerFlow);
+}
+
+function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPerFlow: number): ShardResult {
+  const ruleHits = new Float64Array(cluster.rs.rules.length);
+  for (let i = 0; i < ruleHits.length; i++) ruleHits[i] = dp.ruleHits(i);
+  const pairs = dp.nodePairs();
+  const nodePairs = new Uint32Array(pairs.size * 3);
+  let k = 0;
+  for (const [key, packets] of pairs) {
+    const [from, to] = key.split(">").map(Number);
+    nodePairs.set([from!, to!, packets], k * 3);
+    k++;
+  }
+  return { flows, packets: flows * packetsPerFlow, counters: dp.counters(), drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)), ruleHits, nodePairs };
+}
+
+/** Adds the shards up and names what the numbers are about. */
+export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>, shards: ShardResult[]): SimulationResult {
+  const counters = Object.fromEntries(COUNTERS.map((c) => [c, shards.reduce((s, r) => s + r.counters[c], 0)])) as Counters;
+  const hits = new Float64Array(cluster.rs.rules.length);
+  for (const r of shards) for (let i = 0; i < hits.length; i++) hits[i] = hits[i]! + r.ruleHits[i]!;
+  const drops: Record<string, number> = {};
+  for (let reason = 1; reason < 16; reason++) {
+    const n = shards.reduce((s, r) => s + (r.drops[reason] ?? 0), 0);
+    if (n) drops[DROP_REASONS[reason] ?? `reason ${reason}`] = n;
+  }
+  const pairs = new Map<string, number>();
+  for (const r of shards) for (let i = 0; i < r.nodePairs.length; i += 3) {
+    const key = `${r.nodePairs[i]}>${r.nodePairs[i + 1]}`;
+    pairs.set(key, (pairs.get(key) ?? 0) + r.nodePairs[i + 2]!);
+  }
+  const names = cluster.model.nodes.map((n) => n.name);
+  const flows = shards.reduce((s, r) => s + r.flows, 0);
+  return {
+    plan,
+    workers: shards.length,
+    flows,
+    packets: shards.reduce((s, r) => s + r.packets, 0),
+    counters,
+    drops,
+    endpoints: cluster.rs.rules.filter((r) => r.target.kind === "dnat" && hits[r.id]).map((r) => ({ servicePort: r.servicePort!, endpoint: r.endpoint!, connections: hits[r.id]! })),
+    nodePairs: [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, packets]) => {
+      const [from, to] = key.split(">").map(Number);
+      return { from: names[from!]!, to: names[to!]!, packets };
+    }),
+    rulesPerConnection: flows ? counters.rulesWalked / flows : 0,
+  };
+}

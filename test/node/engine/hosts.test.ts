@@ -1,0 +1,174 @@
+// The engine's promises across hosts: the same results in a worker thread and in-thread,
+// sharding that adds up exactly, progress, cancellation, and recovery from failures.
+import { afterAll, describe, expect, it } from "vitest";
+import { createEngine, K8sNetFlowError, type Engine, type SimulationResult } from "../../../src/index.js";
+
+const engines: Engine[] = [];
+afterAll(async () => {
+  await Promise.all(engines.map((e) => e.dispose()));
+});
+
+async function engine(options: Parameters<typeof createEngine>[0]): Promise<Engine> {
+  const e = await createEngine(options);
+  engines.push(e);
+  return e;
+}
+
+async function rejection(p: Promise<unknown>): Promise<K8sNetFlowError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(K8sNetFlowError);
+  return err as K8sNetFlowError;
+}
+
+// A cluster big enough that a simulation spans several chunks, with drops (a Service without
+// endpoints is REJECTed) so that every counter is exercised.
+const cluster = { generate: { seed: 7, nodes: 20, pods: 400, namespaces: 4, services: 60, endpointsPerService: { distribution: "zipf" as const, min: 0, max: 12 } } };
+
+/** Everything a run computes, minus the one field that says how many workers ran it. */
+const counted = (r: SimulationResult) => ({ ...r, workers: undefined });
+
+describe("results are the same on every host", () => {
+  it("traces, outputs and simulations: worker thread = in-thread, byte for byte", async () => {
+    const [w, i] = await Promise.all([engine({ host: "worker" }), engine({ host: "inline" })]);
+    expect(JSON.stringify(await w.load(cluster))).toBe(JSON.stringify(await i.load(cluster)));
+    const summary = await i.load(cluster);
+    const from = summary.pods.find((p) => p.namespace !== "kube-system")!;
+    const svc = summary.services.find((s) => s.clusterIP && s.namespace !== "kube-system")!;
+    const flow = { from: `${from.namespace}/${from.name}`, to: `${svc.name}.${svc.namespace}:${svc.ports[0]!.split("/")[0]}`, seed: 3 };
+    expect(JSON.stringify(await w.trace(flow))).toBe(JSON.stringify(await i.trace(flow)));
+    const show = { command: "iptables-save -t nat", node: summary.nodes[3]!.name };
+    expect(JSON.stringify(await w.show(show))).toBe(JSON.stringify(await i.show(show)));
+    const plan = { flows: 5000, packetsPerFlow: 4, seed: 11 };
+    expect(JSON.stringify(await w.simulate(plan))).toBe(JSON.stringify(await i.simulate(plan)));
+  });
+});
+
+describe("simulate", () => {
+  it("adds up: N sharded workers give exactly the counters of one, for the same seed", async () => {
+    const one = await engine({ host: "worker" });
+    const three = await engine({ host: "worker", workers: 3 });
+    expect(three.workers).toBe(3);
+    await Promise.all([one.load(cluster), three.load(cluster)]);
+    for (const seed of [1, 99]) {
+      const plan = { flows: 20_000, packetsPerFlow: 3, seed };
+      const [a, b] = await Promise.all([one.simulate(plan), three.simulate(plan)]);
+      expect(a.workers).toBe(1);
+      expect(b.workers).toBe(3);
+      expect(counted(b)).toEqual(counted(a));
+      expect(a.flows).toBe(20_000);
+      expect(a.packets).toBe(60_000);
+      // Every connection went to one endpoint (a DNAT rule's hit), or to a Service without
+      // endpoints, whose REJECT rule refuses each of its packets: nothing is lost or counted twice.
+      const rejectedFlows = a.counters.rejected / plan.packetsPerFlow;
+      expect(rejectedFlows).toBeGreaterThan(0);
+      expect(a.endpoints.reduce((s, e) => s + e.connections, 0) + rejectedFlows).toBe(a.flows);
+    }
+  }, 60_000);
+
+  it("a different seed picks different flows; the same seed the same ones", async () => {
+    const e = await engine({ host: "inline" });
+    await e.load(cluster);
+    const a = await e.simulate({ flows: 3000, seed: 1 });
+    const again = await e.simulate({ flows: 3000, seed: 1 });
+    const b = await e.simulate({ flows: 3000, seed: 2 });
+    expect(again).toEqual(a);
+    expect(b.endpoints).not.toEqual(a.endpoints);
+  });
+
+  it("reports progress at least 4 times a second, ending at the total", async () => {
+    const e = await engine({ host: "worker" });
+    await e.load(cluster);
+    const events: Array<{ at: number; done: number; total: number }> = [];
+    const started = Date.now();
+    await e.simulate({ flows: 1_500_000, packetsPerFlow: 2 }, { onProgress: (done, total) => events.push({ at: Date.now(), done, total }) });
+    const took = Date.now() - started;
+    expect(events.at(-1)).toMatchObject({ done: 1_500_000, total: 1_500_000 });
+    for (let k = 1; k < events.length; k++) expect(events[k]!.done).toBeGreaterThanOrEqual(events[k - 1]!.done);
+    // A report every 200 ms of work, give or take the chunk in flight: at least 4 a second.
+    expect(took).toBeGreaterThan(500);
+    expect(events.length).toBeGreaterThanOrEqual(Math.floor((took / 1000) * 4) - 1);
+  }, 60_000);
+
+  it.each(["worker", "inline"] as const)("an AbortSignal stops it (%s), and the engine stays usable", async (host) => {
+    const e = await engine({ host, workers: host === "worker" ? 2 : 1 });
+    await e.load(cluster);
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const run = e.simulate({ flows: 50_000_000 }, {
+      signal: controller.signal,
+      onProgress: () => {
+        if (!abortedAt) {
+          abortedAt = Date.now();
+          controller.abort();
+        }
+      },
+    });
+    const err = await rejection(run);
+    const latency = Date.now() - abortedAt;
+    expect(err.code).toBe("cancelled");
+    // The contract is 100 ms; the margin is for a loaded CI machine, not for slack in the design.
+    expect(latency).toBeLessThan(500);
+    expect((await e.simulate({ flows: 100 })).flows).toBe(100);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect((await rejection(e.simulate({ flows: 10 }, { signal: aborted.signal }))).code).toBe("cancelled");
+  }, 60_000);
+
+  it("bad plans get clear errors naming the field", async () => {
+    const e = await engine({ host: "worker" });
+    await e.load(cluster);
+    expect(await rejection(e.simulate({ flows: 0 }))).toMatchObject({ code: "invalid-input", path: "flows" });
+    expect(await rejection(e.simulate({ flows: 10, seed: -1 }))).toMatchObject({ code: "invalid-input", path: "seed" });
+    expect(await rejection(e.simulate({ flows: 10, packetsPerFlow: 1.5 }))).toMatchObject({ code: "invalid-input", path: "packetsPerFlow" });
+    expect((await e.simulate({ flows: 10 })).flows).toBe(10);
+  });
+});
+
+describe("failures", () => {
+  it("a Wasm trap rejects the call as internal; the next call works on the same cluster", async () => {
+    for (const host of ["worker", "inline"] as const) {
+      const e = await engine({ host });
+      await e.load({ scenario: "pod-to-service" });
+      expect((await rejection(e.debug("trap"))).code).toBe("internal");
+      expect((await e.trace({ from: "client", to: "backend-svc:80" })).verdict).toBe("delivered");
+    }
+  });
+
+  it("a crashed worker rejects pending calls; the engine restarts itself with the last cluster", async () => {
+    const e = await engine({ host: "worker" });
+    await e.load({ scenario: "pod-to-service" });
+    const pending = e.simulate({ flows: 50_000_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await e.debug("crash").catch(() => {});
+    const err = await rejection(pending);
+    expect(err.code).toBe("internal");
+    expect(err.message).toMatch(/worker/);
+    expect((await e.trace({ from: "client", to: "backend-svc:80" })).verdict).toBe("delivered");
+  }, 30_000);
+
+  it("errors keep their code and path across the worker boundary", async () => {
+    const e = await engine({ host: "worker" });
+    const err = await rejection(e.load({ nodes: [{ name: "n1", podCIDR: "10.244.0.0/33" }] }));
+    expect(err.code).toBe("invalid-input");
+    expect(err.problems?.[0]?.path).toBe("nodes[0].podCIDR");
+    await e.load({ scenario: "pod-to-pod" });
+    expect(await rejection(e.trace({ from: "nobody", to: "pod-b" }))).toMatchObject({ code: "not-found", path: "from" });
+  });
+
+  it("disposing twice is harmless; calls after dispose reject clearly", async () => {
+    const e = await createEngine({ host: "worker", workers: 2 });
+    await e.load({ scenario: "pod-to-pod" });
+    await e.dispose();
+    await e.dispose();
+    expect(await rejection(e.trace({ from: "pod-a", to: "pod-b" }))).toMatchObject({ code: "disposed" });
+    expect(await rejection(e.simulate({ flows: 1 }))).toMatchObject({ code: "disposed" });
+  });
+
+  it("rejects bad engine options", async () => {
+    expect(await rejection(createEngine({ workers: 0 }))).toMatchObject({ code: "invalid-input", path: "workers" });
+    expect(await rejection(createEngine({ host: "inline", workers: 2 }))).toMatchObject({ code: "invalid-input", path: "workers" });
+  });
+});
