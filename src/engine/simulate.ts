@@ -12,7 +12,10 @@ import * as A from "../dataplane/abi.js";
 import { parseIPv4 } from "../net/ipv4.js";
 
 export interface SimulationPlan {
-  /** Connections to open (each from a random pod to a random Service port). */
+  /**
+   * Connections to open, each from a random pod (not in kube-system, not on the host network)
+   * to a random port of a random Service with a cluster IP (but `default/kubernetes`).
+   */
   flows: number;
   /** Packets per connection: the first opens it (and is answered), the rest are established traffic. */
   packetsPerFlow?: number;
@@ -78,7 +81,9 @@ const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0
 export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan: Required<SimulationPlan>, shard: number, shards: number, hooks: SimulationHooks = {}): Promise<ShardResult> {
   const { model, net } = cluster;
   const clients = model.pods.filter((p) => !p.hostNetwork && p.namespace !== "kube-system");
-  const targets = model.services.flatMap((s) => (s.clusterIP && s.clusterIP !== "None" && s.type !== "ExternalName" ? s.ports.filter((p) => p.protocol !== "SCTP").map((p) => ({ ip: parseIPv4(s.clusterIP!, "ip"), port: p.port, proto: p.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP })) : []));
+  // Every Service with a cluster IP but `default/kubernetes`: its endpoint, the API server, is
+  // outside the simulated nodes (settings.apiServer), so its packets would only leave the model.
+  const targets = model.services.flatMap((s) => (s.clusterIP && s.clusterIP !== "None" && s.type !== "ExternalName" && !(s.namespace === "default" && s.name === "kubernetes") ? s.ports.filter((p) => p.protocol !== "SCTP").map((p) => ({ ip: parseIPv4(s.clusterIP!, "ip"), port: p.port, proto: p.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP })) : []));
   if (!clients.length) throw new K8sNetFlowError("invalid-input", "the cluster has no pods to open connections from", "flows");
   if (!targets.length) throw new K8sNetFlowError("invalid-input", "the cluster has no Service ports to connect to", "flows");
   const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);

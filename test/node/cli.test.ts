@@ -28,6 +28,13 @@ describe("k8s-net-flow CLI", () => {
     expect(r.stdout).toMatch(/Exit codes: 0/);
   });
 
+  it.each(["trace", "simulate", "show", "validate", "generate", "scenarios"])("%s --help describes the command and exits 0", (command) => {
+    const r = run(command, "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: k8s-net-flow ${command} `));
+    expect(r.stdout).toMatch(/--json/);
+  });
+
   it("--version prints the package version", () => {
     const r = run("--version");
     expect(r.code).toBe(0);
@@ -60,13 +67,13 @@ describe("k8s-net-flow CLI", () => {
     };
     expect(["10.244.0.15", "10.244.0.16", "10.244.0.17"]).toContain(target("4"));
     expect(target("4")).toBe(target("4"));
-    expect(run("trace", "--seed", "x").code).toBe(2);
-    expect(run("trace", "--protocol", "icmp").code).toBe(2);
+    expect(run("trace", "--seed", "x").code).toBe(1);
+    expect(run("trace", "--protocol", "icmp").code).toBe(1);
   });
 
-  it("exits 1 when the packet is dropped", () => {
+  it("exits 0 when the packet is dropped: the simulation worked, its verdict is the answer", () => {
     const r = run("trace", "--to", "10.244.1.77", "--json");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).verdict).toBe("dropped");
   });
 
@@ -94,9 +101,14 @@ describe("k8s-net-flow CLI", () => {
     [[], /no command given/],
     [["trace", "--scenario", "cross-node", "--file", "x.json"], /not both/],
     [["trace", "--host", "gpu"], /--host must be/],
-  ])("exits 2 on usage errors: %j", (args, message) => {
+    [["simulate", "--flows", "0"], /--flows must be a whole number from 1/],
+    [["simulate", "--workers", "2", "--host", "inline"], /one thread/],
+    [["simulate", "--mode", "userspace"], /--mode must be one of iptables, ipvs, nftables, ebpf/],
+    [["generate"], /needs --nodes/],
+    [["generate", "--nodes", "5001"], /--nodes must be a whole number from 1 to 5,000/],
+  ])("exits 1 on usage errors, pointing at --help: %j", (args, message) => {
     const r = run(...args);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/--help/);
   });
@@ -152,7 +164,7 @@ describe("k8s-net-flow CLI", () => {
     expect(ns.stdout).toBe("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tapi-svc.backend.svc.cluster.local\nAddress: 10.96.0.25\n\n");
     expect(run("show", "iptables-save", "-t", "nat", "--scenario", "pod-to-service").stdout).toContain("-A KUBE-SERVICES -d 10.96.0.20/32 -p tcp -m comment --comment \"default/backend-svc cluster IP\" -m tcp --dport 80 -j KUBE-SVC-DXX5KTAD3CFGMPWS");
     expect(run("show", "ip", "route", "--pod", "pod-a").stdout).toBe("default via 10.244.0.1 dev eth0 \n10.244.0.0/24 dev eth0 proto kernel scope link src 10.244.0.5 \n10.244.0.0/16 via 10.244.0.1 dev eth0 \n");
-    expect(run("show", "tcpdump").code).toBe(2);
+    expect(run("show", "tcpdump").code).toBe(1);
     expect(run("show", "tcpdump").stderr).toMatch(/not simulated \(commands: iptables-save/);
     expect(run("show", "--list").stdout).toMatch(/kubectl get pods\|svc\|endpoints/);
   });
@@ -170,7 +182,53 @@ describe("k8s-net-flow CLI", () => {
   });
 
   it("validate needs exactly one file", () => {
-    expect(run("validate").code).toBe(2);
-    expect(run("validate", "a", "b").code).toBe(2);
+    expect(run("validate").code).toBe(1);
+    expect(run("validate", "a", "b").code).toBe(1);
+  });
+
+  it("simulate: the same seed gives the same counters on 1 and 2 workers; tables by default", () => {
+    const one = run("simulate", "--scenario", "cross-namespace", "--flows", "20000", "--packets", "3", "--seed", "5", "--json");
+    const two = run("simulate", "--scenario", "cross-namespace", "--flows", "20000", "--packets", "3", "--seed", "5", "--workers", "2", "--json");
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(one.stderr).toBe(""); // no progress bar when stderr is not a terminal
+    const [a, b] = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
+    expect(a.workers).toBe(1);
+    expect(b.workers).toBe(2);
+    expect({ ...b, workers: 1 }).toEqual(a);
+    expect(a.flows).toBe(20000);
+    const text = run("simulate", "--scenario", "pod-to-service", "--flows", "3000");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^3,000 connections × 10 packets \(seed 1\) on 1 worker in [\d.]+ s/);
+    // One client, random source ports: a few of the 3,000 connections reuse a 5-tuple still in conntrack.
+    expect(Number(/\nconntrack entries created +([\d,]+)\n/.exec(text.stdout)![1]!.replace(/,/g, ""))).toBeGreaterThan(2950);
+    expect(text.stdout).toMatch(/\ndefault\/backend-svc +10\.244\.0\.1[567]:8080 +[\d,]+\n/);
+  });
+
+  it("simulate --mode names what is not simulated yet, as invalid input", () => {
+    const r = run("simulate", "--mode", "ipvs", "--json");
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
+  });
+
+  it("generate prints manifests that validate and simulate read back; the same seed, the same bytes", () => {
+    const r = run("generate", "--nodes", "6", "--pods", "90", "--services", "12", "--namespaces", "3", "--seed", "4");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(run("generate", "--nodes", "6", "--pods", "90", "--services", "12", "--namespaces", "3", "--seed", "4").stdout);
+    expect(r.stdout).not.toBe(run("generate", "--nodes", "6", "--pods", "90", "--services", "12", "--namespaces", "3", "--seed", "5").stdout);
+    expect(r.stdout).toMatch(/^---\napiVersion: v1\nkind: Namespace\n/);
+    const dir = mkdtempSync(join(tmpdir(), "k8s-net-flow-"));
+    const file = join(dir, "generated.yaml");
+    writeFileSync(file, r.stdout);
+    const v = run("validate", file);
+    expect(v.code).toBe(0);
+    // 90 pods in all (CoreDNS's two among them); the 12 Services asked for, plus kube-dns and kubernetes.
+    expect(v.stdout).toMatch(/^valid: 6 nodes, 90 pods, 14 services, /);
+    const s = run("simulate", "--file", file, "--flows", "5000", "--json");
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).nodePairs.length).toBeGreaterThan(6);
+    const list = JSON.parse(run("generate", "--nodes", "2", "--json").stdout);
+    expect(list.kind).toBe("List");
+    expect(list.items.filter((o: { kind: string }) => o.kind === "Node")).toHaveLength(2);
   });
 });

@@ -1,0 +1,101 @@
+// What every command shares: option parsing with per-command help, reading cluster files,
+// and the cluster a command runs on (--scenario, --file, --mode).
+
+import { readFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { K8sNetFlowError } from "../errors.js";
+import { DEFAULT_SCENARIO, SCENARIOS } from "../model/scenarios.js";
+import { KUBE_PROXY_MODES, type ModelInput } from "../model/types.js";
+
+/** The command line was wrong (exit 1, with a pointer to --help). */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  /** Progress bars only on a terminal: never in a pipe or a log file. */
+  errIsTTY: boolean;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  help: string;
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Options every command that loads a cluster takes. */
+export const CLUSTER_OPTIONS = {
+  scenario: { type: "string" },
+  file: { type: "string" },
+  mode: { type: "string" },
+} as const satisfies Options;
+
+export const COMMON_OPTIONS = {
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies Options;
+
+export function parse<O extends Options>(command: string, argv: string[], options: O, positionals = false): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message, command);
+  }
+}
+
+/** A whole number option within [min, max]. */
+export function intOption(command: string, name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}, not "${value}"`, command);
+  return n;
+}
+
+export function hostOption(command: string, value: string | undefined): "worker" | "inline" {
+  if (value === undefined || value === "worker" || value === "inline") return value ?? "worker";
+  throw new UsageError(`--host must be "worker" or "inline", not "${value}"`, command);
+}
+
+/** The cluster named by --scenario / --file (default: `fallback`), with --mode applied. */
+export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string }, fallback = DEFAULT_SCENARIO): Promise<ModelInput> {
+  if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both", command);
+  const mode = values.mode;
+  if (mode !== undefined && !(KUBE_PROXY_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${KUBE_PROXY_MODES.join(", ")}, not "${mode}"`, command);
+  const settings = mode ? { kubeProxy: { mode } } : undefined;
+  if (values.file !== undefined) return { text: await readCluster(values.file), ...(settings ? { settings } : {}) };
+  const name = values.scenario ?? fallback;
+  if (!settings) return { scenario: name };
+  const scenario = SCENARIOS[name];
+  if (!scenario) return { scenario: name }; // the engine names the scenarios it knows
+  return { ...scenario.cluster, settings: { ...scenario.cluster.settings, ...settings } };
+}
+
+export async function readCluster(path: string): Promise<string> {
+  try {
+    return path === "-" ? await readStdin() : await readFile(path, "utf8");
+  } catch (e) {
+    throw new K8sNetFlowError("invalid-input", `cannot read ${path}: ${(e as Error).message}`, "file");
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export const CLUSTER_HELP = `Cluster:
+  --scenario NAME   A built-in cluster (k8s-net-flow scenarios lists them).
+  --file FILE       YAML or JSON: Kubernetes manifests (multi-document), a kubectl get -o json|yaml
+                    dump, or the compact format (see the README); "-" reads standard input.
+  --mode MODE       kube-proxy's mode: ${KUBE_PROXY_MODES.join(", ")} (default: the cluster's, else iptables).`;
