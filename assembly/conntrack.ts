@@ -68,6 +68,19 @@ export function ctInit(max: u32): void {
   ctClear();
 }
 
+/**
+ * Makes room for at least `max` connections, emptying the table. Grow-only: a bigger table is
+ * carved from the arena and the old one stays behind until the next load, since nothing is
+ * freed one by one.
+ */
+export function ctReserve(max: u32): void {
+  if (max <= capacity) {
+    ctClear();
+    return;
+  }
+  ctInit(max);
+}
+
 /** Forgets every connection (a fresh start for the next trace), keeping the table's memory. */
 export function ctClear(): void {
   memory.fill(entries, 0, <usize>capacity * CT_BYTES);

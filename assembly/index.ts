@@ -17,7 +17,7 @@ export { fibBuild, fibLookup, fibLookupBatch } from "./fib";
 export { setSeed, setTime } from "./state";
 export { traceBuffer } from "./trace";
 export { nodePairs } from "./forward";
-export { ctCapacity } from "./conntrack";
+export { ctCapacity, ctReserve } from "./conntrack";
 
 /** Entry `i` of the conntrack table as 9 u32 at `out` (orig src, dst, ports, key, reply src, dst, ports, status, expires); false if unused. */
 export function ctRead(i: u32, out: usize): bool {

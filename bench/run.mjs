@@ -1,5 +1,5 @@
 // `npm run bench`: bundles the TypeScript suites with esbuild, runs them in this process and
-// writes bench/results/latest.json and latest.md. Needs build/dataplane.wasm (npm run build:wasm).
+// writes bench/results/latest.json and latest.md. Needs `npm run build` (build/dataplane.wasm, dist/engine.js).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -33,13 +33,15 @@ const { markdown } = await load("stats");
 const fib = await (await load("fib.bench")).run(readFileSync(`${root}build/dataplane.wasm`));
 const model = (await load("model.bench")).run();
 const dataplane = await (await load("dataplane.bench")).run(readFileSync(`${root}build/dataplane.wasm`));
+const engine = await (await import("./engine.bench.mjs")).run({ createEngine: (await import(pathToFileURL(`${root}dist/engine.js`).href)).createEngine, median: (await load("stats")).median });
 const memory = JSON.parse(execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--peak"], { encoding: "utf8" }));
-const results = [...fib, ...model, ...dataplane.results];
+const results = [...fib, ...model, ...dataplane.results, ...engine.results];
 const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length };
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results, memory, rulesPerConnection: dataplane.rulesPerConnection }, null, 2)}\n`);
+writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results, memory, rulesPerConnection: dataplane.rulesPerConnection, cancelMs: engine.cancelMs }, null, 2)}\n`);
 const rules = ["| services | rules walked per new connection (Wasm) | (reference) |", "| ---: | ---: | ---: |", ...dataplane.rulesPerConnection.map((r) => `| ${r.services} | ${r.wasm.toFixed(1)} | ${r.reference.toFixed(1)} |`)].join("\n");
-const tables = [markdown(fib), markdown(model), markdown(dataplane.results), rules].join("\n\n");
+const cancel = `An AbortSignal stopped a running 2-worker simulation after ${engine.cancelMs.median.toFixed(1)} ms (median; worst ${engine.cancelMs.max.toFixed(1)} ms).`;
+const tables = [markdown(fib), markdown(model), markdown(dataplane.results), rules, markdown(engine.results), cancel].join("\n\n");
 const mem = `Peak memory of one 5,000-node / 150,000-pod / 10,000-service load in a fresh Node process: ${memory.peakRssMB.toFixed(0)} MB RSS (${memory.rssBeforeMB.toFixed(0)} MB before loading); the model itself holds ${memory.heapModelMB.toFixed(0)} MB of heap.`;
 writeFileSync(`${root}bench/results/latest.md`, `# Benchmarks\n\n${meta.date} · Node ${meta.node} · ${meta.cpu} × ${meta.cores}\n\n${tables}\n\n${mem}\n`);
 console.log(`${tables}\n\n${mem}`);

@@ -103,6 +103,14 @@ export class Dataplane {
     this.wasm.resetState();
   }
 
+  /**
+   * Empties conntrack and makes room for `max` entries (grow-only, until the next load): batch
+   * simulations keep every connection they open, so the table is sized to the plan.
+   */
+  reserveConntrack(max: number): void {
+    this.wasm.ctReserve(max >>> 0);
+  }
+
   setSeed(seed: number): void {
     this.wasm.setSeed(seed >>> 0);
   }

@@ -21,6 +21,7 @@ export interface DataplaneExports {
   ruleByteCount(rule: number): number;
   chainPolicyCount(chain: number, bytes: number): number;
   ctCapacity(): number;
+  ctReserve(max: number): void;
   ctRead(i: number, out: number): number;
   setSeed(seed: number): void;
   resetState(): void;

@@ -75,6 +75,9 @@ export function shardOf(src: number, dst: number, sport: number, dport: number, 
   return shards === 1 ? 0 : mix(mix(mix(src, dst), (sport << 16) | dport), proto) % shards;
 }
 
+/** Connections one worker keeps in conntrack (two entries each at most, 40 bytes + index each). */
+export const MAX_CONNECTIONS_PER_WORKER = 2_000_000;
+
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Runs this worker's share of a plan; yields between chunks so progress and cancel get through. */
@@ -88,27 +91,42 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   if (!targets.length) throw new K8sNetFlowError("invalid-input", "the cluster has no Service ports to connect to", "flows");
   const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);
   const clientIP = clients.map((p) => parseIPv4(p.ip, "ip"));
+  // Flow i of the plan, the same in every shard: a client, a Service port, a source port, a seed.
+  const flow = (i: number) => {
+    const h = mix(plan.seed, i);
+    const c = h % clients.length;
+    const t = targets[mix(h, 1) % targets.length]!;
+    return { c, t, sport: 1024 + (mix(h, 2) % 64512), seed: mix(h, 3) };
+  };
+  const mineAt = (i: number) => {
+    const f = flow(i);
+    return shardOf(clientIP[f.c]!, f.t.ip, f.sport, f.t.port, f.t.proto, shards) === shard;
+  };
+  const tooMany = () => new K8sNetFlowError("invalid-input", `a worker holds at most ${MAX_CONNECTIONS_PER_WORKER.toLocaleString("en-US")} connections in conntrack at once; this plan gives each of ${shards} more: use more workers or fewer flows`, "flows");
+  if (plan.flows > 2 * MAX_CONNECTIONS_PER_WORKER * shards) throw tooMany();
+  let mine = 0;
+  for (let i = 0; i < plan.flows; i++) if (shards === 1 || mineAt(i)) mine++;
+  // Every connection stays in conntrack (nothing closes within a plan), on its client's node and,
+  // across nodes, on the endpoint's too: the table is sized so that it never fills, and the
+  // shards add up to exactly what one worker counts.
+  if (mine > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
+  dp.reserveConntrack(2 * mine + 1024);
   dp.resetState();
   dp.setTime(0);
   let chunk = 2048;
   let buf = new Uint32Array(chunk * FLOW_WORDS);
-  let mine = 0;
   let lastReport = Date.now();
   for (let i = 0; i < plan.flows; ) {
     if (hooks.isCancelled?.()) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
     const started = Date.now();
     let n = 0;
     for (; i < plan.flows && n < chunk; i++) {
-      const h = mix(plan.seed, i);
-      const c = h % clients.length;
-      const t = targets[mix(h, 1) % targets.length]!;
-      const sport = 1024 + (mix(h, 2) % 64512);
+      const { c, t, sport, seed } = flow(i);
       if (shardOf(clientIP[c]!, t.ip, sport, t.port, t.proto, shards) !== shard) continue;
-      buf.set([clientNs[c]!, clientIP[c]!, t.ip, sport, t.port, t.proto, 60, mix(h, 3)], n * FLOW_WORDS);
+      buf.set([clientNs[c]!, clientIP[c]!, t.ip, sport, t.port, t.proto, 60, seed], n * FLOW_WORDS);
       n++;
     }
     dp.runFlows(buf.subarray(0, n * FLOW_WORDS), plan.packetsPerFlow);
-    mine += n;
     // Aim at ~20 ms of work between yields: progress ≥ 4 times a second, cancel within 100 ms.
     const took = Date.now() - started;
     if (took < 10 && chunk < 65536) chunk *= 2;

@@ -97,7 +97,7 @@ describe("simulate", () => {
     await e.load(cluster);
     const controller = new AbortController();
     let abortedAt = 0;
-    const run = e.simulate({ flows: 50_000_000 }, {
+    const run = e.simulate({ flows: 200_000, packetsPerFlow: 1000 }, {
       signal: controller.signal,
       onProgress: () => {
         if (!abortedAt) {
@@ -125,6 +125,18 @@ describe("simulate", () => {
     expect(await rejection(e.simulate({ flows: 10, packetsPerFlow: 1.5 }))).toMatchObject({ code: "invalid-input", path: "packetsPerFlow" });
     expect((await e.simulate({ flows: 10 })).flows).toBe(10);
   });
+
+  it("refuses a plan whose connections would not fit one worker's conntrack, instead of dropping them", async () => {
+    const e = await engine({ host: "inline" });
+    await e.load(cluster);
+    const err = await rejection(e.simulate({ flows: 4_000_001 }));
+    expect(err).toMatchObject({ code: "invalid-input", path: "flows" });
+    expect(err.message).toMatch(/at most 2,000,000 connections/);
+    // A plan that fills most of the table keeps every connection: nothing is dropped as "table full".
+    const big = await e.simulate({ flows: 300_000, packetsPerFlow: 1 });
+    expect(big.counters.ctFull).toBe(0);
+    expect(big.drops).toEqual({});
+  }, 60_000);
 });
 
 describe("failures", () => {
@@ -140,7 +152,7 @@ describe("failures", () => {
   it("a crashed worker rejects pending calls; the engine restarts itself with the last cluster", async () => {
     const e = await engine({ host: "worker" });
     await e.load({ scenario: "pod-to-service" });
-    const pending = e.simulate({ flows: 50_000_000 });
+    const pending = e.simulate({ flows: 200_000, packetsPerFlow: 1000 });
     await new Promise((r) => setTimeout(r, 50));
     await e.debug("crash").catch(() => {});
     const err = await rejection(pending);
