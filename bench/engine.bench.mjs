@@ -24,8 +24,9 @@ export async function run({ createEngine, median }, { repeats = 5, flows = 300_0
   for (let r = 0; r < repeats; r++) {
     const controller = new AbortController();
     let at = 0;
-    const running = engines[2].simulate({ flows: 1e9, seed: r }, { signal: controller.signal, onProgress: () => at || ((at = performance.now()), controller.abort()) });
-    await running.catch(() => {});
+    const running = engines[2].simulate({ flows: 2_000_000, packetsPerFlow: 100, seed: r }, { signal: controller.signal, onProgress: () => at || ((at = performance.now()), controller.abort()) });
+    const error = await running.then(() => undefined, (e) => e);
+    if (!at || error?.code !== "cancelled") throw new Error(`the run was not cancelled: ${error?.message ?? "it finished"}`);
     cancel.push(performance.now() - at);
   }
   await Promise.all(Object.values(engines).map((e) => e.dispose()));

@@ -1,7 +1,9 @@
-// The README's engine example, run against the built package entry, must print what the
-// README says it prints.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// The README's examples, run against the built package (engine entry and CLI), must do and
+// print what the README says.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -55,4 +57,25 @@ describe("README input formats", () => {
     const out = runExample(blockAfter("**Generated clusters**", "js"));
     expect(out).toBe(blockAfter("**Generated clusters**", "text"));
   });
+});
+
+describe("README batch simulation and command line", () => {
+  it("the simulate example prints what the README shows", () => {
+    const out = runExample(blockAfter("### Simulating many connections", "js"));
+    expect(out).toBe(blockAfter("### Simulating many connections", "text"));
+  });
+
+  it("every command line in the README runs and exits 0", () => {
+    const dir = mkdtempSync(join(tmpdir(), "k8s-net-flow-readme-"));
+    const lines = blockAfter("## Command line", "sh").split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    for (const line of lines) {
+      expect(line).toMatch(/^npx k8s-net-flow /);
+      // Run in order in one directory, so `generate … > cluster.yaml` feeds the lines after it.
+      const r = spawnSync("sh", ["-c", line.replace(/^npx k8s-net-flow/, `"${process.execPath}" "${root}dist/cli.js"`)], { cwd: dir, encoding: "utf8", timeout: 60000 });
+      // stderr may carry what the real tool warns (kubectl's Endpoints deprecation), never our errors.
+      expect({ line, status: r.status, stderr: r.stderr }).toEqual({ line, status: 0, stderr: expect.not.stringContaining("k8s-net-flow:") });
+      expect(r.stdout.length + (line.includes(">") ? 1 : 0)).toBeGreaterThan(0);
+    }
+  }, 180_000);
 });
