@@ -15,6 +15,55 @@ export interface DecodeContext {
   nodeNames: string[];
 }
 
+/**
+ * What decoding needs to name things, for the entries some hop records refer to only: the
+ * worker collects it next to the records (tablesFor), the receiving side decodes with it.
+ */
+export interface TraceTables {
+  nodes: Record<number, string>;
+  netns: Record<number, { label: string; host: boolean; pod?: { namespace: string; name: string } }>;
+  /** Route lines by `netns/index`, as `ip route` prints them. */
+  routes: Record<string, string>;
+  ifaces: Record<number, { name: string; mac: string; netns: number }>;
+  rules: Record<number, { text: string; table: string; chain: string; servicePort?: string }>;
+}
+
+/** The entries of the cluster's tables that `count` hop records refer to. */
+export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): TraceTables {
+  const t: TraceTables = { nodes: {}, netns: {}, routes: {}, ifaces: {}, rules: {} };
+  const netns = (i: number) => {
+    const ns = ctx.net.netns[i];
+    if (ns && !t.netns[i]) t.netns[i] = { label: ns.label, host: ns.kind === "host", ...(ns.pod ? { pod: { namespace: ns.pod.namespace, name: ns.pod.name } } : {}) };
+  };
+  const iface = (i: number) => {
+    const f = ctx.net.ifaces[i];
+    if (!f || t.ifaces[i]) return;
+    t.ifaces[i] = { name: f.name, mac: f.mac, netns: f.netns };
+    netns(f.netns);
+  };
+  const words = A.T_BYTES / 4;
+  for (let h = 0; h < count; h++) {
+    const at = (off: number) => raw[h * words + off / 4]!;
+    const node = ctx.nodeNames[at(A.T_NODE)];
+    if (node !== undefined) t.nodes[at(A.T_NODE)] = node;
+    netns(at(A.T_NETNS));
+    if (at(A.T_IN)) iface(at(A.T_IN) - 1);
+    if (at(A.T_OUT)) iface(at(A.T_OUT) - 1);
+    const arg = at(A.T_ARG);
+    const decider = at(A.T_DECIDER);
+    if (decider === A.D_ROUTE) {
+      const route = ctx.net.netns[at(A.T_NETNS)]?.routes[arg];
+      if (route) t.routes[`${at(A.T_NETNS)}/${arg}`] = formatRoute(route);
+    } else if (decider === A.D_RULE) {
+      const rule = ctx.rs.rules[arg];
+      if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}) };
+    }
+    // FDB deciders and veth transmissions name another interface by `arg`.
+    if (decider === A.D_FDB || at(A.T_ACTION) === A.A_XMIT) iface(arg);
+  }
+  return t;
+}
+
 const COMPONENTS: Record<number, HopComponent> = {
   [A.K_POD]: "pod",
   [A.K_VETH]: "veth",
@@ -100,16 +149,16 @@ const VXLAN_OVERHEAD = 50;
 
 const hostPort = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);
 
-export function decodeHops(raw: Uint32Array, count: number, ctx: DecodeContext): Hop[] {
+export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop[] {
   const hops: Hop[] = [];
   const words = A.T_BYTES / 4;
   for (let i = 0; i < count; i++) {
     const b = i * words;
     const at = (off: number) => raw[b + off / 4]!;
-    const ns = ctx.net.netns[at(A.T_NETNS)]!;
-    const node = ctx.nodeNames[at(A.T_NODE)] ?? `node ${at(A.T_NODE)}`;
-    const inIf = at(A.T_IN) ? ctx.net.ifaces[at(A.T_IN) - 1] : undefined;
-    const outIf = at(A.T_OUT) ? ctx.net.ifaces[at(A.T_OUT) - 1] : undefined;
+    const ns = t.netns[at(A.T_NETNS)]!;
+    const node = t.nodes[at(A.T_NODE)] ?? `node ${at(A.T_NODE)}`;
+    const inIf = at(A.T_IN) ? t.ifaces[at(A.T_IN) - 1] : undefined;
+    const outIf = at(A.T_OUT) ? t.ifaces[at(A.T_OUT) - 1] : undefined;
     const action = ACTIONS[at(A.T_ACTION)] ?? "drop";
     const component = COMPONENTS[at(A.T_COMPONENT)] ?? "routing";
     const packet = packetOf(raw, b + A.T_PACKET / 4);
@@ -120,32 +169,32 @@ export function decodeHops(raw: Uint32Array, count: number, ctx: DecodeContext):
     const decider = at(A.T_DECIDER);
     const arg = at(A.T_ARG);
     if (decider === A.D_ROUTE) {
-      const route = ns.routes[arg];
-      if (route) {
-        hop.rule = formatRoute(route);
-        hop.ruleSource = ns.kind === "host" ? "ip route show" : `kubectl exec ${ns.pod!.namespace === "default" ? "" : `-n ${ns.pod!.namespace} `}${ns.pod!.name} -- ip route`;
+      const route = t.routes[`${at(A.T_NETNS)}/${arg}`];
+      if (route !== undefined) {
+        hop.rule = route;
+        hop.ruleSource = ns.host ? "ip route show" : `kubectl exec ${ns.pod!.namespace === "default" ? "" : `-n ${ns.pod!.namespace} `}${ns.pod!.name} -- ip route`;
       }
     } else if (decider === A.D_RULE) {
-      const rule = ctx.rs.rules[arg];
+      const rule = t.rules[arg];
       if (rule) {
         hop.rule = rule.text;
-        hop.ruleSource = `iptables-save -t ${ctx.rs.chains[rule.chain]!.table}`;
+        hop.ruleSource = `iptables-save -t ${rule.table}`;
       }
     } else if (decider === A.D_FDB && (action === "bridge" || action === "encap")) {
-      const target = ctx.net.ifaces[arg];
+      const target = t.ifaces[arg];
       if (target) {
         hop.rule = action === "bridge" ? `${target.mac} dev ${outIf?.name ?? "?"} master cni0` : `${target.mac} dst ${packet.outer?.dst ?? "?"} self permanent`;
         hop.ruleSource = action === "bridge" ? "bridge fdb show br cni0" : "bridge fdb show dev flannel.1";
       }
     } else if (decider === A.D_CONNTRACK) hop.ruleSource = "conntrack -L";
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
-    hop.text = sentence(hop, ctx, at(A.T_EXTRA), arg);
+    hop.text = sentence(hop, t, at(A.T_EXTRA), arg);
     hops.push(hop);
   }
   return hops;
 }
 
-function sentence(h: Hop, ctx: DecodeContext, extra: number, arg: number): string {
+function sentence(h: Hop, t: TraceTables, extra: number, arg: number): string {
   const p = h.packet;
   const where = h.netns === "host" ? h.node : h.netns;
   switch (h.action) {
@@ -159,17 +208,17 @@ function sentence(h: Hop, ctx: DecodeContext, extra: number, arg: number): strin
           : `${h.node} routes ${p.dst} (TTL now ${p.ttl}): ${route} sends it out ${h.outIface}${via ? ` to ${via}` : ""}.`;
     }
     case "xmit": {
-      const peer = ctx.net.ifaces[arg];
-      const peerNs = peer ? ctx.net.netns[peer.netns]! : undefined;
-      const other = peer ? `${peer.name} in ${peerNs!.kind === "host" ? h.node : peerNs!.label}` : "the other end";
+      const peer = t.ifaces[arg];
+      const peerNs = peer ? t.netns[peer.netns]! : undefined;
+      const other = peer ? `${peer.name} in ${peerNs!.host ? h.node : peerNs!.label}` : "the other end";
       return `Through the veth pair: out of ${h.outIface} in ${where}, in at ${other}.`;
     }
     case "bridge":
       return `cni0 forwards the frame by its FDB: ${p.dstMac} is behind port ${h.outIface}. Layer 2 only: no routing, TTL stays ${p.ttl}.`;
     case "dnat": {
-      const rule = ctx.rs.rules[arg];
+      const rule = t.rules[arg];
       const svcChain = rule?.servicePort ? serviceChainName(rule.servicePort, (p.protocol.toUpperCase() as "TCP" | "UDP" | "SCTP")) : "KUBE-SVC-…";
-      const sep = rule ? ctx.rs.chains[rule.chain]!.name : "KUBE-SEP-…";
+      const sep = rule ? rule.chain : "KUBE-SEP-…";
       return `kube-proxy's rules on ${h.node} pick an endpoint for this new connection: KUBE-SERVICES → ${svcChain} → ${sep}; DNAT rewrites the destination to ${hostPort(p.dst, p.dport)} (${extra} rules evaluated). conntrack remembers the translation.`;
     }
     case "snat":

@@ -1,5 +1,5 @@
 // Flows in user terms (pods, Services, ports) → one packet exchange through the Wasm
-// dataplane, decoded into hops.
+// dataplane, packed for decoding where it is shown.
 
 import { K8sNetFlowError } from "../errors.js";
 import type { Ruleset } from "../compile/iptables.js";
@@ -7,12 +7,13 @@ import type { CompiledNetwork } from "../compile/network.js";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
 import { prng } from "../model/random.js";
-import type { FlowQuery, Hop, Trace } from "../engine/types.js";
+import type { FlowQuery, Trace } from "../engine/types.js";
 import { ClusterZone } from "../dns/records.js";
 import { lookup, type Libc, type Lookup, type QueryResult } from "../dns/resolver.js";
 import { podResolvConf } from "../dns/resolv-conf.js";
 import type { Dataplane } from "./dataplane.js";
-import { decodeHops, VERDICTS, type DecodeContext } from "./decode.js";
+import { tablesFor, VERDICTS, type DecodeContext } from "./decode.js";
+import type { PackedTrace } from "./packed-trace.js";
 import * as A from "./abi.js";
 import type { PacketSpec } from "./packet.js";
 
@@ -115,7 +116,8 @@ export function packetFor(r: ResolvedFlow, sport: number): PacketSpec {
   return { src, dst: r.dst, sport, dport: r.dport, proto: PROTO[r.protocol], ttl: 64, len: tcp ? 60 : 60, flags: (tcp ? A.PF_SYN : 0) | A.PF_DF };
 }
 
-export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery): Trace {
+/** Follows one flow; the hops stay raw records (see packed-trace.ts) until the receiver decodes them. */
+export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery): PackedTrace {
   const resolved = resolveFlow(cluster, flow);
   const seed = flow.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(flow.seed)}`, "seed");
@@ -124,22 +126,36 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
   dp.resetState();
   dp.setSeed(seed);
   dp.setTime(0);
-  const hops: Hop[] = [];
-  const append = (raw: ReturnType<Dataplane["exchange"]>, tag?: (h: Hop) => Hop) => {
-    for (const h of decodeHops(raw.hops, raw.hopCount, cluster.ctx)) hops.push({ ...(tag ? tag(h) : h), seq: hops.length });
+  const parts: Uint32Array[] = [];
+  let hopCount = 0;
+  const dnsRuns: PackedTrace["dnsRuns"] = [];
+  const append = (raw: ReturnType<Dataplane["exchange"]>) => {
+    parts.push(raw.hops.subarray(0, (raw.hopCount * A.T_BYTES) / 4));
+    hopCount += raw.hopCount;
+  };
+  const pack = (head: PackedTrace["head"]): PackedTrace => {
+    const records = new Uint32Array((hopCount * A.T_BYTES) / 4);
+    let at = 0;
+    for (const part of parts) {
+      records.set(part, at);
+      at += part.length;
+    }
+    return { head, records, dnsRuns, tables: tablesFor(records, hopCount, cluster.ctx) };
   };
   let r: ResolvedFlow;
   let dns: Trace["dns"];
   if (isNamed(resolved)) {
-    const result = resolveName(dp, cluster, resolved, flow.libc ?? resolved.from.libc ?? "glibc", seed, append);
+    const result = dnsLookup(dp, cluster, resolved.from, resolved.netns, resolved.dnsName, flow.libc ?? resolved.from.libc ?? "glibc", seed, (raw, q) => {
+      dnsRuns.push({ first: hopCount, count: raw.hopCount, query: q.n, name: q.qname, type: q.type, result: q.summary });
+      append(raw);
+    });
     dns = result;
     if (!result.addresses.length) {
-      return {
+      return pack({
         flow: { from: flow.from, to: flow.to, srcIP: resolved.from.ip, dstIP: "", protocol: (flow.protocol ?? "TCP").toLowerCase() as "tcp", sport: 0, dport: resolved.port ?? 0 },
         verdict: "unresolved",
         dns,
-        hops,
-      };
+      });
     }
     r = flowToAddress(cluster, resolved.from, resolved.netns, result.addresses[0]!, resolved.port, flow.protocol, resolved.dnsName);
   } else r = resolved;
@@ -152,13 +168,12 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
   if (r.protocol === "TCP" && raw.verdict === A.V_DELIVERED && raw.replyVerdict === A.V_DELIVERED) {
     dp.exchange({ ...request, flags: A.PF_ACK | A.PF_DF, len: 52 }, r.netns, false, false);
   }
-  return {
+  return pack({
     flow: { from: flow.from, to: flow.to, srcIP: r.from.ip, dstIP: formatIPv4(r.dst), protocol: r.protocol.toLowerCase() as "tcp" | "udp" | "sctp", sport, dport: r.dport },
     verdict: VERDICTS[raw.verdict] ?? "dropped",
     ...(raw.replyVerdict ? { replyVerdict: VERDICTS[raw.replyVerdict] ?? "dropped" } : {}),
     ...(dns ? { dns } : {}),
-    hops,
-  };
+  });
 }
 
 /** The bytes of a DNS query as a UDP packet: 20 IP + 8 UDP + 12 header + the name + 4 (type, class). */
@@ -200,16 +215,4 @@ export function dnsLookup(
     onQuery?.(raw, { n, qname, type, summary });
     return result;
   });
-}
-
-function resolveName(dp: Dataplane, cluster: LoadedCluster, flow: NamedFlow, libc: Libc, seed: number, append: (raw: ReturnType<Dataplane["exchange"]>, tag: (h: Hop) => Hop) => void): Lookup {
-  return dnsLookup(dp, cluster, flow.from, flow.netns, flow.dnsName, libc, seed, (raw, q) =>
-    append(raw, (h) => ({
-      ...h,
-      phase: h.phase === "request" ? "dns-query" : h.phase === "reply" ? "dns-answer" : "error",
-      dns: { query: q.n, name: q.qname, type: q.type, result: q.summary },
-      ...(h.action === "deliver" && h.phase === "request" ? { text: `${h.text} CoreDNS looks up ${q.type} ${q.qname}: ${q.summary}.` } : {}),
-      ...(h.action === "deliver" && h.phase === "reply" ? { text: `${h.text} The resolver reads the answer to ${q.type} ${q.qname}: ${q.summary}.` } : {}),
-    })),
-  );
 }

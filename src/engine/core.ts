@@ -7,6 +7,7 @@ import { compileNetwork } from "../compile/network.js";
 import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
 import { Dataplane } from "../dataplane/dataplane.js";
 import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
+import type { PackedTrace } from "../dataplane/packed-trace.js";
 import { show } from "./show.js";
 import { aggregate, normalizePlan, simulateShard, type ShardResult, type SimulationHooks, type SimulationPlan, type SimulationResult } from "./simulate.js";
 import { loadModel } from "../model/load.js";
@@ -66,7 +67,8 @@ export class EngineCore {
     };
   }
 
-  trace(flow: FlowQuery): Trace {
+  /** The trace with its hops still packed: unpackTrace decodes them where they are shown. */
+  trace(flow: FlowQuery): PackedTrace {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before tracing a flow");
     return traceFlow(this.dataplane, this.cluster, flow);
   }

@@ -2,6 +2,7 @@
 
 import { K8sNetFlowError } from "../errors.js";
 import { dataplaneWasmBytes } from "../dataplane/wasm-bytes.js";
+import { unpackTrace } from "../dataplane/packed-trace.js";
 import type { ModelInput } from "../model/types.js";
 import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
@@ -114,7 +115,8 @@ class EngineImpl implements Engine {
 
   async trace(flow: FlowQuery): Promise<Trace> {
     this.live();
-    return (await this.get(0)).trace(flow);
+    // The hop records arrive as a typed array; they become objects here, where they are used.
+    return unpackTrace(await (await this.get(0)).trace(flow));
   }
 
   async show(request: ShowRequest): Promise<ShowOutput> {

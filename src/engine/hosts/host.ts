@@ -1,6 +1,7 @@
 import type { ModelInput } from "../../model/types.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
-import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "../types.js";
+import type { PackedTrace } from "../../dataplane/packed-trace.js";
+import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest } from "../types.js";
 
 /** One place the engine runs; every call resolves, or rejects with a K8sNetFlowError. */
 export interface EngineHost {
@@ -8,7 +9,7 @@ export interface EngineHost {
   /** True once the host died (a crashed worker): it must be replaced. */
   readonly dead: boolean;
   load(input: ModelInput): Promise<ModelSummary>;
-  trace(flow: FlowQuery): Promise<Trace>;
+  trace(flow: FlowQuery): Promise<PackedTrace>;
   show(request: ShowRequest): Promise<ShowOutput>;
   simulate(plan: SimulationPlan, shard: number, shards: number, onProgress?: (done: number, total: number) => void): Promise<ShardResult>;
   cancel(): void;

@@ -8,12 +8,14 @@ import { K8sNetFlowError, toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
-import type { FlowQuery, ModelSummary, Outcome, ShowOutput, ShowRequest, Trace } from "../types.js";
+import type { PackedTrace } from "../../dataplane/packed-trace.js";
+import type { FlowQuery, ModelSummary, Outcome, ShowOutput, ShowRequest } from "../types.js";
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
   load(input: ModelInput): Promise<Outcome<ModelSummary>>;
-  trace(flow: FlowQuery): Promise<Outcome<Trace>>;
+  /** Hop records packed in a typed array, moved (not copied) to the caller, who decodes them. */
+  trace(flow: FlowQuery): Promise<Outcome<PackedTrace>>;
   show(request: ShowRequest): Promise<Outcome<ShowOutput>>;
   /** This worker's shard of a plan; progress reported through the (proxied) callback. */
   simulate(plan: SimulationPlan, shard: number, shards: number, onProgress?: (done: number, total: number) => void): Promise<Outcome<ShardResult>>;
@@ -65,7 +67,10 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
         lastInput = input;
         return summary;
       }),
-    trace: (flow) => attempt(() => ready().trace(flow)),
+    async trace(flow) {
+      const outcome = await attempt(() => ready().trace(flow));
+      return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.records.buffer]) : outcome;
+    },
     show: (request) => attempt(() => ready().show(request)),
     async simulate(plan, shard, shards, onProgress) {
       cancelled = false;
