@@ -104,8 +104,17 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   };
   const tooMany = () => new K8sNetFlowError("invalid-input", `a worker holds at most ${MAX_CONNECTIONS_PER_WORKER.toLocaleString("en-US")} connections in conntrack at once; this plan gives each of ${shards} more: use more workers or fewer flows`, "flows");
   if (plan.flows > 2 * MAX_CONNECTIONS_PER_WORKER * shards) throw tooMany();
-  let mine = 0;
-  for (let i = 0; i < plan.flows; i++) if (shards === 1 || mineAt(i)) mine++;
+  const cancelled = () => {
+    if (hooks.isCancelled?.()) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
+  };
+  let mine = shards === 1 ? plan.flows : 0;
+  // Counting a shard's flows takes a while for big plans: in slices, so a cancel gets through.
+  for (let i = 0; shards > 1 && i < plan.flows; ) {
+    const end = Math.min(plan.flows, i + 250_000);
+    for (; i < end; i++) if (mineAt(i)) mine++;
+    await yieldToEvents();
+    cancelled();
+  }
   // Every connection stays in conntrack (nothing closes within a plan), on its client's node and,
   // across nodes, on the endpoint's too: the table is sized so that it never fills, and the
   // shards add up to exactly what one worker counts.
@@ -113,12 +122,13 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   dp.reserveConntrack(2 * mine + 1024);
   dp.resetState();
   dp.setTime(0);
-  let chunk = 2048;
-  let buf = new Uint32Array(chunk * FLOW_WORDS);
-  let lastReport = Date.now();
+  // Start small: a flow may carry many packets, and the first chunk has no timing to go by.
+  let chunk = 64;
+  let buf = new Uint32Array(65536 * FLOW_WORDS);
+  let lastReport = performance.now();
   for (let i = 0; i < plan.flows; ) {
-    if (hooks.isCancelled?.()) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
-    const started = Date.now();
+    cancelled();
+    const started = performance.now();
     let n = 0;
     for (; i < plan.flows && n < chunk; i++) {
       const { c, t, sport, seed } = flow(i);
@@ -127,14 +137,13 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
       n++;
     }
     dp.runFlows(buf.subarray(0, n * FLOW_WORDS), plan.packetsPerFlow);
-    // Aim at ~20 ms of work between yields: progress ≥ 4 times a second, cancel within 100 ms.
-    const took = Date.now() - started;
-    if (took < 10 && chunk < 65536) chunk *= 2;
-    else if (took > 40 && chunk > 64) chunk = Math.max(64, chunk >> 1);
-    if (chunk * FLOW_WORDS > buf.length) buf = new Uint32Array(chunk * FLOW_WORDS);
-    if (Date.now() - lastReport >= 200) {
+    // Aim at ~20 ms of work between yields (progress ≥ 4 times a second, cancel within 100 ms),
+    // from this chunk's pace, growing at most 4× at a time.
+    const took = Math.max(0.25, performance.now() - started);
+    chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((Math.max(n, 1) * 20) / took)));
+    if (performance.now() - lastReport >= 200) {
       hooks.onProgress?.(i, plan.flows);
-      lastReport = Date.now();
+      lastReport = performance.now();
     }
     await yieldToEvents();
   }
