@@ -146,7 +146,15 @@ class EngineImpl implements Engine {
     const abort = () => hosts.forEach((h) => h.cancel());
     signal?.addEventListener("abort", abort);
     try {
-      const shards = await Promise.all(hosts.map((h, i) => h.simulate(plan, i, hosts.length, (d, t) => report(i, d, t))));
+      // One shard failing (a bad plan, a crash) stops the others instead of letting them run on.
+      const shards = await Promise.all(
+        hosts.map((h, i) =>
+          h.simulate(plan, i, hosts.length, (d, t) => report(i, d, t)).catch((err: unknown) => {
+            abort();
+            throw err;
+          }),
+        ),
+      );
       return await hosts[0]!.aggregate(plan, shards);
     } finally {
       signal?.removeEventListener("abort", abort);
