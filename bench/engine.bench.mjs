@@ -8,14 +8,17 @@ export async function run({ createEngine, median }, { repeats = 5, flows = 300_0
   const engines = { 1: await createEngine({ host: "worker", workers: 1 }), 2: await createEngine({ host: "worker", workers: 2 }) };
   await Promise.all(Object.values(engines).map((e) => e.load(cluster)));
   const times = { 1: [], 2: [] };
+  const progressPerSecond = [];
   const counters = {};
   await engines[1].simulate({ ...plan, flows: 50_000 }); // warm-up: JIT, Wasm tier-up
   await engines[2].simulate({ ...plan, flows: 50_000 });
   for (let r = 0; r < repeats; r++) {
     for (const n of [1, 2]) {
       const t = performance.now();
-      const result = await engines[n].simulate(plan);
+      let events = 0;
+      const result = await engines[n].simulate(plan, { onProgress: () => events++ });
       times[n].push(performance.now() - t);
+      progressPerSecond.push(events / ((performance.now() - t) / 1000));
       counters[n] = JSON.stringify(result.counters);
     }
   }
@@ -34,5 +37,6 @@ export async function run({ createEngine, median }, { repeats = 5, flows = 300_0
   return {
     results: [{ name: `simulate ${flows.toLocaleString("en")} connections × 10 packets, 1,000 services, 6,000 pods`, unit: "packets/s", subject: { label: "2 workers", median: rate(2) }, baseline: { label: "1 worker", median: rate(1) }, speedup: median(times[1]) / median(times[2]), repeats }],
     cancelMs: { median: median(cancel), max: Math.max(...cancel) },
+    progressPerSecond: { median: median(progressPerSecond), min: Math.min(...progressPerSecond) },
   };
 }

@@ -92,63 +92,77 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);
   const clientIP = clients.map((p) => parseIPv4(p.ip, "ip"));
   // Flow i of the plan, the same in every shard: a client, a Service port, a source port, a seed.
-  const flow = (i: number) => {
+  // Written straight into the record buffer (no objects per flow: plans run to millions).
+  const writeFlow = (i: number, out: Uint32Array, at: number) => {
     const h = mix(plan.seed, i);
     const c = h % clients.length;
     const t = targets[mix(h, 1) % targets.length]!;
-    return { c, t, sport: 1024 + (mix(h, 2) % 64512), seed: mix(h, 3) };
-  };
-  const mineAt = (i: number) => {
-    const f = flow(i);
-    return shardOf(clientIP[f.c]!, f.t.ip, f.sport, f.t.port, f.t.proto, shards) === shard;
+    out[at] = clientNs[c]!;
+    out[at + 1] = clientIP[c]!;
+    out[at + 2] = t.ip;
+    out[at + 3] = 1024 + (mix(h, 2) % 64512);
+    out[at + 4] = t.port;
+    out[at + 5] = t.proto;
+    out[at + 6] = 60;
+    out[at + 7] = mix(h, 3);
   };
   const tooMany = () => new K8sNetFlowError("invalid-input", `a worker holds at most ${MAX_CONNECTIONS_PER_WORKER.toLocaleString("en-US")} connections in conntrack at once; this plan gives each of ${shards} more: use more workers or fewer flows`, "flows");
   if (plan.flows > 2 * MAX_CONNECTIONS_PER_WORKER * shards) throw tooMany();
   const cancelled = () => {
     if (hooks.isCancelled?.()) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
   };
-  let mine = shards === 1 ? plan.flows : 0;
-  // Counting a shard's flows takes a while for big plans: in slices, so a cancel gets through.
-  for (let i = 0; shards > 1 && i < plan.flows; ) {
-    const end = Math.min(plan.flows, i + 250_000);
-    for (; i < end; i++) if (mineAt(i)) mine++;
-    await yieldToEvents();
-    cancelled();
+  // This shard's flows, by index into the plan (all of them for one shard). Picking them takes
+  // a while for big plans: in slices, so a cancel gets through.
+  let mine: Uint32Array | undefined;
+  let count = plan.flows;
+  if (shards > 1) {
+    const picked = new Uint32Array(Math.min(plan.flows, MAX_CONNECTIONS_PER_WORKER + 1));
+    const rec = new Uint32Array(FLOW_WORDS);
+    count = 0;
+    for (let i = 0; i < plan.flows; ) {
+      const end = Math.min(plan.flows, i + 250_000);
+      for (; i < end; i++) {
+        writeFlow(i, rec, 0);
+        if (shardOf(rec[1]!, rec[2]!, rec[3]!, rec[4]!, rec[5]!, shards) !== shard) continue;
+        if (count > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
+        picked[count++] = i;
+      }
+      await yieldToEvents();
+      cancelled();
+    }
+    mine = picked.subarray(0, count);
   }
   // Every connection stays in conntrack (nothing closes within a plan), on its client's node and,
   // across nodes, on the endpoint's too: the table is sized so that it never fills, and the
   // shards add up to exactly what one worker counts.
-  if (mine > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
-  dp.reserveConntrack(2 * mine + 1024);
+  if (count > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
+  dp.reserveConntrack(2 * count + 1024);
   dp.resetState();
   dp.setTime(0);
   // Start small: a flow may carry many packets, and the first chunk has no timing to go by.
   let chunk = 64;
-  let buf = new Uint32Array(65536 * FLOW_WORDS);
+  const buf = new Uint32Array(65536 * FLOW_WORDS);
   let lastReport = performance.now();
-  for (let i = 0; i < plan.flows; ) {
+  for (let k = 0; k < count; ) {
     cancelled();
     const started = performance.now();
-    let n = 0;
-    for (; i < plan.flows && n < chunk; i++) {
-      const { c, t, sport, seed } = flow(i);
-      if (shardOf(clientIP[c]!, t.ip, sport, t.port, t.proto, shards) !== shard) continue;
-      buf.set([clientNs[c]!, clientIP[c]!, t.ip, sport, t.port, t.proto, 60, seed], n * FLOW_WORDS);
-      n++;
-    }
+    const n = Math.min(chunk, count - k);
+    for (let j = 0; j < n; j++) writeFlow(mine ? mine[k + j]! : k + j, buf, j * FLOW_WORDS);
+    k += n;
     dp.runFlows(buf.subarray(0, n * FLOW_WORDS), plan.packetsPerFlow);
     // Aim at ~20 ms of work between yields (progress ≥ 4 times a second, cancel within 100 ms),
     // from this chunk's pace, growing at most 4× at a time.
     const took = Math.max(0.25, performance.now() - started);
-    chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((Math.max(n, 1) * 20) / took)));
+    chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((n * 20) / took)));
     if (performance.now() - lastReport >= 200) {
-      hooks.onProgress?.(i, plan.flows);
+      // Progress in the plan's terms: how far this shard got through the plan's flows.
+      hooks.onProgress?.(k < count ? (mine ? mine[k]! : k) : plan.flows, plan.flows);
       lastReport = performance.now();
     }
     await yieldToEvents();
   }
   hooks.onProgress?.(plan.flows, plan.flows);
-  return collect(dp, cluster, mine, plan.packetsPerFlow);
+  return collect(dp, cluster, count, plan.packetsPerFlow);
 }
 
 function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPerFlow: number): ShardResult {

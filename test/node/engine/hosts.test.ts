@@ -78,39 +78,38 @@ describe("simulate", () => {
     expect(b.endpoints).not.toEqual(a.endpoints);
   });
 
-  it("reports progress at least 4 times a second, ending at the total", async () => {
-    const e = await engine({ host: "worker" });
+  // How often progress arrives and how soon a cancel lands are timings: bench/engine.bench.mjs
+  // measures them (≥ 4 a second, < 100 ms). The tests check the behaviour, not the clock.
+  it("reports progress while it runs, in order, ending at the total, never flooding the caller", async () => {
+    const e = await engine({ host: "worker", workers: 2 });
     await e.load(cluster);
     const events: Array<{ at: number; done: number; total: number }> = [];
-    const started = Date.now();
-    await e.simulate({ flows: 1_500_000, packetsPerFlow: 2 }, { onProgress: (done, total) => events.push({ at: Date.now(), done, total }) });
-    const took = Date.now() - started;
+    await e.simulate({ flows: 1_500_000, packetsPerFlow: 2 }, { onProgress: (done, total) => events.push({ at: performance.now(), done, total }) });
+    expect(events.length).toBeGreaterThanOrEqual(3);
     expect(events.at(-1)).toMatchObject({ done: 1_500_000, total: 1_500_000 });
+    expect(events.slice(0, -1).every((ev) => ev.done < 1_500_000)).toBe(true);
     for (let k = 1; k < events.length; k++) expect(events[k]!.done).toBeGreaterThanOrEqual(events[k - 1]!.done);
-    // A report every 200 ms of work, give or take the chunk in flight: at least 4 a second.
-    expect(took).toBeGreaterThan(500);
-    expect(events.length).toBeGreaterThanOrEqual(Math.floor((took / 1000) * 4) - 1);
+    // Two shards report every 200 ms each; the engine passes on at most one per 150 ms.
+    for (let k = 1; k < events.length - 1; k++) expect(events[k]!.at - events[k - 1]!.at).toBeGreaterThanOrEqual(149);
   }, 60_000);
 
-  it.each(["worker", "inline"] as const)("an AbortSignal stops it (%s), and the engine stays usable", async (host) => {
+  it.each(["worker", "inline"] as const)("an AbortSignal stops it (%s) at the next chunk, and the engine stays usable", async (host) => {
     const e = await engine({ host, workers: host === "worker" ? 2 : 1 });
     await e.load(cluster);
     const controller = new AbortController();
-    let abortedAt = 0;
+    const seen: number[] = [];
     const run = e.simulate({ flows: 200_000, packetsPerFlow: 1000 }, {
       signal: controller.signal,
-      onProgress: () => {
-        if (!abortedAt) {
-          abortedAt = Date.now();
-          controller.abort();
-        }
+      onProgress: (done) => {
+        seen.push(done);
+        controller.abort();
       },
     });
     const err = await rejection(run);
-    const latency = Date.now() - abortedAt;
     expect(err.code).toBe("cancelled");
-    // The contract is 100 ms; the margin is for a loaded CI machine, not for slack in the design.
-    expect(latency).toBeLessThan(500);
+    // Stopped, not finished: at most one report was already on its way when the signal fired.
+    expect(seen.length).toBeLessThanOrEqual(2);
+    expect(seen.every((d) => d < 200_000)).toBe(true);
     expect((await e.simulate({ flows: 100 })).flows).toBe(100);
     const aborted = new AbortController();
     aborted.abort();
