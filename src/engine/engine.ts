@@ -7,7 +7,7 @@ import type { ModelInput } from "../model/types.js";
 import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
-import type { SimulationPlan, SimulationResult } from "./simulate.js";
+import type { ShardResult, SimulationPlan, SimulationResult } from "./simulate.js";
 import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
@@ -81,6 +81,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 class EngineImpl implements Engine {
   private disposed = false;
   private lastInput: ModelInput | undefined;
+  /** Simulation runs so far: a cancel names its run, so a late one never stops the next. */
+  private runs = 0;
 
   constructor(
     private readonly hosts: EngineHost[],
@@ -143,19 +145,24 @@ class EngineImpl implements Engine {
         onProgress(Math.min(position, total), total);
       }
     };
-    const abort = () => hosts.forEach((h) => h.cancel());
+    const run = ++this.runs;
+    const abort = () => hosts.forEach((h) => h.cancel(run));
     signal?.addEventListener("abort", abort);
     try {
-      // One shard failing (a bad plan, a crash) stops the others instead of letting them run on.
-      const shards = await Promise.all(
+      const settled = await Promise.allSettled(
         hosts.map((h, i) =>
-          h.simulate(plan, i, hosts.length, (d, t) => report(i, d, t)).catch((err: unknown) => {
+          h.simulate(plan, i, hosts.length, run, (d, t) => report(i, d, t)).catch((err: unknown) => {
+            // One shard failing (a bad plan, a crash) stops the others instead of letting them run on.
             abort();
             throw err;
           }),
         ),
       );
-      return await hosts[0]!.aggregate(plan, shards);
+      // Every shard has stopped by now, so the engine is idle when this call settles.
+      // The cause, not the "cancelled" of the shards it stopped (unless the caller aborted).
+      const failures = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
+      if (failures.length) throw failures.find((e) => !(e instanceof K8sNetFlowError && e.code === "cancelled")) ?? failures[0];
+      return await hosts[0]!.aggregate(plan, settled.map((r) => (r as PromiseFulfilledResult<ShardResult>).value));
     } finally {
       signal?.removeEventListener("abort", abort);
     }

@@ -11,8 +11,8 @@ export interface EngineHost {
   load(input: ModelInput): Promise<ModelSummary>;
   trace(flow: FlowQuery): Promise<PackedTrace>;
   show(request: ShowRequest): Promise<ShowOutput>;
-  simulate(plan: SimulationPlan, shard: number, shards: number, onProgress?: (done: number, total: number) => void): Promise<ShardResult>;
-  cancel(): void;
+  simulate(plan: SimulationPlan, shard: number, shards: number, run: number, onProgress?: (done: number, total: number) => void): Promise<ShardResult>;
+  cancel(run: number): void;
   aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<SimulationResult>;
   debug(what: "trap" | "crash"): Promise<void>;
   dispose(): Promise<void>;

@@ -18,8 +18,8 @@ export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     load: async (input) => unwrap(await api.load(input)),
     trace: async (flow) => unwrap(await api.trace(flow)),
     show: async (request) => unwrap(await api.show(request)),
-    simulate: async (plan, shard, shards, onProgress) => unwrap(await api.simulate(plan, shard, shards, onProgress)),
-    cancel: () => api.cancel(),
+    simulate: async (plan, shard, shards, run, onProgress) => unwrap(await api.simulate(plan, shard, shards, run, onProgress)),
+    cancel: (run) => api.cancel(run),
     aggregate: async (plan, shards) => unwrap(await api.aggregate(plan, shards)),
     debug: async (what) => {
       if (what === "crash") throw new K8sNetFlowError("unsupported", "an in-thread engine cannot crash its thread on purpose", "debug");

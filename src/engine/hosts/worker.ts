@@ -86,8 +86,8 @@ export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     load: (input) => call(api.load(input)),
     trace: (flow) => call(api.trace(flow)),
     show: (request) => call(api.show(request)),
-    simulate: (plan, shard, shards, onProgress) => call(api.simulate(plan, shard, shards, onProgress ? proxy(onProgress) : undefined)),
-    cancel: () => void api.cancel().catch(() => {}),
+    simulate: (plan, shard, shards, run, onProgress) => call(api.simulate(plan, shard, shards, run, onProgress ? proxy(onProgress) : undefined)),
+    cancel: (run) => void api.cancel(run).catch(() => {}),
     aggregate: (plan, shards) => call(api.aggregate(plan, shards)),
     debug: (what) => call(api.debug(what)),
     dispose: async () => {

@@ -18,9 +18,10 @@ export interface WorkerApi {
   trace(flow: FlowQuery): Promise<Outcome<PackedTrace>>;
   show(request: ShowRequest): Promise<Outcome<ShowOutput>>;
   /** This worker's shard of a plan; progress reported through the (proxied) callback. */
-  simulate(plan: SimulationPlan, shard: number, shards: number, onProgress?: (done: number, total: number) => void): Promise<Outcome<ShardResult>>;
-  /** Stops the running simulation at its next chunk. */
-  cancel(): void;
+  /** This worker's shard of a plan, as run `run`; progress reported through the (proxied) callback. */
+  simulate(plan: SimulationPlan, shard: number, shards: number, run: number, onProgress?: (done: number, total: number) => void): Promise<Outcome<ShardResult>>;
+  /** Stops run `run` at its next chunk (a late cancel never touches a later run). */
+  cancel(run: number): void;
   aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<Outcome<SimulationResult>>;
   /** Test hooks: a Wasm trap inside a call, and a worker that dies. */
   debug(what: "trap" | "crash"): Promise<Outcome<void>>;
@@ -30,7 +31,8 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
   let core: EngineCore | undefined;
   let wasm: ArrayBuffer | undefined;
   let lastInput: ModelInput | undefined;
-  let cancelled = false;
+  const running = new Set<number>();
+  const cancelled = new Set<number>();
   const ready = (): EngineCore => {
     if (!core) throw new K8sNetFlowError("internal", "the engine was used before init()");
     return core;
@@ -72,14 +74,17 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
       return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.records.buffer]) : outcome;
     },
     show: (request) => attempt(() => ready().show(request)),
-    async simulate(plan, shard, shards, onProgress) {
-      cancelled = false;
-      const outcome = await attempt(() => ready().simulate(plan, shard, shards, { onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined, isCancelled: () => cancelled }));
+    async simulate(plan, shard, shards, run, onProgress) {
+      running.add(run);
+      const outcome = await attempt(() => ready().simulate(plan, shard, shards, { onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined, isCancelled: () => cancelled.has(run) })).finally(() => {
+        running.delete(run);
+        cancelled.delete(run);
+      });
       // The counters' arrays move to the caller instead of being copied.
       return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.ruleHits.buffer, outcome.value.nodePairs.buffer]) : outcome;
     },
-    cancel() {
-      cancelled = true;
+    cancel(run) {
+      if (running.has(run)) cancelled.add(run);
     },
     aggregate: (plan, shards) => attempt(() => ready().aggregate(plan, shards)),
     async debug(what) {

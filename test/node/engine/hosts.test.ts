@@ -116,6 +116,17 @@ describe("simulate", () => {
     expect((await rejection(e.simulate({ flows: 10 }, { signal: aborted.signal }))).code).toBe("cancelled");
   }, 60_000);
 
+  it("a cancel belongs to its run: a run started right after a cancelled one is never stopped by it", async () => {
+    const e = await engine({ host: "worker", workers: 2 });
+    await e.load(cluster);
+    for (let round = 0; round < 5; round++) {
+      const controller = new AbortController();
+      const cancelled = e.simulate({ flows: 200_000, packetsPerFlow: 1000, seed: round }, { signal: controller.signal, onProgress: () => controller.abort() });
+      expect((await rejection(cancelled)).code).toBe("cancelled");
+      expect((await e.simulate({ flows: 2000, seed: round })).flows).toBe(2000);
+    }
+  }, 60_000);
+
   it("bad plans get clear errors naming the field", async () => {
     const e = await engine({ host: "worker" });
     await e.load(cluster);
