@@ -133,8 +133,10 @@ class EngineImpl implements Engine {
     const hosts = await Promise.all(this.hosts.map((_, i) => this.get(i)));
     const done = new Array<number>(hosts.length).fill(0);
     let lastReport = 0;
+    let ended = false;
     const report = (i: number, d: number, total: number) => {
       done[i] = d;
+      if (ended) return;
       const now = Date.now();
       // Shards report their position in the whole plan: the slowest is the run's progress.
       const position = Math.min(...done);
@@ -142,6 +144,7 @@ class EngineImpl implements Engine {
       // second even when messages arrive with jitter, without flooding the caller with N shards.
       if (onProgress && (now - lastReport >= 150 || position >= total)) {
         lastReport = now;
+        ended = position >= total;
         onProgress(Math.min(position, total), total);
       }
     };

@@ -154,9 +154,10 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
     // from this chunk's pace, growing at most 4× at a time.
     const took = Math.max(0.25, performance.now() - started);
     chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((n * 20) / took)));
-    if (performance.now() - lastReport >= 200) {
-      // Progress in the plan's terms: how far this shard got through the plan's flows.
-      hooks.onProgress?.(k < count ? (mine ? mine[k]! : k) : plan.flows, plan.flows);
+    if (k < count && performance.now() - lastReport >= 200) {
+      // Progress in the plan's terms: how far this shard got through the plan's flows (the end
+      // is reported once, below).
+      hooks.onProgress?.(mine ? mine[k]! : k, plan.flows);
       lastReport = performance.now();
     }
     await yieldToEvents();
