@@ -19,6 +19,11 @@ export interface SimulationPlan {
   flows: number;
   /** Packets per connection: the first opens it (and is answered), the rest are established traffic. */
   packetsPerFlow?: number;
+  /**
+   * Which Service port each connection goes to: `uniform` (the default), or `zipf` — popularity
+   * falling as 1/rank in the cluster's Service order, a few hot Services and a long tail.
+   */
+  pattern?: "uniform" | "zipf";
   seed?: number;
 }
 
@@ -60,7 +65,9 @@ export function normalizePlan(plan: SimulationPlan): Required<SimulationPlan> {
   if (!Number.isInteger(packetsPerFlow) || packetsPerFlow < 1 || packetsPerFlow > 1e6) throw new K8sNetFlowError("invalid-input", `expected 1 to 1,000,000 packets per flow, got ${String(packetsPerFlow)}`, "packetsPerFlow");
   const seed = plan.seed ?? 1;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(plan.seed)}`, "seed");
-  return { flows, packetsPerFlow, seed };
+  const pattern = plan.pattern ?? "uniform";
+  if (pattern !== "uniform" && pattern !== "zipf") throw new K8sNetFlowError("invalid-input", `expected "uniform" or "zipf", got ${JSON.stringify(plan.pattern)}`, "pattern");
+  return { flows, packetsPerFlow, pattern, seed };
 }
 
 function mix(a: number, b: number): number {
@@ -78,6 +85,26 @@ export function shardOf(src: number, dst: number, sport: number, dport: number, 
 /** Connections one worker keeps in conntrack (two entries each at most, 40 bytes + index each). */
 export const MAX_CONNECTIONS_PER_WORKER = 2_000_000;
 
+function zipfCdf(n: number): Float64Array {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) cdf[r] = sum += 1 / (r + 1);
+  for (let r = 0; r < n; r++) cdf[r] = cdf[r]! / sum;
+  return cdf;
+}
+
+/** The first index whose cumulative share exceeds u. */
+function lowerBound(cdf: Float64Array, u: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cdf[mid]! > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Runs this worker's share of a plan; yields between chunks so progress and cancel get through. */
@@ -91,12 +118,15 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   if (!targets.length) throw new K8sNetFlowError("invalid-input", "the cluster has no Service ports to connect to", "flows");
   const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);
   const clientIP = clients.map((p) => parseIPv4(p.ip, "ip"));
+  // zipf: the cumulative popularity of the targets, searched with a uniform draw.
+  const cdf = plan.pattern === "zipf" ? zipfCdf(targets.length) : undefined;
+  const pick = (u: number) => (cdf ? lowerBound(cdf, u / 4294967296) : u % targets.length);
   // Flow i of the plan, the same in every shard: a client, a Service port, a source port, a seed.
   // Written straight into the record buffer (no objects per flow: plans run to millions).
   const writeFlow = (i: number, out: Uint32Array, at: number) => {
     const h = mix(plan.seed, i);
     const c = h % clients.length;
-    const t = targets[mix(h, 1) % targets.length]!;
+    const t = targets[pick(mix(h, 1))]!;
     out[at] = clientNs[c]!;
     out[at + 1] = clientIP[c]!;
     out[at + 2] = t.ip;

@@ -104,6 +104,7 @@ describe("k8s-net-flow CLI", () => {
     [["simulate", "--flows", "0"], /--flows must be a whole number from 1/],
     [["simulate", "--workers", "2", "--host", "inline"], /one thread/],
     [["simulate", "--mode", "userspace"], /--mode must be one of iptables, ipvs, nftables, ebpf/],
+    [["simulate", "--pattern", "pareto"], /--pattern must be uniform or zipf/],
     [["generate"], /needs --nodes/],
     [["generate", "--nodes", "5001"], /--nodes must be a whole number from 1 to 5,000/],
   ])("exits 1 on usage errors, pointing at --help: %j", (args, message) => {
@@ -199,7 +200,7 @@ describe("k8s-net-flow CLI", () => {
     expect(a.flows).toBe(20000);
     const text = run("simulate", "--scenario", "pod-to-service", "--flows", "3000");
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^3,000 connections × 10 packets \(seed 1\) on 1 worker in [\d.]+ s/);
+    expect(text.stdout).toMatch(/^3,000 connections × 10 packets \(uniform, seed 1\) on 1 worker in [\d.]+ s/);
     // One client, random source ports: a few of the 3,000 connections reuse a 5-tuple still in conntrack.
     expect(Number(/\nconntrack entries created +([\d,]+)\n/.exec(text.stdout)![1]!.replace(/,/g, ""))).toBeGreaterThan(2950);
     expect(text.stdout).toMatch(/\ndefault\/backend-svc +10\.244\.0\.1[567]:8080 +[\d,]+\n/);

@@ -18,6 +18,8 @@ per pair of nodes. The same seed gives the same numbers, on any number of worker
 Plan:
   --flows N         Connections to open (default 100000).
   --packets N       Packets per connection (default 10).
+  --pattern P       Which Service each connection goes to: uniform (default), or zipf
+                    (popularity 1/rank in the cluster's Service order: a few hot Services).
   --seed N          Seed for the flows and kube-proxy's choices (default 1).
   --workers N       Worker threads to shard the flows over, by flow hash (default 1).
   --top N           Rows in the endpoint and node-pair tables (default 10; --json has all).
@@ -30,11 +32,13 @@ Output:
   A progress bar goes to stderr when it is a terminal.
 `,
   async run(argv, io) {
-    const { values } = parse("simulate", argv, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, flows: { type: "string" }, packets: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, top: { type: "string" }, host: { type: "string" } });
+    const { values } = parse("simulate", argv, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, flows: { type: "string" }, packets: { type: "string" }, pattern: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, top: { type: "string" }, host: { type: "string" } });
     if (values.help) return io.out(simulate.help), 0;
+    if (values.pattern !== undefined && values.pattern !== "uniform" && values.pattern !== "zipf") throw new UsageError(`--pattern must be uniform or zipf, not "${values.pattern}"`, "simulate");
     const plan = {
       flows: intOption("simulate", "flows", values.flows, 100_000, 1, 1e9),
       packetsPerFlow: intOption("simulate", "packets", values.packets, 10, 1, 1e6),
+      pattern: (values.pattern ?? "uniform") as "uniform" | "zipf",
       seed: intOption("simulate", "seed", values.seed, 1, 0, 0xffffffff),
     };
     const workers = intOption("simulate", "workers", values.workers, 1, 1, 64);
@@ -69,7 +73,7 @@ const n = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 1 })
 export function formatSimulation(r: SimulationResult, seconds: number, top: number): string {
   const c = r.counters;
   const lines = [
-    `${n(r.flows)} connections × ${n(r.plan.packetsPerFlow)} packets (seed ${r.plan.seed}) on ${r.workers} worker${r.workers === 1 ? "" : "s"} in ${seconds.toFixed(2)} s (${n(Math.round(r.packets / seconds))} packets/s)`,
+    `${n(r.flows)} connections × ${n(r.plan.packetsPerFlow)} packets (${r.plan.pattern}, seed ${r.plan.seed}) on ${r.workers} worker${r.workers === 1 ? "" : "s"} in ${seconds.toFixed(2)} s (${n(Math.round(r.packets / seconds))} packets/s)`,
     "",
     table(
       ["counter", "value"],

@@ -68,6 +68,25 @@ describe("simulate", () => {
     }
   }, 60_000);
 
+  it("a zipf pattern sends most connections to the first Services, and still adds up across shards", async () => {
+    const one = await engine({ host: "inline" });
+    const two = await engine({ host: "worker", workers: 2 });
+    await Promise.all([one.load(cluster), two.load(cluster)]);
+    const plan = { flows: 20_000, packetsPerFlow: 2, seed: 3, pattern: "zipf" as const };
+    const [a, b] = await Promise.all([one.simulate(plan), two.simulate(plan)]);
+    expect({ ...b, workers: 1 }).toEqual(a);
+    expect(a.plan.pattern).toBe("zipf");
+    const uniform = await one.simulate({ ...plan, pattern: "uniform" });
+    // Connections per Service: under zipf the busiest Service takes a far larger share.
+    const busiest = (r: typeof a) => {
+      const per = new Map<string, number>();
+      for (const e of r.endpoints) per.set(e.servicePort, (per.get(e.servicePort) ?? 0) + e.connections);
+      return Math.max(...per.values()) / r.flows;
+    };
+    expect(busiest(a)).toBeGreaterThan(3 * busiest(uniform));
+    expect(await rejection(one.simulate({ flows: 10, pattern: "pareto" as "zipf" }))).toMatchObject({ code: "invalid-input", path: "pattern" });
+  });
+
   it("a different seed picks different flows; the same seed the same ones", async () => {
     const e = await engine({ host: "inline" });
     await e.load(cluster);
