@@ -43,7 +43,7 @@ export default [
   },
   {
     input: "src/bundle.ts",
-    plugins: [virtualModules({ minify: true }), nodeResolve({ browser: true }), ts()],
+    plugins: [virtualModules({ minify: true, inlineFromWorkerSource: true }), nodeResolve({ browser: true }), ts()],
     output: {
       file: "dist/k8s-net-flow.js",
       format: "es",

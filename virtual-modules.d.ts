@@ -12,3 +12,12 @@ declare module "virtual:engine-worker" {
   const source: string;
   export default source;
 }
+
+/**
+ * How the in-thread host gets the engine: imported from the sources (Node, bundlers, tests),
+ * or, in the single-file bundle, loaded from the worker's own source text, so the engine is
+ * in the file once.
+ */
+declare module "virtual:inline-api" {
+  export function loadWorkerApi(): Promise<typeof import("./src/engine/worker/worker-api.js")>;
+}

@@ -41,10 +41,31 @@ export async function engineWorkerModule({ minify = false } = {}) {
   return { code: `export default ${JSON.stringify(code)};\n`, inputs };
 }
 
-const IDS = ["virtual:dataplane-wasm", "virtual:engine-worker"];
+const IDS = ["virtual:dataplane-wasm", "virtual:engine-worker", "virtual:inline-api"];
+export const WORKER_API = `${root}src/engine/worker/worker-api.ts`;
+
+/**
+ * virtual:inline-api. From the sources by default; with `fromWorkerSource` (the single-file
+ * bundle) the page imports the worker's module text from a blob: URL instead, so the engine
+ * is not in the file twice. A page whose CSP refuses blob: scripts as well as blob: workers
+ * gets a clear error then (the README lists the CSP the bundle needs).
+ */
+export function inlineApiModule({ fromWorkerSource = false } = {}) {
+  if (!fromWorkerSource) return `export const loadWorkerApi = () => import(${JSON.stringify(WORKER_API)});\n`;
+  return `import source from "virtual:engine-worker";
+export async function loadWorkerApi() {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  try {
+    return await import(/* @vite-ignore */ url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+`;
+}
 
 /** Rollup (and Vite/Vitest) plugin. */
-export function virtualModules({ minify = false } = {}) {
+export function virtualModules({ minify = false, inlineFromWorkerSource = false } = {}) {
   return {
     name: "k8s-net-flow-virtual-modules",
     resolveId(id) {
@@ -55,6 +76,7 @@ export function virtualModules({ minify = false } = {}) {
         this.addWatchFile?.(WASM_FILE);
         return dataplaneWasmModule();
       }
+      if (id === "\0virtual:inline-api") return inlineApiModule({ fromWorkerSource: inlineFromWorkerSource });
       if (id === "\0virtual:engine-worker") {
         const { code, inputs } = await engineWorkerModule({ minify });
         for (const f of inputs) this.addWatchFile?.(f);
@@ -67,7 +89,7 @@ export function virtualModules({ minify = false } = {}) {
 
 /** @web/dev-server plugin (the browser test runner), built fresh on every request. */
 export function wtrVirtualModules() {
-  const paths = { "virtual:dataplane-wasm": "/__virtual/dataplane-wasm.js", "virtual:engine-worker": "/__virtual/engine-worker.js" };
+  const paths = { "virtual:dataplane-wasm": "/__virtual/dataplane-wasm.js", "virtual:engine-worker": "/__virtual/engine-worker.js", "virtual:inline-api": "/__virtual/inline-api.js" };
   return {
     name: "k8s-net-flow-virtual-modules",
     resolveImport({ source }) {
@@ -76,6 +98,8 @@ export function wtrVirtualModules() {
     async serve(context) {
       if (context.path === paths["virtual:dataplane-wasm"]) return { body: await dataplaneWasmModule(), type: "js" };
       if (context.path === paths["virtual:engine-worker"]) return { body: (await engineWorkerModule()).code, type: "js" };
+      // From source in the test runner: the dev server serves files by their path from the root.
+      if (context.path === paths["virtual:inline-api"]) return { body: `export const loadWorkerApi = () => import("/src/engine/worker/worker-api.ts");\n`, type: "js" };
       return undefined;
     },
   };

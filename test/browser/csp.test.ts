@@ -44,4 +44,23 @@ describe("a page whose CSP forbids blob: workers", () => {
     expect(win.errors).to.deep.equal([]);
     frame.remove();
   });
+
+  it("a page that refuses blob: workers and blob: scripts gets an error panel naming the CSP to allow", async () => {
+    const frame = document.createElement("iframe");
+    const cdnOrigin = new URL(cdn).origin;
+    frame.srcdoc = `<!doctype html><meta http-equiv="Content-Security-Policy" content="worker-src 'none'; script-src ${cdnOrigin} 'unsafe-inline' 'wasm-unsafe-eval'">
+<k8s-net-flow scenario="cross-node"></k8s-net-flow>
+<script type="module" src="${cdn}k8s-net-flow.js"></script>`;
+    document.body.append(frame);
+    await new Promise((r) => frame.addEventListener("load", r, { once: true }));
+    const el = frame.contentWindow!.document.querySelector("k8s-net-flow")!;
+    let status = "";
+    for (let i = 0; i < 400 && !status.includes("Error"); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      status = el.shadowRoot?.querySelector("[part=status]")?.textContent ?? "";
+    }
+    expect(status).to.contain("Error (unsupported)");
+    expect(status).to.contain('Content-Security-Policy must allow "worker-src blob:"');
+    frame.remove();
+  });
 });

@@ -1,6 +1,6 @@
 import { K8sNetFlowError } from "../../errors.js";
 import type { Outcome } from "../types.js";
-import { createWorkerApi } from "../worker/worker-api.js";
+import { loadWorkerApi } from "virtual:inline-api";
 import type { EngineHost } from "./host.js";
 
 function unwrap<T>(outcome: Outcome<T>): T {
@@ -10,7 +10,14 @@ function unwrap<T>(outcome: Outcome<T>): T {
 
 /** The engine in the caller's thread: the same calls as in a worker, same results. */
 export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<EngineHost> {
-  const api = createWorkerApi();
+  let module: Awaited<ReturnType<typeof loadWorkerApi>>;
+  try {
+    module = await loadWorkerApi();
+  } catch (err) {
+    // Only the single-file bundle loads the engine from a blob: URL in the page.
+    throw new K8sNetFlowError("unsupported", `the engine cannot start in this page (${err instanceof Error ? err.message : String(err)}): its Content-Security-Policy must allow "worker-src blob:" (or "script-src blob:" for running in the page's thread)`);
+  }
+  const api = module.createWorkerApi();
   unwrap(await api.init(wasm.slice().buffer));
   return {
     kind: "inline",
