@@ -12,6 +12,8 @@ import { styles } from "./k8s-net-flow.styles.js";
  * dataplane, in a Web Worker), not drawn by hand.
  *
  * @event k8s-trace - A trace finished; `detail.trace` holds it.
+ * @event k8s-hop - The current hop changed; `detail.index` and `detail.hop`.
+ * @event k8s-done - Playback reached the last hop; `detail.trace`.
  * @event k8s-error - Loading or tracing failed; `detail.error` has `code`, `path`, `message`.
  *
  * @csspart diagram - The SVG drawing of the cluster.
@@ -42,7 +44,11 @@ export class K8sNetFlowElement extends LitElement {
     to: { type: String, reflect: true },
     theme: { type: String, reflect: true },
     seed: { type: Number, reflect: true },
-    step: { type: Number, reflect: true },
+    hop: { type: Number, reflect: true },
+    speed: { type: Number, reflect: true },
+    autoplay: { type: Boolean, reflect: true },
+    loop: { type: Boolean, reflect: true },
+    playing: { type: Boolean, state: true },
   };
 
   /** Built-in cluster to simulate (see SCENARIOS). */
@@ -55,8 +61,16 @@ export class K8sNetFlowElement extends LitElement {
   declare seed: number;
   /** `auto` follows the reader's colour scheme; `light` or `dark` force one. */
   declare theme: "auto" | "light" | "dark";
-  /** Index of the hop shown as current. */
-  declare step: number;
+  /** Index of the hop shown as current (0-based). */
+  declare hop: number;
+  /** Playback speed: hops per second (default 1). */
+  declare speed: number;
+  /** Start playing as soon as the trace is ready. */
+  declare autoplay: boolean;
+  /** Start again from the first hop after the last. */
+  declare loop: boolean;
+  declare private playing: boolean;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly engine = new TraceController(this);
 
@@ -67,14 +81,78 @@ export class K8sNetFlowElement extends LitElement {
     this.to = "";
     this.theme = "auto";
     this.seed = 1;
-    this.step = 0;
+    this.hop = 0;
+    this.speed = 1;
+    this.autoplay = false;
+    this.loop = false;
+    this.playing = false;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.pause();
+  }
+
+  /** Plays the hops one after another at `speed` hops a second (from the start if at the end). */
+  play(): void {
+    if (!this.hops.length) return;
+    if (this.hop >= this.hops.length - 1) this.hop = 0;
+    this.playing = true;
+    this.schedule();
+  }
+
+  pause(): void {
+    this.playing = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One hop forward. */
+  step(): void {
+    this.go(this.hop + 1);
+  }
+
+  /** One hop back. */
+  back(): void {
+    this.go(this.hop - 1);
+  }
+
+  /** Stops and shows the first hop. */
+  reset(): void {
+    this.pause();
+    this.go(0);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const speed = Number.isFinite(this.speed) && this.speed > 0 ? this.speed : 1;
+    this.timer = setTimeout(() => {
+      if (!this.playing) return;
+      const last = this.hops.length - 1;
+      if (this.hop < last) this.go(this.hop + 1);
+      else if (this.loop) this.go(0);
+      if (this.hop >= last && !this.loop) this.pause();
+      else this.schedule();
+    }, 1000 / speed);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("scenario") || changed.has("from") || changed.has("to") || changed.has("seed")) {
-      // A new flow starts at its first hop, unless the page set `step` itself.
-      if (!changed.has("step")) this.step = 0;
-      void this.engine.run({ scenario: this.scenario }, { from: this.from, to: this.to, seed: this.seed });
+      // A new flow starts at its first hop, unless the page set `hop` itself.
+      if (!changed.has("hop")) this.hop = 0;
+      this.pause();
+      void this.engine.run({ scenario: this.scenario }, { from: this.from, to: this.to, seed: this.seed }).then(() => {
+        if (this.autoplay && this.engine.state.status === "ready") this.play();
+      });
+    }
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const hops = this.hops;
+    if (changed.has("hop") && hops.length) {
+      const index = Math.min(this.hop, hops.length - 1);
+      this.dispatchEvent(new CustomEvent("k8s-hop", { detail: { index, hop: hops[index]! }, bubbles: true, composed: true }));
+      if (index === hops.length - 1 && this.engine.state.status === "ready") this.dispatchEvent(new CustomEvent("k8s-done", { detail: { trace: this.engine.state.trace }, bubbles: true, composed: true }));
     }
   }
 
@@ -82,13 +160,23 @@ export class K8sNetFlowElement extends LitElement {
     return this.engine.state.status === "ready" ? this.engine.state.trace.hops : [];
   }
 
-  private go(step: number): void {
+  private go(index: number): void {
     const last = this.hops.length - 1;
-    this.step = Math.max(0, Math.min(last, step));
+    this.hop = Math.max(0, Math.min(last, index));
+  }
+
+  private toggle(): void {
+    if (this.playing) this.pause();
+    else this.play();
   }
 
   private onListKey(event: KeyboardEvent): void {
-    const moves: Record<string, number> = { ArrowDown: this.step + 1, ArrowRight: this.step + 1, ArrowUp: this.step - 1, ArrowLeft: this.step - 1, Home: 0, End: this.hops.length - 1 };
+    if (event.key === " ") {
+      event.preventDefault();
+      this.toggle();
+      return;
+    }
+    const moves: Record<string, number> = { ArrowDown: this.hop + 1, ArrowRight: this.hop + 1, ArrowUp: this.hop - 1, ArrowLeft: this.hop - 1, Home: 0, End: this.hops.length - 1 };
     const to = moves[event.key];
     if (to === undefined) return;
     event.preventDefault();
@@ -113,17 +201,19 @@ export class K8sNetFlowElement extends LitElement {
 
   private renderTrace(layout: Layout) {
     const hops = this.hops;
-    const current = hops[Math.min(this.step, hops.length - 1)];
+    const current = hops[Math.min(this.hop, hops.length - 1)];
     return html`
       ${this.renderDiagram(layout, hops, current)}
       <div class="controls" part="controls">
-        <button type="button" @click=${() => this.go(this.step - 1)} ?disabled=${this.step === 0}><span aria-hidden="true">◀</span> Back</button>
-        <span aria-hidden="true">Hop ${this.step + 1} / ${hops.length}</span>
-        <button type="button" @click=${() => this.go(this.step + 1)} ?disabled=${this.step >= hops.length - 1}>Next <span aria-hidden="true">▶</span></button>
+        <button type="button" @click=${() => this.reset()} ?disabled=${this.hop === 0 && !this.playing}>Restart</button>
+        <button type="button" @click=${() => this.back()} ?disabled=${this.hop === 0}><span aria-hidden="true">◀</span> Back</button>
+        <button type="button" class="play" aria-pressed=${this.playing ? "true" : "false"} @click=${() => this.toggle()}>${this.playing ? "Pause" : "Play"}</button>
+        <span aria-hidden="true">Hop ${this.hop + 1} / ${hops.length}</span>
+        <button type="button" @click=${() => this.step()} ?disabled=${this.hop >= hops.length - 1}>Next <span aria-hidden="true">▶</span></button>
       </div>
       <ol part="hops" aria-label="Hops of the packet" @keydown=${this.onListKey}>
         ${hops.map((hop, i) => html`
-          <li part="hop" tabindex=${i === this.step ? 0 : -1} aria-current=${i === this.step ? "step" : "false"} @click=${() => this.go(i)}>
+          <li part="hop" tabindex=${i === this.hop ? 0 : -1} aria-current=${i === this.hop ? "step" : "false"} @click=${() => this.go(i)}>
             <span class="where">${i + 1}. ${hop.node} · ${hop.netns}</span><span class="action">${hop.phase === "request" ? "" : `${hop.phase} · `}${hop.component} · ${hop.action}</span>
             <div class="hdr">${endpoint(hop.packet.src, hop.packet.sport)} → ${endpoint(hop.packet.dst, hop.packet.dport)} · TTL ${hop.packet.ttl}${hop.packet.outer ? ` · outer ${hop.packet.outer.src} → ${hop.packet.outer.dst} UDP ${hop.packet.outer.dport} VNI ${hop.packet.outer.vni}` : ""}${hop.inIface ? ` · in ${hop.inIface}` : ""}${hop.outIface ? ` · out ${hop.outIface}` : ""}</div>
             ${hop.rule ? html`<div><code title=${hop.ruleSource ?? ""}>${hop.rule}</code></div>` : nothing}
@@ -136,7 +226,7 @@ export class K8sNetFlowElement extends LitElement {
   private renderDiagram(layout: Layout, hops: Hop[], current: Hop | undefined) {
     const path = hops.flatMap((h) => hopPoints(layout, h));
     const here = current ? hopPoints(layout, current).at(-1) : undefined;
-    const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.step + 1}: ${current.text}` : ""}`;
+    const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.hop + 1}: ${current.text}` : ""}`;
     return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="0 0 ${layout.width} ${layout.height}">
       ${layout.nodes.map((n) => svg`
         <g class="node ${current?.node === n.name && ["routing", "netfilter", "conntrack", "underlay", "socket"].includes(current.component) ? "active" : ""}">
@@ -180,5 +270,7 @@ declare global {
   interface GlobalEventHandlersEventMap {
     "k8s-trace": CustomEvent<{ trace: import("../../src/engine/types.js").Trace }>;
     "k8s-error": CustomEvent<{ error: import("../../src/errors.js").ErrorInfo }>;
+    "k8s-hop": CustomEvent<{ index: number; hop: Hop }>;
+    "k8s-done": CustomEvent<{ trace: import("../../src/engine/types.js").Trace }>;
   }
 }

@@ -45,12 +45,12 @@ describe("<k8s-net-flow>", () => {
     await ready(el);
     const current = () => el.shadowRoot!.querySelector('li[aria-current="step"]')!;
     expect(current().textContent).to.contain("1. worker-node-1 · default/pod-a");
-    const [back, next] = [...el.shadowRoot!.querySelectorAll("button")];
-    expect(back!.disabled).to.equal(true);
-    next!.click();
+    const button = (name: string) => [...el.shadowRoot!.querySelectorAll("button")].find((b) => b.textContent!.includes(name))!;
+    expect(button("Back").disabled).to.equal(true);
+    button("Next").click();
     await el.updateComplete;
-    expect(el.step).to.equal(1);
-    expect(el.getAttribute("step")).to.equal("1");
+    expect(el.hop).to.equal(1);
+    expect(el.getAttribute("hop")).to.equal("1");
     (current() as HTMLElement).focus();
     current().dispatchEvent(new KeyboardEvent("keydown", { key: "End", bubbles: true, composed: true }));
     await el.updateComplete;
@@ -58,7 +58,55 @@ describe("<k8s-net-flow>", () => {
     expect(el.shadowRoot!.activeElement).to.equal(current());
     current().dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", bubbles: true, composed: true }));
     await el.updateComplete;
-    expect(el.step).to.equal(18);
+    expect(el.hop).to.equal(18);
+  });
+
+  it("plays, pauses, steps, goes back and restarts, firing k8s-hop and k8s-done", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod" speed="50"></k8s-net-flow>`);
+    await ready(el);
+    expect(el.speed).to.equal(50);
+    const seen: number[] = [];
+    el.addEventListener("k8s-hop", (e) => seen.push(e.detail.index));
+    el.step();
+    el.step();
+    el.back();
+    await el.updateComplete;
+    expect(el.hop).to.equal(1);
+    const done = oneEvent(el, "k8s-done");
+    el.play();
+    const { detail } = await done;
+    expect(detail.trace.hops).to.have.length(10);
+    expect(el.hop).to.equal(9);
+    // Every hop was shown on the way, in order.
+    expect(seen.slice(-8)).to.deep.equal([2, 3, 4, 5, 6, 7, 8, 9]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(el.hop).to.equal(9); // stopped at the end: no loop
+    el.reset();
+    await el.updateComplete;
+    expect(el.hop).to.equal(0);
+    // Space on the hop list plays and pauses.
+    const item = el.shadowRoot!.querySelector<HTMLElement>('li[aria-current="step"]')!;
+    item.dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true, composed: true }));
+    await el.updateComplete;
+    const play = [...el.shadowRoot!.querySelectorAll("button")].find((b) => b.classList.contains("play"))!;
+    expect(play.getAttribute("aria-pressed")).to.equal("true");
+    item.dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true, composed: true }));
+    await el.updateComplete;
+    expect(play.getAttribute("aria-pressed")).to.equal("false");
+    expect(play.textContent).to.equal("Play");
+  });
+
+  it("autoplay with loop starts again from the first hop", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod" speed="100" autoplay loop></k8s-net-flow>`);
+    const wrapped = new Promise<void>((resolve) => {
+      let sawEnd = false;
+      el.addEventListener("k8s-hop", (e) => {
+        if (e.detail.index === 9) sawEnd = true;
+        else if (sawEnd && e.detail.index === 0) resolve();
+      });
+    });
+    await wrapped;
+    el.pause();
   });
 
   it("follows from/to attributes and fires k8s-trace", async () => {
