@@ -24,21 +24,22 @@ export class TraceController implements ReactiveController {
 
   hostConnected(): void {}
 
-  /** Loads `input` and traces `flow` (or the scenario's default flow). */
-  async run(input: ModelInput, flow: Partial<FlowQuery>): Promise<void> {
+  /** Loads `input` (or what it resolves to: a fetched file) and traces `flow` (or the cluster's default flow). */
+  async run(input: ModelInput | (() => Promise<ModelInput>), flow: Partial<FlowQuery>): Promise<void> {
     const mine = ++this.generation;
     this.state = { status: "loading" };
     this.host.requestUpdate();
     let next: TraceState;
     try {
+      const cluster = typeof input === "function" ? await input() : input;
       next = await withEngine(async (engine) => {
-        const summary = await engine.load(input);
+        const summary = await engine.load(cluster);
         const from = flow.from || summary.defaultFlow?.from;
         const to = flow.to || summary.defaultFlow?.to;
         if (!from || !to) {
           return { status: "error", error: { code: "invalid-input", path: from ? "to" : "from", message: "set the from and to attributes: this cluster has no default flow" } } as const;
         }
-        return { status: "ready", summary, trace: await engine.trace({ from, to, ...(flow.seed !== undefined ? { seed: flow.seed } : {}) }) } as const;
+        return { status: "ready", summary, trace: await engine.trace({ ...flow, from, to }) } as const;
       });
     } catch (err) {
       next = { status: "error", error: toErrorInfo(err) };

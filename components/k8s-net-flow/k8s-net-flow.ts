@@ -1,6 +1,9 @@
 import { html, LitElement, nothing, svg, type PropertyValues } from "lit";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
-import type { Hop } from "../../src/engine/types.js";
+import type { FlowQuery, Hop } from "../../src/engine/types.js";
+import { K8sNetFlowError } from "../../src/errors.js";
+import type { ModelInput } from "../../src/model/types.js";
+import { withSettings } from "../../src/model/with-settings.js";
 import { TraceController } from "../internal/trace-controller.js";
 import { hopPoints, layoutCluster, type Layout } from "./layout.js";
 import { styles } from "./k8s-net-flow.styles.js";
@@ -40,6 +43,11 @@ export class K8sNetFlowElement extends LitElement {
 
   static override properties = {
     scenario: { type: String, reflect: true },
+    src: { type: String, reflect: true },
+    mode: { type: String, reflect: true },
+    cni: { type: String, reflect: true },
+    model: { attribute: false },
+    flow: { attribute: false },
     from: { type: String, reflect: true },
     to: { type: String, reflect: true },
     theme: { type: String, reflect: true },
@@ -53,6 +61,16 @@ export class K8sNetFlowElement extends LitElement {
 
   /** Built-in cluster to simulate (see SCENARIOS). */
   declare scenario: string;
+  /** URL of a cluster file (YAML or JSON: manifests, a kubectl dump, or the compact format). */
+  declare src: string;
+  /** kube-proxy's mode for this cluster (`iptables`, …); the cluster's own when empty. */
+  declare mode: string;
+  /** The CNI as `plugin` or `plugin/mode` (e.g. `flannel/vxlan`); the cluster's own when empty. */
+  declare cni: string;
+  /** A cluster for JS users: anything the engine's `load` accepts. Wins over the attributes. */
+  declare model: ModelInput | undefined;
+  /** The flow for JS users (`from`, `to`, `protocol`, `seed`, `libc`); its fields win over the attributes. */
+  declare flow: Partial<FlowQuery> | undefined;
   /** Source pod (`name` or `namespace/name`); defaults to the scenario's flow. */
   declare from: string;
   /** Destination pod or pod-network IPv4 address; defaults to the scenario's flow. */
@@ -77,6 +95,11 @@ export class K8sNetFlowElement extends LitElement {
   constructor() {
     super();
     this.scenario = DEFAULT_SCENARIO;
+    this.src = "";
+    this.mode = "";
+    this.cni = "";
+    this.model = undefined;
+    this.flow = undefined;
     this.from = "";
     this.to = "";
     this.theme = "auto";
@@ -86,6 +109,27 @@ export class K8sNetFlowElement extends LitElement {
     this.autoplay = false;
     this.loop = false;
     this.playing = false;
+  }
+
+  /**
+   * The cluster to load, first found of: the `model` property, an inline
+   * `<script type="application/yaml">` (or `application/json`) child, the file at `src`, the
+   * built-in `scenario`; with `mode` and `cni` laid over its settings.
+   */
+  private async cluster(): Promise<ModelInput> {
+    const settings: Record<string, unknown> = {};
+    if (this.mode) settings.kubeProxy = { mode: this.mode };
+    if (this.cni) {
+      const [plugin, mode] = this.cni.split("/");
+      settings.cni = { plugin, ...(mode ? { mode } : {}) };
+    }
+    const inline = this.querySelector<HTMLScriptElement>(':scope > script[type="application/yaml"], :scope > script[type="application/json"]');
+    let input: ModelInput;
+    if (this.model) input = this.model;
+    else if (inline) input = { text: inline.textContent ?? "" };
+    else if (this.src) input = { text: await fetchCluster(this.src) };
+    else input = { scenario: this.scenario };
+    return withSettings(input, settings);
   }
 
   override disconnectedCallback(): void {
@@ -137,11 +181,12 @@ export class K8sNetFlowElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has("scenario") || changed.has("from") || changed.has("to") || changed.has("seed")) {
+    const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "model", "flow", "from", "to", "seed"];
+    if (inputs.some((k) => (changed as Map<PropertyKey, unknown>).has(k))) {
       // A new flow starts at its first hop, unless the page set `hop` itself.
       if (!changed.has("hop")) this.hop = 0;
       this.pause();
-      void this.engine.run({ scenario: this.scenario }, { from: this.from, to: this.to, seed: this.seed }).then(() => {
+      void this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...this.flow }).then(() => {
         if (this.autoplay && this.engine.state.status === "ready") this.play();
       });
     }
@@ -185,10 +230,12 @@ export class K8sNetFlowElement extends LitElement {
   }
 
   protected override render() {
-    const info = SCENARIOS[this.scenario];
+    // A built-in scenario has a title and summary; another cluster is named by its model.
+    const custom = this.model !== undefined || this.src !== "" || this.querySelector(':scope > script[type="application/yaml"], :scope > script[type="application/json"]') !== null;
+    const info = custom ? undefined : SCENARIOS[this.scenario];
     const state = this.engine.state;
     return html`
-      <h2 id="title">${info?.title ?? this.scenario}</h2>
+      <h2 id="title">${info?.title ?? (this.engine.state.status === "ready" ? this.engine.state.summary.name : custom ? "Cluster" : this.scenario)}</h2>
       ${info ? html`<p class="summary">${info.summary}</p>` : nothing}
       <div part="status" role="status" aria-live="polite" class=${state.status === "error" ? "error" : ""}>
         ${state.status === "loading" ? "Simulating…" : nothing}
@@ -259,6 +306,17 @@ export class K8sNetFlowElement extends LitElement {
       ${here ? svg`<circle class="packet" cx=${here.x} cy=${here.y} r="7"></circle>` : nothing}
     </svg>`;
   }
+}
+
+async function fetchCluster(src: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(src);
+  } catch (err) {
+    throw new K8sNetFlowError("not-found", `could not fetch ${src}: ${err instanceof Error ? err.message : String(err)}`, "src");
+  }
+  if (!response.ok) throw new K8sNetFlowError("not-found", `could not fetch ${src}: HTTP ${response.status}`, "src");
+  return response.text();
 }
 
 const endpoint = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);

@@ -4,7 +4,8 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { K8sNetFlowError } from "../errors.js";
-import { DEFAULT_SCENARIO, SCENARIOS } from "../model/scenarios.js";
+import { DEFAULT_SCENARIO } from "../model/scenarios.js";
+import { withSettings } from "../model/with-settings.js";
 import { KUBE_PROXY_MODES, type ModelInput } from "../model/types.js";
 
 /** The command line was wrong (exit 1, with a pointer to --help). */
@@ -72,12 +73,7 @@ export async function clusterInput(command: string, values: { scenario?: string;
   const mode = values.mode;
   if (mode !== undefined && !(KUBE_PROXY_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${KUBE_PROXY_MODES.join(", ")}, not "${mode}"`, command);
   const settings = mode ? { kubeProxy: { mode } } : undefined;
-  if (values.file !== undefined) return { text: await readCluster(values.file), ...(settings ? { settings } : {}) };
-  const name = values.scenario ?? fallback;
-  if (!settings) return { scenario: name };
-  const scenario = SCENARIOS[name];
-  if (!scenario) return { scenario: name }; // the engine names the scenarios it knows
-  return { ...scenario.cluster, settings: { ...scenario.cluster.settings, ...settings } };
+  return withSettings(values.file !== undefined ? { text: await readCluster(values.file) } : { scenario: values.scenario ?? fallback }, settings);
 }
 
 export async function readCluster(path: string): Promise<string> {

@@ -24,7 +24,9 @@ export function loadModel(input: ModelInput | unknown): LoadedModel {
   };
 
   if ("scenario" in input) {
-    only(["scenario"]);
+    only(["scenario", "settings"]);
+    if (input.settings !== undefined && !isRecord(input.settings)) throw new K8sNetFlowError("invalid-input", `expected an object, got ${describe(input.settings)}`, "settings");
+    extraSettings = input.settings as Record<string, unknown> | undefined;
     const name = input.scenario;
     const scenario = typeof name === "string" ? SCENARIOS[name] : undefined;
     if (!scenario) throw new K8sNetFlowError("not-found", `unknown scenario ${describe(name)} (built in: ${Object.keys(SCENARIOS).join(", ")})`, "scenario");

@@ -201,7 +201,7 @@ export interface LoadedModel {
 
 /** Anything `loadModel` accepts. */
 export type ModelInput =
-  | { scenario: string }
+  | { scenario: string; settings?: Record<string, unknown> }
   | { text: string; settings?: Record<string, unknown> }
   | { generate: GeneratorSpec }
   | CompactCluster

@@ -97,3 +97,14 @@ describe("hosts agree", () => {
     expect(await rejection(createEngine({ host: "gpu" }))).toMatchObject({ code: "invalid-input", path: "host" });
   });
 });
+
+describe("scenario settings", () => {
+  it("a scenario takes settings next to its name and keeps its default flow", async () => {
+    const e = await engine("inline");
+    const summary = await e.load({ scenario: "pod-to-service", settings: { kubeProxy: { mode: "iptables" }, coreDNSReplicas: 1 } });
+    expect(summary.defaultFlow).toEqual({ from: "client", to: "10.96.0.20:80" });
+    expect(summary.pods.filter((p) => p.name.startsWith("coredns"))).toHaveLength(1);
+    expect(await rejection(e.load({ scenario: "pod-to-service", settings: { kubeProxy: { mode: "ipvs" } } }))).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
+    expect(await rejection(e.load({ scenario: "pod-to-service", settings: 3 }))).toMatchObject({ code: "invalid-input", path: "settings" });
+  });
+});

@@ -1,0 +1,57 @@
+// Where <k8s-net-flow> takes its cluster and flow from: a built-in scenario, a file at `src`,
+// an inline YAML child, or the `model` / `flow` properties; `mode` and `cni` over its settings.
+import { expect, fixture, html, oneEvent } from "@open-wc/testing";
+import "../../components/index.js";
+import type { K8sNetFlowElement } from "../../components/index.js";
+
+async function settled(el: K8sNetFlowElement): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    const status = el.shadowRoot?.querySelector("[part=status]")?.textContent ?? "";
+    if (/hops\.|Error/.test(status)) return status;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("the element never settled");
+}
+
+describe("<k8s-net-flow> inputs", () => {
+  it("loads a cluster file from src", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow src="/test/fixtures/shop.yaml" from="shop/web-5c5b9cd96c-g82w8" to="shop/db-0:5432"></k8s-net-flow>`);
+    const status = await settled(el);
+    expect(status).to.match(/shop\/web-5c5b9cd96c-g82w8 \(10\.244\.\d+\.\d+\) → shop\/db-0/);
+    expect(el.shadowRoot!.querySelector("h2")!.textContent).to.not.equal("cross-node");
+  });
+
+  it("reads an inline YAML child", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow from="a" to="b"><script type="application/yaml">
+nodes: [{ name: n1 }, { name: n2 }]
+pods: [{ name: a, node: n1 }, { name: b, node: n2 }]
+</script></k8s-net-flow>`);
+    const status = await settled(el);
+    expect(status).to.contain("a (10.244.0.2) → b (10.244.1.2:80): delivered");
+  });
+
+  it("takes model and flow properties, the flow's fields winning over the attributes", async () => {
+    const el = document.createElement("k8s-net-flow") as K8sNetFlowElement;
+    el.setAttribute("from", "nobody");
+    el.model = { nodes: [{ name: "n1" }], pods: [{ name: "x", node: "n1" }, { name: "y", node: "n1", ports: ["dns:53/UDP"] }] };
+    el.flow = { from: "x", to: "y:53", protocol: "UDP" };
+    document.body.append(el);
+    const status = await settled(el);
+    expect(status).to.contain("x (10.244.0.2) → y:53 (10.244.0.3:53): delivered");
+    el.remove();
+  });
+
+  it("a src that cannot be fetched gives an error panel naming src", async () => {
+    const missing = await fixture<K8sNetFlowElement>(html`<k8s-net-flow src="/test/fixtures/no-such-file.yaml"></k8s-net-flow>`);
+    expect(await settled(missing)).to.match(/Error \(not-found\) at src: .*HTTP 404/);
+  });
+
+  it("a mode not simulated yet gives an error panel with its path, and the element recovers", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" mode="ipvs"></k8s-net-flow>`);
+    expect(await settled(el)).to.contain("Error (unsupported) at settings.kubeProxy.mode");
+    const back = oneEvent(el, "k8s-trace");
+    el.mode = "iptables";
+    await back;
+    expect(await settled(el)).to.contain("delivered");
+  });
+});
