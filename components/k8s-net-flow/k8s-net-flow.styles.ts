@@ -56,6 +56,9 @@ export const styles = css`
   .path { fill: none; stroke: var(--k8s-accent); stroke-width: 2; stroke-dasharray: 5 4; opacity: 0.7; }
   .packet { fill: var(--k8s-accent); transition: cx 300ms ease, cy 300ms ease; }
   .controls { display: flex; gap: 8px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
+  .export { margin-left: auto; display: flex; gap: 4px; }
+  /* Read by screen readers, not shown: the hop list already shows the sentence. */
+  .announce { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
   button {
     font: inherit; font-size: 0.875rem; padding: 4px 12px; border-radius: 6px; cursor: pointer;
     border: 1px solid var(--k8s-border); background: var(--k8s-node-bg); color: var(--k8s-fg);

@@ -7,6 +7,7 @@ import { withSettings } from "../../src/model/with-settings.js";
 import { TraceController } from "../internal/trace-controller.js";
 import { hopPoints, layoutCluster, type Layout } from "./layout.js";
 import { styles } from "./k8s-net-flow.styles.js";
+import { download, pngOf, standaloneSvg } from "./export.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
@@ -161,6 +162,38 @@ export class K8sNetFlowElement extends LitElement {
     this.go(this.hop - 1);
   }
 
+  /** The trace as JSON (what `engine.trace` returned), or undefined before one is ready. */
+  exportTrace(): string | undefined {
+    return this.engine.state.status === "ready" ? `${JSON.stringify(this.engine.state.trace, null, 2)}\n` : undefined;
+  }
+
+  /** The diagram as it is shown (current hop, theme) as a standalone SVG file. */
+  exportSvg(): string | undefined {
+    const drawing = this.renderRoot.querySelector<SVGSVGElement>("svg[part=diagram]");
+    return drawing ? standaloneSvg(this, drawing, styles.cssText) : undefined;
+  }
+
+  /** The diagram as a PNG at twice its size. */
+  async exportPng(): Promise<Blob | undefined> {
+    const svgText = this.exportSvg();
+    const drawing = this.renderRoot.querySelector<SVGSVGElement>("svg[part=diagram]");
+    return svgText && drawing ? pngOf(svgText, drawing.viewBox.baseVal.width, drawing.viewBox.baseVal.height) : undefined;
+  }
+
+  private async save(kind: "json" | "svg" | "png"): Promise<void> {
+    const name = `k8s-net-flow-${this.scenario || "cluster"}`;
+    if (kind === "json") {
+      const text = this.exportTrace();
+      if (text) download(new Blob([text], { type: "application/json" }), `${name}.json`);
+    } else if (kind === "svg") {
+      const text = this.exportSvg();
+      if (text) download(new Blob([text], { type: "image/svg+xml" }), `${name}.svg`);
+    } else {
+      const png = await this.exportPng();
+      if (png) download(png, `${name}.png`);
+    }
+  }
+
   /** Stops and shows the first hop. */
   reset(): void {
     this.pause();
@@ -257,7 +290,13 @@ export class K8sNetFlowElement extends LitElement {
         <button type="button" class="play" aria-pressed=${this.playing ? "true" : "false"} @click=${() => this.toggle()}>${this.playing ? "Pause" : "Play"}</button>
         <span aria-hidden="true">Hop ${this.hop + 1} / ${hops.length}</span>
         <button type="button" @click=${() => this.step()} ?disabled=${this.hop >= hops.length - 1}>Next <span aria-hidden="true">▶</span></button>
+        <span class="export">
+          <button type="button" @click=${() => this.save("svg")} aria-label="Download the diagram as SVG">SVG</button>
+          <button type="button" @click=${() => void this.save("png")} aria-label="Download the diagram as PNG">PNG</button>
+          <button type="button" @click=${() => this.save("json")} aria-label="Download the trace as JSON">JSON</button>
+        </span>
       </div>
+      <div class="announce" aria-live="polite">${current ? `Hop ${Math.min(this.hop, hops.length - 1) + 1} of ${hops.length}: ${current.text}` : ""}</div>
       <ol part="hops" aria-label="Hops of the packet" @keydown=${this.onListKey}>
         ${hops.map((hop, i) => html`
           <li part="hop" tabindex=${i === this.hop ? 0 : -1} aria-current=${i === this.hop ? "step" : "false"} @click=${() => this.go(i)}>

@@ -1,0 +1,43 @@
+// Exports of <k8s-net-flow>: the trace as JSON, the diagram as a standalone SVG (theme
+// resolved) and as a PNG; and the per-hop announcement for screen readers.
+import { expect, fixture, html } from "@open-wc/testing";
+import "../../components/index.js";
+import type { K8sNetFlowElement } from "../../components/index.js";
+
+async function ready(el: K8sNetFlowElement): Promise<void> {
+  for (let i = 0; i < 400 && !el.shadowRoot?.querySelector("li[part=hop]"); i++) await new Promise((r) => setTimeout(r, 25));
+  await el.updateComplete;
+}
+
+describe("<k8s-net-flow> exports", () => {
+  it("gives the trace as JSON, the diagram as SVG with the theme's colours, and a PNG", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node" theme="dark"></k8s-net-flow>`);
+    await ready(el);
+    const trace = JSON.parse(el.exportTrace()!);
+    expect(trace.hops).to.have.length(20);
+    expect(trace.flow.dstIP).to.equal("10.244.1.10");
+    const svgText = el.exportSvg()!;
+    const doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    expect(doc.querySelector("parsererror")).to.equal(null);
+    expect(doc.documentElement.getAttribute("xmlns")).to.equal("http://www.w3.org/2000/svg");
+    expect(svgText).to.contain("192.168.1.11 · pods 10.244.1.0/24");
+    // The dark theme's background, resolved into the file.
+    expect(svgText).to.contain("--k8s-bg: #0d1117;");
+    const png = (await el.exportPng())!;
+    expect(png.type).to.equal("image/png");
+    expect(png.size).to.be.greaterThan(2000);
+    const bitmap = await createImageBitmap(png);
+    const svg = el.shadowRoot!.querySelector<SVGSVGElement>("svg[part=diagram]")!;
+    expect(bitmap.width).to.equal(svg.viewBox.baseVal.width * 2);
+  });
+
+  it("announces the current hop's sentence in a live region", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod"></k8s-net-flow>`);
+    await ready(el);
+    const live = el.shadowRoot!.querySelector("[aria-live=polite].announce")!;
+    expect(live.textContent).to.match(/^Hop 1 of 10: /);
+    el.step();
+    await el.updateComplete;
+    expect(live.textContent).to.match(/^Hop 2 of 10: Through the veth pair/);
+  });
+});
