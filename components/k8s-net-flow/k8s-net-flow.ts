@@ -11,6 +11,7 @@ import { download, pngOf, standaloneSvg } from "./export.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
+ * @tagname k8s-net-flow
  *
  * Every hop shown was computed by the engine (route lookups run in the WebAssembly
  * dataplane, in a Web Worker), not drawn by hand.
@@ -57,7 +58,6 @@ export class K8sNetFlowElement extends LitElement {
     speed: { type: Number, reflect: true },
     autoplay: { type: Boolean, reflect: true },
     loop: { type: Boolean, reflect: true },
-    playing: { type: Boolean, state: true },
   };
 
   /** Built-in cluster to simulate (see SCENARIOS). */
@@ -88,7 +88,8 @@ export class K8sNetFlowElement extends LitElement {
   declare autoplay: boolean;
   /** Start again from the first hop after the last. */
   declare loop: boolean;
-  declare private playing: boolean;
+  /** Whether playback runs (internal state: the Play button shows it). */
+  private playing = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly engine = new TraceController(this);
@@ -109,7 +110,6 @@ export class K8sNetFlowElement extends LitElement {
     this.speed = 1;
     this.autoplay = false;
     this.loop = false;
-    this.playing = false;
   }
 
   /**
@@ -143,10 +143,12 @@ export class K8sNetFlowElement extends LitElement {
     if (!this.hops.length) return;
     if (this.hop >= this.hops.length - 1) this.hop = 0;
     this.playing = true;
+    this.requestUpdate();
     this.schedule();
   }
 
   pause(): void {
+    if (this.playing) this.requestUpdate();
     this.playing = false;
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -1,0 +1,30 @@
+// dist/custom-elements.json (made by `npm run build`): what editors and docs tools read about
+// <k8s-net-flow>. It must list the element's whole public surface.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+interface Declaration {
+  name: string;
+  tagName?: string;
+  attributes?: Array<{ name: string }>;
+  events?: Array<{ name: string }>;
+  cssParts?: Array<{ name: string }>;
+  cssProperties?: Array<{ name: string }>;
+  members: Array<{ kind: string; name: string; privacy?: string }>;
+}
+
+const manifest = JSON.parse(readFileSync(fileURLToPath(new URL("../../dist/custom-elements.json", import.meta.url)), "utf8")) as { modules: Array<{ declarations?: Declaration[] }> };
+const element = manifest.modules.flatMap((m) => m.declarations ?? []).find((d) => d.tagName === "k8s-net-flow");
+
+describe("custom-elements.json", () => {
+  it("describes <k8s-net-flow>: attributes, events, parts, CSS properties and methods", () => {
+    expect(element?.name).toBe("K8sNetFlowElement");
+    expect(element!.attributes!.map((a) => a.name).sort()).toEqual(["autoplay", "cni", "from", "hop", "loop", "mode", "scenario", "seed", "speed", "src", "theme", "to"]);
+    expect(element!.events!.map((e) => e.name).sort()).toEqual(["k8s-done", "k8s-error", "k8s-hop", "k8s-trace"]);
+    expect(element!.cssParts!.map((p) => p.name).sort()).toEqual(["controls", "diagram", "hop", "hops", "status"]);
+    expect(element!.cssProperties!.map((p) => p.name)).toEqual(expect.arrayContaining(["--k8s-bg", "--k8s-fg", "--k8s-accent", "--k8s-focus", "--k8s-font", "--k8s-mono"]));
+    const methods = element!.members.filter((m) => m.kind === "method" && !m.privacy).map((m) => m.name).sort();
+    expect(methods).toEqual(["back", "exportPng", "exportSvg", "exportTrace", "pause", "play", "reset", "step"]);
+  });
+});
