@@ -133,9 +133,34 @@ export class K8sNetFlowElement extends LitElement {
     return withSettings(input, settings);
   }
 
+  /** Inputs changed since the last run. */
+  private stale = false;
+  /** Near the viewport (or no IntersectionObserver to tell). */
+  private visible = typeof IntersectionObserver === "undefined";
+  private observer: IntersectionObserver | undefined;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (typeof IntersectionObserver === "undefined" || this.visible) return;
+    // A page of many diagrams starts the engine for the first one the reader scrolls near.
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        this.visible = true;
+        this.observer?.disconnect();
+        this.observer = undefined;
+        this.requestUpdate();
+      },
+      { rootMargin: "200px" },
+    );
+    this.observer.observe(this);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.pause();
+    this.observer?.disconnect();
+    this.observer = undefined;
   }
 
   /** Plays the hops one after another at `speed` hops a second (from the start if at the end). */
@@ -221,6 +246,11 @@ export class K8sNetFlowElement extends LitElement {
       // A new flow starts at its first hop, unless the page set `hop` itself.
       if (!changed.has("hop")) this.hop = 0;
       this.pause();
+      this.stale = true;
+    }
+    // The engine starts (and the simulation runs) only once the element is near the viewport.
+    if (this.stale && this.visible) {
+      this.stale = false;
       void this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...this.flow }).then(() => {
         if (this.autoplay && this.engine.state.status === "ready") this.play();
       });

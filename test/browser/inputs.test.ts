@@ -55,3 +55,19 @@ pods: [{ name: a, node: n1 }, { name: b, node: n2 }]
     expect(await settled(el)).to.contain("delivered");
   });
 });
+
+describe("<k8s-net-flow> lazy start", () => {
+  it("starts simulating only when scrolled near the viewport", async () => {
+    const wrapper = await fixture<HTMLDivElement>(html`<div><div class="spacer"></div><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow></div>`);
+    // Set through the CSSOM (not a style attribute), as a strict-CSP page would.
+    wrapper.querySelector<HTMLElement>(".spacer")!.style.height = "5000px";
+    const el = wrapper.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
+    let traced = false;
+    el.addEventListener("k8s-trace", () => (traced = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(traced).to.equal(false);
+    expect(el.shadowRoot!.querySelector("li[part=hop]")).to.equal(null);
+    el.scrollIntoView();
+    expect(await settled(el)).to.contain("delivered");
+  });
+});
