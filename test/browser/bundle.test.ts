@@ -25,6 +25,8 @@ function loadScript(src: string): Promise<void> {
 }
 
 async function hopsOf(el: Element): Promise<Element[]> {
+  // Elements start simulating when they come near the viewport.
+  el.scrollIntoView();
   for (let i = 0; i < 400; i++) {
     const hops = el.shadowRoot?.querySelectorAll("li[part=hop]");
     if (hops?.length) return [...hops];
