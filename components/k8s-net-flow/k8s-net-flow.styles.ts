@@ -74,6 +74,8 @@ export const styles = css`
   .where { font-weight: 600; }
   .action { text-transform: uppercase; font-size: 0.75rem; letter-spacing: 0.04em; color: var(--k8s-accent); margin-left: 6px; }
   code { font-family: var(--k8s-mono); font-size: 0.8125rem; overflow-wrap: anywhere; }
+  [part="transcript"] { margin-top: 8px; font-size: 0.875rem; }
+  [part="transcript"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
   .hdr { color: var(--k8s-muted); font-family: var(--k8s-mono); font-size: 0.8125rem; }
   @media (prefers-reduced-motion: reduce) {
     * { transition: none !important; animation: none !important; }

@@ -8,6 +8,7 @@ import { TraceController } from "../internal/trace-controller.js";
 import { hopPoints, layoutCluster, type Layout } from "./layout.js";
 import { styles } from "./k8s-net-flow.styles.js";
 import { download, pngOf, standaloneSvg } from "./export.js";
+import { formatTrace } from "../../src/outputs/trace-text.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
@@ -26,6 +27,7 @@ import { download, pngOf, standaloneSvg } from "./export.js";
  * @csspart hops - The list of hops.
  * @csspart hop - One hop of the list.
  * @csspart status - Loading and error messages.
+ * @csspart transcript - The whole trace as text (a disclosure below the hop list).
  *
  * @cssproperty --k8s-bg - Background.
  * @cssproperty --k8s-fg - Text colour.
@@ -328,6 +330,10 @@ export class K8sNetFlowElement extends LitElement {
           <button type="button" @click=${() => this.save("json")} aria-label="Download the trace as JSON">JSON</button>
         </span>
       </div>
+      <details part="transcript">
+        <summary>Transcript</summary>
+        <pre>${this.engine.state.status === "ready" ? formatTrace(this.engine.state.trace) : ""}</pre>
+      </details>
       <div class="announce" aria-live="polite">${current ? `Hop ${Math.min(this.hop, hops.length - 1) + 1} of ${hops.length}: ${current.text}` : ""}</div>
       <ol part="hops" aria-label="Hops of the packet" @keydown=${this.onListKey}>
         ${hops.map((hop, i) => html`

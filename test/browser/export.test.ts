@@ -31,6 +31,15 @@ describe("<k8s-net-flow> exports", () => {
     expect(bitmap.width).to.equal(svg.viewBox.baseVal.width * 2);
   });
 
+  it("offers the whole trace as a text transcript, as the CLI prints it", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-namespace"></k8s-net-flow>`);
+    await ready(el);
+    const transcript = el.shadowRoot!.querySelector("details[part=transcript] pre")!.textContent!;
+    expect(transcript).to.match(/^frontend\/frontend-pod \(10\.244\.1\.5:\d+\) → api-svc\.backend:80 \(10\.96\.0\.25:80\/tcp\): delivered; answer delivered — \d+ hops\n/);
+    expect(transcript).to.contain("DNS lookup of api-svc.backend (glibc): 10.96.0.25");
+    expect(transcript).to.contain("-j DNAT --to-destination 10.244.2.10:8080    [iptables-save -t nat]");
+  });
+
   it("announces the current hop's sentence in a live region", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod"></k8s-net-flow>`);
     await ready(el);

@@ -1,7 +1,7 @@
 import { createEngine } from "../../engine/engine.js";
 import type { FlowQuery } from "../../engine/types.js";
 import { CLUSTER_HELP, CLUSTER_OPTIONS, clusterInput, COMMON_OPTIONS, hostOption, intOption, parse, UsageError, type Command } from "../args.js";
-import { formatTrace } from "../format.js";
+import { formatTrace } from "../../outputs/trace-text.js";
 
 export const trace: Command = {
   name: "trace",

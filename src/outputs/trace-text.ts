@@ -1,3 +1,4 @@
+// A trace as plain text for people: the CLI prints it, the element offers it as a transcript.
 import type { Hop, Trace } from "../engine/types.js";
 
 const hostPort = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);
