@@ -32,6 +32,17 @@ export const styles = css`
       --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
     }
   }
+  /* theme="auto" under an ancestor's data-theme (custom states: no attribute on the host). */
+  :host(:state(dark)) {
+    --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
+    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
+    --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
+  }
+  :host(:state(light)) {
+    --k8s-bg: #ffffff; --k8s-fg: #1b1f24; --k8s-muted: #57606a; --k8s-border: #d0d7de;
+    --k8s-node-bg: #f6f8fa; --k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff;
+    --k8s-accent: #cf222e; --k8s-focus: #0969da;
+  }
   :host([theme="dark"]) {
     --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
     --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;

@@ -80,7 +80,7 @@ export class K8sNetFlowElement extends LitElement {
   declare to: string;
   /** Seed of kube-proxy's random endpoint choice (repeatable diagrams). */
   declare seed: number;
-  /** `auto` follows the reader's colour scheme; `light` or `dark` force one. */
+  /** `auto` follows an ancestor's `data-theme`, else the reader's colour scheme; `light` or `dark` force one. */
   declare theme: "auto" | "light" | "dark";
   /** Index of the hop shown as current (0-based). */
   declare hop: number;
@@ -141,8 +141,34 @@ export class K8sNetFlowElement extends LitElement {
   private visible = typeof IntersectionObserver === "undefined";
   private observer: IntersectionObserver | undefined;
 
+  private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
+  private themeWatch: MutationObserver | undefined;
+
+  /** With theme="auto": the nearest ancestor's `data-theme` (light/dark), across shadow roots. */
+  private followAncestorTheme(): void {
+    const states = this.internals?.states;
+    if (!states) return;
+    let found: string | null = null;
+    if (this.theme === "auto") {
+      for (let node: Node | null = this.parentNode; node && found === null; ) {
+        if (node instanceof Element) {
+          found = node.getAttribute("data-theme");
+          node = node.parentNode;
+        } else node = node instanceof ShadowRoot ? node.host : node.parentNode;
+      }
+    }
+    for (const t of ["light", "dark"]) {
+      if (found === t) states.add(t);
+      else states.delete(t);
+    }
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
+    this.followAncestorTheme();
+    // Sites switch themes by changing data-theme on <html> or a wrapper: follow it live.
+    this.themeWatch = new MutationObserver(() => this.followAncestorTheme());
+    this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"], subtree: true });
     if (typeof IntersectionObserver === "undefined" || this.visible) return;
     // A page of many diagrams starts the engine for the first one the reader scrolls near.
     this.observer = new IntersectionObserver(
@@ -163,6 +189,8 @@ export class K8sNetFlowElement extends LitElement {
     this.pause();
     this.observer?.disconnect();
     this.observer = undefined;
+    this.themeWatch?.disconnect();
+    this.themeWatch = undefined;
   }
 
   /** Plays the hops one after another at `speed` hops a second (from the start if at the end). */
@@ -243,6 +271,7 @@ export class K8sNetFlowElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("theme")) this.followAncestorTheme();
     const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "model", "flow", "from", "to", "seed"];
     if (inputs.some((k) => (changed as Map<PropertyKey, unknown>).has(k))) {
       // A new flow starts at its first hop, unless the page set `hop` itself.

@@ -169,6 +169,22 @@ describe("<k8s-net-flow> and the reader's preferences", () => {
     expect(getComputedStyle(el).getPropertyValue("--k8s-bg").trim()).to.equal("#ffffff");
   });
 
+  it("follows an ancestor's data-theme live when theme is auto; the theme attribute wins", async () => {
+    await emulateMedia({ colorScheme: "dark" });
+    const wrapper = await fixture<HTMLDivElement>(html`<div data-theme="light"><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow></div>`);
+    const el = wrapper.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
+    const bg = () => getComputedStyle(el).getPropertyValue("--k8s-bg").trim();
+    expect(bg()).to.equal("#ffffff"); // the page says light, though the reader prefers dark
+    document.documentElement.setAttribute("data-theme", "dark"); // a farther ancestor: the nearer one decides
+    wrapper.setAttribute("data-theme", "dark");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(bg()).to.equal("#0d1117");
+    el.theme = "light";
+    await el.updateComplete;
+    expect(bg()).to.equal("#ffffff");
+    document.documentElement.removeAttribute("data-theme");
+  });
+
   it("moves the packet without animation under prefers-reduced-motion", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow></k8s-net-flow>`);
     await ready(el);
