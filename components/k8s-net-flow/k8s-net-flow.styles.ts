@@ -85,6 +85,14 @@ export const styles = css`
   .where { font-weight: 600; }
   .action { text-transform: uppercase; font-size: 0.75rem; letter-spacing: 0.04em; color: var(--k8s-accent); margin-left: 6px; }
   code { font-family: var(--k8s-mono); font-size: 0.8125rem; overflow-wrap: anywhere; }
+  [part="inspector"] { margin-top: 8px; font-size: 0.8125rem; }
+  [part="inspector"] h3 { font-size: 0.875rem; margin: 0 0 4px; font-family: var(--k8s-mono); }
+  [part="inspector"] table { border-collapse: collapse; width: 100%; }
+  [part="inspector"] th, [part="inspector"] td { text-align: left; padding: 2px 8px; border-bottom: 1px solid var(--k8s-border); }
+  [part="inspector"] td:last-child { font-family: var(--k8s-mono); overflow-wrap: anywhere; }
+  [part="inspector"] mark { background: none; color: var(--k8s-accent); font-weight: 600; }
+  [part="inspector"] .was { color: var(--k8s-muted); }
+  [part="inspector"] .decided { margin: 4px 0 0; }
   [part="transcript"] { margin-top: 8px; font-size: 0.875rem; }
   [part="transcript"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
   .hdr { color: var(--k8s-muted); font-family: var(--k8s-mono); font-size: 0.8125rem; }

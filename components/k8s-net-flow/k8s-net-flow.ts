@@ -9,6 +9,7 @@ import { hopPoints, layoutCluster, type Layout } from "./layout.js";
 import { styles } from "./k8s-net-flow.styles.js";
 import { download, pngOf, standaloneSvg } from "./export.js";
 import { formatTrace } from "../../src/outputs/trace-text.js";
+import { renderInspector } from "./inspector.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
@@ -27,6 +28,7 @@ import { formatTrace } from "../../src/outputs/trace-text.js";
  * @csspart hops - The list of hops.
  * @csspart hop - One hop of the list.
  * @csspart status - Loading and error messages.
+ * @csspart inspector - The packet's headers after the current hop, changed fields marked.
  * @csspart transcript - The whole trace as text (a disclosure below the hop list).
  *
  * @cssproperty --k8s-bg - Background.
@@ -359,6 +361,7 @@ export class K8sNetFlowElement extends LitElement {
           <button type="button" @click=${() => this.save("json")} aria-label="Download the trace as JSON">JSON</button>
         </span>
       </div>
+      ${renderInspector(current, hops[Math.min(this.hop, hops.length - 1) - 1])}
       <details part="transcript">
         <summary>Transcript</summary>
         <pre>${this.engine.state.status === "ready" ? formatTrace(this.engine.state.trace) : ""}</pre>

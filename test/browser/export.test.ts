@@ -5,6 +5,7 @@ import "../../components/index.js";
 import type { K8sNetFlowElement } from "../../components/index.js";
 
 async function ready(el: K8sNetFlowElement): Promise<void> {
+  el.scrollIntoView(); // elements start simulating near the viewport
   for (let i = 0; i < 400 && !el.shadowRoot?.querySelector("li[part=hop]"); i++) await new Promise((r) => setTimeout(r, 25));
   await el.updateComplete;
 }
@@ -38,6 +39,31 @@ describe("<k8s-net-flow> exports", () => {
     expect(transcript).to.match(/^frontend\/frontend-pod \(10\.244\.1\.5:\d+\) → api-svc\.backend:80 \(10\.96\.0\.25:80\/tcp\): delivered; answer delivered — \d+ hops\n/);
     expect(transcript).to.contain("DNS lookup of api-svc.backend (glibc): 10.96.0.25");
     expect(transcript).to.contain("-j DNAT --to-destination 10.244.2.10:8080    [iptables-save -t nat]");
+  });
+
+  it("the inspector marks what the current hop changed: the DNAT's destination, the VXLAN outer headers", async () => {
+    const svc = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service"></k8s-net-flow>`);
+    await ready(svc);
+    const trace = JSON.parse(svc.exportTrace()!);
+    svc.hop = trace.hops.findIndex((h: { action: string }) => h.action === "dnat");
+    await svc.updateComplete;
+    const rowText = (tr: Element) => [...tr.querySelectorAll("td")].map((td) => td.textContent!.replace(/\s+/g, " ").trim()).join(" ");
+    const changed = () => [...svc.shadowRoot!.querySelectorAll("[part=inspector] tr.changed")].map(rowText);
+    expect(changed()).to.have.length(2);
+    expect(changed()[0]).to.match(/^IPv4 destination 10\.244\.0\.1[567] \(was 10\.96\.0\.20\)$/);
+    expect(changed()[1]).to.equal("TCP destination port 8080 (was 80)");
+    expect(svc.shadowRoot!.querySelector("[part=inspector] .decided")!.textContent).to.contain("-j DNAT --to-destination");
+
+    const node = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
+    await ready(node);
+    const hops = JSON.parse(node.exportTrace()!).hops;
+    node.hop = hops.findIndex((h: { action: string }) => h.action === "encap");
+    await node.updateComplete;
+    const rows = [...node.shadowRoot!.querySelectorAll("[part=inspector] tr.changed")].map(rowText);
+    expect(rows).to.include("outer IPv4 source 192.168.1.10 (added by this hop)");
+    expect(rows).to.include("outer IPv4 destination 192.168.1.11 (added by this hop)");
+    expect(rows).to.include("VXLAN VNI 1 (added by this hop)");
+    expect(rows.some((r) => /^outer UDP ports \d+ → 8472 \(added by this hop\)$/.test(r))).to.equal(true);
   });
 
   it("announces the current hop's sentence in a live region", async () => {
