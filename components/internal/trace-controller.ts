@@ -3,7 +3,7 @@
 
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 import type { ModelInput } from "../../src/model/types.js";
-import type { FlowQuery, ModelSummary, Trace } from "../../src/engine/types.js";
+import type { FlowQuery, ModelSummary, ShowOutput, Trace } from "../../src/engine/types.js";
 import type { ErrorInfo } from "../../src/errors.js";
 import { toErrorInfo } from "../../src/errors.js";
 import { withEngine } from "./shared-engine.js";
@@ -17,6 +17,8 @@ export type TraceState =
 export class TraceController implements ReactiveController {
   state: TraceState = { status: "idle" };
   private generation = 0;
+  /** What the last successful run loaded and traced, to replay before a command's output. */
+  private last: { cluster: ModelInput; flow: FlowQuery } | undefined;
 
   constructor(private readonly host: ReactiveControllerHost & EventTarget) {
     host.addController(this);
@@ -39,7 +41,10 @@ export class TraceController implements ReactiveController {
         if (!from || !to) {
           return { status: "error", error: { code: "invalid-input", path: from ? "to" : "from", message: "set the from and to attributes: this cluster has no default flow" } } as const;
         }
-        return { status: "ready", summary, trace: await engine.trace({ ...flow, from, to }) } as const;
+        const query = { ...flow, from, to };
+        const trace = await engine.trace(query);
+        this.last = { cluster, flow: query };
+        return { status: "ready", summary, trace } as const;
       });
     } catch (err) {
       next = { status: "error", error: toErrorInfo(err) };
@@ -50,5 +55,20 @@ export class TraceController implements ReactiveController {
     const detail = next.status === "ready" ? { trace: next.trace } : next.status === "error" ? { error: next.error } : undefined;
     const type = next.status === "ready" ? "k8s-trace" : "k8s-error";
     this.host.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  /**
+   * What `command` prints on a node or in a pod of the traced cluster, after the traced flow
+   * (so conntrack and the rule counters show its traffic). The shared engine holds one
+   * cluster at a time, so this loads and traces again first.
+   */
+  async show(command: string, target: { node?: string; pod?: string }): Promise<ShowOutput> {
+    const last = this.last;
+    if (!last) throw new Error("no trace yet");
+    return withEngine(async (engine) => {
+      await engine.load(last.cluster);
+      await engine.trace(last.flow);
+      return engine.show({ command, ...target });
+    });
   }
 }

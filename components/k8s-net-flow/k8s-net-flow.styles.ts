@@ -93,6 +93,9 @@ export const styles = css`
   [part="inspector"] mark { background: none; color: var(--k8s-accent); font-weight: 600; }
   [part="inspector"] .was { color: var(--k8s-muted); }
   [part="inspector"] .decided { margin: 4px 0 0; }
+  [part="commands"] { margin-top: 8px; font-size: 0.875rem; }
+  [part="commands"] select { font: inherit; margin-left: 6px; }
+  [part="commands"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
   [part="transcript"] { margin-top: 8px; font-size: 0.875rem; }
   [part="transcript"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
   .hdr { color: var(--k8s-muted); font-family: var(--k8s-mono); font-size: 0.8125rem; }

@@ -29,6 +29,7 @@ import { renderInspector } from "./inspector.js";
  * @csspart hop - One hop of the list.
  * @csspart status - Loading and error messages.
  * @csspart inspector - The packet's headers after the current hop, changed fields marked.
+ * @csspart commands - What real tools print on the current hop's node or pod (a disclosure).
  * @csspart transcript - The whole trace as text (a disclosure below the hop list).
  *
  * @cssproperty --k8s-bg - Background.
@@ -92,6 +93,60 @@ export class K8sNetFlowElement extends LitElement {
   declare autoplay: boolean;
   /** Start again from the first hop after the last. */
   declare loop: boolean;
+  /** The command panel: open or not, the command picked, and what it printed for which target. */
+  private commands = { open: false, command: "", output: "", target: "" };
+
+  /** Where the current hop happens: its node, or its pod, as `engine.show` takes it. */
+  private commandTarget(): { node?: string; pod?: string; label: string } | undefined {
+    const hop = this.hops[Math.min(this.hop, this.hops.length - 1)];
+    if (!hop) return undefined;
+    return hop.netns === "host" ? { node: hop.node, label: `node ${hop.node}` } : { pod: hop.netns, label: `pod ${hop.netns}` };
+  }
+
+  private async runCommand(): Promise<void> {
+    const target = this.commandTarget();
+    if (!target || !this.commands.open) return;
+    const choices = target.pod ? POD_COMMANDS : NODE_COMMANDS;
+    const command = choices.includes(this.commands.command) ? this.commands.command : choices[0]!;
+    const key = `${command} @ ${target.label}`;
+    if (this.commands.target === key) return;
+    this.commands = { ...this.commands, command, target: key, output: "…" };
+    this.requestUpdate();
+    let output: string;
+    try {
+      const { node, pod } = target;
+      const result = await this.engine.show(command, pod ? { pod } : { node: node! });
+      output = `${result.stderr}${result.stdout}`;
+    } catch (err) {
+      output = `Error: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    if (this.commands.target !== key) return; // the hop or the command changed meanwhile
+    this.commands = { ...this.commands, output };
+    this.requestUpdate();
+  }
+
+  private renderCommands() {
+    const target = this.commandTarget();
+    if (!target) return nothing;
+    const choices = target.pod ? POD_COMMANDS : NODE_COMMANDS;
+    const selected = choices.includes(this.commands.command) ? this.commands.command : choices[0]!;
+    return html`<details part="commands" ?open=${this.commands.open} @toggle=${(e: Event) => {
+      this.commands = { ...this.commands, open: (e.target as HTMLDetailsElement).open, target: "" };
+      void this.runCommand();
+    }}>
+      <summary>Commands on ${target.label}</summary>
+      <label>Command
+        <select @change=${(e: Event) => {
+          this.commands = { ...this.commands, command: (e.target as HTMLSelectElement).value, target: "" };
+          void this.runCommand();
+        }}>
+          ${choices.map((c) => html`<option value=${c} ?selected=${c === selected}>${c}</option>`)}
+        </select>
+      </label>
+      <pre aria-live="polite">${this.commands.open ? this.commands.output : ""}</pre>
+    </details>`;
+  }
+
   /** Whether playback runs (internal state: the Play button shows it). */
   private playing = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -291,6 +346,8 @@ export class K8sNetFlowElement extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // An open command panel follows the current hop's node or pod.
+    if (this.commands.open) void this.runCommand();
     const hops = this.hops;
     if (changed.has("hop") && hops.length) {
       const index = Math.min(this.hop, hops.length - 1);
@@ -362,6 +419,7 @@ export class K8sNetFlowElement extends LitElement {
         </span>
       </div>
       ${renderInspector(current, hops[Math.min(this.hop, hops.length - 1) - 1])}
+      ${this.renderCommands()}
       <details part="transcript">
         <summary>Transcript</summary>
         <pre>${this.engine.state.status === "ready" ? formatTrace(this.engine.state.trace) : ""}</pre>
@@ -416,6 +474,10 @@ export class K8sNetFlowElement extends LitElement {
     </svg>`;
   }
 }
+
+/** What the seed page runs on a node, and inside a pod. */
+const NODE_COMMANDS = ["ip route", "iptables-save -t nat", "conntrack -L", "bridge fdb show", "ip addr"];
+const POD_COMMANDS = ["ip route", "ip addr", "cat /etc/resolv.conf"];
 
 async function fetchCluster(src: string): Promise<string> {
   let response: Response;

@@ -66,6 +66,40 @@ describe("<k8s-net-flow> exports", () => {
     expect(rows.some((r) => /^outer UDP ports \d+ → 8472 \(added by this hop\)$/.test(r))).to.equal(true);
   });
 
+  it("the command panel prints what real tools show on the current hop's pod or node", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service"></k8s-net-flow>`);
+    await ready(el);
+    const panel = el.shadowRoot!.querySelector<HTMLDetailsElement>("details[part=commands]")!;
+    const output = async (match: RegExp) => {
+      for (let i = 0; i < 200; i++) {
+        const text = panel.querySelector("pre")!.textContent!;
+        if (match.test(text)) return text;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`no output matching ${match}: ${panel.querySelector("pre")!.textContent}`);
+    };
+    const choose = async (command: string) => {
+      const select = panel.querySelector("select")!;
+      select.value = command;
+      select.dispatchEvent(new Event("change"));
+      await el.updateComplete;
+    };
+    expect(panel.querySelector("summary")!.textContent).to.equal("Commands on pod default/client");
+    panel.querySelector("summary")!.click();
+    expect(await output(/default via 10\.244\.0\.1 dev eth0/)).to.contain("10.244.0.0/24 dev eth0 proto kernel scope link src 10.244.0.10");
+    await choose("cat /etc/resolv.conf");
+    expect(await output(/nameserver/)).to.contain("nameserver 10.96.0.10");
+    // The DNAT hop happens on the node: the panel follows it with the node's commands.
+    const hops = JSON.parse(el.exportTrace()!).hops;
+    el.hop = hops.findIndex((h: { action: string }) => h.action === "dnat");
+    await el.updateComplete;
+    expect(panel.querySelector("summary")!.textContent).to.equal("Commands on node worker-node-1");
+    await choose("iptables-save -t nat");
+    expect(await output(/KUBE-SERVICES/)).to.contain("-j KUBE-SVC-");
+    await choose("conntrack -L");
+    expect(await output(/dport=80/)).to.match(/tcp\s+6 \d+ ESTABLISHED src=10\.244\.0\.10 dst=10\.96\.0\.20 sport=\d+ dport=80/);
+  });
+
   it("announces the current hop's sentence in a live region", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod"></k8s-net-flow>`);
     await ready(el);
