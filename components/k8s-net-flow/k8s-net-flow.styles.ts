@@ -68,6 +68,8 @@ export const styles = css`
   .packet { fill: var(--k8s-accent); transition: cx 300ms ease, cy 300ms ease; }
   .controls { display: flex; gap: 8px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
   .export { margin-left: auto; display: flex; gap: 4px; }
+  .view { display: flex; gap: 4px; }
+  :host(:fullscreen) { overflow: auto; }
   /* Read by screen readers, not shown: the hop list already shows the sentence. */
   .announce { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
   button {

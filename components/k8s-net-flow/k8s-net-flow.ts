@@ -93,6 +93,19 @@ export class K8sNetFlowElement extends LitElement {
   declare autoplay: boolean;
   /** Start again from the first hop after the last. */
   declare loop: boolean;
+  /** Diagram zoom (1 = whole cluster), centred on the packet. */
+  private zoom = 1;
+
+  private setZoom(zoom: number): void {
+    this.zoom = Math.max(1, Math.min(8, zoom));
+    this.requestUpdate();
+  }
+
+  private async toggleFullscreen(): Promise<void> {
+    if (document.fullscreenElement === this) await document.exitFullscreen();
+    else await this.requestFullscreen?.().catch(() => {}); // refused outside a user gesture: nothing to do
+  }
+
   /** The command panel: open or not, the command picked, and what it printed for which target. */
   private commands = { open: false, command: "", output: "", target: "" };
 
@@ -412,6 +425,11 @@ export class K8sNetFlowElement extends LitElement {
         <button type="button" class="play" aria-pressed=${this.playing ? "true" : "false"} @click=${() => this.toggle()}>${this.playing ? "Pause" : "Play"}</button>
         <span aria-hidden="true">Hop ${this.hop + 1} / ${hops.length}</span>
         <button type="button" @click=${() => this.step()} ?disabled=${this.hop >= hops.length - 1}>Next <span aria-hidden="true">▶</span></button>
+        <span class="view">
+          <button type="button" @click=${() => this.setZoom(this.zoom * 2)} ?disabled=${this.zoom >= 8} aria-label="Zoom in on the packet">+</button>
+          <button type="button" @click=${() => this.setZoom(this.zoom / 2)} ?disabled=${this.zoom <= 1} aria-label="Zoom out">−</button>
+          <button type="button" @click=${() => void this.toggleFullscreen()} aria-label="Full screen">⛶</button>
+        </span>
         <span class="export">
           <button type="button" @click=${() => this.save("svg")} aria-label="Download the diagram as SVG">SVG</button>
           <button type="button" @click=${() => void this.save("png")} aria-label="Download the diagram as PNG">PNG</button>
@@ -441,7 +459,14 @@ export class K8sNetFlowElement extends LitElement {
     const path = hops.flatMap((h) => hopPoints(layout, h));
     const here = current ? hopPoints(layout, current).at(-1) : undefined;
     const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.hop + 1}: ${current.text}` : ""}`;
-    return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="0 0 ${layout.width} ${layout.height}">
+    // Zoomed in, the view is centred on the packet (big clusters): the viewBox shrinks around it.
+    const w = layout.width / this.zoom;
+    const h = layout.height / this.zoom;
+    const cx = here?.x ?? layout.width / 2;
+    const cy = here?.y ?? layout.height / 2;
+    const x = Math.max(0, Math.min(layout.width - w, cx - w / 2));
+    const y = Math.max(0, Math.min(layout.height - h, cy - h / 2));
+    return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="${x} ${y} ${w} ${h}">
       ${layout.nodes.map((n) => svg`
         <g class="node ${current?.node === n.name && ["routing", "netfilter", "conntrack", "underlay", "socket"].includes(current.component) ? "active" : ""}">
           <rect class="frame" x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="8"></rect>

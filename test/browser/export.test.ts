@@ -100,6 +100,30 @@ describe("<k8s-net-flow> exports", () => {
     expect(await output(/dport=80/)).to.match(/tcp\s+6 \d+ ESTABLISHED src=10\.244\.0\.10 dst=10\.96\.0\.20 sport=\d+ dport=80/);
   });
 
+  it("zooms in on the packet and back out; the full-screen button asks for full screen", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
+    await ready(el);
+    const svg = () => el.shadowRoot!.querySelector<SVGSVGElement>("svg[part=diagram]")!;
+    const button = (label: string) => el.shadowRoot!.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`)!;
+    const whole = svg().viewBox.baseVal.width;
+    expect(button("Zoom out").disabled).to.equal(true);
+    button("Zoom in on the packet").click();
+    await el.updateComplete;
+    const box = svg().viewBox.baseVal;
+    expect(box.width).to.equal(whole / 2);
+    // The packet is inside the zoomed view.
+    const packet = svg().querySelector("circle.packet")!;
+    const px = Number(packet.getAttribute("cx"));
+    expect(px).to.be.within(box.x, box.x + box.width);
+    button("Zoom out").click();
+    await el.updateComplete;
+    expect(svg().viewBox.baseVal.width).to.equal(whole);
+    let asked = 0;
+    el.requestFullscreen = () => ((asked++), Promise.resolve());
+    button("Full screen").click();
+    expect(asked).to.equal(1);
+  });
+
   it("announces the current hop's sentence in a live region", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod"></k8s-net-flow>`);
     await ready(el);
