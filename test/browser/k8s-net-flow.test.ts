@@ -185,6 +185,17 @@ describe("<k8s-net-flow> and the reader's preferences", () => {
     document.documentElement.removeAttribute("data-theme");
   });
 
+  it("fits a 320 px column: nothing in it overflows the element", async () => {
+    const wrap = await fixture<HTMLDivElement>(html`<div><k8s-net-flow scenario="cross-node"></k8s-net-flow></div>`);
+    wrap.style.width = "320px"; // through the CSSOM, as a strict-CSP page would
+    const el = wrap.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
+    await ready(el);
+    const right = el.getBoundingClientRect().right;
+    const over = [...el.shadowRoot!.querySelectorAll("*")].filter((n) => n.getBoundingClientRect().right > right + 0.5).map((n) => n.tagName);
+    expect(over).to.deep.equal([]);
+    expect(el.scrollWidth).to.equal(el.clientWidth);
+  });
+
   it("moves the packet without animation under prefers-reduced-motion", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow></k8s-net-flow>`);
     await ready(el);
