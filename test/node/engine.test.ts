@@ -1,26 +1,10 @@
 // The engine API in Node: in a worker thread (Comlink's node adapter) and in-thread.
-import { afterAll, describe, expect, it } from "vitest";
-import { createEngine, K8sNetFlowError, type Engine, type Trace } from "../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { createEngine, type Engine, type Trace } from "../../src/index.js";
+import { engineFactory, rejection } from "./engine/helpers.js";
 
-const engines: Engine[] = [];
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.dispose()));
-});
-
-async function engine(host: "worker" | "inline"): Promise<Engine> {
-  const e = await createEngine({ host });
-  engines.push(e);
-  return e;
-}
-
-async function rejection(p: Promise<unknown>): Promise<K8sNetFlowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(K8sNetFlowError);
-  return err as K8sNetFlowError;
-}
+const make = engineFactory();
+const engine = (host: "worker" | "inline"): Promise<Engine> => make({ host });
 
 const summarize = (t: Trace) => t.hops.map((h) => `${h.node} ${h.netns} ${h.action} ttl=${h.packet.ttl} in=${h.inIface ?? "-"} out=${h.outIface ?? "-"}`);
 

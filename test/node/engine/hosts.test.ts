@@ -1,27 +1,10 @@
 // The engine's promises across hosts: the same results in a worker thread and in-thread,
 // sharding that adds up exactly, progress, cancellation, and recovery from failures.
-import { afterAll, describe, expect, it } from "vitest";
-import { createEngine, K8sNetFlowError, type Engine, type SimulationResult } from "../../../src/index.js";
+import { describe, expect, it } from "vitest";
+import { engineFactory, rejection } from "./helpers.js";
+import { createEngine, type SimulationResult } from "../../../src/index.js";
 
-const engines: Engine[] = [];
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.dispose()));
-});
-
-async function engine(options: Parameters<typeof createEngine>[0]): Promise<Engine> {
-  const e = await createEngine(options);
-  engines.push(e);
-  return e;
-}
-
-async function rejection(p: Promise<unknown>): Promise<K8sNetFlowError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(K8sNetFlowError);
-  return err as K8sNetFlowError;
-}
+const engine = engineFactory();
 
 // A cluster big enough that a simulation spans several chunks, with drops (a Service without
 // endpoints is REJECTed) so that every counter is exercised.
