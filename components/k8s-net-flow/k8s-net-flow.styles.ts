@@ -13,6 +13,7 @@ export const styles = css`
     --k8s-bridge-bg: #fff8c5;
     --k8s-tunnel-bg: #fbefff;
     --k8s-accent: #cf222e;
+    --k8s-dns: #8250df;
     --k8s-focus: #0969da;
     --k8s-radius: 8px;
     display: block;
@@ -29,24 +30,24 @@ export const styles = css`
     :host(:not([theme="light"])) {
       --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
       --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
-      --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
+      --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
     }
   }
   /* theme="auto" under an ancestor's data-theme (custom states: no attribute on the host). */
   :host(:state(dark)) {
     --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
     --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
-    --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
+    --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
   }
   :host(:state(light)) {
     --k8s-bg: #ffffff; --k8s-fg: #1b1f24; --k8s-muted: #57606a; --k8s-border: #d0d7de;
     --k8s-node-bg: #f6f8fa; --k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff;
-    --k8s-accent: #cf222e; --k8s-focus: #0969da;
+    --k8s-accent: #cf222e; --k8s-dns: #8250df; --k8s-focus: #0969da;
   }
   :host([theme="dark"]) {
     --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
     --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
-    --k8s-accent: #ff7b72; --k8s-focus: #58a6ff;
+    --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
   }
   h2 { font-size: 1rem; margin: 0 0 4px; }
   p.summary { margin: 0 0 8px; color: var(--k8s-muted); font-size: 0.875rem; }
@@ -65,7 +66,15 @@ export const styles = css`
   text.mono { font-family: var(--k8s-mono); }
   .active rect { stroke: var(--k8s-accent); stroke-width: 2.5; }
   .path { fill: none; stroke: var(--k8s-accent); stroke-width: 2; stroke-dasharray: 5 4; opacity: 0.7; }
-  .packet { fill: var(--k8s-accent); transition: cx 300ms ease, cy 300ms ease; }
+  .packet .dot { fill: var(--k8s-accent); }
+  .packet.dns-query .dot, .packet.dns-answer .dot { fill: var(--k8s-dns); }
+  .packet text { font-family: var(--k8s-mono); font-size: 10px; }
+  .packet .inner rect { fill: var(--k8s-bg); stroke: var(--k8s-accent); stroke-width: 1.5; }
+  .packet .inner.dns rect { stroke: var(--k8s-dns); }
+  .packet .outer rect { fill: var(--k8s-tunnel-bg); stroke: var(--k8s-muted); stroke-dasharray: 4 3; }
+  .packet text.was { fill: var(--k8s-muted); text-decoration: line-through; }
+  .packet text.dns { fill: var(--k8s-dns); font-weight: 600; }
+  svg.pannable { cursor: grab; touch-action: none; }
   .controls { display: flex; gap: 8px; align-items: center; margin: 8px 0; flex-wrap: wrap; }
   .export { margin-left: auto; display: flex; gap: 4px; }
   .view { display: flex; gap: 4px; }

@@ -5,7 +5,8 @@ import { K8sNetFlowError } from "../../src/errors.js";
 import type { ModelInput } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
 import { TraceController } from "../internal/trace-controller.js";
-import { hopPoints, layoutCluster, type Layout } from "./layout.js";
+import { columnsFor, hopPoints, layoutCluster, type Layout, type Point } from "./layout.js";
+import { animateAlong, badgeOf, renderBadge } from "./packet.js";
 import { styles } from "./k8s-net-flow.styles.js";
 import { download, pngOf, standaloneSvg } from "./export.js";
 import { formatTrace } from "../../src/outputs/trace-text.js";
@@ -41,6 +42,7 @@ import { renderInspector } from "./inspector.js";
  * @cssproperty --k8s-bridge-bg - The cni0 bridge.
  * @cssproperty --k8s-tunnel-bg - The overlay device (flannel.1).
  * @cssproperty --k8s-accent - The packet, its path and the current hop.
+ * @cssproperty --k8s-dns - DNS queries and answers (their own small packets).
  * @cssproperty --k8s-focus - Keyboard focus ring.
  * @cssproperty --k8s-font - Text font.
  * @cssproperty --k8s-mono - Font of addresses and rules.
@@ -233,12 +235,28 @@ export class K8sNetFlowElement extends LitElement {
     }
   }
 
+  private resizeWatch: ResizeObserver | undefined;
+  /** Nodes side by side in the drawing, from the element's width. */
+  private columns = 3;
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.followAncestorTheme();
     // Sites switch themes by changing data-theme on <html> or a wrapper: follow it live.
     this.themeWatch = new MutationObserver(() => this.followAncestorTheme());
     this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"], subtree: true });
+    // A narrow element (a phone, a sidebar) stacks the nodes so the text stays readable.
+    if (typeof ResizeObserver !== "undefined") {
+      this.resizeWatch = new ResizeObserver(([entry]) => {
+        const columns = columnsFor(entry?.contentRect.width ?? 0);
+        // Re-laid out in the next frame: resizing inside this callback would loop.
+        if (columns !== this.columns) requestAnimationFrame(() => {
+          this.columns = columns;
+          this.requestUpdate();
+        });
+      });
+      this.resizeWatch.observe(this);
+    }
     if (typeof IntersectionObserver === "undefined" || this.visible) return;
     // A page of many diagrams starts the engine for the first one the reader scrolls near.
     this.observer = new IntersectionObserver(
@@ -261,6 +279,8 @@ export class K8sNetFlowElement extends LitElement {
     this.observer = undefined;
     this.themeWatch?.disconnect();
     this.themeWatch = undefined;
+    this.resizeWatch?.disconnect();
+    this.resizeWatch = undefined;
   }
 
   /** Plays the hops one after another at `speed` hops a second (from the start if at the end). */
@@ -342,6 +362,7 @@ export class K8sNetFlowElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("theme")) this.followAncestorTheme();
+    if (changed.has("hop")) this.pan = { x: 0, y: 0 }; // the view follows the packet again
     const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "model", "flow", "from", "to", "seed"];
     if (inputs.some((k) => (changed as Map<PropertyKey, unknown>).has(k))) {
       // A new flow starts at its first hop, unless the page set `hop` itself.
@@ -364,9 +385,21 @@ export class K8sNetFlowElement extends LitElement {
     const hops = this.hops;
     if (changed.has("hop") && hops.length) {
       const index = Math.min(this.hop, hops.length - 1);
+      if (changed.get("hop") === index - 1) this.animateHop(index);
       this.dispatchEvent(new CustomEvent("k8s-hop", { detail: { index, hop: hops[index]! }, bubbles: true, composed: true }));
       if (index === hops.length - 1 && this.engine.state.status === "ready") this.dispatchEvent(new CustomEvent("k8s-done", { detail: { trace: this.engine.state.trace }, bubbles: true, composed: true }));
     }
+  }
+
+  /** Moves the packet from where the previous hop left it through this hop's points. */
+  private animateHop(index: number): void {
+    const glyph = this.renderRoot.querySelector<SVGGElement>("svg[part=diagram] g.packet");
+    if (!glyph || this.engine.state.status !== "ready") return;
+    const layout = layoutCluster(this.engine.state.summary, this.columns);
+    const from = hopPoints(layout, this.hops[index - 1]!).at(-1);
+    const points = [...(from ? [from] : []), ...hopPoints(layout, this.hops[index]!)].filter((p, i, all) => i === 0 || p.x !== all[i - 1]!.x || p.y !== all[i - 1]!.y);
+    const speed = Number.isFinite(this.speed) && this.speed > 0 ? this.speed : 1;
+    animateAlong(glyph, points, Math.min(700, 800 / speed));
   }
 
   private get hops(): Hop[] {
@@ -410,7 +443,7 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
       </div>
-      ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary)) : nothing}
+      ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary, this.columns)) : nothing}
     `;
   }
 
@@ -457,22 +490,31 @@ export class K8sNetFlowElement extends LitElement {
 
   private renderDiagram(layout: Layout, hops: Hop[], current: Hop | undefined) {
     const path = hops.flatMap((h) => hopPoints(layout, h));
+    const index = Math.min(this.hop, hops.length - 1);
     const here = current ? hopPoints(layout, current).at(-1) : undefined;
-    const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${this.hop + 1}: ${current.text}` : ""}`;
-    // Zoomed in, the view is centred on the packet (big clusters): the viewBox shrinks around it.
+    const label = `Cluster diagram: ${layout.nodes.length} nodes; ${current ? `current hop ${index + 1}: ${current.text}` : ""}`;
+    // Zoomed in, the view is centred on the packet (big clusters), then wherever it was dragged.
     const w = layout.width / this.zoom;
     const h = layout.height / this.zoom;
-    const cx = here?.x ?? layout.width / 2;
-    const cy = here?.y ?? layout.height / 2;
-    const x = Math.max(0, Math.min(layout.width - w, cx - w / 2));
-    const y = Math.max(0, Math.min(layout.height - h, cy - h / 2));
-    return html`<svg part="diagram" role="img" aria-label=${label} width=${layout.width} height=${layout.height} viewBox="${x} ${y} ${w} ${h}">
+    const clamp = (v: number, max: number) => Math.max(0, Math.min(max, v));
+    const x = clamp(clamp((here?.x ?? layout.width / 2) - w / 2, layout.width - w) + this.pan.x, layout.width - w);
+    const y = clamp(clamp((here?.y ?? layout.height / 2) - h / 2, layout.height - h) + this.pan.y, layout.height - h);
+    const active = (n: { name: string }, ...components: string[]) => (current?.node === n.name && components.includes(current.component) ? "active" : "");
+    return html`<svg part="diagram" role="img" aria-labelledby="diagram-title diagram-desc" width=${layout.width} height=${layout.height} viewBox="${x} ${y} ${w} ${h}"
+        class=${this.zoom > 1 ? "pannable" : ""} @pointerdown=${this.onPanStart} @pointermove=${this.onPanMove} @pointerup=${this.onPanEnd} @pointercancel=${this.onPanEnd}>
+      <title id="diagram-title">${label}</title>
+      <desc id="diagram-desc">${describe(layout)}</desc>
+      ${layout.bus ? svg`<line class="uplink" x1=${layout.bus.x} y1=${layout.bus.y1} x2=${layout.bus.x} y2=${layout.bus.y2}></line>` : nothing}
+      ${layout.underlays.map((u) => svg`<g class="underlay">
+        <rect x=${u.x} y=${u.y} width=${u.w} height=${u.h} rx="4"></rect>
+        <text class="small" x=${u.x + 12} y=${u.y + 19}>${layout.underlayLabel}</text>
+      </g>`)}
       ${layout.nodes.map((n) => svg`
-        <g class="node ${current?.node === n.name && ["routing", "netfilter", "conntrack", "underlay", "socket"].includes(current.component) ? "active" : ""}">
+        <g class="node ${active(n, "routing", "netfilter", "conntrack", "underlay", "socket")}">
           <rect class="frame" x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="8"></rect>
           <text class="title" x=${n.x + 14} y=${n.y + 20}>${n.name}</text>
           <text class="small mono" x=${n.x + 14} y=${n.y + 36}>${n.subtitle}</text>
-          <line class="uplink" x1=${n.uplink.x} y1=${n.uplink.y} x2=${n.uplink.x} y2=${layout.underlay.y}></line>
+          <line class="uplink" x1=${n.uplink.x} y1=${n.uplink.y} x2=${n.uplink.x} y2=${layout.underlays[n.row]!.y}></line>
         </g>
         ${n.pods.map((p) => svg`
           <g class="pod ${current?.netns === p.key ? "active" : ""}">
@@ -482,22 +524,51 @@ export class K8sNetFlowElement extends LitElement {
             <text class="small" x=${p.x + 8} y=${p.y + 34}>${p.labelText}</text>
             <text class="mono" x=${p.x + 8} y=${p.y + 52}>${p.ip}</text>
           </g>`)}
-        <g class="bridge ${current?.node === n.name && (current.component === "bridge" || (current.component === "veth" && current.netns === "host")) ? "active" : ""}">
+        <g class="bridge ${active(n, "bridge") || (current?.node === n.name && current.component === "veth" && current.netns === "host" ? "active" : "")}">
           <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
           <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>cni0 bridge</text>
         </g>
-        <g class="vtep ${current?.node === n.name && current.component === "vxlan" ? "active" : ""}">
+        <g class="vtep ${active(n, "vxlan")}">
           <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
           <text class="mono" x=${n.vtep.x + 10} y=${n.vtep.y + 17}>flannel.1</text>
         </g>`)}
-      <g class="underlay">
-        <rect x=${layout.underlay.x} y=${layout.underlay.y} width=${layout.underlay.w} height=${layout.underlay.h} rx="4"></rect>
-        <text class="small" x=${layout.underlay.x + 10} y=${layout.underlay.y + 14}>${layout.underlayLabel}</text>
-      </g>
       ${path.length > 1 ? svg`<polyline class="path" points=${path.map((p) => `${p.x},${p.y}`).join(" ")}></polyline>` : nothing}
-      ${here ? svg`<circle class="packet" cx=${here.x} cy=${here.y} r="7"></circle>` : nothing}
+      ${here && current ? svg`<g class="packet ${current.phase}" transform="translate(${here.x} ${here.y})">${renderBadge(badgeOf(current, hops[index - 1]), { left: -here.x, right: layout.width - here.x })}</g>` : nothing}
     </svg>`;
   }
+
+  /** Dragging a zoomed diagram pans it (in drawing units, from where the drag started). */
+  private pan: Point = { x: 0, y: 0 };
+  private drag: { id: number; x: number; y: number; pan: Point } | undefined;
+
+  private onPanStart = (e: PointerEvent): void => {
+    if (this.zoom <= 1 || e.button !== 0) return;
+    try {
+      (e.currentTarget as Element).setPointerCapture(e.pointerId);
+    } catch {
+      // Not an active pointer (a synthetic event): the drag still works while over the drawing.
+    }
+    this.drag = { id: e.pointerId, x: e.clientX, y: e.clientY, pan: { ...this.pan } };
+  };
+
+  private onPanMove = (e: PointerEvent): void => {
+    if (!this.drag || e.pointerId !== this.drag.id) return;
+    const drawing = e.currentTarget as SVGSVGElement;
+    // CSS pixels → drawing units of the zoomed view.
+    const scale = drawing.viewBox.baseVal.width / Math.max(1, drawing.getBoundingClientRect().width);
+    this.pan = { x: this.drag.pan.x - (e.clientX - this.drag.x) * scale, y: this.drag.pan.y - (e.clientY - this.drag.y) * scale };
+    this.requestUpdate();
+  };
+
+  private onPanEnd = (e: PointerEvent): void => {
+    if (this.drag?.id === e.pointerId) this.drag = undefined;
+  };
+}
+
+/** The drawing in words, for the SVG's description. */
+function describe(layout: Layout): string {
+  const nodes = layout.nodes.map((n) => `${n.name} (${n.subtitle}) with ${n.pods.length === 1 ? "1 pod" : `${n.pods.length} pods`}${n.pods.length ? `: ${n.pods.map((p) => `${p.name} ${p.ip}`).join(", ")}` : ""}`);
+  return `${nodes.join("; ")}. Each node's pods hang off its cni0 bridge; the nodes meet on the ${layout.underlayLabel}.`;
 }
 
 /** What the seed page runs on a node, and inside a pod. */

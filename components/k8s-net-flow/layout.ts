@@ -16,18 +16,25 @@ export interface PodBox extends Box {
 }
 export interface NodeBox extends Box {
   name: string;
+  /** The node's InternalIP (the outer address of tunnelled packets). */
+  ip: string;
   subtitle: string;
   pods: PodBox[];
   bridge: Box;
   vtep: Box;
-  /** Where the node's eth0 meets the underlay. */
+  /** Where the node's eth0 meets the underlay band of its row. */
   uplink: { x: number; y: number };
+  /** Row of nodes it sits in (each row has its own underlay band). */
+  row: number;
 }
 export interface Layout {
   width: number;
   height: number;
   nodes: NodeBox[];
-  underlay: Box;
+  /** The node network: one band below each row of nodes, joined by `bus` when there are several. */
+  underlays: Box[];
+  /** The vertical line at the left margin joining the bands (x, and the bands' centre ys). */
+  bus?: { x: number; y1: number; y2: number };
   underlayLabel: string;
 }
 export interface Point { x: number; y: number }
@@ -39,22 +46,27 @@ const PAD = 14;
 const HEADER = 48;
 const BAR = 26;
 const PODS_PER_ROW = 2;
-const NODES_PER_ROW = 3;
+/** Nodes side by side at full width; a narrow element stacks them (see `columnsFor`). */
+const MAX_COLUMNS = 3;
 const NODE_GAP = 36;
-const UNDERLAY_GAP = 34;
-const UNDERLAY_H = 34;
+const UNDERLAY_GAP = 22;
+const UNDERLAY_H = 30;
+/** Space between one row's underlay band and the next row of nodes. */
+const ROW_GAP = 26;
+/** Node width in drawing units: two pods side by side. */
+const NODE_W = PODS_PER_ROW * POD_W + (PODS_PER_ROW - 1) * GAP + 2 * PAD;
 
-export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "nodeNetwork">): Layout {
-  const nodeW = PODS_PER_ROW * POD_W + (PODS_PER_ROW - 1) * GAP + 2 * PAD;
+export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "nodeNetwork">, columns = MAX_COLUMNS): Layout {
+  const cols = Math.max(1, Math.min(MAX_COLUMNS, Math.floor(columns)));
   const heights = summary.nodes.map((n) => nodeHeight(summary.pods.filter((p) => p.node === n.name).length));
-  const rows = Math.ceil(summary.nodes.length / NODES_PER_ROW);
-  const rowH = Array.from({ length: rows }, (_, r) => Math.max(...heights.slice(r * NODES_PER_ROW, (r + 1) * NODES_PER_ROW)));
-  const perRow = Math.min(NODES_PER_ROW, summary.nodes.length);
-  const width = perRow * nodeW + (perRow - 1) * NODE_GAP + 2 * GAP;
+  const rows = Math.ceil(summary.nodes.length / cols);
+  const rowH = Array.from({ length: rows }, (_, r) => Math.max(...heights.slice(r * cols, (r + 1) * cols)));
+  const perRow = Math.min(cols, summary.nodes.length);
+  const width = perRow * NODE_W + (perRow - 1) * NODE_GAP + 2 * GAP;
   const nodes = summary.nodes.map((n, i) => {
-    const r = Math.floor(i / NODES_PER_ROW);
-    const x = GAP + (i % NODES_PER_ROW) * (nodeW + NODE_GAP);
-    const y = GAP + rowH.slice(0, r).reduce((a, b) => a + b + UNDERLAY_GAP, 0);
+    const r = Math.floor(i / cols);
+    const x = GAP + (i % cols) * (NODE_W + NODE_GAP);
+    const y = GAP + rowH.slice(0, r).reduce((a, b) => a + b + UNDERLAY_GAP + UNDERLAY_H + ROW_GAP, 0);
     const h = rowH[r]!;
     const pods = summary.pods
       .filter((p) => p.node === n.name)
@@ -71,14 +83,33 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
         w: POD_W,
         h: POD_H,
       }));
-    const bridge = { x: x + PAD, y: y + h - PAD - BAR * 2 - GAP, w: nodeW - 2 * PAD, h: BAR };
-    const vtep = { x: x + nodeW / 2 - 60, y: y + h - PAD - BAR, w: 120, h: BAR };
-    return { name: n.name, subtitle: `${n.internalIP} · pods ${n.podCIDR}`, x, y, w: nodeW, h, pods, bridge, vtep, uplink: { x: x + nodeW / 2, y: y + h } };
+    const bridge = { x: x + PAD, y: y + h - PAD - BAR * 2 - GAP, w: NODE_W - 2 * PAD, h: BAR };
+    const vtep = { x: x + NODE_W / 2 - 60, y: y + h - PAD - BAR, w: 120, h: BAR };
+    return { name: n.name, ip: n.internalIP, subtitle: `${n.internalIP} · pods ${n.podCIDR}`, x, y, w: NODE_W, h, pods, bridge, vtep, uplink: { x: x + NODE_W / 2, y: y + h }, row: r };
   });
-  const bottom = Math.max(...nodes.map((n) => n.y + n.h));
-  const underlay = { x: GAP, y: bottom + UNDERLAY_GAP, w: width - 2 * GAP, h: UNDERLAY_H };
+  const underlays = rowH.map((h, r) => {
+    const top = GAP + rowH.slice(0, r).reduce((a, b) => a + b + UNDERLAY_GAP + UNDERLAY_H + ROW_GAP, 0);
+    return { x: BUS_X - 4, y: top + h + UNDERLAY_GAP, w: width - BUS_X + 4 - GAP, h: UNDERLAY_H };
+  });
+  const last = underlays.at(-1)!;
+  const bus = underlays.length > 1 ? { x: BUS_X, y1: underlays[0]!.y + UNDERLAY_H / 2, y2: last.y + UNDERLAY_H / 2 } : undefined;
   const underlayLabel = `node network ${summary.nodeNetwork}${summary.nodes.length > 1 ? " · VXLAN over UDP 8472" : ""}`;
-  return { width, height: underlay.y + underlay.h + GAP, nodes, underlay, underlayLabel };
+  return { width, height: last.y + last.h + GAP, nodes, underlays, bus, underlayLabel };
+}
+
+/** The bus joining the underlay bands runs in the left margin, left of every node. */
+const BUS_X = 6;
+
+/**
+ * How many nodes to put side by side in an element `width` CSS pixels wide: as many as fit
+ * with the text drawn at no less than ~85% of its size, so a phone gets one column.
+ */
+export function columnsFor(width: number): number {
+  for (let n = MAX_COLUMNS; n > 1; n--) {
+    const drawing = n * NODE_W + (n - 1) * NODE_GAP + 2 * GAP;
+    if (width >= drawing * 0.85) return n;
+  }
+  return 1;
 }
 
 function nodeHeight(pods: number): number {
@@ -107,7 +138,7 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
     // The pod's veth leaves from the bottom edge of its box, towards the bridge.
     return pod ? [{ x: pod.x + pod.w / 2, y: pod.y + pod.h }] : [];
   };
-  const under = { x: node.uplink.x, y: layout.underlay.y + layout.underlay.h - 8 };
+  const under = (n: NodeBox) => ({ x: n.uplink.x, y: layout.underlays[n.row]!.y + UNDERLAY_H / 2 });
   switch (hop.component) {
     case "pod":
     case "socket":
@@ -119,9 +150,14 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
     case "conntrack":
       return [center(node.bridge)];
     case "vxlan":
-      return hop.action === "decap" ? [under, center(node.vtep)] : [center(node.vtep), under];
-    case "underlay":
-      return [under];
+      return hop.action === "decap" ? [under(node), center(node.vtep)] : [center(node.vtep), under(node)];
+    case "underlay": {
+      // Along the node network to the outer destination; between rows, by the bus at the left.
+      const peer = layout.nodes.find((n) => n.ip === hop.packet.outer?.dst);
+      if (!peer) return [under(node)];
+      const bus = peer.row === node.row ? [] : [{ x: BUS_X, y: under(node).y }, { x: BUS_X, y: under(peer).y }];
+      return [under(node), ...bus, under(peer)];
+    }
     case "routing": {
       const points: Point[] = [];
       if (hop.inIface === "flannel.1") points.push(center(node.vtep));

@@ -112,9 +112,18 @@ describe("<k8s-net-flow> exports", () => {
     const box = svg().viewBox.baseVal;
     expect(box.width).to.equal(whole / 2);
     // The packet is inside the zoomed view.
-    const packet = svg().querySelector("circle.packet")!;
-    const px = Number(packet.getAttribute("cx"));
-    expect(px).to.be.within(box.x, box.x + box.width);
+    const packet = svg().querySelector<SVGGElement>("g.packet")!.transform.baseVal.consolidate()!.matrix;
+    expect(packet.e).to.be.within(box.x, box.x + box.width);
+    expect(packet.f).to.be.within(box.y, box.y + box.height);
+    // Dragging pans the zoomed view: 100 px to the left shows what is to the right.
+    const scale = box.width / svg().getBoundingClientRect().width;
+    const x0 = box.x;
+    const at = (type: string, clientX: number) => svg().dispatchEvent(new PointerEvent(type, { pointerId: 1, button: 0, clientX, clientY: 50, bubbles: true }));
+    at("pointerdown", 300);
+    at("pointermove", 200);
+    at("pointerup", 200);
+    await el.updateComplete;
+    expect(svg().viewBox.baseVal.x).to.be.closeTo(Math.min(x0 + 100 * scale, whole - box.width), 0.01);
     button("Zoom out").click();
     await el.updateComplete;
     expect(svg().viewBox.baseVal.width).to.equal(whole);

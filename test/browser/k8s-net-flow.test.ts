@@ -13,6 +13,12 @@ async function ready(el: K8sNetFlowElement): Promise<void> {
   await el.updateComplete;
 }
 
+/** Waits for the ResizeObserver's report and the re-layout it schedules for the next frame. */
+async function relaidOut(el: K8sNetFlowElement): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r));
+  await el.updateComplete;
+}
+
 describe("<k8s-net-flow>", () => {
   it("renders the hops the Wasm dataplane computed, with the deciding routes", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
@@ -185,23 +191,107 @@ describe("<k8s-net-flow> and the reader's preferences", () => {
     document.documentElement.removeAttribute("data-theme");
   });
 
-  it("fits a 320 px column: nothing in it overflows the element", async () => {
+  it("stacks the nodes in a 320 px column, text drawn near full size, nothing overflowing", async () => {
     const wrap = await fixture<HTMLDivElement>(html`<div><k8s-net-flow scenario="cross-node"></k8s-net-flow></div>`);
     wrap.style.width = "320px"; // through the CSSOM, as a strict-CSP page would
     const el = wrap.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
     await ready(el);
+    await relaidOut(el);
     const right = el.getBoundingClientRect().right;
     const over = [...el.shadowRoot!.querySelectorAll("*")].filter((n) => n.getBoundingClientRect().right > right + 0.5).map((n) => n.tagName);
     expect(over).to.deep.equal([]);
     expect(el.scrollWidth).to.equal(el.clientWidth);
+    const svg = el.shadowRoot!.querySelector<SVGSVGElement>("svg[part=diagram]")!;
+    const frames = [...svg.querySelectorAll(".node rect.frame")].map((r) => r.getBoundingClientRect());
+    expect(frames).to.have.length(2);
+    expect(frames[1]!.top).to.be.greaterThan(frames[0]!.bottom); // one above the other
+    expect(svg.getBoundingClientRect().width / svg.viewBox.baseVal.width).to.be.at.least(0.85);
+    // Wide again: side by side.
+    wrap.style.width = "1000px";
+    await relaidOut(el);
+    const wide = [...svg.querySelectorAll(".node rect.frame")].map((r) => r.getBoundingClientRect());
+    expect(wide[1]!.top).to.equal(wide[0]!.top);
   });
 
-  it("moves the packet without animation under prefers-reduced-motion", async () => {
-    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow></k8s-net-flow>`);
+  it("animates the packet from hop to hop, and moves it without animation under prefers-reduced-motion", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
     await ready(el);
-    const packet = () => el.shadowRoot!.querySelector("circle.packet")!;
-    expect(getComputedStyle(packet()).transitionDuration).not.to.equal("0s");
+    const glyph = () => el.shadowRoot!.querySelector<SVGGElement>("svg g.packet")!;
+    // Step until the packet changes place (some hops happen where the last one ended).
+    const stepToMove = async () => {
+      for (let i = 0; i < 10; i++) {
+        const before = glyph().getAttribute("transform");
+        el.step();
+        await el.updateComplete;
+        if (glyph().getAttribute("transform") !== before) return;
+      }
+      throw new Error("the packet never moved");
+    };
+    await stepToMove();
+    expect(glyph().getAnimations()).to.have.length(1);
     await emulateMedia({ reducedMotion: "reduce" });
-    expect(getComputedStyle(packet()).transitionDuration).to.equal("0s");
+    await stepToMove();
+    expect(glyph().getAnimations()).to.deep.equal([]);
+  });
+});
+
+describe("<k8s-net-flow> packet badge", () => {
+  const badge = (el: K8sNetFlowElement, cls: string) => el.shadowRoot!.querySelector(`svg g.packet text.${cls}`)?.textContent;
+
+  it("shows the DNAT rewriting the destination, and the reply un-NAT'd back to the ClusterIP", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" seed="1"></k8s-net-flow>`);
+    await ready(el);
+    expect(badge(el, "tuple")).to.match(/^10\.244\.0\.10:\d+ → 10\.96\.0\.20:80$/);
+    expect(badge(el, "was")).to.equal(undefined);
+    const hops = el.shadowRoot!.querySelectorAll("li[part=hop]");
+    const dnat = [...hops].findIndex((li) => li.textContent!.includes("netfilter · dnat"));
+    el.hop = dnat;
+    await el.updateComplete;
+    expect(badge(el, "was")).to.match(/→ 10\.96\.0\.20:80$/);
+    expect(badge(el, "tuple")).to.match(/→ 10\.244\.0\.\d+:8080$/);
+    expect(getComputedStyle(el.shadowRoot!.querySelector("svg g.packet text.was")!).textDecorationLine).to.equal("line-through");
+    el.hop = dnat + 1; // the next hop keeps the new address, nothing struck through
+    await el.updateComplete;
+    expect(badge(el, "was")).to.equal(undefined);
+    const unnat = [...hops].findIndex((li) => li.textContent!.includes("conntrack · unnat"));
+    el.hop = unnat;
+    await el.updateComplete;
+    expect(badge(el, "was")).to.match(/^10\.244\.0\.\d+:8080 → /);
+    expect(badge(el, "tuple")).to.match(/^10\.96\.0\.20:80 → 10\.244\.0\.10:\d+$/);
+  });
+
+  it("wraps the packet in its VXLAN outer packet while it is encapsulated", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node"></k8s-net-flow>`);
+    await ready(el);
+    const outer = () => el.shadowRoot!.querySelector("svg g.packet g.outer text")?.textContent;
+    expect(outer()).to.equal(undefined);
+    el.hop = 3; // encap on worker-node-1
+    await el.updateComplete;
+    expect(outer()).to.equal("VXLAN 192.168.1.10 → 192.168.1.11 UDP 8472 VNI 1");
+    expect(badge(el, "tuple")).to.match(/^10\.244\.0\.5:\d+ → 10\.244\.1\.10:80$/);
+    // The outer box surrounds the inner one.
+    const [o, i] = ["g.outer rect", "g.inner rect"].map((q) => el.shadowRoot!.querySelector(`svg g.packet ${q}`)!.getBoundingClientRect());
+    expect(i!.left >= o!.left && i!.right <= o!.right && i!.top >= o!.top && i!.bottom <= o!.bottom).to.equal(true);
+    el.hop = 5; // decapsulated on worker-node-2
+    await el.updateComplete;
+    expect(outer()).to.equal(undefined);
+  });
+
+  it("draws DNS queries and answers as their own small packets", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-namespace"></k8s-net-flow>`);
+    await ready(el);
+    const glyph = el.shadowRoot!.querySelector("svg g.packet")!;
+    expect(glyph.classList.contains("dns-query")).to.equal(true);
+    expect(badge(el, "dns")).to.equal("DNS A api-svc.backend.frontend.svc.cluster.…");
+    expect(badge(el, "tuple")).to.match(/^10\.244\.1\.5:\d+ → 10\.96\.0\.10:53$/);
+    const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+    el.hop = hops.findIndex((li) => li.textContent!.includes("dns-answer"));
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector("svg g.packet")!.classList.contains("dns-answer")).to.equal(true);
+    expect(badge(el, "dns")).to.match(/^DNS NXDOMAIN: A api-svc\.backend\.frontend\./);
+    el.hop = hops.findIndex((li) => !/dns-/.test(li.textContent!));
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector("svg g.packet")!.classList.contains("request")).to.equal(true);
+    expect(badge(el, "dns")).to.equal(undefined);
   });
 });
