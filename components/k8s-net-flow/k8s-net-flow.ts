@@ -150,17 +150,30 @@ export class K8sNetFlowElement extends LitElement {
       void this.runCommand();
     }}>
       <summary>Commands on ${target.label}</summary>
-      <label>Command
-        <select @change=${(e: Event) => {
-          this.commands = { ...this.commands, command: (e.target as HTMLSelectElement).value, target: "" };
-          void this.runCommand();
-        }}>
-          ${choices.map((c) => html`<option value=${c} ?selected=${c === selected}>${c}</option>`)}
-        </select>
-      </label>
-      <pre aria-live="polite">${this.commands.open ? this.commands.output : ""}</pre>
+      <div role="tablist" aria-label="Commands" @keydown=${this.onTabKey}>
+        ${choices.map((c) => html`<button type="button" role="tab" id="tab-${slug(c)}" aria-controls="command-output" aria-selected=${c === selected ? "true" : "false"}
+          tabindex=${c === selected ? 0 : -1} @click=${() => this.pickCommand(c)}>${c}</button>`)}
+      </div>
+      <pre id="command-output" role="tabpanel" aria-labelledby="tab-${slug(selected)}" aria-live="polite">${this.commands.open ? this.commands.output : ""}</pre>
     </details>`;
   }
+
+  private pickCommand(command: string): void {
+    this.commands = { ...this.commands, command, target: "" };
+    void this.runCommand();
+  }
+
+  /** Arrow keys move between the command tabs (the ARIA tabs pattern), selecting as they go. */
+  private onTabKey = (e: KeyboardEvent): void => {
+    const tabs = [...this.renderRoot.querySelectorAll<HTMLButtonElement>("[part=commands] [role=tab]")];
+    const at = tabs.indexOf(e.target as HTMLButtonElement);
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (at < 0 || to === undefined) return;
+    e.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length]!;
+    this.pickCommand(tab.textContent!);
+    void this.updateComplete.then(() => tab.focus());
+  };
 
   /** Whether playback runs (internal state: the Play button shows it). */
   private playing = false;
@@ -458,6 +471,12 @@ export class K8sNetFlowElement extends LitElement {
         <button type="button" class="play" aria-pressed=${this.playing ? "true" : "false"} @click=${() => this.toggle()}>${this.playing ? "Pause" : "Play"}</button>
         <span aria-hidden="true">Hop ${this.hop + 1} / ${hops.length}</span>
         <button type="button" @click=${() => this.step()} ?disabled=${this.hop >= hops.length - 1}>Next <span aria-hidden="true">▶</span></button>
+        <label class="speed">Speed
+          <select @change=${(e: Event) => (this.speed = Number((e.target as HTMLSelectElement).value))}>
+            ${SPEEDS.map((v) => html`<option value=${v} ?selected=${v === this.speed}>${v} hop${v === 1 ? "" : "s"}/s</option>`)}
+            ${SPEEDS.includes(this.speed) ? nothing : html`<option value=${this.speed} selected>${this.speed} hops/s</option>`}
+          </select>
+        </label>
         <span class="view">
           <button type="button" @click=${() => this.setZoom(this.zoom * 2)} ?disabled=${this.zoom >= 8} aria-label="Zoom in on the packet">+</button>
           <button type="button" @click=${() => this.setZoom(this.zoom / 2)} ?disabled=${this.zoom <= 1} aria-label="Zoom out">−</button>
@@ -571,6 +590,9 @@ function describe(layout: Layout): string {
   return `${nodes.join("; ")}. Each node's pods hang off its cni0 bridge; the nodes meet on the ${layout.underlayLabel}.`;
 }
 
+/** The speed control's choices, in hops per second (the `speed` attribute takes any). */
+const SPEEDS = [0.5, 1, 2, 4];
+
 /** What the seed page runs on a node, and inside a pod. */
 const NODE_COMMANDS = ["ip route", "iptables-save -t nat", "conntrack -L", "bridge fdb show", "ip addr"];
 const POD_COMMANDS = ["ip route", "ip addr", "cat /etc/resolv.conf"];
@@ -585,6 +607,8 @@ async function fetchCluster(src: string): Promise<string> {
   if (!response.ok) throw new K8sNetFlowError("not-found", `could not fetch ${src}: HTTP ${response.status}`, "src");
   return response.text();
 }
+
+const slug = (text: string) => text.replace(/[^a-z0-9]+/gi, "-");
 
 const endpoint = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);
 

@@ -78,10 +78,9 @@ describe("<k8s-net-flow> exports", () => {
       }
       throw new Error(`no output matching ${match}: ${panel.querySelector("pre")!.textContent}`);
     };
+    const tabs = () => [...panel.querySelectorAll<HTMLButtonElement>("[role=tablist] [role=tab]")];
     const choose = async (command: string) => {
-      const select = panel.querySelector("select")!;
-      select.value = command;
-      select.dispatchEvent(new Event("change"));
+      tabs().find((t) => t.textContent === command)!.click();
       await el.updateComplete;
     };
     expect(panel.querySelector("summary")!.textContent).to.equal("Commands on pod default/client");
@@ -98,6 +97,16 @@ describe("<k8s-net-flow> exports", () => {
     expect(await output(/KUBE-SERVICES/)).to.contain("-j KUBE-SVC-");
     await choose("conntrack -L");
     expect(await output(/dport=80/)).to.match(/tcp\s+6 \d+ ESTABLISHED src=10\.244\.0\.10 dst=10\.96\.0\.20 sport=\d+ dport=80/);
+    // The tabs follow the ARIA pattern: one selected and focusable, arrows move and select.
+    expect(tabs().map((t) => t.getAttribute("aria-selected"))).to.deep.equal(["false", "false", "true", "false", "false"]);
+    expect(panel.querySelector("[role=tabpanel]")!.getAttribute("aria-labelledby")).to.equal(tabs()[2]!.id);
+    tabs()[2]!.focus();
+    tabs()[2]!.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true, composed: true }));
+    await el.updateComplete;
+    expect(await output(/master cni0/)).to.contain("dev veth");
+    expect(tabs()[3]!.getAttribute("aria-selected")).to.equal("true");
+    expect(el.shadowRoot!.activeElement).to.equal(tabs()[3]);
+    await expect(el).to.be.accessible();
   });
 
   it("zooms in on the packet and back out; the full-screen button asks for full screen", async () => {

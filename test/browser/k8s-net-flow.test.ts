@@ -71,6 +71,16 @@ describe("<k8s-net-flow>", () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-pod" speed="50"></k8s-net-flow>`);
     await ready(el);
     expect(el.speed).to.equal(50);
+    // The speed control offers the usual speeds plus the one the page set, and sets `speed`.
+    const speed = el.shadowRoot!.querySelector<HTMLSelectElement>(".speed select")!;
+    expect([...speed.options].map((o) => o.value)).to.deep.equal(["0.5", "1", "2", "4", "50"]);
+    expect(speed.value).to.equal("50");
+    speed.value = "2";
+    speed.dispatchEvent(new Event("change"));
+    await el.updateComplete;
+    expect(el.getAttribute("speed")).to.equal("2");
+    el.speed = 50;
+    await el.updateComplete;
     const seen: number[] = [];
     el.addEventListener("k8s-hop", (e) => seen.push(e.detail.index));
     el.step();
