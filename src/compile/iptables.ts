@@ -27,6 +27,14 @@ export interface RuleMatch {
   recentSet?: { list: number };
   ctstate?: "NEW" | "ESTABLISHED" | "INVALID";
   dstLocal?: boolean;
+  /** nftables: the destination is in this set (`ip daddr @set`), an index of `Ruleset.sets`. */
+  daddrIn?: number;
+  /**
+   * nftables verdict-map lookup: the key (`ip daddr . meta l4proto . th dport`, or without the
+   * address) is looked up in `Ruleset.sets[map]`; a hit applies the element's verdict (the
+   * rule's own target is unused), a miss goes on to the next rule.
+   */
+  vmap?: number;
 }
 
 export type RuleTarget =
@@ -38,6 +46,10 @@ export type RuleTarget =
   | { kind: "dnat"; addr: number; port: number }
   | { kind: "mark-set"; value: number; mask: number }
   | { kind: "masquerade" }
+  /** nftables `goto`: like jump, but the chain's end returns to the caller's caller. */
+  | { kind: "goto"; chain: number }
+  /** nftables `numgen random mod count vmap { i : goto first+i }`: the chains are consecutive. */
+  | { kind: "numgen"; first: number; count: number }
   | { kind: "none" };
 
 export interface NfRule {
@@ -61,17 +73,59 @@ export interface NfChain {
   rules: number[];
 }
 
+/** A verdict a map element gives (nftables). */
+export type MapVerdict = { kind: "goto"; chain: number } | { kind: "drop" } | { kind: "accept" };
+
+/** One element of an nftables set or map. */
+export interface SetElement {
+  /** `ip daddr` part of the key (0 when the key has no address). */
+  addr: number;
+  /** IP protocol and port of a `inet_proto . inet_service` key part (0 when none). */
+  proto: number;
+  port: number;
+  /** Maps only. */
+  verdict?: MapVerdict;
+  comment?: string;
+}
+
+/** An nftables named set or verdict map (kube-proxy's `service-ips`, `cluster-ips`, …). */
+export interface NfSet {
+  id: number;
+  name: string;
+  kind: "set" | "map";
+  /** What the key is made of, as `nft` declares it. */
+  type: string;
+  /** Whether the key starts with an IPv4 address. */
+  keyHasAddr: boolean;
+  /** Whether the key has `inet_proto . inet_service`. */
+  keyHasPort: boolean;
+  comment?: string;
+  /** Extra declaration lines (`flags …`, `timeout …`), as `nft -f` takes them. */
+  flags?: string;
+  timeout?: number;
+  elements: SetElement[];
+}
+
 export interface Ruleset {
+  /** Which kube-proxy backend wrote it: iptables chains, or one nftables table. */
+  backend: "iptables" | "nftables";
   chains: NfChain[];
   rules: NfRule[];
-  hooks: { natPrerouting: number; natOutput: number; natPostrouting: number; filterInput: number; filterForward: number; filterOutput: number };
-  /** xt_recent list names (one per endpoint chain of a ClientIP-affinity service). */
+  hooks: {
+    natPrerouting: number; natOutput: number; natPostrouting: number; filterInput: number; filterForward: number; filterOutput: number;
+    /** nftables' filter chains at priority -110, before the DNAT (LoadBalancer source ranges). */
+    filterPreroutingPreDnat?: number;
+    filterOutputPreDnat?: number;
+  };
+  /** xt_recent lists or nftables affinity sets (one per endpoint of a ClientIP-affinity service). */
   recentLists: string[];
+  /** nftables sets and maps; none in iptables mode. */
+  sets: NfSet[];
 }
 
 export const MASQ_MARK = 0x4000;
 
-const PROTO_NUMBER: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
+export const PROTO_NUMBER: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 
 /** base32(sha256(input))[:16]: the suffix of KUBE-SVC-/KUBE-SEP- chain names. */
 export function chainHash(input: string): string {
@@ -104,7 +158,7 @@ export function formatProbability(threshold: number): string {
   return (threshold / 0x80000000).toFixed(11);
 }
 
-interface EndpointInfo {
+export interface EndpointInfo {
   ip: string;
   port: number;
 }
@@ -291,10 +345,12 @@ export function compileIptables(model: ClusterModel): Ruleset {
   const rules = order.map((old, i) => ({ ...b.rules[old]!, id: i }));
   for (const c of b.chains) c.rules = c.rules.map((old) => renumber.get(old)!);
   return {
+    backend: "iptables",
     chains: b.chains,
     rules,
     hooks: { natPrerouting, natOutput, natPostrouting, filterInput, filterForward, filterOutput },
     recentLists: b.recentLists,
+    sets: [],
   };
 }
 
