@@ -1,6 +1,8 @@
 // The forwarding loop: one packet, hop by hop, through veth pairs, the cni0 bridge (with
 // br_netfilter), netfilter's hooks, conntrack, routing, VXLAN encapsulation over the
-// underlay and decapsulation, until it is delivered, dropped or rejected. The same loop runs
+// underlay and decapsulation — or, with flannel host-gw, no tunnel at all: a route via the
+// peer node's IP on eth0 puts the packet itself on the wire, and the peer routes it on
+// arrival — until it is delivered, dropped or rejected. The same loop runs
 // traced (a hop record per step) and in batch (counters only). No allocation per packet.
 
 import {
@@ -507,6 +509,8 @@ export function forward(pkt: usize, from: u32): u32 {
         state = S_INPUT;
         continue;
       }
+      // A plain packet for this NIC's MAC (host-gw's next hop, or traffic to the node itself):
+      // up to the node's IP stack, which routes it on (or delivers it).
       inIf = cur;
       state = S_INPUT;
       continue;

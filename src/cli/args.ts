@@ -1,12 +1,12 @@
 // What every command shares: option parsing with per-command help, reading cluster files,
-// and the cluster a command runs on (--scenario, --file, --mode).
+// and the cluster a command runs on (--scenario, --file, --mode, --cni).
 
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { K8sNetFlowError } from "../errors.js";
 import { DEFAULT_SCENARIO } from "../model/scenarios.js";
 import { withSettings } from "../model/with-settings.js";
-import { KUBE_PROXY_MODES, type ModelInput } from "../model/types.js";
+import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput } from "../model/types.js";
 
 /** The command line was wrong (exit 1, with a pointer to --help). */
 export class UsageError extends Error {
@@ -39,6 +39,7 @@ export const CLUSTER_OPTIONS = {
   scenario: { type: "string" },
   file: { type: "string" },
   mode: { type: "string" },
+  cni: { type: "string" },
 } as const satisfies Options;
 
 export const COMMON_OPTIONS = {
@@ -67,13 +68,26 @@ export function hostOption(command: string, value: string | undefined): "worker"
   throw new UsageError(`--host must be "worker" or "inline", not "${value}"`, command);
 }
 
-/** The cluster named by --scenario / --file (default: `fallback`), with --mode applied. */
-export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string }, fallback = DEFAULT_SCENARIO): Promise<ModelInput> {
+/** The cluster named by --scenario / --file (default: `fallback`), with --mode and --cni applied. */
+export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string }, fallback = DEFAULT_SCENARIO): Promise<ModelInput> {
   if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both", command);
   const mode = values.mode;
   if (mode !== undefined && !(KUBE_PROXY_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${KUBE_PROXY_MODES.join(", ")}, not "${mode}"`, command);
-  const settings = mode ? { kubeProxy: { mode } } : undefined;
+  const settings: Record<string, unknown> = {};
+  if (mode) settings.kubeProxy = { mode };
+  if (values.cni !== undefined) settings.cni = cniOption(command, values.cni);
   return withSettings(values.file !== undefined ? { text: await readCluster(values.file) } : { scenario: values.scenario ?? fallback }, settings);
+}
+
+/** --cni PLUGIN[/MODE], as the element's `cni` attribute: without a mode, the plugin's first (flannel: vxlan). */
+function cniOption(command: string, value: string): { plugin: CniPlugin; mode?: string } {
+  const [plugin, mode, extra] = value.split("/");
+  const plugins = Object.keys(CNI_MODES) as CniPlugin[];
+  const all = plugins.flatMap((p) => CNI_MODES[p].map((m) => `${p}/${m}`)).join(", ");
+  if (extra !== undefined || !plugins.includes(plugin as CniPlugin)) throw new UsageError(`--cni must be PLUGIN or PLUGIN/MODE (${all}), not "${value}"`, command);
+  const modes: readonly string[] = CNI_MODES[plugin as CniPlugin];
+  if (mode !== undefined && !modes.includes(mode)) throw new UsageError(`--cni: "${mode}" is not a ${plugin} mode (${modes.join(", ")})`, command);
+  return { plugin: plugin as CniPlugin, ...(mode !== undefined ? { mode } : {}) };
 }
 
 export async function readCluster(path: string): Promise<string> {
@@ -94,4 +108,7 @@ export const CLUSTER_HELP = `Cluster:
   --scenario NAME   A built-in cluster (k8s-net-flow scenarios lists them).
   --file FILE       YAML or JSON: Kubernetes manifests (multi-document), a kubectl get -o json|yaml
                     dump, or the compact format (see the README); "-" reads standard input.
-  --mode MODE       kube-proxy's mode: ${KUBE_PROXY_MODES.join(", ")} (default: the cluster's, else iptables).`;
+  --mode MODE       kube-proxy's mode: ${KUBE_PROXY_MODES.join(", ")} (default: the cluster's, else iptables).
+  --cni PLUGIN[/MODE]
+                    The CNI: ${(Object.keys(CNI_MODES) as CniPlugin[]).map((p) => `${p}/${CNI_MODES[p].join("|")}`).join(", ")}
+                    (default: the cluster's, else flannel/vxlan; simulated: flannel/vxlan, flannel/host-gw).`;

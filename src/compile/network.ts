@@ -1,13 +1,13 @@
-// What each node's kernel holds once flannel (VXLAN) and the bridge CNI plugin have set it
-// up: namespaces, interfaces (eth0, cni0, flannel.1, a veth pair per pod) with their MACs
-// and MTUs, and the routes of every namespace pointing at those interfaces.
+// What each node's kernel holds once flannel (VXLAN or host-gw) and the bridge CNI plugin have
+// set it up: namespaces, interfaces (eth0, cni0, flannel.1 with VXLAN only, a veth pair per
+// pod) with their MACs and MTUs, and the routes of every namespace pointing at those interfaces.
 
 import { K8sNetFlowError } from "../errors.js";
 import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { fnv1a32 } from "../model/random.js";
 import { hostVethName } from "./interfaces.js";
-import { BRIDGE, compileRoutes, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
+import { BRIDGE, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
 
 export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth";
 
@@ -24,7 +24,7 @@ export interface Iface {
   addr?: number;
   prefixLength?: number;
   mtu: number;
-  /** L2 segment: 0 the underlay, 1 the VXLAN overlay, 2 + node index a node's cni0. */
+  /** L2 segment: 0 the underlay (one segment for all nodes), 1 the VXLAN overlay, 2 + node index a node's cni0. */
   segment: number;
   vni?: number;
   port?: number;
@@ -44,7 +44,8 @@ export interface NodeInfo {
   name: string;
   host: number;
   eth: number;
-  vxlan: number;
+  /** flannel.1; absent with host-gw, which has no overlay device. */
+  vxlan?: number;
   bridge: number;
 }
 
@@ -61,6 +62,15 @@ export const FLANNEL_VNI = 1;
 export const FLANNEL_PORT = 8472;
 export const NIC_MTU = 1500;
 export const OVERLAY_MTU = NIC_MTU - 50;
+
+/**
+ * The MTU flannel writes to subnet.env (FLANNEL_MTU) and the bridge plugin gives cni0 and the
+ * veths: the NIC's less VXLAN's 50 bytes; host-gw's RouteNetwork reports the NIC's own MTU
+ * (pkg/backend/hostgw/hostgw.go: `Mtu: be.extIface.Iface.MTU`), since nothing is added.
+ */
+export function podMtu(model: ClusterModel): number {
+  return flannelBackend(model) === "host-gw" ? NIC_MTU : OVERLAY_MTU;
+}
 
 export const SEGMENT_UNDERLAY = 0;
 export const SEGMENT_OVERLAY = 1;
@@ -102,6 +112,8 @@ export function podMac(ip: number): string {
 
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const routes = compileRoutes(model);
+  const vxlanBackend = flannelBackend(model) === "vxlan";
+  const mtu = podMtu(model);
   const macs = new Set<string>(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip"))));
   const ifaces: Iface[] = [];
   const add = (f: Omit<Iface, "id">): number => {
@@ -120,7 +132,8 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
     const host = routes.hostTable.get(n.name)!;
     const cidr = parseCidr(n.podCIDR, "podCIDR");
     const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
-    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: localMac(`cni0/${n.name}`, macs), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + i });
+    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: localMac(`cni0/${n.name}`, macs), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu, segment: 2 + i });
+    if (!vxlanBackend) return { name: n.name, host, eth, bridge };
     const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
     return { name: n.name, host, eth, vxlan, bridge };
   });
@@ -134,8 +147,8 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
     const node = nodes[nodeIndex.get(pod.node)!]!;
     const ip = parseIPv4(pod.ip, "ip");
     const cidr = parseCidr(model.nodes[nodeIndex.get(pod.node)!]!.podCIDR, "podCIDR");
-    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: localMac(`veth/${key}`, macs), mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
-    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu: OVERLAY_MTU, segment: 2 + nodeIndex.get(pod.node)! });
+    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: localMac(`veth/${key}`, macs), mtu, segment: 2 + nodeIndex.get(pod.node)! });
+    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu, segment: 2 + nodeIndex.get(pod.node)! });
     ifaces[hostEnd]!.peer = podEnd;
   }
   // Routes name their device; resolve it in the route's own namespace.

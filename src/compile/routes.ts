@@ -1,10 +1,10 @@
-// The routing tables each kernel holds once flannel (VXLAN backend) and the bridge CNI plugin
-// have set a node up. Routes are listed in the order `ip route show` prints them (the
+// The routing tables each kernel holds once flannel (VXLAN or host-gw backend) and the bridge
+// CNI plugin have set a node up. Routes are listed in the order `ip route show` prints them (the
 // kernel's fib dump: by network address, longer prefixes first), and that order is also
 // the index the dataplane returns.
 
 import { K8sNetFlowError } from "../errors.js";
-import { cidrContains, parseCidr, parseIPv4 } from "../net/ipv4.js";
+import { cidrContains, formatCidr, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterNode, ClusterPod } from "../model/types.js";
 
 export interface Route {
@@ -42,11 +42,18 @@ export const BRIDGE = "cni0";
 export const NODE_IFACE = "eth0";
 export const VXLAN_DEV = "flannel.1";
 
+/** flannel's backend (net-conf.json's `Backend.Type`): VXLAN tunnels, or host-gw's plain routes. */
+export type FlannelBackend = "vxlan" | "host-gw";
+
+export function flannelBackend(model: ClusterModel): FlannelBackend {
+  return model.settings.cni.mode === "host-gw" ? "host-gw" : "vxlan";
+}
+
 /** Throws for settings that are valid Kubernetes but not simulated yet. */
 export function assertSimulated(model: ClusterModel): void {
   const { cni, kubeProxy } = model.settings;
-  if (cni.plugin !== "flannel" || cni.mode !== "vxlan") {
-    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN is`, "settings.cni");
+  if (cni.plugin !== "flannel" || (cni.mode !== "vxlan" && cni.mode !== "host-gw")) {
+    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is`, "settings.cni");
   }
   if (kubeProxy.mode !== "iptables") {
     throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables is`, "settings.kubeProxy.mode");
@@ -57,12 +64,13 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
   assertSimulated(model);
   const cluster = parseCidr(model.settings.clusterCIDR, "settings.clusterCIDR");
   const underlay = parseCidr(model.settings.nodeNetwork, "settings.nodeNetwork");
+  const backend = flannelBackend(model);
   const tables: RouteTable[] = [];
   const hostTable = new Map<string, number>();
   const podTable = new Map<string, number>();
   for (const node of model.nodes) {
     hostTable.set(node.name, tables.length);
-    tables.push(hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength));
+    tables.push(hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength, backend));
   }
   const nodes = new Map(model.nodes.map((n) => [n.name, n]));
   for (const pod of model.pods) {
@@ -78,7 +86,7 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
   return { tables, hostTable, podTable };
 }
 
-function hostRoutes(node: ClusterNode, all: ClusterNode[], underlay: number, underlayLen: number): RouteTable {
+function hostRoutes(node: ClusterNode, all: ClusterNode[], underlay: number, underlayLen: number, backend: FlannelBackend): RouteTable {
   const own = parseCidr(node.podCIDR, "podCIDR");
   const nodeIP = parseIPv4(node.internalIP, "internalIP");
   const gateway = own.address + 1;
@@ -88,17 +96,35 @@ function hostRoutes(node: ClusterNode, all: ClusterNode[], underlay: number, und
     { prefix: own.address, prefixLength: own.prefixLength, dev: BRIDGE, connected: { src: gateway } },
     { prefix: underlay, prefixLength: underlayLen, dev: NODE_IFACE, connected: { src: nodeIP } },
   ];
-  // flanneld (VXLAN backend) adds one onlink route per remote node, via that node's VTEP
-  // address: the network address of its pod CIDR, which it puts on its flannel.1.
-  for (const peer of all) {
-    if (peer === node) continue;
+  all.forEach((peer, i) => {
+    if (peer === node) return;
     const cidr = parseCidr(peer.podCIDR, "podCIDR");
-    routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: VXLAN_DEV, via: cidr.address, onlink: true });
-  }
+    if (backend === "vxlan") {
+      // flanneld (VXLAN backend) adds one onlink route per remote node, via that node's VTEP
+      // address: the network address of its pod CIDR, which it puts on its flannel.1.
+      routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: VXLAN_DEV, via: cidr.address, onlink: true });
+      return;
+    }
+    // flanneld (host-gw backend, pkg/backend/hostgw/hostgw.go) adds one route per remote node:
+    // Dst its lease's subnet, Gw its PublicIP (the node IP), LinkIndex the external interface;
+    // no onlink flag and no Protocol, so netlink sends RTPROT_BOOT, which `ip route` omits.
+    // The kernel takes such a gateway only on a connected network ("Nexthop has invalid
+    // gateway"): host-gw needs every node on one L2 segment.
+    const peerIP = parseIPv4(peer.internalIP, "internalIP");
+    if (!cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
+      throw new K8sNetFlowError(
+        "invalid-input",
+        `flannel host-gw routes to each node's IP directly, so every node must be on the node network ${formatCidr({ address: underlay, prefixLength: underlayLen })} (one L2 segment): node ${peer.name}'s ${peer.internalIP} is not (the kernel refuses the route with "Nexthop has invalid gateway")`,
+        `nodes[${i}].internalIP`,
+      );
+    }
+    routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: NODE_IFACE, via: peerIP });
+  });
   return {
     netns: { kind: "host", node: node.name },
     routes: sortLikeKernel(routes),
-    local: [nodeIP, gateway, own.address],
+    // host-gw has no flannel.1, so the pod CIDR's network address is no address of the node.
+    local: backend === "vxlan" ? [nodeIP, gateway, own.address] : [nodeIP, gateway],
   };
 }
 

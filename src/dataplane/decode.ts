@@ -24,7 +24,7 @@ export interface TraceTables {
   netns: Record<number, { label: string; host: boolean; pod?: { namespace: string; name: string } }>;
   /** Route lines by `netns/index`, as `ip route` prints them. */
   routes: Record<string, string>;
-  ifaces: Record<number, { name: string; mac: string; netns: number }>;
+  ifaces: Record<number, { name: string; mac: string; netns: number; addr?: number }>;
   rules: Record<number, { text: string; table: string; chain: string; servicePort?: string }>;
 }
 
@@ -38,7 +38,7 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
   const iface = (i: number) => {
     const f = ctx.net.ifaces[i];
     if (!f || t.ifaces[i]) return;
-    t.ifaces[i] = { name: f.name, mac: f.mac, netns: f.netns };
+    t.ifaces[i] = { name: f.name, mac: f.mac, netns: f.netns, ...(f.addr !== undefined ? { addr: f.addr } : {}) };
     netns(f.netns);
   };
   const words = A.T_BYTES / 4;
@@ -188,19 +188,25 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
       }
     } else if (decider === A.D_CONNTRACK) hop.ruleSource = "conntrack -L";
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
-    hop.text = sentence(hop, t, at(A.T_EXTRA), arg);
+    hop.text = sentence(hop, t, at(A.T_EXTRA), arg, at(A.T_IN) ? at(A.T_IN) - 1 : undefined);
     hops.push(hop);
   }
   return hops;
 }
 
-function sentence(h: Hop, t: TraceTables, extra: number, arg: number): string {
+function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: number | undefined): string {
   const p = h.packet;
   const where = h.netns === "host" ? h.node : h.netns;
   switch (h.action) {
     case "route": {
       const route = h.rule ? `"${h.rule}"` : "a route";
       const via = h.rule?.match(/via (\S+)/)?.[1];
+      // A route on a node to a network via a gateway on its NIC, other than the default
+      // route: flannel host-gw's route to a peer node's pod CIDR, via that node's own IP.
+      if (h.component === "routing" && via && h.outIface === "eth0" && !h.rule!.startsWith("default")) {
+        const what = h.inIface === undefined ? `sends ${p.icmp ? "an ICMP error" : "a packet"} to ${p.dst}` : `routes ${p.dst} (TTL now ${p.ttl})`;
+        return `${h.node} ${what}: ${route} sends it out eth0 to the next hop ${via}, the node that owns ${h.rule!.split(" ")[0]} — plain IP routing on the node network, no encapsulation.`;
+      }
       return h.component === "pod"
         ? `${where} sends ${hostPort(p.dst, p.dport)}: the route lookup matches ${route}, so it leaves by ${h.outIface}${via ? ` towards the gateway ${via}` : " straight to the destination"}.`
         : h.inIface === undefined
@@ -229,8 +235,14 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number): string {
       return `conntrack on ${h.node}: an established connection gets the same translation as its first packet (${hostPort(p.dst, p.dport)}) without walking any rule.`;
     case "encap":
       return `flannel.1 encapsulates: outer ${p.outer!.src} → ${p.outer!.dst}, UDP ${p.outer!.sport} → ${p.outer!.dport}, VXLAN VNI ${p.outer!.vni}; 50 bytes added (the FDB maps the peer VTEP's MAC to ${p.outer!.dst}).`;
-    case "wire":
-      return `The outer packet crosses the node network from ${h.node}'s ${h.outIface} (${p.outer?.src ?? p.src}) to ${p.outer?.dst ?? p.dst}.`;
+    case "wire": {
+      if (p.outer) return `The outer packet crosses the node network from ${h.node}'s ${h.outIface} (${p.outer.src}) to ${p.outer.dst}.`;
+      // Not encapsulated (host-gw, or traffic to a node's own address): the frame goes from
+      // this node's NIC to the next hop's NIC by its MAC, the IP packet inside unchanged.
+      const from = inId === undefined ? undefined : t.ifaces[inId]?.addr;
+      const to = t.ifaces[arg]?.addr;
+      return `The packet itself crosses the node network, not encapsulated (still ${p.src} → ${p.dst}, TTL ${p.ttl}): from ${h.node}'s ${h.inIface ?? "eth0"}${from === undefined ? "" : ` (${formatIPv4(from)})`} to the next hop${to === undefined ? "" : ` ${formatIPv4(to)}`}, in a frame addressed to its eth0's MAC ${p.dstMac}.`;
+    }
     case "decap":
       return `${h.node} receives the UDP datagram for port 8472 on ${h.inIface}: the VXLAN device strips the outer headers and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on flannel.1.`;
     case "deliver":

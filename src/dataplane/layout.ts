@@ -78,7 +78,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     const o = i * w(A.N_BYTES);
     nodes[o + w(A.N_HOST)] = n.host;
     nodes[o + w(A.N_ETH)] = n.eth;
-    nodes[o + w(A.N_VXLAN)] = n.vxlan;
+    nodes[o + w(A.N_VXLAN)] = n.vxlan ?? A.NONE; // host-gw: no overlay device
     nodes[o + w(A.N_BRIDGE)] = n.bridge;
   });
   // compileIptables numbers rules chain by chain: a chain is a contiguous range of ids.

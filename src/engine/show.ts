@@ -8,11 +8,11 @@ import type { Answer } from "../dns/records.js";
 import { formatResolvConf, podResolvConf } from "../dns/resolv-conf.js";
 import { conntrackList } from "../outputs/conntrack.js";
 import { corefileConfigMap, formatNslookup, type NslookupResult } from "../outputs/dns.js";
-import { flannelConflist, flannelSubnetEnv, kubeProxyModeLine } from "../outputs/flannel.js";
+import { flannelConfigMap, flannelConflist, flannelSubnetEnv, kubeProxyModeLine } from "../outputs/flannel.js";
 import { ipRouteShow } from "../outputs/ip-route.js";
 import { iptablesSave } from "../outputs/iptables-save.js";
 import { kubectlGet } from "../outputs/kubectl.js";
-import { bridgeFdbShow, ipAddrShow, ipDetailLinkShow, ipLinkShow, ipNeighShow, ipNetnsList } from "../outputs/links.js";
+import { bridgeFdbShow, ipAddrShow, ipDetailLinkShow, ipLinkShow, ipNeighShow, ipNetnsList, linksOf } from "../outputs/links.js";
 import type { ClusterPod } from "../model/types.js";
 import { SHOW_COMMANDS, type ShowOutput, type ShowRequest } from "./types.js";
 
@@ -54,13 +54,20 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
     const is = (name: string, ...aliases: string[]) => obj !== undefined && [name, ...aliases].some((a) => a.startsWith(obj) && obj.length >= 1);
     if (verb !== undefined && !["show", "list", "ls"].includes(verb)) throw new K8sNetFlowError("unsupported", `ip ${obj} ${verb} is not supported (show)`, "command");
     if (is("route", "r")) return out(ipRouteShow(ns));
-    if (is("link", "l")) return out(detail ? ipDetailLinkShow(net, ns, arg ?? "") : ipLinkShow(net, ns, arg));
+    if (is("link", "l")) {
+      // iproute2's answer for a device the namespace lacks (flannel.1 under host-gw, say).
+      if (arg !== undefined && !linksOf(net, ns).some((l) => l.name === arg)) return out("", `Device "${arg}" does not exist.\n`);
+      return out(detail ? ipDetailLinkShow(net, ns, arg ?? "") : ipLinkShow(net, ns, arg));
+    }
     if (is("addr", "a", "address")) return out(ipAddrShow(net, ns));
     if (is("neigh", "n", "neighbour", "neighbor")) return out(ipNeighShow(net, ns));
     if (obj === "netns") return out(ipNetnsList(net, nodeIndex));
   }
   if (w0 === "bridge" && w1 === "fdb" && (w2 === undefined || w2 === "show")) {
     const filter = w3 === "br" ? { br: w4 } : w3 === "dev" ? { dev: w4 } : {};
+    const named = (w3 === "br" || w3 === "dev") && w4 !== undefined ? net.ifaces.find((f) => f.netns === hostNs.id && f.name === w4) : undefined;
+    if (w3 === "dev" && w4 !== undefined && !named) return out("", `Cannot find device "${w4}"\n`);
+    if (w3 === "br" && w4 !== undefined && named?.kind !== "bridge") return out("", `Cannot find bridge device "${w4}"\n`);
     return out(bridgeFdbShow(net, hostNs, filter));
   }
   if (w0 === "conntrack" && (w1 === "-L" || w1 === "--dump")) {
@@ -75,6 +82,7 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
   if (w0 === "nslookup" && w1) return out(nslookup(dp, cluster, needPod(), w1));
   if (w0 === "kubectl") {
     if (w1 === "get" && (w2 === "configmap" || w2 === "cm") && words.includes("coredns")) return out(corefileConfigMap(model.settings.clusterDomain));
+    if (w1 === "get" && (w2 === "configmap" || w2 === "cm") && words.includes("kube-flannel-cfg")) return out(flannelConfigMap(model));
     if (w1 === "get") {
       const r = kubectlGet(model, words.slice(2));
       return out(r.stdout, r.stderr);

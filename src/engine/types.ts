@@ -136,5 +136,6 @@ export const SHOW_COMMANDS = [
   "cat /run/flannel/subnet.env",
   "kubectl get pods|svc|endpoints|endpointslices|nodes [NAME] [-n NS | -A] [-o wide | -o custom-columns=H:.path,...]",
   "kubectl get configmap -n kube-system coredns -o yaml",
+  "kubectl get configmap -n kube-flannel kube-flannel-cfg -o yaml",
   "kubectl logs -n kube-system kube-proxy",
 ] as const;

@@ -58,7 +58,8 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   const serviceNet = parseCidr(settings.serviceCIDR, "serviceCIDR");
   const underlay = parseCidr(settings.nodeNetwork, "nodeNetwork");
 
-  const nodes = buildNodes(draft, nodeIPs, podCIDRs, cluster, underlay, settings.nodeCIDRMaskSize, settings.apiServer.ip, problems);
+  const hostGw = settings.cni.plugin === "flannel" && settings.cni.mode === "host-gw";
+  const nodes = buildNodes(draft, nodeIPs, podCIDRs, cluster, underlay, settings.nodeCIDRMaskSize, settings.apiServer.ip, hostGw, problems);
   addAddons(draft, settings, serviceNet.address);
   const namespaces = buildNamespaces(draft, problems);
   const pods = buildPods(draft, nodes, problems);
@@ -72,7 +73,7 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
 /** Nodes whose addresses were invalid: they exist (pods may name them) but take no pods. */
 const brokenNodes = new WeakSet<ClusterNode>();
 
-function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<Cidr | undefined>, cluster: Cidr, underlay: Cidr, maskSize: number, apiServer: string, problems: Problems): ClusterNode[] {
+function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<Cidr | undefined>, cluster: Cidr, underlay: Cidr, maskSize: number, apiServer: string, hostGw: boolean, problems: Problems): ClusterNode[] {
   const names = new Map<string, number>();
   const hostIPs = new RangeAllocator(underlay.address + 2, ((underlay.address | ~maskOf(underlay.prefixLength)) >>> 0) - 1);
   const ipOwner = new Map<number, number>([[parseIPv4(apiServer, "apiServer.ip"), -1]]);
@@ -86,7 +87,9 @@ function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<C
     const ip = ips[i];
     if (ip !== undefined) {
       if (!hostIPs.contains(ip)) {
-        problems.error("out-of-range", n.at, n.internalIP!.sub, `${formatIPv4(ip)} is not a usable host address of the node network ${formatCidr(underlay)} (its first address ${formatIPv4(underlay.address + 1)} is the gateway)`);
+        // flannel host-gw routes pod CIDRs via the node IPs themselves: they must share one L2 network.
+        const why = hostGw ? "; flannel host-gw needs every node on this one L2 network, since it routes each node's pod CIDR via the node's IP" : "";
+        problems.error("out-of-range", n.at, n.internalIP!.sub, `${formatIPv4(ip)} is not a usable host address of the node network ${formatCidr(underlay)} (its first address ${formatIPv4(underlay.address + 1)} is the gateway)${why}`);
       } else if (ipOwner.has(ip)) {
         const owner = ipOwner.get(ip)!;
         problems.error("duplicate", n.at, n.internalIP!.sub, `${formatIPv4(ip)} is already used by ${owner < 0 ? "settings.apiServer.ip" : `node ${draft.nodes[owner]!.name}`}`);

@@ -360,9 +360,10 @@ export class ReferenceDataplane {
         continue;
       }
       if (f.kind === "eth" && p.flags & A.PF_ENCAP && p.outer.dst === f.addr) {
+        // No overlay device (host-gw): nothing listens on the VXLAN port.
         const vxId = this.net.nodes[n]!.vxlan;
-        const vx = this.net.ifaces[vxId]!;
-        if (p.outer.dport !== vx.port) return this.drop(ns, A.K_UNDERLAY, A.X_NO_ROUTE, f.id, undefined, A.D_NONE, 0, p);
+        const vx = vxId === undefined ? undefined : this.net.ifaces[vxId]!;
+        if (!vx || p.outer.dport !== vx.port) return this.drop(ns, A.K_UNDERLAY, A.X_NO_ROUTE, f.id, undefined, A.D_NONE, 0, p);
         p.flags &= ~A.PF_ENCAP;
         this.hop(n, ns, A.K_VXLAN, A.A_DECAP, A.X_NONE, f.id, vx.id, A.D_NONE, 0, 0, p);
         p.outer = { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 };

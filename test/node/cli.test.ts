@@ -212,6 +212,30 @@ describe("k8s-net-flow CLI", () => {
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
   });
 
+  it("--cni flannel/host-gw: trace routes via the peer node's IP without a tunnel; show prints that node's tables", () => {
+    const r = run("trace", "--cni", "flannel/host-gw");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^pod-a \(10\.244\.0\.5:\d+\) → pod-b \(10\.244\.1\.10:80\/tcp\): delivered; answer delivered — 16 hops\n/);
+    expect(r.stdout).toContain("10.244.1.0/24 via 192.168.1.11 dev eth0    [ip route show]");
+    expect(r.stdout).not.toMatch(/flannel\.1|outer|8472/);
+    expect(run("show", "ip", "route", "--cni", "flannel/host-gw", "--node", "worker-node-2").stdout).toBe(
+      "default via 192.168.1.1 dev eth0 \n10.244.0.0/24 via 192.168.1.10 dev eth0 \n10.244.1.0/24 dev cni0 proto kernel scope link src 10.244.1.1 \n192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.11 \n",
+    );
+    expect(run("show", "cat", "/run/flannel/subnet.env", "--cni", "flannel/host-gw").stdout).toContain("FLANNEL_MTU=1500\n");
+    // A plugin alone takes its first mode, as the element's cni attribute does: flannel → vxlan.
+    expect(run("trace", "--cni", "flannel").stdout).toContain("dev flannel.1 onlink");
+  });
+
+  it("--cni: a mode the plugin lacks is a usage error; a CNI not simulated yet is unsupported at settings.cni", () => {
+    const bad = run("trace", "--cni", "flannel/ipip");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--cni: "ipip" is not a flannel mode \(vxlan, host-gw\)/);
+    expect(run("show", "ip", "route", "--cni", "weave").stderr).toMatch(/--cni must be PLUGIN or PLUGIN\/MODE/);
+    const calico = run("simulate", "--cni", "calico/bgp", "--json");
+    expect(calico.code).toBe(1);
+    expect(JSON.parse(calico.stdout).error).toMatchObject({ code: "unsupported", path: "settings.cni" });
+  });
+
   it("generate prints manifests that validate and simulate read back; the same seed, the same bytes", () => {
     const r = run("generate", "--nodes", "6", "--pods", "90", "--services", "12", "--namespaces", "3", "--seed", "4");
     expect(r.code).toBe(0);
