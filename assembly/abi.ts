@@ -62,6 +62,8 @@ export const M_CTSTATE_NEW: u32 = 2048;
 export const M_DST_LOCAL: u32 = 4096;
 export const M_CTSTATE_ESTABLISHED: u32 = 8192; // --ctstate RELATED,ESTABLISHED
 export const M_CTSTATE_INVALID: u32 = 16384;
+export const M_DADDR_SET: u32 = 32768; // nftables `ip daddr @set` (R_SET)
+export const M_VMAP: u32 = 65536; // nftables verdict-map lookup (R_MAP): a hit's verdict replaces the target
 
 // Targets
 export const T_NONE: u32 = 0; // a rule with no target only counts
@@ -74,6 +76,8 @@ export const T_MARK_XOR: u32 = 6;
 export const T_MASQUERADE: u32 = 7;
 export const T_REJECT: u32 = 8;
 export const T_DROP: u32 = 9;
+export const T_GOTO: u32 = 10; // nftables goto: no return to this chain
+export const T_NUMGEN: u32 = 11; // nftables numgen random mod ARG2: goto chain ARG1 + n
 
 // Rule record
 export const R_FLAGS: u32 = 0;
@@ -91,7 +95,18 @@ export const R_SECONDS: u32 = 44;
 export const R_TARGET: u32 = 48;
 export const R_ARG1: u32 = 52;
 export const R_ARG2: u32 = 56;
-export const R_BYTES: u32 = 60;
+export const R_SET: u32 = 60; // set id for M_DADDR_SET
+export const R_MAP: u32 = 64; // map id for M_VMAP; MAP_NO_ADDR set when the key has no address
+export const R_BYTES: u32 = 68;
+export const MAP_NO_ADDR: u32 = 0x80000000;
+
+// nftables set/map element record (descriptor words 14-15 point at them)
+export const SE_SET: u32 = 0;
+export const SE_ADDR: u32 = 4; // 0 when the key has no address
+export const SE_PORTS: u32 = 8; // proto << 16 | port; 0 when the key has none
+export const SE_VERDICT: u32 = 12; // T_GOTO, T_DROP, T_ACCEPT for maps; T_NONE for sets
+export const SE_CHAIN: u32 = 16;
+export const SE_BYTES: u32 = 20;
 
 // Chain record
 export const C_FIRST: u32 = 0;
@@ -105,7 +120,9 @@ export const H_NAT_POSTROUTING: u32 = 2;
 export const H_FILTER_INPUT: u32 = 3;
 export const H_FILTER_FORWARD: u32 = 4;
 export const H_FILTER_OUTPUT: u32 = 5;
-export const H_COUNT: u32 = 6;
+export const H_FILTER_PREROUTING_PRE: u32 = 6; // nftables filter at priority -110 (before DNAT)
+export const H_FILTER_OUTPUT_PRE: u32 = 7;
+export const H_COUNT: u32 = 8;
 
 // ---- Packets -----------------------------------------------------------------------------
 export const P_SRC: u32 = 0;

@@ -8,7 +8,7 @@
 import {
   A_BRIDGE, A_CT_HIT, A_DECAP, A_DELIVER, A_DNAT, A_DROP, A_ENCAP, A_REJECT, A_ROUTE, A_SNAT, A_UNNAT, A_WIRE, A_XMIT,
   D_CONNTRACK, D_FDB, D_NEIGH, D_NONE, D_ROUTE, D_RULE,
-  H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
+  H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_FILTER_OUTPUT_PRE, H_FILTER_PREROUTING_PRE, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
   IF_ADDR, IF_BRIDGE, IF_ETH, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN,
   K_BRIDGE, K_CONNTRACK, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
   N_ETH, N_HOST, N_VXLAN, NONE, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTES,
@@ -222,6 +222,10 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
   pendReplySrc = dst;
   pendReplyDst = src;
   pendReplyPorts = (pp << 16) | (pp >>> 16);
+  // nftables' filter chains at priority -110 see a new connection before the DNAT; iptables
+  // has none. Their one lookup (firewall-ips: LoadBalancer source ranges, not modelled) never
+  // matches, so only the rules it evaluates count.
+  nfWalk(hookChain(natHook == H_NAT_OUTPUT ? H_FILTER_OUTPUT_PRE : H_FILTER_PREROUTING_PRE), pkt, true, isLocal(ns, dst));
   // `-m addrtype --dst-type LOCAL` looks at the destination before any translation.
   nfWalk(hookChain(natHook), pkt, true, isLocal(ns, dst));
   if (nfDnatAddr != 0) {

@@ -8,8 +8,8 @@ import {
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
 import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
-import { nfInit, nfTotalWalked, recentClear } from "./netfilter";
-import { chainCount, chainHits, configure as configureTables, E_OK, ruleCount, ruleHits, setSeed } from "./state";
+import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
+import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, setSeed } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
@@ -31,7 +31,8 @@ let pkt: usize = 0;
 
 /**
  * Loads the tables described at `desc` (see src/dataplane/layout.ts). Words 11-13 give the
- * conntrack capacity, the affinity (recent) capacity and the trace capacity in hops.
+ * conntrack capacity, the affinity (recent) capacity and the trace capacity in hops; words
+ * 14-15 the nftables set elements.
  * Returns 0, or an error code when the tables are inconsistent.
  */
 export function configure(desc: usize): u32 {
@@ -39,6 +40,8 @@ export function configure(desc: usize): u32 {
   if (err != E_OK) return err;
   ctInit(load<u32>(desc, 44));
   nfInit(load<u32>(desc, 48));
+  // Words 14-15: the nftables set and map elements (none in iptables mode).
+  if (!nfSetsLoad(<usize>load<u32>(desc, 56), load<u32>(desc, 60), chainCount)) return E_RULE_TARGET;
   traceInit(load<u32>(desc, 52));
   routeCacheInit();
   pairsInit();

@@ -8,6 +8,7 @@ import {
   M_RECENT_SET, M_SRC, M_SRC_INV, M_STATISTIC, NONE, P_DPORT, P_DST, P_LEN, P_MARK, P_PROTO, P_SRC, R_ARG1, R_ARG2, R_DPORT, R_DST,
   R_DST_MASK, R_FLAGS, R_MARK, R_MARK_MASK, R_PROBABILITY, R_PROTO, R_RECENT, R_SECONDS, R_SRC, R_SRC_MASK, R_TARGET,
   T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
+  M_DADDR_SET, M_VMAP, MAP_NO_ADDR, R_MAP, R_SET, SE_ADDR, SE_BYTES, SE_CHAIN, SE_PORTS, SE_SET, SE_VERDICT, T_GOTO, T_NUMGEN,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { chain, chainHits, hooks, now, random32, rule, ruleHits } from "./state";
@@ -42,6 +43,54 @@ export function nfInit(recentCapacity: u32): void {
   recentSrc = arenaAlloc(<usize>cap * 4);
   recentSeen = arenaAlloc(<usize>cap * 4);
   nfTotalWalked = 0;
+}
+
+// nftables sets and maps: every element of every set in one open-addressing table keyed by
+// (set, address, proto << 16 | port); the value is the element's index + 1 (0: empty).
+let elements: usize = 0;
+let elementSlots: usize = 0;
+let elementMask: u32 = 0;
+
+@inline function elementHash(set: u32, addr: u32, ports: u32): u32 {
+  let h = set * 0x9e3779b1 ^ addr;
+  h = (h ^ (h >>> 15)) * 0x85ebca6b ^ ports;
+  h = (h ^ (h >>> 13)) * 0xc2b2ae35;
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Indexes the `count` element records at `elems` (SE_* layout). Returns false when a map
+ * element's verdict names a chain that does not exist.
+ */
+export function nfSetsLoad(elems: usize, count: u32, chainCount: u32): bool {
+  elements = elems;
+  let cap: u32 = 16;
+  while (cap < count * 2) cap <<= 1;
+  elementMask = cap - 1;
+  elementSlots = arenaAlloc(<usize>cap * 4);
+  for (let i: u32 = 0; i < count; i++) {
+    const e = elems + <usize>i * SE_BYTES;
+    const v = load<u32>(e, SE_VERDICT);
+    if ((v == T_GOTO || v == T_JUMP) && load<u32>(e, SE_CHAIN) >= chainCount) return false;
+    let s = elementHash(load<u32>(e, SE_SET), load<u32>(e, SE_ADDR), load<u32>(e, SE_PORTS)) & elementMask;
+    while (load<u32>(elementSlots + <usize>s * 4) != 0) s = (s + 1) & elementMask;
+    store<u32>(elementSlots + <usize>s * 4, i + 1);
+  }
+  return true;
+}
+
+/** The element of `set` with this key, or 0. */
+function elementFind(set: u32, addr: u32, ports: u32): usize {
+  let s = elementHash(set, addr, ports) & elementMask;
+  // The table is at most half full, so an empty slot ends every probe sequence.
+  let v = load<u32>(elementSlots + <usize>s * 4);
+  while (v != 0) {
+    const e = elements + <usize>(v - 1) * SE_BYTES;
+    if (load<u32>(e, SE_SET) == set && load<u32>(e, SE_ADDR) == addr && load<u32>(e, SE_PORTS) == ports) return e;
+    s = (s + 1) & elementMask;
+    v = load<u32>(elementSlots + <usize>s * 4);
+  }
+  return 0;
 }
 
 /** Forgets every xt_recent entry. */
@@ -103,7 +152,7 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     const ch = chain(c);
     if (i >= load<u32>(ch, C_COUNT)) {
       // End of a user chain returns to the caller; end of a built-in chain is its policy.
-      if (depth == 0) return policy(c, bytes);
+      if (depth == 0) return policy(start, bytes);
       depth--;
       c = load<u32>(stack + <usize>depth * 8);
       i = load<u32>(stack + <usize>depth * 8 + 4);
@@ -133,6 +182,17 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     if ((f & M_CTSTATE_ESTABLISHED) && isNew) continue;
     if (f & M_CTSTATE_INVALID) continue; // the simulator never makes invalid packets
     if ((f & M_DST_LOCAL) && !dstLocal) continue;
+    if ((f & M_DADDR_SET) && elementFind(load<u32>(r, R_SET), dst, 0) == 0) continue;
+    // A verdict map: a miss goes on to the next rule, a hit's verdict is this rule's target.
+    let target = load<u32>(r, R_TARGET);
+    let arg1 = load<u32>(r, R_ARG1);
+    if (f & M_VMAP) {
+      const map = load<u32>(r, R_MAP);
+      const e = elementFind(map & ~MAP_NO_ADDR, map & MAP_NO_ADDR ? 0 : dst, (proto << 16) | dport);
+      if (e == 0) continue;
+      target = load<u32>(e, SE_VERDICT);
+      arg1 = load<u32>(e, SE_CHAIN);
+    }
     if (f & M_RECENT_CHECK) {
       // --rcheck --seconds N --reap: seen from this source within N seconds.
       const s = recentSlot(load<u32>(r, R_RECENT), src, false);
@@ -151,20 +211,30 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     const hits = ruleHits + <usize>id * 16;
     store<u64>(hits, load<u64>(hits) + 1);
     store<u64>(hits, load<u64>(hits, 8) + bytes, 8);
-    switch (load<u32>(r, R_TARGET)) {
+    switch (target) {
       case T_JUMP: {
         if (depth >= STACK_DEPTH) return NF_DROP; // the kernel refuses such rulesets; never here
         store<u32>(stack + <usize>depth * 8, c);
         store<u32>(stack + <usize>depth * 8 + 4, i);
         depth++;
-        c = load<u32>(r, R_ARG1);
+        c = arg1;
         i = 0;
         break;
       }
+      case T_GOTO:
+        // Like a jump, but the end of that chain returns to whoever called this one.
+        c = arg1;
+        i = 0;
+        break;
+      case T_NUMGEN:
+        // nft_ng_random_eval: reciprocal_scale(get_random_u32(), modulus).
+        c = arg1 + <u32>((<u64>random32() * <u64>load<u32>(r, R_ARG2)) >>> 32);
+        i = 0;
+        break;
       case T_RETURN: {
         if (depth == 0) {
           // RETURN from a built-in chain applies its policy, and counts there too.
-          return policy(c, bytes);
+          return policy(start, bytes);
         }
         depth--;
         c = load<u32>(stack + <usize>depth * 8);
@@ -174,17 +244,17 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
       case T_ACCEPT:
         return NF_ACCEPT;
       case T_DNAT:
-        nfDnatAddr = load<u32>(r, R_ARG1);
+        nfDnatAddr = arg1;
         nfDnatPort = load<u32>(r, R_ARG2);
         nfRule = id;
         return NF_ACCEPT;
       case T_MARK_SET: {
         const mask = load<u32>(r, R_ARG2);
-        store<u32>(pkt, (load<u32>(pkt, P_MARK) & ~mask) ^ load<u32>(r, R_ARG1), P_MARK);
+        store<u32>(pkt, (load<u32>(pkt, P_MARK) & ~mask) ^ arg1, P_MARK);
         break; // MARK is not terminal
       }
       case T_MARK_XOR:
-        store<u32>(pkt, load<u32>(pkt, P_MARK) ^ load<u32>(r, R_ARG1), P_MARK);
+        store<u32>(pkt, load<u32>(pkt, P_MARK) ^ arg1, P_MARK);
         break;
       case T_MASQUERADE:
         nfMasquerade = true;

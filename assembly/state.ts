@@ -6,7 +6,7 @@ import { arenaAlloc } from "./arena";
 import {
   C_BYTES, C_COUNT, C_FIRST, H_COUNT, IF_ADDR, IF_BYTES, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_NETNS, IF_PEER, IF_VETH,
   N_BRIDGE, N_BYTES, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTE_COUNT, NS_ROUTES,
-  R_ARG1, R_BYTES, R_TARGET, RT_BYTES, RT_OIF, T_JUMP,
+  R_ARG1, R_ARG2, R_BYTES, R_TARGET, RT_BYTES, RT_OIF, T_GOTO, T_JUMP, T_NUMGEN,
 } from "./abi";
 import { fibBuild } from "./fib";
 
@@ -135,7 +135,9 @@ export function configure(desc: usize): u32 {
   }
   for (let i: u32 = 0; i < ruleCount; i++) {
     const r = rule(i);
-    if (load<u32>(r, R_TARGET) == T_JUMP && load<u32>(r, R_ARG1) >= chainCount) return E_RULE_TARGET;
+    const target = load<u32>(r, R_TARGET);
+    if ((target == T_JUMP || target == T_GOTO) && load<u32>(r, R_ARG1) >= chainCount) return E_RULE_TARGET;
+    if (target == T_NUMGEN && (load<u32>(r, R_ARG2) == 0 || <u64>load<u32>(r, R_ARG1) + <u64>load<u32>(r, R_ARG2) > <u64>chainCount)) return E_RULE_TARGET;
   }
   for (let h: u32 = 0; h < H_COUNT; h++) {
     const c = load<u32>(hooks + <usize>h * 4);

@@ -1,9 +1,10 @@
 // The dataplane, Wasm vs the TypeScript reference, on the same workload in one process:
-// new connections/s and rules walked per new connection as the number of services grows
-// (kube-proxy iptables: a new connection walks KUBE-SERVICES rule by rule), and established
-// packets/s (conntrack hits, no rule walks). Medians over repeats; ratios from the same run.
+// new connections/s and rules walked per new connection as the number of services grows, per
+// kube-proxy mode (iptables walks KUBE-SERVICES rule by rule; nftables does one verdict-map
+// lookup), and established packets/s (conntrack hits, no rule walks). Medians over repeats;
+// ratios from the same run.
 
-import { compileIptables } from "../src/compile/iptables.js";
+import { compileKubeProxy } from "../src/compile/kube-proxy.js";
 import { compileNetwork } from "../src/compile/network.js";
 import { Dataplane } from "../src/dataplane/dataplane.js";
 import { DEFAULT_CAPACITIES, encode } from "../src/dataplane/layout.js";
@@ -20,11 +21,13 @@ interface Setup {
   services: number;
 }
 
-async function setup(wasm: Uint8Array, services: number, flowCount: number): Promise<Setup> {
+type Mode = "iptables" | "nftables";
+
+async function setup(wasm: Uint8Array, services: number, flowCount: number, mode: Mode): Promise<Setup> {
   const nodes = Math.max(2, Math.ceil(services / 20));
-  const { model } = loadModel({ generate: { seed: 3, nodes, services, pods: services * 3 + nodes * 5, endpointsPerService: { min: 1, max: 3 } } });
+  const { model } = loadModel({ generate: { seed: 3, nodes, services, pods: services * 3 + nodes * 5, endpointsPerService: { min: 1, max: 3 }, settings: { kubeProxy: { mode } } } });
   const net = compileNetwork(model);
-  const rs = compileIptables(model);
+  const rs = compileKubeProxy(model);
   const dp = await Dataplane.create(wasm);
   dp.loadCluster(encode(net, rs), { ...DEFAULT_CAPACITIES, conntrack: flowCount * 4 });
   const ref = new ReferenceDataplane(net, rs, flowCount * 4);
@@ -48,12 +51,12 @@ function time(fn: () => void): number {
   return performance.now() - t;
 }
 
-export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ results: BenchResult[]; rulesPerConnection: Array<{ services: number; wasm: number; reference: number }> }> {
+export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ results: BenchResult[]; rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> }> {
   const results: BenchResult[] = [];
-  const rulesPerConnection: Array<{ services: number; wasm: number; reference: number }> = [];
-  for (const services of [100, 1000, 10000]) {
+  const rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> = [];
+  for (const mode of ["iptables", "nftables"] as const) for (const services of [100, 1000, 10000]) {
     const flowCount = 4000;
-    const s = await setup(wasm, services, flowCount);
+    const s = await setup(wasm, services, flowCount, mode);
     const w: number[] = [];
     const r: number[] = [];
     for (let i = 0; i < repeats; i++) {
@@ -67,18 +70,18 @@ export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ res
     const wc = s.dp.counters();
     const rc = s.ref.counters;
     if (wc.rulesWalked !== rc.rulesWalked) throw new Error(`Wasm and reference disagree: ${JSON.stringify(wc)} vs ${JSON.stringify(rc)}`);
-    rulesPerConnection.push({ services, wasm: wc.rulesWalked / flowCount, reference: rc.rulesWalked / flowCount });
+    rulesPerConnection.push({ mode, services, wasm: wc.rulesWalked / flowCount, reference: rc.rulesWalked / flowCount });
     const wm = median(w);
     const rm = median(r);
     results.push({
-      name: `new connections (SYN + answer), ${services} services`,
+      name: `new connections (SYN + answer), ${mode}, ${services} services`,
       unit: "connections/s",
       subject: { label: "Wasm", median: flowCount / (wm / 1000) },
       baseline: { label: "TS reference", median: flowCount / (rm / 1000) },
       speedup: rm / wm,
       repeats,
     });
-    if (services === 1000) {
+    if (services === 1000 && mode === "iptables") {
       // Established traffic: the connections exist; every packet is a conntrack hit.
       const packets = 50;
       const we: number[] = [];

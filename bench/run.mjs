@@ -39,7 +39,7 @@ const results = [...fib, ...model, ...dataplane.results, ...engine.results];
 const meta = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length };
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/latest.json`, `${JSON.stringify({ meta, results, memory, rulesPerConnection: dataplane.rulesPerConnection, cancelMs: engine.cancelMs, progressPerSecond: engine.progressPerSecond }, null, 2)}\n`);
-const rules = ["| services | rules walked per new connection (Wasm) | (reference) |", "| ---: | ---: | ---: |", ...dataplane.rulesPerConnection.map((r) => `| ${r.services} | ${r.wasm.toFixed(1)} | ${r.reference.toFixed(1)} |`)].join("\n");
+const rules = ["| kube-proxy mode | services | rules walked per new connection (Wasm) | (reference) |", "| --- | ---: | ---: | ---: |", ...dataplane.rulesPerConnection.map((r) => `| ${r.mode} | ${r.services} | ${r.wasm.toFixed(1)} | ${r.reference.toFixed(1)} |`)].join("\n");
 const cancel = `An AbortSignal stopped a running 2-worker simulation after ${engine.cancelMs.median.toFixed(1)} ms (median; worst ${engine.cancelMs.max.toFixed(1)} ms). Progress reached the caller ${engine.progressPerSecond.median.toFixed(1)} times a second (median; fewest ${engine.progressPerSecond.min.toFixed(1)}).`;
 const tables = [markdown(fib), markdown(model), markdown(dataplane.results), rules, markdown(engine.results), cancel].join("\n\n");
 const mem = `Peak memory of one 5,000-node / 150,000-pod / 10,000-service load in a fresh Node process: ${memory.peakRssMB.toFixed(0)} MB RSS (${memory.rssBeforeMB.toFixed(0)} MB before loading); the model itself holds ${memory.heapModelMB.toFixed(0)} MB of heap.`;

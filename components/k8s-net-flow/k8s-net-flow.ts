@@ -111,6 +111,10 @@ export class K8sNetFlowElement extends LitElement {
   /** The command panel: open or not, the command picked, and what it printed for which target. */
   private commands = { open: false, command: "", output: "", target: "" };
 
+  private get kubeProxyMode(): string {
+    return this.engine.state.status === "ready" ? this.engine.state.summary.kubeProxyMode : "iptables";
+  }
+
   /** Where the current hop happens: its node, or its pod, as `engine.show` takes it. */
   private commandTarget(): { node?: string; pod?: string; label: string } | undefined {
     const hop = this.hops[Math.min(this.hop, this.hops.length - 1)];
@@ -121,7 +125,7 @@ export class K8sNetFlowElement extends LitElement {
   private async runCommand(): Promise<void> {
     const target = this.commandTarget();
     if (!target || !this.commands.open) return;
-    const choices = target.pod ? POD_COMMANDS : NODE_COMMANDS;
+    const choices = target.pod ? POD_COMMANDS : nodeCommands(this.kubeProxyMode);
     const command = choices.includes(this.commands.command) ? this.commands.command : choices[0]!;
     const key = `${command} @ ${target.label}`;
     if (this.commands.target === key) return;
@@ -143,7 +147,7 @@ export class K8sNetFlowElement extends LitElement {
   private renderCommands() {
     const target = this.commandTarget();
     if (!target) return nothing;
-    const choices = target.pod ? POD_COMMANDS : NODE_COMMANDS;
+    const choices = target.pod ? POD_COMMANDS : nodeCommands(this.kubeProxyMode);
     const selected = choices.includes(this.commands.command) ? this.commands.command : choices[0]!;
     return html`<details part="commands" ?open=${this.commands.open} @toggle=${(e: Event) => {
       this.commands = { ...this.commands, open: (e.target as HTMLDetailsElement).open, target: "" };
@@ -547,10 +551,10 @@ export class K8sNetFlowElement extends LitElement {
           <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
           <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>cni0 bridge</text>
         </g>
-        <g class="vtep ${active(n, "vxlan")}">
+        ${layout.tunnel ? svg`<g class="vtep ${active(n, "vxlan")}">
           <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
           <text class="mono" x=${n.vtep.x + 10} y=${n.vtep.y + 17}>flannel.1</text>
-        </g>`)}
+        </g>` : nothing}`)}
       ${path.length > 1 ? svg`<polyline class="path" points=${path.map((p) => `${p.x},${p.y}`).join(" ")}></polyline>` : nothing}
       ${here && current ? svg`<g class="packet ${current.phase}" transform="translate(${here.x} ${here.y})">${renderBadge(badgeOf(current, hops[index - 1]), { left: -here.x, right: layout.width - here.x })}</g>` : nothing}
     </svg>`;
@@ -593,8 +597,8 @@ function describe(layout: Layout): string {
 /** The speed control's choices, in hops per second (the `speed` attribute takes any). */
 const SPEEDS = [0.5, 1, 2, 4];
 
-/** What the seed page runs on a node, and inside a pod. */
-const NODE_COMMANDS = ["ip route", "iptables-save -t nat", "conntrack -L", "bridge fdb show", "ip addr"];
+/** What the seed page runs on a node (kube-proxy's rules as its mode keeps them), and inside a pod. */
+const nodeCommands = (kubeProxyMode: string) => ["ip route", kubeProxyMode === "nftables" ? "nft list ruleset" : "iptables-save -t nat", "conntrack -L", "bridge fdb show", "ip addr"];
 const POD_COMMANDS = ["ip route", "ip addr", "cat /etc/resolv.conf"];
 
 async function fetchCluster(src: string): Promise<string> {

@@ -36,6 +36,8 @@ export interface Layout {
   /** The vertical line at the left margin joining the bands (x, and the bands' centre ys). */
   bus?: { x: number; y1: number; y2: number };
   underlayLabel: string;
+  /** Whether nodes have an overlay device (flannel.1) to draw: not with host-gw. */
+  tunnel: boolean;
 }
 export interface Point { x: number; y: number }
 
@@ -56,7 +58,7 @@ const ROW_GAP = 26;
 /** Node width in drawing units: two pods side by side. */
 const NODE_W = PODS_PER_ROW * POD_W + (PODS_PER_ROW - 1) * GAP + 2 * PAD;
 
-export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "nodeNetwork">, columns = MAX_COLUMNS): Layout {
+export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "nodeNetwork"> & Partial<Pick<ModelSummary, "cni">>, columns = MAX_COLUMNS): Layout {
   const cols = Math.max(1, Math.min(MAX_COLUMNS, Math.floor(columns)));
   const heights = summary.nodes.map((n) => nodeHeight(summary.pods.filter((p) => p.node === n.name).length));
   const rows = Math.ceil(summary.nodes.length / cols);
@@ -93,8 +95,10 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
   });
   const last = underlays.at(-1)!;
   const bus = underlays.length > 1 ? { x: BUS_X, y1: underlays[0]!.y + UNDERLAY_H / 2, y2: last.y + UNDERLAY_H / 2 } : undefined;
-  const underlayLabel = `node network ${summary.nodeNetwork}${summary.nodes.length > 1 ? " · VXLAN over UDP 8472" : ""}`;
-  return { width, height: last.y + last.h + GAP, nodes, underlays, bus, underlayLabel };
+  const tunnel = summary.cni?.mode !== "host-gw";
+  const how = tunnel ? " · VXLAN over UDP 8472" : " · host-gw: routed, not encapsulated";
+  const underlayLabel = `node network ${summary.nodeNetwork}${summary.nodes.length > 1 ? how : ""}`;
+  return { width, height: last.y + last.h + GAP, nodes, underlays, bus, underlayLabel, tunnel };
 }
 
 /** The bus joining the underlay bands runs in the left margin, left of every node. */
@@ -153,7 +157,10 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
       return hop.action === "decap" ? [under(node), center(node.vtep)] : [center(node.vtep), under(node)];
     case "underlay": {
       // Along the node network to the outer destination; between rows, by the bus at the left.
-      const peer = layout.nodes.find((n) => n.ip === hop.packet.outer?.dst);
+      // The tunnel's far end; without a tunnel (host-gw), the node of the pod it is addressed to.
+      const peer = hop.packet.outer
+        ? layout.nodes.find((n) => n.ip === hop.packet.outer!.dst)
+        : layout.nodes.find((n) => n.pods.some((p) => p.ip === hop.packet.dst));
       if (!peer) return [under(node)];
       const bus = peer.row === node.row ? [] : [{ x: BUS_X, y: under(node).y }, { x: BUS_X, y: under(peer).y }];
       return [under(node), ...bus, under(peer)];

@@ -55,8 +55,8 @@ export function assertSimulated(model: ClusterModel): void {
   if (cni.plugin !== "flannel" || (cni.mode !== "vxlan" && cni.mode !== "host-gw")) {
     throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is`, "settings.cni");
   }
-  if (kubeProxy.mode !== "iptables") {
-    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables is`, "settings.kubeProxy.mode");
+  if (kubeProxy.mode !== "iptables" && kubeProxy.mode !== "nftables") {
+    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables and nftables are`, "settings.kubeProxy.mode");
   }
 }
 

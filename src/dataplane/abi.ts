@@ -62,6 +62,8 @@ export const M_CTSTATE_NEW = 2048;
 export const M_DST_LOCAL = 4096;
 export const M_CTSTATE_ESTABLISHED = 8192; // --ctstate RELATED,ESTABLISHED
 export const M_CTSTATE_INVALID = 16384;
+export const M_DADDR_SET = 32768; // nftables `ip daddr @set` (R_SET)
+export const M_VMAP = 65536; // nftables verdict-map lookup (R_MAP): a hit's verdict replaces the target
 
 // Targets
 export const T_NONE = 0; // a rule with no target only counts
@@ -74,6 +76,8 @@ export const T_MARK_XOR = 6;
 export const T_MASQUERADE = 7;
 export const T_REJECT = 8;
 export const T_DROP = 9;
+export const T_GOTO = 10; // nftables goto: no return to this chain
+export const T_NUMGEN = 11; // nftables numgen random mod ARG2: goto chain ARG1 + n
 
 // Rule record
 export const R_FLAGS = 0;
@@ -91,7 +95,18 @@ export const R_SECONDS = 44;
 export const R_TARGET = 48;
 export const R_ARG1 = 52;
 export const R_ARG2 = 56;
-export const R_BYTES = 60;
+export const R_SET = 60; // set id for M_DADDR_SET
+export const R_MAP = 64; // map id for M_VMAP; MAP_NO_ADDR set when the key has no address
+export const R_BYTES = 68;
+export const MAP_NO_ADDR = 0x80000000;
+
+// nftables set/map element record (descriptor words 14-15 point at them)
+export const SE_SET = 0;
+export const SE_ADDR = 4; // 0 when the key has no address
+export const SE_PORTS = 8; // proto << 16 | port; 0 when the key has none
+export const SE_VERDICT = 12; // T_GOTO, T_DROP, T_ACCEPT for maps; T_NONE for sets
+export const SE_CHAIN = 16;
+export const SE_BYTES = 20;
 
 // Chain record
 export const C_FIRST = 0;
@@ -105,7 +120,9 @@ export const H_NAT_POSTROUTING = 2;
 export const H_FILTER_INPUT = 3;
 export const H_FILTER_FORWARD = 4;
 export const H_FILTER_OUTPUT = 5;
-export const H_COUNT = 6;
+export const H_FILTER_PREROUTING_PRE = 6; // nftables filter at priority -110 (before DNAT)
+export const H_FILTER_OUTPUT_PRE = 7;
+export const H_COUNT = 8;
 
 // ---- Packets -----------------------------------------------------------------------------
 export const P_SRC = 0;

@@ -4,6 +4,7 @@
 
 import type { CompiledNetwork } from "../compile/network.js";
 import { serviceChainName, type Ruleset } from "../compile/iptables.js";
+import { nftServiceChain } from "../compile/nftables.js";
 import { formatIPv4 } from "../net/ipv4.js";
 import { formatRoute } from "../outputs/ip-route.js";
 import type { Hop, HopAction, HopComponent, HopPacket, Verdict } from "../engine/types.js";
@@ -25,7 +26,8 @@ export interface TraceTables {
   /** Route lines by `netns/index`, as `ip route` prints them. */
   routes: Record<string, string>;
   ifaces: Record<number, { name: string; mac: string; netns: number; addr?: number }>;
-  rules: Record<number, { text: string; table: string; chain: string; servicePort?: string }>;
+  /** Rules by id; `nft` when kube-proxy's nftables table holds them (else iptables). */
+  rules: Record<number, { text: string; table: string; chain: string; servicePort?: string; nft?: true }>;
 }
 
 /** The entries of the cluster's tables that `count` hop records refer to. */
@@ -56,7 +58,7 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
       if (route) t.routes[`${at(A.T_NETNS)}/${arg}`] = formatRoute(route);
     } else if (decider === A.D_RULE) {
       const rule = ctx.rs.rules[arg];
-      if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}) };
+      if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}), ...(ctx.rs.backend === "nftables" ? { nft: true as const } : {}) };
     }
     // FDB deciders and veth transmissions name another interface by `arg`.
     if (decider === A.D_FDB || at(A.T_ACTION) === A.A_XMIT) iface(arg);
@@ -178,7 +180,7 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
       const rule = t.rules[arg];
       if (rule) {
         hop.rule = rule.text;
-        hop.ruleSource = `iptables-save -t ${rule.table}`;
+        hop.ruleSource = rule.nft ? `nft list chain ip kube-proxy ${rule.chain}` : `iptables-save -t ${rule.table}`;
       }
     } else if (decider === A.D_FDB && (action === "bridge" || action === "encap")) {
       const target = t.ifaces[arg];
@@ -223,11 +225,17 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
       return `cni0 forwards the frame by its FDB: ${p.dstMac} is behind port ${h.outIface}. Layer 2 only: no routing, TTL stays ${p.ttl}.`;
     case "dnat": {
       const rule = t.rules[arg];
+      if (rule?.nft) {
+        // endpoint-HASH-ns/svc/proto/port__ip/port: its service chain hashes the part before "__".
+        const base = rule.chain.slice("endpoint-".length + 9).split("__")[0]!;
+        return `kube-proxy's nftables rules on ${h.node} pick an endpoint for this new connection: nat-prerouting → services, where one lookup in the service-ips map finds ${nftServiceChain(base)}; its numgen random chose ${rule.chain}, whose rule DNATs the destination to ${hostPort(p.dst, p.dport)} (${extra} rules evaluated, however many Services there are). conntrack remembers the translation.`;
+      }
       const svcChain = rule?.servicePort ? serviceChainName(rule.servicePort, (p.protocol.toUpperCase() as "TCP" | "UDP" | "SCTP")) : "KUBE-SVC-…";
       const sep = rule ? rule.chain : "KUBE-SEP-…";
       return `kube-proxy's rules on ${h.node} pick an endpoint for this new connection: KUBE-SERVICES → ${svcChain} → ${sep}; DNAT rewrites the destination to ${hostPort(p.dst, p.dport)} (${extra} rules evaluated). conntrack remembers the translation.`;
     }
     case "snat":
+      if (t.rules[arg]?.nft) return `nat-postrouting → masquerading: the packet carries kube-proxy's mark 0x4000, so masquerade fully-random rewrites its source to ${hostPort(p.src, p.sport)} (${h.outIface}'s address).`;
       return `POSTROUTING: the packet carries kube-proxy's masquerade mark 0x4000, so MASQUERADE rewrites its source to ${hostPort(p.src, p.sport)} (${h.outIface}'s address).`;
     case "unnat":
       return `conntrack on ${h.node} recognises the reply of a translated connection and restores the addresses the client used: now ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}.`;
@@ -250,6 +258,12 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
         ? `Delivered on ${h.node} itself (${hostPort(p.dst, p.dport)}).`
         : `Delivered to ${where} on ${hostPort(p.dst, p.dport)} with TTL ${p.ttl}${p.icmp ? `: ICMP destination unreachable (port unreachable) — the application sees "Connection refused"` : ""}.`;
     case "reject":
+      if (h.ruleSource?.startsWith("nft ")) {
+        const why = h.ruleSource.endsWith(" reject-chain")
+          ? "filter-forward → service-endpoints-check: the no-endpoint-services map lists this address and port (the service has no ready endpoints) and sends it to reject-chain"
+          : "filter-forward → cluster-ips-check: the address is a ClusterIP, but no Service port matches";
+        return `${why}: reject. ${h.node} answers with ICMP port unreachable; the client's connect() fails at once with "Connection refused" (${extra} rules evaluated).`;
+      }
       return `filter ${h.rule?.includes("has no endpoints") ? "KUBE-SERVICES: the service has no ready endpoints" : "rules"}: REJECT. ${h.node} answers with ICMP port unreachable; the client's connect() fails at once with "Connection refused" (${extra} rules evaluated).`;
     case "drop":
       return `Dropped ${h.netns === "host" ? `on ${h.node}` : `in ${where} (${h.node})`}: ${h.reason}.`;

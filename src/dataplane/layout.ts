@@ -33,6 +33,7 @@ export interface Encoded {
   rules: Uint32Array;
   chains: Uint32Array;
   hooks: Uint32Array;
+  elements: Uint32Array;
 }
 
 export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
@@ -127,6 +128,14 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     if (m.ctstate === "ESTABLISHED") flags |= A.M_CTSTATE_ESTABLISHED;
     if (m.ctstate === "INVALID") flags |= A.M_CTSTATE_INVALID;
     if (m.dstLocal) flags |= A.M_DST_LOCAL;
+    if (m.daddrIn !== undefined) {
+      flags |= A.M_DADDR_SET;
+      rules[o + w(A.R_SET)] = m.daddrIn;
+    }
+    if (m.vmap !== undefined) {
+      flags |= A.M_VMAP;
+      rules[o + w(A.R_MAP)] = (m.vmap | (rs.sets[m.vmap]!.keyHasAddr ? 0 : A.MAP_NO_ADDR)) >>> 0;
+    }
     rules[o + w(A.R_FLAGS)] = flags;
     const t = rule.target;
     switch (t.kind) {
@@ -159,11 +168,35 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
       case "masquerade":
         rules[o + w(A.R_TARGET)] = A.T_MASQUERADE;
         break;
+      case "goto":
+        rules[o + w(A.R_TARGET)] = A.T_GOTO;
+        rules[o + w(A.R_ARG1)] = t.chain;
+        break;
+      case "numgen":
+        rules[o + w(A.R_TARGET)] = A.T_NUMGEN;
+        rules[o + w(A.R_ARG1)] = t.first;
+        rules[o + w(A.R_ARG2)] = t.count;
+        break;
       case "none":
         rules[o + w(A.R_TARGET)] = A.T_NONE;
         break;
     }
   });
+  // nftables set and map elements, all sets in one table (SE_* records).
+  const elementCount = rs.sets.reduce((n, set) => n + set.elements.length, 0);
+  const elements = new Uint32Array(elementCount * w(A.SE_BYTES));
+  let e = 0;
+  for (const set of rs.sets) {
+    for (const el of set.elements) {
+      const o = e++ * w(A.SE_BYTES);
+      elements[o + w(A.SE_SET)] = set.id;
+      elements[o + w(A.SE_ADDR)] = set.keyHasAddr ? el.addr : 0;
+      elements[o + w(A.SE_PORTS)] = set.keyHasPort ? ((el.proto << 16) | el.port) >>> 0 : 0;
+      const v = el.verdict;
+      elements[o + w(A.SE_VERDICT)] = !v ? A.T_NONE : v.kind === "goto" ? A.T_GOTO : v.kind === "drop" ? A.T_DROP : A.T_ACCEPT;
+      elements[o + w(A.SE_CHAIN)] = v?.kind === "goto" ? v.chain : 0;
+    }
+  }
   const chains = new Uint32Array(rs.chains.length * w(A.C_BYTES));
   rs.chains.forEach((c, i) => {
     chains[i * 2 + w(A.C_FIRST)] = c.rules[0] ?? 0;
@@ -176,5 +209,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
   hooks[A.H_FILTER_INPUT] = rs.hooks.filterInput;
   hooks[A.H_FILTER_FORWARD] = rs.hooks.filterForward;
   hooks[A.H_FILTER_OUTPUT] = rs.hooks.filterOutput;
-  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks };
+  hooks[A.H_FILTER_PREROUTING_PRE] = rs.hooks.filterPreroutingPreDnat ?? A.NONE;
+  hooks[A.H_FILTER_OUTPUT_PRE] = rs.hooks.filterOutputPreDnat ?? A.NONE;
+  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks, elements };
 }

@@ -2,7 +2,7 @@
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
 import { K8sNetFlowError } from "../errors.js";
-import { compileIptables } from "../compile/iptables.js";
+import { compileKubeProxy } from "../compile/kube-proxy.js";
 import { compileNetwork } from "../compile/network.js";
 import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
 import { Dataplane } from "../dataplane/dataplane.js";
@@ -42,7 +42,7 @@ export class EngineCore {
   load(input: ModelInput): ModelSummary {
     const { model, warnings } = loadModel(input);
     const net = compileNetwork(model);
-    const rs = compileIptables(model);
+    const rs = compileKubeProxy(model);
     const encoded = encode(net, rs);
     this.cluster = undefined;
     this.dataplane.loadCluster(encoded, DEFAULT_CAPACITIES);
@@ -56,6 +56,8 @@ export class EngineCore {
     return {
       name: model.name,
       nodeNetwork: model.settings.nodeNetwork,
+      kubeProxyMode: model.settings.kubeProxy.mode,
+      cni: { plugin: model.settings.cni.plugin, mode: model.settings.cni.mode },
       nodes: model.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP, podCIDR: n.podCIDR })),
       pods: model.pods.map((p) => ({ name: p.name, namespace: p.namespace, node: p.node, ip: p.ip, labels: { ...p.labels } })),
       services: model.services.map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ...(s.clusterIP !== undefined ? { clusterIP: s.clusterIP } : {}), ports: s.ports.map((p) => `${p.port}/${p.protocol}`) })),

@@ -11,6 +11,8 @@ import { corefileConfigMap, formatNslookup, type NslookupResult } from "../outpu
 import { flannelConfigMap, flannelConflist, flannelSubnetEnv, kubeProxyModeLine } from "../outputs/flannel.js";
 import { ipRouteShow } from "../outputs/ip-route.js";
 import { iptablesSave } from "../outputs/iptables-save.js";
+import { nftListChain, nftListTable } from "../outputs/nft.js";
+import type { NftRuleset } from "../compile/nftables.js";
 import { kubectlGet } from "../outputs/kubectl.js";
 import { bridgeFdbShow, ipAddrShow, ipDetailLinkShow, ipLinkShow, ipNeighShow, ipNetnsList, linksOf } from "../outputs/links.js";
 import type { ClusterPod } from "../model/types.js";
@@ -36,6 +38,22 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
   const [w0, w1, w2, w3, w4] = words;
   const rest = words.slice(1);
 
+  if (w0 === "nft") {
+    const rs = cluster.rs;
+    // With iptables-nft, nft would list the iptables rules in its own syntax: not simulated.
+    if (rs.backend !== "nftables") throw new K8sNetFlowError("unsupported", `kube-proxy runs in iptables mode here: its rules are shown by "iptables-save" (nft's view of iptables-nft tables is not simulated)`, "command");
+    const nft = rs as NftRuleset;
+    const line = rest.join(" ");
+    if (line === "list ruleset" || line === "list table ip kube-proxy") return out(nftListTable(nft));
+    if (w1 === "list" && w2 === "chain" && w3 === "ip" && w4 === "kube-proxy" && words[5] !== undefined) {
+      const text = nftListChain(nft, words[5]);
+      return text ? out(text) : out("", `Error: No such file or directory\nlist chain ip kube-proxy ${words[5]}\n`);
+    }
+    throw new K8sNetFlowError("unsupported", `nft ${line} is not supported (list ruleset, list table ip kube-proxy, list chain ip kube-proxy CHAIN)`, "command");
+  }
+  if (w0 === "iptables-save" && cluster.rs.backend === "nftables") {
+    throw new K8sNetFlowError("unsupported", `kube-proxy runs in nftables mode here, so its rules are not in iptables: try "nft list ruleset"`, "command");
+  }
   if (w0 === "iptables-save") {
     let table: "nat" | "filter" | undefined;
     let counters = false;

@@ -86,6 +86,9 @@ export interface ModelSummary {
   name: string;
   /** The nodes' own network (settings.nodeNetwork). */
   nodeNetwork: string;
+  /** kube-proxy's mode and the CNI as simulated (settings.kubeProxy.mode, settings.cni). */
+  kubeProxyMode: string;
+  cni: { plugin: string; mode: string };
   nodes: Array<{ name: string; internalIP: string; podCIDR: string }>;
   pods: Array<{ name: string; namespace: string; node: string; ip: string; labels: Record<string, string> }>;
   services: Array<{ name: string; namespace: string; type: string; clusterIP?: string; ports: string[] }>;
@@ -122,6 +125,7 @@ export interface ShowOutput {
 /** The commands `show` knows, as usage lines. */
 export const SHOW_COMMANDS = [
   "iptables-save [-t nat|filter] [-c]",
+  "nft list ruleset | nft list table ip kube-proxy | nft list chain ip kube-proxy CHAIN",
   "ip route [show]",
   "ip link [show] [DEV]",
   "ip -d link show DEV",

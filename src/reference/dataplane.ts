@@ -3,7 +3,7 @@
 // must produce the same hop records and counters as assembly/ for any cluster and flow) and
 // the baseline of the benchmarks. Not part of the shipped bundle.
 
-import type { Ruleset, NfRule } from "../compile/iptables.js";
+import type { Ruleset, NfRule, SetElement } from "../compile/iptables.js";
 import type { CompiledNetwork, Iface } from "../compile/network.js";
 import * as A from "../dataplane/abi.js";
 import type { PacketSpec, RawExchange } from "../dataplane/packet.js";
@@ -464,6 +464,9 @@ export class ReferenceDataplane {
       return;
     }
     this.pending = { key, orig: [p.src, p.dst, ports], reply: [p.dst, p.src, ((ports << 16) | (ports >>> 16)) >>> 0], dnat: false, snat: false };
+    // nftables' filter chains at priority -110 (before the DNAT): only their rule count matters,
+    // as their firewall-ips lookup never matches (LoadBalancer source ranges are not modelled).
+    this.walk(this.hookChain(natHook === A.H_NAT_OUTPUT ? A.H_FILTER_OUTPUT_PRE : A.H_FILTER_PREROUTING_PRE), p, true, dstLocal);
     this.walk(this.hookChain(natHook), p, true, dstLocal);
     if (this.last.dnat) {
       const { addr, port } = this.last.dnat;
@@ -512,7 +515,7 @@ export class ReferenceDataplane {
 
   private hookChain(hook: number): number {
     const h = this.rs.hooks;
-    return [h.natPrerouting, h.natOutput, h.natPostrouting, h.filterInput, h.filterForward, h.filterOutput][hook]!;
+    return [h.natPrerouting, h.natOutput, h.natPostrouting, h.filterInput, h.filterForward, h.filterOutput, h.filterPreroutingPreDnat ?? A.NONE, h.filterOutputPreDnat ?? A.NONE][hook]!;
   }
 
   private matches(rule: NfRule, p: Packet, isNew: boolean, dstLocal: boolean): boolean {
@@ -526,6 +529,7 @@ export class ReferenceDataplane {
     if (m.ctstate === "ESTABLISHED" && isNew) return false;
     if (m.ctstate === "INVALID") return false;
     if (m.dstLocal && !dstLocal) return false;
+    if (m.daddrIn !== undefined && !this.element(m.daddrIn, p.dst, 0, 0)) return false;
     if (m.recentCheck) {
       const seen = this.recent.get(`${m.recentCheck.list}/${p.src}`);
       if (seen === undefined || this.now - seen > m.recentCheck.seconds) return false;
@@ -535,9 +539,16 @@ export class ReferenceDataplane {
     return true;
   }
 
+  /** The element of nftables set `id` with this key (parts the key lacks are ignored). */
+  private element(id: number, addr: number, proto: number, port: number): SetElement | undefined {
+    const set = this.rs.sets[id]!;
+    return set.elements.find((e) => (!set.keyHasAddr || e.addr === addr) && (!set.keyHasPort || (e.proto === proto && e.port === port)));
+  }
+
   /** Walks a built-in chain; the result of the walk is in `this.last`. */
   private walk(start: number, p: Packet, isNew: boolean, dstLocal: boolean): "accept" | "drop" | "reject" {
     this.last = { rule: A.NONE, walked: 0, masquerade: false };
+    if (start === A.NONE) return "accept";
     const stack: Array<[number, number]> = [];
     let chain = start;
     let i = 0;
@@ -554,9 +565,25 @@ export class ReferenceDataplane {
       this.last.walked++;
       this.counters.rulesWalked++;
       if (!this.matches(rule, p, isNew, dstLocal)) continue;
+      // A verdict map: a miss goes on to the next rule, a hit's verdict is the rule's target.
+      let t = rule.target;
+      if (rule.match.vmap !== undefined) {
+        const hit = this.element(rule.match.vmap, p.dst, p.proto, p.dport);
+        if (!hit) continue;
+        t = hit.verdict!.kind === "goto" ? { kind: "goto", chain: hit.verdict!.chain } : { kind: hit.verdict!.kind };
+      }
       this.ruleHits[rule.id] = this.ruleHits[rule.id]! + 1;
-      const t = rule.target;
       switch (t.kind) {
+        case "goto":
+          chain = t.chain;
+          i = 0;
+          break;
+        case "numgen": {
+          // nft_ng_random_eval: reciprocal_scale(random, modulus).
+          chain = t.first + Number((BigInt(this.random32()) * BigInt(t.count)) >> 32n);
+          i = 0;
+          break;
+        }
         case "jump":
           stack.push([chain, i]);
           chain = t.chain;

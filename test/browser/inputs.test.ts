@@ -56,6 +56,37 @@ pods: [{ name: a, node: n1 }, { name: b, node: n2 }]
   });
 });
 
+describe("<k8s-net-flow> mode and cni", () => {
+  it('mode="nftables": the DNAT hop names its nftables rule, the command panel offers nft list ruleset', async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" mode="nftables"></k8s-net-flow>`);
+    expect(await settled(el)).to.contain("delivered");
+    const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+    const dnat = hops.find((li) => li.textContent!.includes("netfilter · dnat") && !li.textContent!.includes("dns-"))!;
+    expect(dnat.textContent).to.match(/meta l4proto tcp dnat to 10\.244\.0\.1[567]:8080/);
+    expect(dnat.textContent).to.contain("one lookup in the service-ips map");
+    el.hop = hops.indexOf(dnat);
+    await el.updateComplete;
+    const panel = el.shadowRoot!.querySelector<HTMLDetailsElement>("details[part=commands]")!;
+    panel.querySelector("summary")!.click();
+    const tab = [...panel.querySelectorAll<HTMLButtonElement>("[role=tab]")].find((t) => t.textContent === "nft list ruleset")!;
+    tab.click();
+    for (let i = 0; i < 200 && !/table ip kube-proxy/.test(panel.querySelector("pre")!.textContent!); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(panel.querySelector("pre")!.textContent).to.contain("vmap @service-ips");
+  });
+
+  it('cni="flannel/host-gw": no flannel.1 on the drawing, the node network says routed', async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node" cni="flannel/host-gw"></k8s-net-flow>`);
+    expect(await settled(el)).to.contain("delivered");
+    const svg = el.shadowRoot!.querySelector("svg[part=diagram]")!;
+    expect(svg.querySelector(".vtep")).to.equal(null);
+    expect(svg.querySelector(".underlay text")!.textContent).to.contain("host-gw: routed, not encapsulated");
+    el.cni = "flannel/vxlan";
+    await oneEvent(el, "k8s-trace");
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelectorAll("svg[part=diagram] .vtep").length).to.equal(2);
+  });
+});
+
 describe("<k8s-net-flow> lazy start", () => {
   it("starts simulating only when scrolled near the viewport", async () => {
     const wrapper = await fixture<HTMLDivElement>(html`<div><div class="spacer"></div><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow></div>`);

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileIptables } from "../../../src/compile/iptables.js";
+import { compileKubeProxy } from "../../../src/compile/kube-proxy.js";
 import { compileNetwork } from "../../../src/compile/network.js";
 import { Dataplane } from "../../../src/dataplane/dataplane.js";
 import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
@@ -31,13 +32,15 @@ const clusterSpec = fc.record({
   perNode: fc.integer({ min: 1, max: 6 }),
   services: fc.integer({ min: 0, max: 8 }),
   affinity: fc.boolean(),
+  kubeProxy: fc.constantFrom("iptables" as const, "nftables" as const),
 });
 
-async function setup(spec: { seed: number; nodes: number; perNode: number; services: number; affinity: boolean }) {
+async function setup(spec: { seed: number; nodes: number; perNode: number; services: number; affinity: boolean; kubeProxy?: "iptables" | "nftables" }) {
   const { model } = loadModel({ generate: { seed: spec.seed, nodes: spec.nodes, pods: spec.nodes * spec.perNode + spec.services * 3 + 2, services: spec.services, endpointsPerService: { min: 0, max: 3 } } });
   if (spec.affinity) for (const s of model.services) if (s.name.startsWith("svc-")) Object.assign(s, { sessionAffinity: "ClientIP", sessionAffinityTimeout: 10800 });
+  model.settings.kubeProxy.mode = spec.kubeProxy ?? "iptables";
   const net = compileNetwork(model);
-  const rs = compileIptables(model);
+  const rs = compileKubeProxy(model);
   const dp = await Dataplane.create(wasm);
   dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
   const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
