@@ -49,7 +49,8 @@ export function renderInspector(hop: Hop | undefined, previous: Hop | undefined)
     const changed = previous !== undefined && was !== f.value;
     return { ...f, changed, was };
   });
-  return html`<section part="inspector" aria-label="Packet after hop ${hop.seq + 1}">
+  // A group, not a region: several diagrams on one page would repeat the same landmark name.
+  return html`<div part="inspector" role="group" aria-label="Packet after hop ${hop.seq + 1}">
     <h3>Packet after hop ${hop.seq + 1}: ${hostPort(hop.packet.src, hop.packet.sport)} → ${hostPort(hop.packet.dst, hop.packet.dport)}</h3>
     <table>
       <thead><tr><th scope="col">layer</th><th scope="col">field</th><th scope="col">value</th></tr></thead>
@@ -63,5 +64,5 @@ export function renderInspector(hop: Hop | undefined, previous: Hop | undefined)
       </tbody>
     </table>
     ${hop.rule ? html`<p class="decided">Decided by <code>${hop.rule}</code>${hop.ruleSource ? html` — shown by <code>${hop.ruleSource}</code>` : nothing}</p>` : nothing}
-  </section>`;
+  </div>`;
 }

@@ -90,7 +90,7 @@ export const styles = css`
   ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 6px; }
   li {
     border: 1px solid var(--k8s-border); border-radius: 6px; padding: 6px 10px; cursor: pointer;
-    font-size: 0.875rem; line-height: 1.4;
+    font-size: 0.875rem; line-height: 1.4; overflow-wrap: anywhere; /* long DNS names in narrow columns */
   }
   li[aria-current="step"] { border-color: var(--k8s-accent); box-shadow: inset 3px 0 0 var(--k8s-accent); }
   .where { font-weight: 600; }

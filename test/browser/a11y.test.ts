@@ -26,6 +26,12 @@ describe("<k8s-net-flow> accessibility (axe-core)", () => {
     }
   }
 
+  it("two diagrams on one page: no violations between them (no repeated landmarks)", async () => {
+    const page = await fixture<HTMLDivElement>(html`<main><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow></main>`);
+    for (const el of page.querySelectorAll<K8sNetFlowElement>("k8s-net-flow")) await settled(el);
+    await expect(page).to.be.accessible();
+  });
+
   it("the error panel: no violations", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="no-such-lesson"></k8s-net-flow>`);
     await settled(el);

@@ -202,9 +202,17 @@ describe("<k8s-net-flow> and the reader's preferences", () => {
   });
 
   it("stacks the nodes in a 320 px column, text drawn near full size, nothing overflowing", async () => {
+    // cross-namespace: its hop list carries long DNS names.
+    const narrow = await fixture<HTMLDivElement>(html`<div><k8s-net-flow scenario="cross-namespace"></k8s-net-flow></div>`);
+    narrow.style.width = "320px";
+    const dns = narrow.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
+    await ready(dns);
+    expect(dns.scrollWidth).to.equal(dns.clientWidth);
+    expect([...dns.shadowRoot!.querySelectorAll("*")].filter((n) => n.getBoundingClientRect().right > dns.getBoundingClientRect().right + 0.5).map((n) => n.tagName)).to.deep.equal([]);
     const wrap = await fixture<HTMLDivElement>(html`<div><k8s-net-flow scenario="cross-node"></k8s-net-flow></div>`);
     wrap.style.width = "320px"; // through the CSSOM, as a strict-CSP page would
     const el = wrap.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
+    el.scrollIntoView(); // below the first, tall one: it starts when near the viewport
     await ready(el);
     await relaidOut(el);
     const right = el.getBoundingClientRect().right;
