@@ -128,6 +128,8 @@ describe("files and logs", () => {
     await engine.load({ scenario: "cross-node" });
     const conf = JSON.parse(await sh("cat /etc/cni/net.d/10-flannel.conflist"));
     expect(conf).toEqual({ name: "cbr0", cniVersion: "0.3.1", plugins: [{ type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: "portmap", capabilities: { portMappings: true } }] });
+    // A shell glob for *.conf matches nothing there (the file is a .conflist): cat gets the pattern.
+    expect(await engine.show({ command: "cat /etc/cni/net.d/*.conf" })).toEqual({ stdout: "", stderr: "cat: '/etc/cni/net.d/*.conf': No such file or directory\n" });
     expect(await sh("cat /run/flannel/subnet.env", { node: "worker-node-2" })).toBe("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n");
     expect(await sh("kubectl logs -n kube-system kube-proxy-7xk2p")).toMatch(/^I\d{4} [\d:.]+ {7}1 server_linux\.go:66\] "Using iptables proxy"\n$/);
   });
