@@ -1,10 +1,10 @@
 // Modules the build provides (scripts/virtual-modules.mjs), so the same source runs in
 // rollup, vitest and the browser test runner without generated files in src/.
 
-/** The release build of assembly/ as base64: inlined so the bundle works from any origin. */
+/** The release build of assembly/ as a string, one char (U+0000 to U+00FF) per byte: inlined so the bundle works from any origin. */
 declare module "virtual:dataplane-wasm" {
-  const base64: string;
-  export default base64;
+  const bytes: string;
+  export default bytes;
 }
 
 /** src/engine/worker/worker-entry.ts bundled into one ES module, as source text (started from a blob: or data: URL). */
