@@ -12,6 +12,7 @@ export const styles = css`
     --k8s-pod-bg: #ddf4ff;
     --k8s-bridge-bg: #fff8c5;
     --k8s-tunnel-bg: #fbefff;
+    --k8s-proxy-bg: #dafbe1;
     --k8s-accent: #cf222e;
     --k8s-dns: #8250df;
     --k8s-focus: #0969da;
@@ -29,35 +30,38 @@ export const styles = css`
   @media (prefers-color-scheme: dark) {
     :host(:not([theme="light"])) {
       --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
-      --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
+      --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a;
       --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
     }
   }
   /* theme="auto" under an ancestor's data-theme (custom states: no attribute on the host). */
   :host(:state(dark)) {
     --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
-    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
+    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a;
     --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
   }
   :host(:state(light)) {
     --k8s-bg: #ffffff; --k8s-fg: #1b1f24; --k8s-muted: #57606a; --k8s-border: #d0d7de;
-    --k8s-node-bg: #f6f8fa; --k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff;
+    --k8s-node-bg: #f6f8fa; --k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff; --k8s-proxy-bg: #dafbe1;
     --k8s-accent: #cf222e; --k8s-dns: #8250df; --k8s-focus: #0969da;
   }
   :host([theme="dark"]) {
     --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
-    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a;
+    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a;
     --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
   }
   h2 { font-size: 1rem; margin: 0 0 4px; }
   p.summary { margin: 0 0 8px; color: var(--k8s-muted); font-size: 0.875rem; }
   [part="status"] { font-size: 0.875rem; color: var(--k8s-muted); min-height: 1.25em; }
   [part="status"].error { color: var(--k8s-accent); }
+  ul.problems { margin: 6px 0 0; padding-left: 1.25rem; font-size: 0.875rem; overflow-wrap: anywhere; }
+  ul.problems code { font-family: var(--k8s-mono); }
   svg { max-width: 100%; height: auto; display: block; margin: 0 auto; font-family: var(--k8s-font); }
   .node rect.frame { fill: var(--k8s-node-bg); stroke: var(--k8s-border); }
   .pod rect { fill: var(--k8s-pod-bg); stroke: var(--k8s-border); }
   .bridge rect { fill: var(--k8s-bridge-bg); stroke: var(--k8s-border); }
   .vtep rect { fill: var(--k8s-tunnel-bg); stroke: var(--k8s-border); }
+  .proxy rect { fill: var(--k8s-proxy-bg); stroke: var(--k8s-border); }
   .underlay rect { fill: none; stroke: var(--k8s-muted); stroke-dasharray: 6 4; }
   .uplink { stroke: var(--k8s-muted); }
   text { fill: var(--k8s-fg); font-size: 12px; }

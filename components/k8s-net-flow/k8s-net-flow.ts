@@ -2,7 +2,7 @@ import { html, LitElement, nothing, svg, type PropertyValues } from "lit";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
 import type { FlowQuery, Hop } from "../../src/engine/types.js";
 import { K8sNetFlowError } from "../../src/errors.js";
-import type { ModelInput } from "../../src/model/types.js";
+import type { ModelInput, ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
 import { TraceController } from "../internal/trace-controller.js";
 import { columnsFor, hopPoints, layoutCluster, type Layout, type Point } from "./layout.js";
@@ -41,6 +41,7 @@ import { renderInspector } from "./inspector.js";
  * @cssproperty --k8s-pod-bg - Pod boxes.
  * @cssproperty --k8s-bridge-bg - The cni0 bridge.
  * @cssproperty --k8s-tunnel-bg - The overlay device (flannel.1).
+ * @cssproperty --k8s-proxy-bg - kube-proxy on each node.
  * @cssproperty --k8s-accent - The packet, its path and the current hop.
  * @cssproperty --k8s-dns - DNS queries and answers (their own small packets).
  * @cssproperty --k8s-focus - Keyboard focus ring.
@@ -460,6 +461,7 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
       </div>
+      ${state.status === "error" ? renderProblems(state.error.problems) : nothing}
       ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary, this.columns)) : nothing}
     `;
   }
@@ -533,7 +535,7 @@ export class K8sNetFlowElement extends LitElement {
         <text class="small" x=${u.x + 12} y=${u.y + 19}>${layout.underlayLabel}</text>
       </g>`)}
       ${layout.nodes.map((n) => svg`
-        <g class="node ${active(n, "routing", "netfilter", "conntrack", "underlay", "socket")}">
+        <g class="node ${active(n, "routing", "underlay", "socket")}">
           <rect class="frame" x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="8"></rect>
           <text class="title" x=${n.x + 14} y=${n.y + 20}>${n.name}</text>
           <text class="small mono" x=${n.x + 14} y=${n.y + 36}>${n.subtitle}</text>
@@ -550,6 +552,11 @@ export class K8sNetFlowElement extends LitElement {
         <g class="bridge ${active(n, "bridge") || (current?.node === n.name && current.component === "veth" && current.netns === "host" ? "active" : "")}">
           <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
           <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>cni0 bridge</text>
+        </g>
+        <g class="proxy ${active(n, "netfilter", "conntrack")}">
+          <title>kube-proxy programs these rules; the node's kernel (netfilter, conntrack) applies them</title>
+          <rect x=${n.proxy.x} y=${n.proxy.y} width=${n.proxy.w} height=${n.proxy.h} rx="4"></rect>
+          <text x=${n.proxy.x + 8} y=${n.proxy.y + 17}>kube-proxy · ${this.kubeProxyMode}</text>
         </g>
         ${layout.tunnel ? svg`<g class="vtep ${active(n, "vxlan")}">
           <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
@@ -610,6 +617,15 @@ async function fetchCluster(src: string): Promise<string> {
   }
   if (!response.ok) throw new K8sNetFlowError("not-found", `could not fetch ${src}: HTTP ${response.status}`, "src");
   return response.text();
+}
+
+/** Every problem the cluster input has, each with its path (and line, when it came as text). */
+function renderProblems(problems: ModelProblem[] | undefined) {
+  const errors = problems?.filter((p) => p.severity === "error") ?? [];
+  if (!errors.length) return nothing;
+  return html`<ul class="problems" aria-label="Problems in the cluster input">
+    ${errors.map((p) => html`<li><code>${p.path || "(input)"}</code>${p.source ? ` (document ${p.source.document}, line ${p.source.line})` : ""}: ${p.message}</li>`)}
+  </ul>`;
 }
 
 const slug = (text: string) => text.replace(/[^a-z0-9]+/gi, "-");

@@ -22,6 +22,8 @@ export interface NodeBox extends Box {
   pods: PodBox[];
   bridge: Box;
   vtep: Box;
+  /** kube-proxy, whose rules the node's netfilter hooks run. */
+  proxy: Box;
   /** Where the node's eth0 meets the underlay band of its row. */
   uplink: { x: number; y: number };
   /** Row of nodes it sits in (each row has its own underlay band). */
@@ -86,8 +88,10 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
         h: POD_H,
       }));
     const bridge = { x: x + PAD, y: y + h - PAD - BAR * 2 - GAP, w: NODE_W - 2 * PAD, h: BAR };
-    const vtep = { x: x + NODE_W / 2 - 60, y: y + h - PAD - BAR, w: 120, h: BAR };
-    return { name: n.name, ip: n.internalIP, subtitle: `${n.internalIP} · pods ${n.podCIDR}`, x, y, w: NODE_W, h, pods, bridge, vtep, uplink: { x: x + NODE_W / 2, y: y + h }, row: r };
+    // Bottom row: kube-proxy on the left, the tunnel device on the right above the uplink.
+    const proxy = { x: x + PAD, y: y + h - PAD - BAR, w: 140, h: BAR };
+    const vtep = { x: x + NODE_W - PAD - 120, y: y + h - PAD - BAR, w: 120, h: BAR };
+    return { name: n.name, ip: n.internalIP, subtitle: `${n.internalIP} · pods ${n.podCIDR}`, x, y, w: NODE_W, h, pods, bridge, vtep, proxy, uplink: { x: vtep.x + vtep.w / 2, y: y + h }, row: r };
   });
   const underlays = rowH.map((h, r) => {
     const top = GAP + rowH.slice(0, r).reduce((a, b) => a + b + UNDERLAY_GAP + UNDERLAY_H + ROW_GAP, 0);
@@ -150,9 +154,11 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
     case "veth":
       return hop.netns === "host" ? [center(node.bridge)] : podEdge(hop.netns);
     case "bridge":
+      return [center(node.bridge)];
     case "netfilter":
     case "conntrack":
-      return [center(node.bridge)];
+      // kube-proxy's rules (netfilter) and conntrack act in the node's kernel, drawn at kube-proxy.
+      return [center(node.proxy)];
     case "vxlan":
       return hop.action === "decap" ? [under(node), center(node.vtep)] : [center(node.vtep), under(node)];
     case "underlay": {

@@ -148,6 +148,20 @@ describe("<k8s-net-flow>", () => {
     expect(el.shadowRoot!.querySelectorAll("li[part=hop]")).to.have.length(20);
   });
 
+  it("lists every problem of a bad cluster with its path and line, and fires k8s-error with them", async () => {
+    const yaml = "nodes: [{name: a}]\ndeployments:\n  - {name: web, replicas: -1, labels: {app: web}}\nservices:\n  - {name: web, selector: {app: web}, ports: ['http:99999']}\n";
+    const errors: unknown[] = [];
+    const wrap = await fixture<HTMLDivElement>(html`<div @k8s-error=${(e: CustomEvent) => errors.push(e.detail.error)}><k8s-net-flow from="x" to="y"><script type="application/yaml">${yaml}</script></k8s-net-flow></div>`);
+    const el = wrap.querySelector<K8sNetFlowElement>("k8s-net-flow")!;
+    await ready(el);
+    const items = [...el.shadowRoot!.querySelectorAll("ul.problems li")].map((li) => li.textContent!.replace(/\s+/g, " ").trim());
+    expect(items.length).to.be.at.least(2);
+    expect(items.some((t) => /^deployments\[0\]\.replicas \(document 1, line 3\): /.test(t))).to.equal(true);
+    expect(items.some((t) => /^services\[0\]\.ports\[0\] \(document 1, line 5\): .*99999/.test(t))).to.equal(true);
+    expect((errors[0] as { problems: unknown[] }).problems.length).to.be.at.least(2);
+    await expect(el).to.be.accessible();
+  });
+
   it("reflects theme and exposes parts and custom properties for styling", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow theme="dark"></k8s-net-flow>`);
     await ready(el);
