@@ -283,11 +283,15 @@ function segmentOf(i: u32): u32 {
   return load<u32>(f, IF_SEGMENT);
 }
 
+/**
+ * The Ethernet header a routed packet leaves with: the outgoing interface's MAC, the next
+ * hop's (NONE: not resolved, all zeros, as the kernel has no frame to send).
+ */
 @inline function setMacs(pkt: usize, from: u32, to: u32): void {
   store<u32>(pkt, load<u32>(iface(from), IF_MAC_HI), P_SMAC_HI);
   store<u32>(pkt, load<u32>(iface(from), IF_MAC_LO), P_SMAC_LO);
-  store<u32>(pkt, load<u32>(iface(to), IF_MAC_HI), P_DMAC_HI);
-  store<u32>(pkt, load<u32>(iface(to), IF_MAC_LO), P_DMAC_LO);
+  store<u32>(pkt, to == NONE ? 0 : load<u32>(iface(to), IF_MAC_HI), P_DMAC_HI);
+  store<u32>(pkt, to == NONE ? 0 : load<u32>(iface(to), IF_MAC_LO), P_DMAC_LO);
 }
 
 /** Is `addr` an address of namespace `ns`? */
@@ -355,6 +359,12 @@ export function forward(pkt: usize, from: u32): u32 {
   let cur: u32 = NONE; // the interface in play
   let inIf: u32 = NONE;
   pendActive = false;
+  // A new packet (a request, its reply, a DNS answer, an ICMP error) has no Ethernet header
+  // until it is routed: nothing is left over from the packet before.
+  store<u32>(pkt, 0, P_SMAC_HI);
+  store<u32>(pkt, 0, P_SMAC_LO);
+  store<u32>(pkt, 0, P_DMAC_HI);
+  store<u32>(pkt, 0, P_DMAC_LO);
   for (let step: u32 = 0; step < MAX_STEPS; step++) {
     if (state == S_ORIGINATE || state == S_INPUT) {
       const n = nodeOf(ns);
@@ -391,6 +401,8 @@ export function forward(pkt: usize, from: u32): u32 {
       if (route < 0) return drop(ns, K_ROUTING, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt);
       const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES;
       const oif = load<u32>(rt, RT_OIF);
+      // The frame the route builds (neighbour resolution): its record shows the new MACs.
+      setMacs(pkt, oif, peer);
       hop(n, ns, host ? K_ROUTING : K_POD, A_ROUTE, X_NONE, inIf, oif, D_ROUTE, <u32>route, 0, pkt);
       if (host) {
         const v = nfWalk(hookChain(originating ? H_FILTER_OUTPUT : H_FILTER_FORWARD), pkt, pendActive, false);
@@ -405,7 +417,6 @@ export function forward(pkt: usize, from: u32): u32 {
       if (load<u32>(pkt, P_LEN) > load<u32>(iface(oif), IF_MTU) && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
         return drop(ns, K_ROUTING, X_FRAG_NEEDED, inIf, oif, D_ROUTE, <u32>route, pkt);
       }
-      setMacs(pkt, oif, peer);
       cur = oif;
       state = S_XMIT;
       continue;
@@ -451,13 +462,18 @@ export function forward(pkt: usize, from: u32): u32 {
         store<u32>(pkt, load<u32>(pkt, P_FLAGS) | PF_ENCAP, P_FLAGS);
         encapBytes += VXLAN_OVERHEAD;
         hop(n, ns, K_VXLAN, A_ENCAP, X_NONE, NONE, cur, D_FDB, vtep, 0, pkt);
-        // The outer packet leaves by the underlay NIC (its route is the node network's).
-        setMacs(pkt, localEth, remoteEth);
+        // The outer packet leaves by the underlay NIC (its route is the node network's) in an
+        // outer frame eth0 → the peer's eth0, which the record does not hold: its MACs stay
+        // the inner frame's (flannel.1 → the peer's flannel.1) until the peer routes it.
         cur = localEth;
         continue; // S_XMIT on eth0
       }
       if (kind == IF_ETH) {
-        const t = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
+        // The NIC whose MAC the frame is for: the outer frame's (the node owning the outer
+        // destination address, as ARP on the node network finds it) while encapsulated.
+        const t = load<u32>(pkt, P_FLAGS) & PF_ENCAP
+          ? ifaceByAddr(load<u32>(pkt, P_OUTER_DST))
+          : ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
         if (t == NONE || load<u32>(iface(t), IF_KIND) != IF_ETH) return drop(ns, K_UNDERLAY, X_LEAVES_CLUSTER, NONE, cur, D_NONE, 0, pkt);
         hop(n, ns, K_UNDERLAY, A_WIRE, X_NONE, cur, t, D_FDB, t, 0, pkt);
         inIf = t;

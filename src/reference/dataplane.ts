@@ -227,9 +227,10 @@ export class ReferenceDataplane {
     return t && this.segmentOf(t) === this.segmentOf(oif) ? t : undefined;
   }
 
-  private setMacs(p: Packet, from: Iface, to: Iface): void {
+  /** The frame a route builds: the outgoing interface's MAC, the next hop's (unresolved: zeros). */
+  private setMacs(p: Packet, from: Iface, to: Iface | undefined): void {
     p.smac = macWords(from.mac);
-    p.dmac = macWords(to.mac);
+    p.dmac = to ? macWords(to.mac) : [0, 0];
   }
 
   private ifaceByDmac(p: Packet): Iface | undefined {
@@ -245,6 +246,9 @@ export class ReferenceDataplane {
     let cur: Iface | undefined;
     let inIf: number | undefined;
     this.pending = undefined;
+    // A new packet has no Ethernet header until it is routed: nothing left from the one before.
+    p.smac = [0, 0];
+    p.dmac = [0, 0];
     for (let step = 0; step < MAX_STEPS; step++) {
       if (state === "originate" || state === "input") {
         const n = this.nodeOf(ns);
@@ -275,6 +279,8 @@ export class ReferenceDataplane {
         if (route < 0) return this.drop(ns, A.K_ROUTING, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
         const r = netns.routes[route]!;
         const oif = this.net.ifaces[r.oif]!;
+        const peer = this.neighbour(oif, r.via ?? p.dst);
+        this.setMacs(p, oif, peer);
         this.hop(n, ns, host ? A.K_ROUTING : A.K_POD, A.A_ROUTE, A.X_NONE, inIf, oif.id, A.D_ROUTE, route, 0, p);
         if (host) {
           const v = this.walk(originating ? this.rs.hooks.filterOutput : this.rs.hooks.filterForward, p, this.pending !== undefined, false);
@@ -282,10 +288,8 @@ export class ReferenceDataplane {
           if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, oif.id, A.D_RULE, this.last.rule, p);
           if (!this.conntrackOut(ns, p, oif, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, oif.id, A.D_NONE, 0, p);
         }
-        const peer = this.neighbour(oif, r.via ?? p.dst);
         if (!peer) return this.drop(ns, A.K_ROUTING, oif.kind === "eth" ? A.X_LEAVES_CLUSTER : A.X_NO_NEIGHBOUR, inIf, oif.id, A.D_ROUTE, route, p);
         if (p.len > oif.mtu && p.flags & A.PF_DF) return this.drop(ns, A.K_ROUTING, A.X_FRAG_NEEDED, inIf, oif.id, A.D_ROUTE, route, p);
-        this.setMacs(p, oif, peer);
         cur = oif;
         state = "xmit";
         continue;
@@ -321,12 +325,13 @@ export class ReferenceDataplane {
           p.flags |= A.PF_ENCAP;
           this.counters.encapBytes += VXLAN_OVERHEAD;
           this.hop(n, ns, A.K_VXLAN, A.A_ENCAP, A.X_NONE, undefined, f.id, A.D_FDB, vtep.id, 0, p);
-          this.setMacs(p, localEth, remoteEth);
+          // The outer frame (eth0 → the peer's eth0) is not in the record: the inner MACs stay.
           cur = localEth;
           continue;
         }
-        // eth: the underlay
-        const t = this.ifaceByDmac(p);
+        // eth: the underlay. The NIC the frame is for: while encapsulated, the outer frame's,
+        // the NIC of the outer destination address.
+        const t = p.flags & A.PF_ENCAP ? this.byAddr.get(p.outer.dst) : this.ifaceByDmac(p);
         if (!t || t.kind !== "eth") return this.drop(ns, A.K_UNDERLAY, A.X_LEAVES_CLUSTER, undefined, f.id, A.D_NONE, 0, p);
         this.hop(n, ns, A.K_UNDERLAY, A.A_WIRE, A.X_NONE, f.id, t.id, A.D_FDB, t.id, 0, p);
         inIf = t.id;
