@@ -39,8 +39,8 @@ import { renderInspector } from "./inspector.js";
  * @cssproperty --k8s-border - Borders.
  * @cssproperty --k8s-node-bg - Node boxes.
  * @cssproperty --k8s-pod-bg - Pod boxes.
- * @cssproperty --k8s-bridge-bg - The cni0 bridge.
- * @cssproperty --k8s-tunnel-bg - The overlay device (flannel.1).
+ * @cssproperty --k8s-bridge-bg - Where pods attach: the cni0 bridge (or Calico's routed veths).
+ * @cssproperty --k8s-tunnel-bg - The overlay device (flannel.1, tunl0, vxlan.calico).
  * @cssproperty --k8s-proxy-bg - kube-proxy on each node.
  * @cssproperty --k8s-accent - The packet, its path and the current hop.
  * @cssproperty --k8s-dns - DNS queries and answers (their own small packets).
@@ -551,16 +551,16 @@ export class K8sNetFlowElement extends LitElement {
           </g>`)}
         <g class="bridge ${active(n, "bridge") || (current?.node === n.name && current.component === "veth" && current.netns === "host" ? "active" : "")}">
           <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
-          <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>cni0 bridge</text>
+          <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>${layout.attach.label}</text>
         </g>
         <g class="proxy ${active(n, "netfilter", "conntrack")}">
           <title>kube-proxy programs these rules; the node's kernel (netfilter, conntrack) applies them</title>
           <rect x=${n.proxy.x} y=${n.proxy.y} width=${n.proxy.w} height=${n.proxy.h} rx="4"></rect>
           <text x=${n.proxy.x + 8} y=${n.proxy.y + 17}>kube-proxy · ${this.kubeProxyMode}</text>
         </g>
-        ${layout.tunnel ? svg`<g class="vtep ${active(n, "vxlan")}">
+        ${layout.tunnel ? svg`<g class="vtep ${current?.node === n.name && (current.action === "encap" || current.action === "decap") ? "active" : ""}">
           <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
-          <text class="mono" x=${n.vtep.x + 10} y=${n.vtep.y + 17}>flannel.1</text>
+          <text class="mono" x=${n.vtep.x + 10} y=${n.vtep.y + 17}>${layout.tunnel}</text>
         </g>` : nothing}`)}
       ${path.length > 1 ? svg`<polyline class="path" points=${path.map((p) => `${p.x},${p.y}`).join(" ")}></polyline>` : nothing}
       ${here && current ? svg`<g class="packet ${current.phase}" transform="translate(${here.x} ${here.y})">${renderBadge(badgeOf(current, hops[index - 1]), { left: -here.x, right: layout.width - here.x })}</g>` : nothing}
@@ -598,7 +598,7 @@ export class K8sNetFlowElement extends LitElement {
 /** The drawing in words, for the SVG's description. */
 function describe(layout: Layout): string {
   const nodes = layout.nodes.map((n) => `${n.name} (${n.subtitle}) with ${n.pods.length === 1 ? "1 pod" : `${n.pods.length} pods`}${n.pods.length ? `: ${n.pods.map((p) => `${p.name} ${p.ip}`).join(", ")}` : ""}`);
-  return `${nodes.join("; ")}. Each node's pods hang off its cni0 bridge; the nodes meet on the ${layout.underlayLabel}.`;
+  return `${nodes.join("; ")}. Each node's pods attach to its ${layout.attach.label}; the nodes meet on the ${layout.underlayLabel}.`;
 }
 
 /** The speed control's choices, in hops per second (the `speed` attribute takes any). */

@@ -38,8 +38,10 @@ export interface Layout {
   /** The vertical line at the left margin joining the bands (x, and the bands' centre ys). */
   bus?: { x: number; y1: number; y2: number };
   underlayLabel: string;
-  /** Whether nodes have an overlay device (flannel.1) to draw: not with host-gw. */
-  tunnel: boolean;
+  /** The overlay device each node has (flannel.1, tunl0, vxlan.calico), or none (host-gw, BGP). */
+  tunnel: string | undefined;
+  /** What the pods' veths attach to: flannel's cni0 bridge, or Calico's routed cali* veths. */
+  attach: { label: string; iface: string | undefined };
 }
 export interface Point { x: number; y: number }
 
@@ -99,11 +101,19 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
   });
   const last = underlays.at(-1)!;
   const bus = underlays.length > 1 ? { x: BUS_X, y1: underlays[0]!.y + UNDERLAY_H / 2, y2: last.y + UNDERLAY_H / 2 } : undefined;
-  const tunnel = summary.cni?.mode !== "host-gw";
-  const how = tunnel ? " · VXLAN over UDP 8472" : " · host-gw: routed, not encapsulated";
-  const underlayLabel = `node network ${summary.nodeNetwork}${summary.nodes.length > 1 ? how : ""}`;
-  return { width, height: last.y + last.h + GAP, nodes, underlays, bus, underlayLabel, tunnel };
+  const cni = CNI_DRAWING[`${summary.cni?.plugin ?? "flannel"}/${summary.cni?.mode ?? "vxlan"}`] ?? CNI_DRAWING["flannel/vxlan"]!;
+  const underlayLabel = `node network ${summary.nodeNetwork}${summary.nodes.length > 1 ? ` · ${cni.wire}` : ""}`;
+  return { width, height: last.y + last.h + GAP, nodes, underlays, bus, underlayLabel, tunnel: cni.tunnel, attach: cni.attach };
 }
+
+/** How each CNI looks on a node: its overlay device, what pods attach to, what crosses the wire. */
+const CNI_DRAWING: Record<string, { tunnel: string | undefined; attach: Layout["attach"]; wire: string }> = {
+  "flannel/vxlan": { tunnel: "flannel.1", attach: { label: "cni0 bridge", iface: "cni0" }, wire: "VXLAN over UDP 8472" },
+  "flannel/host-gw": { tunnel: undefined, attach: { label: "cni0 bridge", iface: "cni0" }, wire: "host-gw: routed, not encapsulated" },
+  "calico/ipip": { tunnel: "tunl0", attach: { label: "cali* veths, routed (gateway 169.254.1.1)", iface: undefined }, wire: "IP-in-IP (IP protocol 4)" },
+  "calico/vxlan": { tunnel: "vxlan.calico", attach: { label: "cali* veths, routed (gateway 169.254.1.1)", iface: undefined }, wire: "VXLAN over UDP 4789" },
+  "calico/bgp": { tunnel: undefined, attach: { label: "cali* veths, routed (gateway 169.254.1.1)", iface: undefined }, wire: "BGP routes, not encapsulated" },
+};
 
 /** The bus joining the underlay bands runs in the left margin, left of every node. */
 const BUS_X = 6;
@@ -173,10 +183,12 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
     }
     case "routing": {
       const points: Point[] = [];
-      if (hop.inIface === "flannel.1") points.push(center(node.vtep));
-      else if (hop.inIface === "cni0") points.push(center(node.bridge));
-      if (hop.outIface === "flannel.1") points.push(center(node.vtep));
-      else if (hop.outIface === "cni0" && hop.inIface !== "cni0") points.push(center(node.bridge));
+      // The tunnel device, or where pods attach (cni0, or a routed cali* veth).
+      const attached = (iface: string | undefined) => iface !== undefined && (iface === layout.attach.iface || (!layout.attach.iface && iface.startsWith("cali")));
+      if (hop.inIface !== undefined && hop.inIface === layout.tunnel) points.push(center(node.vtep));
+      else if (attached(hop.inIface)) points.push(center(node.bridge));
+      if (hop.outIface !== undefined && hop.outIface === layout.tunnel) points.push(center(node.vtep));
+      else if (attached(hop.outIface) && !attached(hop.inIface)) points.push(center(node.bridge));
       return points.length ? points : [center(node)];
     }
   }

@@ -47,7 +47,7 @@ pods: [{ name: a, node: n1 }, { name: b, node: n2 }]
   });
 
   it("a mode not simulated yet gives an error panel with its path, and the element recovers", async () => {
-    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" mode="ipvs"></k8s-net-flow>`);
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" mode="ebpf"></k8s-net-flow>`);
     expect(await settled(el)).to.contain("Error (unsupported) at settings.kubeProxy.mode");
     const back = oneEvent(el, "k8s-trace");
     el.mode = "iptables";
