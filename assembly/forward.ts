@@ -371,6 +371,7 @@ export function forward(pkt: usize, from: u32): u32 {
       const nsp = netns(ns);
       const host = load<u32>(nsp, NS_KIND) != NS_POD;
       const originating = state == S_ORIGINATE;
+      const preDst = load<u32>(pkt, P_DST); // br_netfilter's nf_bridge->ipv4_daddr
       if (host) conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, inIf);
       const dst = load<u32>(pkt, P_DST);
       resolve(ns, nsp, dst);
@@ -389,6 +390,35 @@ export function forward(pkt: usize, from: u32): u32 {
         endReason = X_NONE;
         hop(n, ns, host ? K_SOCKET : K_POD, A_DELIVER, X_NONE, inIf, NONE, D_NONE, 0, 0, pkt);
         return V_DELIVERED;
+      }
+      // br_netfilter's bridged DNAT (br_nf_pre_routing_finish): a frame that came in on a port
+      // of a bridge (`cur`, still that port) and whose destination PREROUTING rewrote (a
+      // Service's DNAT, or conntrack restoring a masqueraded reply's) is not routed when the
+      // route to the new destination leaves by that same bridge: it stays bridged, TTL
+      // untouched, source MAC the sender's, destination MAC the new destination's neighbour
+      // entry (br_nf_pre_routing_finish_bridge). Then the bridge's own path: FDB, FORWARD,
+      // POSTROUTING. The FDB may pick the port it came in on (a pod reaching itself): hairpin
+      // mode, which flannel's bridge plugin sets on every port (hairpinMode), lets it out there.
+      if (!originating && host && dst != preDst && inIf != NONE && load<u32>(iface(inIf), IF_KIND) == IF_BRIDGE && rcRoute >= 0
+        && load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES, RT_OIF) == inIf) {
+        const t = rcPeer;
+        if (t == NONE) {
+          store<u32>(pkt, 0, P_DMAC_HI);
+          store<u32>(pkt, 0, P_DMAC_LO);
+          return drop(ns, K_ROUTING, X_NO_NEIGHBOUR, inIf, inIf, D_ROUTE, <u32>rcRoute, pkt);
+        }
+        const port = load<u32>(iface(t), IF_PEER);
+        if (port == NONE || load<u32>(iface(port), IF_MASTER) != inIf) return drop(ns, K_BRIDGE, X_NO_FDB, cur, NONE, D_NONE, 0, pkt);
+        store<u32>(pkt, load<u32>(iface(t), IF_MAC_HI), P_DMAC_HI);
+        store<u32>(pkt, load<u32>(iface(t), IF_MAC_LO), P_DMAC_LO);
+        hop(n, ns, K_BRIDGE, A_BRIDGE, X_NONE, cur, port, D_FDB, t, 1, pkt); // extra 1: bridged DNAT
+        const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
+        if (v == NF_REJECT) return reject(ns, pkt, inIf);
+        if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);
+        if (!conntrackOut(ns, pkt, inIf, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, port, D_NONE, 0, pkt);
+        cur = port;
+        state = S_XMIT;
+        continue;
       }
       if (!originating) {
         if (!host) return drop(ns, K_POD, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt); // pods do not forward

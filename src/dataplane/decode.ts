@@ -222,6 +222,14 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
       return `Through the veth pair: out of ${h.outIface} in ${where}, in at ${other}.`;
     }
     case "bridge":
+      // extra 1: br_netfilter's bridged DNAT. PREROUTING (in the bridge path) rewrote the
+      // destination and the route to it leads back out the bridge the frame came in on, so the
+      // node does not route it (br_nf_pre_routing_finish): only its destination MAC changes.
+      if (extra === 1) {
+        const what = h.phase === "reply" ? `the reply's destination, restored by conntrack to ${p.dst},` : `the DNAT'd destination ${p.dst}`;
+        const port = h.outIface === h.inIface ? `${h.outIface}, the port it came in on: hairpin mode sends it back out there` : h.outIface;
+        return `br_netfilter: ${what} is on this bridge (its route leads back out cni0), so the frame stays bridged: its destination MAC becomes ${p.dstMac}, ${p.dst}'s, which cni0's FDB has behind port ${port}. No routing: TTL stays ${p.ttl}.`;
+      }
       return `cni0 forwards the frame by its FDB: ${p.dstMac} is behind port ${h.outIface}. Layer 2 only: no routing, TTL stays ${p.ttl}.`;
     case "dnat": {
       const rule = t.rules[arg];

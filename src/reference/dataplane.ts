@@ -255,6 +255,7 @@ export class ReferenceDataplane {
         const netns = this.net.netns[ns]!;
         const host = netns.kind === "host";
         const originating = state === "originate";
+        const preDst = p.dst; // br_netfilter's nf_bridge->ipv4_daddr
         if (host) this.conntrackIn(ns, p, originating ? A.H_NAT_OUTPUT : A.H_NAT_PREROUTING, this.isLocal(ns, p.dst), inIf);
         if (this.isLocal(ns, p.dst)) {
           if (host) {
@@ -269,6 +270,32 @@ export class ReferenceDataplane {
           this.endNetns = ns;
           this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, 0, p);
           return A.V_DELIVERED;
+        }
+        // br_netfilter's bridged DNAT (br_nf_pre_routing_finish): a frame from a bridge port
+        // (`cur`) whose destination PREROUTING rewrote, when the route to the new destination
+        // leaves by that same bridge, stays bridged: no routing, TTL untouched, source MAC the
+        // sender's, destination MAC the new destination's neighbour entry. Then FDB (hairpin
+        // mode lets it out the port it came in on), FORWARD and POSTROUTING, as bridged traffic.
+        const bridgedRoute = !originating && host && p.dst !== preDst && inIf !== undefined && this.net.ifaces[inIf]!.kind === "bridge" ? referenceLookup(this.routeRecords[ns]!, p.dst) : -1;
+        if (bridgedRoute >= 0 && netns.routes[bridgedRoute]!.oif === inIf) {
+          const bridge = this.net.ifaces[inIf!]!;
+          const r = netns.routes[bridgedRoute]!;
+          const t = this.neighbour(bridge, r.via ?? p.dst);
+          if (!t) {
+            p.dmac = [0, 0];
+            return this.drop(ns, A.K_ROUTING, A.X_NO_NEIGHBOUR, inIf, inIf, A.D_ROUTE, bridgedRoute, p);
+          }
+          const port = t.peer === undefined ? undefined : this.net.ifaces[t.peer];
+          if (!port || port.master !== inIf) return this.drop(ns, A.K_BRIDGE, A.X_NO_FDB, cur!.id, undefined, A.D_NONE, 0, p);
+          p.dmac = macWords(t.mac);
+          this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, cur!.id, port.id, A.D_FDB, t.id, 1, p); // extra 1: bridged DNAT
+          const v = this.walk(this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+          if (v === "reject") return this.reject(ns, p, inIf);
+          if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, cur!.id, port.id, A.D_RULE, this.last.rule, p);
+          if (!this.conntrackOut(ns, p, bridge, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, cur!.id, port.id, A.D_NONE, 0, p);
+          cur = port;
+          state = "xmit";
+          continue;
         }
         if (!originating) {
           if (!host) return this.drop(ns, A.K_POD, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);

@@ -56,10 +56,11 @@ describe("seed flows through the Wasm dataplane", () => {
       "request worker-node-1 default/client pod/route 10.244.0.10:55971>10.96.0.20:80 ttl64 len60 ->eth0",
       "request worker-node-1 default/client veth/xmit 10.244.0.10:55971>10.96.0.20:80 ttl64 len60 ->eth0",
       "request worker-node-1 host netfilter/dnat 10.244.0.10:55971>10.244.0.17:8080 ttl64 len60 cni0>-",
-      "request worker-node-1 host routing/route 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 cni0>cni0",
-      "request worker-node-1 host bridge/bridge 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 cni0>veth4c1593f5",
-      "request worker-node-1 host veth/xmit 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 ->veth4c1593f5",
-      "request worker-node-1 default/backend-3 pod/deliver 10.244.0.10:55971>10.244.0.17:8080 ttl63 len60 eth0>-",
+      // br_netfilter's bridged DNAT: the backend is on this cni0, so the frame is bridged from
+      // the client's port to the backend's, not routed: TTL stays 64.
+      "request worker-node-1 host bridge/bridge 10.244.0.10:55971>10.244.0.17:8080 ttl64 len60 vetha1d4b674>veth4c1593f5",
+      "request worker-node-1 host veth/xmit 10.244.0.10:55971>10.244.0.17:8080 ttl64 len60 ->veth4c1593f5",
+      "request worker-node-1 default/backend-3 pod/deliver 10.244.0.10:55971>10.244.0.17:8080 ttl64 len60 eth0>-",
       "reply worker-node-1 default/backend-3 pod/route 10.244.0.17:8080>10.244.0.10:55971 ttl64 len60 ->eth0",
       "reply worker-node-1 default/backend-3 veth/xmit 10.244.0.17:8080>10.244.0.10:55971 ttl64 len60 ->eth0",
       "reply worker-node-1 host conntrack/unnat 10.96.0.20:80>10.244.0.10:55971 ttl64 len60 cni0>-",
