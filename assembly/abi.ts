@@ -6,6 +6,7 @@ export const IF_VETH: u32 = 1; // one end of a veth pair
 export const IF_BRIDGE: u32 = 2; // cni0
 export const IF_VXLAN: u32 = 3; // flannel.1
 export const IF_ETH: u32 = 4; // a node's NIC on the underlay
+export const IF_IPIP: u32 = 5; // tunl0: IP-in-IP, no link layer (NOARP)
 
 // Interface record
 export const IF_NETNS: u32 = 0;
@@ -19,7 +20,11 @@ export const IF_MTU: u32 = 28;
 export const IF_SEGMENT: u32 = 32; // L2 segment (a bridge, the overlay, the underlay)
 export const IF_VNI: u32 = 36; // VXLAN: VNI
 export const IF_PORT: u32 = 40; // VXLAN: UDP destination port
-export const IF_BYTES: u32 = 44;
+export const IF_FLAGS: u32 = 44; // IFF_* bits
+export const IF_BYTES: u32 = 48;
+
+// Interface flags
+export const IFF_PROXY_ARP: u32 = 1; // proxy_arp=1: answers ARP for addresses its namespace routes out another interface
 
 // ---- Network namespaces -----------------------------------------------------------------
 export const NS_KIND: u32 = 0; // NS_HOST or NS_POD
@@ -41,7 +46,7 @@ export const NS_POD: u32 = 1;
 // Route record (the first 8 bytes are what fibBuild reads)
 export const RT_PREFIX: u32 = 0;
 export const RT_LEN: u32 = 4;
-export const RT_OIF: u32 = 8;
+export const RT_OIF: u32 = 8; // NONE: a blackhole route (no device)
 export const RT_GATEWAY: u32 = 12; // 0: directly connected
 export const RT_BYTES: u32 = 16;
 
@@ -141,14 +146,14 @@ export const P_DMAC_LO: u32 = 48;
 export const P_OUTER_SRC: u32 = 52; // outer IPv4 when PF_ENCAP
 export const P_OUTER_DST: u32 = 56;
 export const P_OUTER_SPORT: u32 = 60;
-export const P_OUTER_DPORT: u32 = 64;
+export const P_OUTER_DPORT: u32 = 64; // VXLAN's UDP port; 0 for IP-in-IP (outer protocol 4, no UDP header)
 export const P_VNI: u32 = 68;
 export const P_OUTER_TTL: u32 = 72;
-export const P_ICMP: u32 = 76; // ICMP type << 8 | code, for ICMP packets
+export const P_ICMP: u32 = 76; // ICMP type << 8 | code, for ICMP packets; next-hop MTU << 16 for "fragmentation needed"
 export const P_BYTES: u32 = 80;
 
 export const PF_DF: u32 = 1; // Don't Fragment
-export const PF_ENCAP: u32 = 2; // inside a VXLAN outer packet
+export const PF_ENCAP: u32 = 2; // inside an outer packet (VXLAN, or IP-in-IP when P_OUTER_DPORT is 0)
 export const PF_SYN: u32 = 4;
 export const PF_ACK: u32 = 8;
 export const PF_RST: u32 = 16;
@@ -169,6 +174,7 @@ export const K_ROUTING: u32 = 6;
 export const K_VXLAN: u32 = 7;
 export const K_UNDERLAY: u32 = 8;
 export const K_SOCKET: u32 = 9;
+export const K_IPIP: u32 = 10; // tunl0's IP-in-IP encapsulation
 
 // Actions
 export const A_SEND: u32 = 1;
@@ -208,6 +214,7 @@ export const X_NO_SOCKET: u32 = 8; // nothing listens (no container port)
 export const X_LOOP: u32 = 9;
 export const X_LEAVES_CLUSTER: u32 = 10;
 export const X_NO_FDB: u32 = 11;
+export const X_BLACKHOLE: u32 = 12; // a blackhole route discards it
 
 // Hop record
 export const T_SEQ: u32 = 0;

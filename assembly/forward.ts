@@ -9,14 +9,14 @@ import {
   A_BRIDGE, A_CT_HIT, A_DECAP, A_DELIVER, A_DNAT, A_DROP, A_ENCAP, A_REJECT, A_ROUTE, A_SNAT, A_UNNAT, A_WIRE, A_XMIT,
   D_CONNTRACK, D_FDB, D_NEIGH, D_NONE, D_ROUTE, D_RULE,
   H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_FILTER_OUTPUT_PRE, H_FILTER_PREROUTING_PRE, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
-  IF_ADDR, IF_BRIDGE, IF_ETH, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN,
-  K_BRIDGE, K_CONNTRACK, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
+  IF_ADDR, IF_BRIDGE, IF_ETH, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN, IFF_PROXY_ARP,
+  K_BRIDGE, K_CONNTRACK, K_IPIP, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
   N_ETH, N_HOST, N_VXLAN, NONE, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTES,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
   P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
   RT_BYTES, RT_GATEWAY, RT_OIF,
   V_DELIVERED, V_DROPPED, V_REJECTED,
-  X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
+  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
 } from "./abi";
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
@@ -31,12 +31,20 @@ import { iface, ifaceByAddr, ifaceByMac, netns, node, random32 } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
 export const VXLAN_OVERHEAD: u32 = 50;
+/** IP-in-IP adds one outer IPv4 header. */
+export const IPIP_OVERHEAD: u32 = 20;
 const MAX_STEPS: u32 = 64;
 
 // Where the last forward() ended, for replies and ICMP errors.
 export let endNetns: u32 = NONE;
 export let endReason: u32 = X_NONE;
 export let rejectAddr: u32 = 0; // source address of the ICMP error a REJECT sends
+// A forwarded packet too big for its next hop with DF set: the next hop's MTU (0 otherwise),
+// for the ICMP "fragmentation needed" the node sends back (ip_forward → icmp_send).
+export let fragMtu: u32 = 0;
+// The IP-in-IP packet being sent: its outer destination (the route's gateway) and that route.
+let tunnelDst: u32 = 0;
+let tunnelRoute: u32 = 0;
 
 export function dropCountOf(reason: u32): u64 {
   return load<u64>(dropReasons + (<usize>(reason & 15) << 3));
@@ -164,7 +172,7 @@ function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decid
  */
 function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
   // An ICMP error belongs to the connection it reports on (RELATED): no entry of its own.
-  if (load<u32>(pkt, P_PROTO) == PROTO_ICMP && (load<u32>(pkt, P_ICMP) >>> 8) == 3) {
+  if (load<u32>(pkt, P_PROTO) == PROTO_ICMP && ((load<u32>(pkt, P_ICMP) >>> 8) & 255) == 3) {
     pendActive = false;
     return;
   }
@@ -267,11 +275,40 @@ function conntrackOut(ns: u32, pkt: usize, oif: u32, dstLocal: bool): bool {
 /** The interface that answers ARP for `ip` on `oif`'s L2 segment, or NONE. */
 function neighbour(oif: u32, ip: u32): u32 {
   const t = ifaceByAddr(ip);
-  if (t == NONE) return NONE;
   // A bridge port's segment is its bridge's; a pod's eth0 is on the segment of its veth peer's bridge.
-  return segmentOf(t) == segmentOf(oif) ? t : NONE;
+  if (t != NONE && segmentOf(t) == segmentOf(oif)) return t;
+  // Proxy ARP (Calico's host veths): the far end of a veth answers for an address its own
+  // namespace routes out another interface (arp_process → arp_fwd_proxy), such as the
+  // pods' gateway 169.254.1.1, which no interface holds.
+  if (load<u32>(iface(oif), IF_KIND) == IF_VETH) {
+    const peer = load<u32>(iface(oif), IF_PEER);
+    if ((load<u32>(iface(peer), IF_FLAGS) & IFF_PROXY_ARP) != 0) {
+      const nsp = netns(load<u32>(iface(peer), IF_NETNS));
+      const r = fibLookup(<usize>load<u32>(nsp, NS_FIB), ip);
+      if (r >= 0) {
+        const out = load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>r * RT_BYTES, RT_OIF);
+        if (out != NONE && out != peer) return peer;
+      }
+    }
+  }
+  return NONE;
 }
 
+/**
+ * The source of an ICMP error `ns` sends to `to` (icmp_send with no source, then the route's
+ * preferred source, inet_select_addr): the address of the interface the route leaves by; for
+ * an interface without one (a Calico veth) the first address among the namespace's
+ * interfaces, on a node its eth0's.
+ */
+export function errorSource(ns: u32, to: u32): u32 {
+  const nsp = netns(ns);
+  const route = fibLookup(<usize>load<u32>(nsp, NS_FIB), to);
+  if (route < 0) return 0;
+  const oif = load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES, RT_OIF);
+  const addr: u32 = oif == NONE ? 0 : load<u32>(iface(oif), IF_ADDR);
+  if (addr != 0 || load<u32>(nsp, NS_KIND) == NS_POD) return addr;
+  return load<u32>(iface(load<u32>(node(nodeOf(ns)), N_ETH)), IF_ADDR);
+}
 function segmentOf(i: u32): u32 {
   const f = iface(i);
   if (load<u32>(f, IF_KIND) == IF_VETH) {
@@ -333,7 +370,8 @@ function resolve(ns: u32, nsp: usize, dst: u32): void {
   if (rcRoute >= 0) {
     const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES;
     const gw = load<u32>(rt, RT_GATEWAY);
-    rcPeer = neighbour(load<u32>(rt, RT_OIF), gw != 0 ? gw : dst);
+    const oif = load<u32>(rt, RT_OIF);
+    rcPeer = oif == NONE ? NONE : neighbour(oif, gw != 0 ? gw : dst); // a blackhole has no device
   }
   store<u32>(slot, ns + 1);
   store<u32>(slot, dst, 4);
@@ -359,6 +397,7 @@ export function forward(pkt: usize, from: u32): u32 {
   let cur: u32 = NONE; // the interface in play
   let inIf: u32 = NONE;
   pendActive = false;
+  fragMtu = 0;
   // A new packet (a request, its reply, a DNS answer, an ICMP error) has no Ethernet header
   // until it is routed: nothing is left over from the packet before.
   store<u32>(pkt, 0, P_SMAC_HI);
@@ -420,6 +459,11 @@ export function forward(pkt: usize, from: u32): u32 {
         state = S_XMIT;
         continue;
       }
+      // A blackhole route (Calico's for a node's own block): discarded at the route lookup,
+      // before any TTL is spent, with no ICMP (ip_error ignores EINVAL).
+      if (rcRoute >= 0 && load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES, RT_OIF) == NONE) {
+        return drop(ns, K_ROUTING, X_BLACKHOLE, inIf, NONE, D_ROUTE, <u32>rcRoute, pkt);
+      }
       if (!originating) {
         if (!host) return drop(ns, K_POD, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt); // pods do not forward
         const ttl = load<u32>(pkt, P_TTL);
@@ -440,12 +484,25 @@ export function forward(pkt: usize, from: u32): u32 {
         if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, oif, D_RULE, nfRule, pkt);
         if (!conntrackOut(ns, pkt, oif, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, oif, D_NONE, 0, pkt);
       }
-      if (peer == NONE) {
-        const reason = load<u32>(iface(oif), IF_KIND) == IF_ETH ? X_LEAVES_CLUSTER : X_NO_NEIGHBOUR;
+      const oifKind = load<u32>(iface(oif), IF_KIND);
+      // tunl0 is NOARP: no neighbour to resolve, the route's gateway is the tunnel's far end.
+      if (peer == NONE && oifKind != IF_IPIP) {
+        const reason = oifKind == IF_ETH ? X_LEAVES_CLUSTER : X_NO_NEIGHBOUR;
         return drop(ns, K_ROUTING, reason, inIf, oif, D_ROUTE, <u32>route, pkt);
       }
-      if (load<u32>(pkt, P_LEN) > load<u32>(iface(oif), IF_MTU) && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
-        return drop(ns, K_ROUTING, X_FRAG_NEEDED, inIf, oif, D_ROUTE, <u32>route, pkt);
+      const mtu = load<u32>(iface(oif), IF_MTU);
+      if (load<u32>(pkt, P_LEN) > mtu && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
+        // Forwarded: the node answers with ICMP "fragmentation needed" (exchange() sends it).
+        // Sent by this namespace itself: the socket gets EMSGSIZE, nothing goes on the wire.
+        const v = drop(ns, K_ROUTING, X_FRAG_NEEDED, inIf, oif, D_ROUTE, <u32>route, pkt);
+        if (!originating) fragMtu = mtu;
+        return v;
+      }
+      if (oifKind == IF_IPIP) {
+        // `ipip any remote any`: the outer destination is the route's next hop (ip_tunnel_xmit, rt_nexthop).
+        const gw = load<u32>(rt, RT_GATEWAY);
+        tunnelDst = gw != 0 ? gw : load<u32>(pkt, P_DST);
+        tunnelRoute = <u32>route;
       }
       cur = oif;
       state = S_XMIT;
@@ -495,6 +552,28 @@ export function forward(pkt: usize, from: u32): u32 {
         // The outer packet leaves by the underlay NIC (its route is the node network's) in an
         // outer frame eth0 → the peer's eth0, which the record does not hold: its MACs stay
         // the inner frame's (flannel.1 → the peer's flannel.1) until the peer routes it.
+        cur = localEth;
+        continue; // S_XMIT on eth0
+      }
+      if (kind == IF_IPIP) {
+        // Encapsulate in an outer IPv4 header, protocol 4: from this node's address to the
+        // next hop, TTL inherited from the inner packet (tunl0: `ttl inherit`), DF copied from
+        // it. tunl0 has no link layer: the record's MACs stay zero until the peer routes it.
+        const t = ifaceByAddr(tunnelDst);
+        if (t == NONE || load<u32>(iface(t), IF_KIND) != IF_ETH) return drop(ns, K_IPIP, X_LEAVES_CLUSTER, NONE, cur, D_ROUTE, tunnelRoute, pkt);
+        const localEth = load<u32>(node(n), N_ETH);
+        if (load<u32>(pkt, P_LEN) + IPIP_OVERHEAD > load<u32>(iface(localEth), IF_MTU) && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
+          return drop(ns, K_IPIP, X_FRAG_NEEDED, NONE, cur, D_ROUTE, tunnelRoute, pkt);
+        }
+        store<u32>(pkt, load<u32>(iface(localEth), IF_ADDR), P_OUTER_SRC);
+        store<u32>(pkt, tunnelDst, P_OUTER_DST);
+        store<u32>(pkt, 0, P_OUTER_SPORT);
+        store<u32>(pkt, 0, P_OUTER_DPORT);
+        store<u32>(pkt, 0, P_VNI);
+        store<u32>(pkt, load<u32>(pkt, P_TTL), P_OUTER_TTL);
+        store<u32>(pkt, load<u32>(pkt, P_FLAGS) | PF_ENCAP, P_FLAGS);
+        encapBytes += IPIP_OVERHEAD;
+        hop(n, ns, K_IPIP, A_ENCAP, X_NONE, NONE, cur, D_ROUTE, tunnelRoute, 0, pkt);
         cur = localEth;
         continue; // S_XMIT on eth0
       }
@@ -548,7 +627,8 @@ export function forward(pkt: usize, from: u32): u32 {
         const vx = load<u32>(node(n), N_VXLAN);
         if (vx == NONE || load<u32>(pkt, P_OUTER_DPORT) != load<u32>(iface(vx), IF_PORT)) return drop(ns, K_UNDERLAY, X_NO_ROUTE, cur, NONE, D_NONE, 0, pkt);
         store<u32>(pkt, load<u32>(pkt, P_FLAGS) & ~PF_ENCAP, P_FLAGS);
-        hop(n, ns, K_VXLAN, A_DECAP, X_NONE, cur, vx, D_NONE, 0, 0, pkt);
+        // Protocol 4 (outer port 0 in the record) is the ipip module's: it hands the packet to tunl0, whose port is 0 too.
+        hop(n, ns, load<u32>(iface(vx), IF_KIND) == IF_IPIP ? K_IPIP : K_VXLAN, A_DECAP, X_NONE, cur, vx, D_NONE, 0, 0, pkt);
         store<u32>(pkt, 0, P_OUTER_SRC);
         store<u32>(pkt, 0, P_OUTER_DST);
         store<u32>(pkt, 0, P_OUTER_SPORT);
@@ -576,10 +656,7 @@ function reject(ns: u32, pkt: usize, inIf: u32): u32 {
   endReason = X_REJECTED;
   pendActive = false;
   // The error's source: the address of the interface facing the sender (icmp_send).
-  const src = load<u32>(pkt, P_SRC);
-  const nsp = netns(ns);
-  const route = fibLookup(<usize>load<u32>(nsp, NS_FIB), src);
-  rejectAddr = route < 0 ? 0 : load<u32>(iface(load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES, RT_OIF)), IF_ADDR);
+  rejectAddr = errorSource(ns, load<u32>(pkt, P_SRC));
   hop(nodeOf(ns), ns, K_NETFILTER, A_REJECT, X_REJECTED, inIf, NONE, D_RULE, nfRule, nfWalked, pkt);
   return V_REJECTED;
 }

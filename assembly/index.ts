@@ -3,11 +3,11 @@
 
 import {
   NONE, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_ICMP, P_LEN, P_MARK, P_PROTO, P_SPORT, P_SRC, P_TTL, PF_ACK, PF_DF, PF_SYN,
-  PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, V_DELIVERED, V_REJECTED,
+  PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, V_DELIVERED, V_DROPPED, V_REJECTED,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, forward, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
 import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, setSeed } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
@@ -114,6 +114,23 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     store<u32>(pkt, 64, P_TTL);
     store<u32>(pkt, 20 + 8 + 20 + 8, P_LEN);
     store<u32>(pkt, (3 << 8) | 3, P_ICMP);
+    setPhase(PH_ERROR);
+    replyVerdict = forward(pkt, from2);
+  } else if (v == V_DROPPED && reply && fragMtu != 0) {
+    // A forwarded packet too big for the next hop with DF set (ip_forward): ICMP destination
+    // unreachable, fragmentation needed (type 3, code 4) with the next-hop MTU, from the
+    // node's address towards the sender. icmp_send quotes the packet up to 576 bytes in all.
+    const client = load<u32>(pkt, P_SRC);
+    const quoted = min<u32>(load<u32>(pkt, P_LEN), 576 - 20 - 8);
+    const mtu = fragMtu;
+    const from2 = endNetns;
+    memory.fill(pkt, 0, P_BYTES);
+    store<u32>(pkt, errorSource(from2, client), P_SRC);
+    store<u32>(pkt, client, P_DST);
+    store<u32>(pkt, PROTO_ICMP, P_PROTO);
+    store<u32>(pkt, 64, P_TTL);
+    store<u32>(pkt, 20 + 8 + quoted, P_LEN);
+    store<u32>(pkt, (mtu << 16) | (3 << 8) | 4, P_ICMP);
     setPhase(PH_ERROR);
     replyVerdict = forward(pkt, from2);
   }

@@ -4,7 +4,7 @@
 
 import { arenaAlloc } from "./arena";
 import {
-  C_BYTES, C_COUNT, C_FIRST, H_COUNT, IF_ADDR, IF_BYTES, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_NETNS, IF_PEER, IF_VETH,
+  C_BYTES, C_COUNT, C_FIRST, H_COUNT, IF_ADDR, IF_BYTES, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_NETNS, IF_PEER, IF_VETH, IFF_PROXY_ARP,
   N_BRIDGE, N_BYTES, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTE_COUNT, NS_ROUTES,
   R_ARG1, R_ARG2, R_BYTES, R_TARGET, RT_BYTES, RT_OIF, T_GOTO, T_JUMP, T_NUMGEN,
 } from "./abi";
@@ -116,6 +116,7 @@ export function configure(desc: usize): u32 {
     if (!inMemory(routes, count, RT_BYTES)) return E_OUT_OF_MEMORY;
     for (let r: u32 = 0; r < count; r++) {
       const oif = load<u32>(routes + <usize>r * RT_BYTES, RT_OIF);
+      if (oif == NONE) continue; // a blackhole route has no device
       if (oif >= ifaceCount || load<u32>(iface(oif), IF_NETNS) != i) return E_ROUTE;
     }
     const root = fibBuild(routes, count, RT_BYTES);
@@ -165,6 +166,9 @@ export function configure(desc: usize): u32 {
       store<u32>(ipKeys + <usize>s * 4, addr);
       store<u32>(ipVals + <usize>s * 4, i);
     }
+    // Only MACs on shared segments are looked up (bridge FDB, VTEPs, the underlay). Calico's host
+    // veths all carry ee:ee:ee:ee:ee:ee, seen only by the pod at the other end; tunl0 has none.
+    if (load<u32>(f, IF_KIND) == IF_IPIP || (load<u32>(f, IF_FLAGS) & IFF_PROXY_ARP) != 0) continue;
     const hi = load<u32>(f, IF_MAC_HI);
     const lo = load<u32>(f, IF_MAC_LO);
     let m = hashU32(lo ^ (hi * 0x9e3779b1)) & hashMask;

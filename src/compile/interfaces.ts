@@ -1,5 +1,7 @@
 // Interface names the CNI plugins create.
 
+import { sha1 } from "../util/sha1.js";
+
 /**
  * Host end of a pod's veth pair. The bridge plugin picks "veth" + 8 random hex digits; we
  * derive the digits from the pod's identity (FNV-1a) so the same cluster always shows the
@@ -12,4 +14,15 @@ export function hostVethName(namespace: string, pod: string): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return `veth${h.toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * Host end of a pod's veth under Calico: "cali" + the first 11 hex digits of SHA-1 of
+ * "<namespace>.<pod>" (libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go,
+ * VethNameForWorkload; FELIX_INTERFACEPREFIX unset), the name Felix expects for the pod's
+ * WorkloadEndpoint too.
+ */
+export function calicoVethName(namespace: string, pod: string): string {
+  const digest = sha1(new TextEncoder().encode(`${namespace}.${pod}`));
+  return `cali${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 11)}`;
 }

@@ -6,10 +6,10 @@ import { K8sNetFlowError } from "../errors.js";
 import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { fnv1a32 } from "../model/random.js";
-import { hostVethName } from "./interfaces.js";
-import { BRIDGE, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
+import { calicoVethName, hostVethName } from "./interfaces.js";
+import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
 
-export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth";
+export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth" | "ipip";
 
 export interface Iface {
   id: number;
@@ -28,6 +28,8 @@ export interface Iface {
   segment: number;
   vni?: number;
   port?: number;
+  /** proxy_arp=1: answers ARP for any address its namespace routes out another interface (Calico's host veths). */
+  proxyArp?: boolean;
 }
 
 export interface NetnsInfo {
@@ -44,9 +46,10 @@ export interface NodeInfo {
   name: string;
   host: number;
   eth: number;
-  /** flannel.1; absent with host-gw, which has no overlay device. */
+  /** The overlay device: flannel.1, vxlan.calico or tunl0; absent with flannel host-gw and Calico BGP. */
   vxlan?: number;
-  bridge: number;
+  /** cni0; absent with Calico, which routes to each pod's veth instead of bridging. */
+  bridge?: number;
 }
 
 export interface CompiledNetwork {
@@ -69,8 +72,22 @@ export const OVERLAY_MTU = NIC_MTU - 50;
  * (pkg/backend/hostgw/hostgw.go: `Mtu: be.extIface.Iface.MTU`), since nothing is added.
  */
 export function podMtu(model: ClusterModel): number {
+  const calico = calicoMode(model);
+  if (calico) return NIC_MTU - CALICO_OVERHEAD[calico];
   return flannelBackend(model) === "host-gw" ? NIC_MTU : OVERLAY_MTU;
 }
+
+/**
+ * What Calico's encapsulation adds, from which calico-node auto-detects the MTU of the tunnel
+ * device and of the pods' veths (veth_mtu "0"): IP-in-IP an outer IPv4 header (20), VXLAN 50,
+ * BGP nothing. So 1480, 1450 and 1500 on a 1500-byte NIC.
+ */
+export const CALICO_OVERHEAD = { ipip: 20, vxlan: 50, bgp: 0 } as const;
+/** Felix's defaults: FelixConfiguration vxlanVNI 4096, vxlanPort 4789 (the IANA port, not flannel's 8472). */
+export const CALICO_VXLAN_VNI = 4096;
+export const CALICO_VXLAN_PORT = 4789;
+/** The MAC the Calico CNI plugin gives every host-side veth (dataplane_linux.go: "EE:EE:EE:EE:EE:EE"). */
+export const CALICO_VETH_MAC = "ee:ee:ee:ee:ee:ee";
 
 export const SEGMENT_UNDERLAY = 0;
 export const SEGMENT_OVERLAY = 1;
@@ -112,6 +129,7 @@ export function podMac(ip: number): string {
 
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const routes = compileRoutes(model);
+  if (calicoMode(model)) return compileCalico(model, routes);
   const vxlanBackend = flannelBackend(model) === "vxlan";
   const mtu = podMtu(model);
   const macs = new Set<string>(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip"))));
@@ -151,17 +169,83 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
     const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu, segment: 2 + nodeIndex.get(pod.node)! });
     ifaces[hostEnd]!.peer = podEnd;
   }
-  // Routes name their device; resolve it in the route's own namespace.
+  resolveRoutes(routes, netns, ifaces);
+  return { netns, ifaces, nodes, podNetns };
+}
+
+/**
+ * A Calico node: eth0, the tunnel device with the node's tunnel address as a /32 (tunl0 for
+ * IP-in-IP, the kernel's fallback device with no link-layer address; vxlan.calico for VXLAN),
+ * and per pod a veth pair that is routed, not bridged: the host end cali… with MAC
+ * ee:ee:ee:ee:ee:ee and proxy_arp=1 (cni-plugin dataplane_linux.go configureSysctls), the pod's
+ * eth0 with the pod's /32 and a MAC the kernel made up.
+ */
+function compileCalico(model: ClusterModel, routes: ReturnType<typeof compileRoutes>): CompiledNetwork {
+  const mode = calicoMode(model)!;
+  const mtu = podMtu(model);
+  const macs = new Set<string>([CALICO_VETH_MAC]);
+  const ifaces: Iface[] = [];
+  const add = (f: Omit<Iface, "id">): number => {
+    ifaces.push({ id: ifaces.length, ...f });
+    return ifaces.length - 1;
+  };
+  const netns: NetnsInfo[] = routes.tables.map((t, id) => ({
+    id,
+    kind: t.netns.kind,
+    node: model.nodes.findIndex((n) => n.name === t.netns.node),
+    label: t.netns.kind === "host" ? "host" : `${t.netns.namespace}/${t.netns.pod}`,
+    ...(t.netns.kind === "pod" ? { pod: { namespace: t.netns.namespace, name: t.netns.pod } } : {}),
+    routes: [],
+  }));
+  const underlayLen = parseCidr(model.settings.nodeNetwork, "n").prefixLength;
+  const nodes: NodeInfo[] = model.nodes.map((n) => {
+    const host = routes.hostTable.get(n.name)!;
+    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const tunnel = n.calico?.tunnelAddress === undefined ? undefined : parseIPv4(n.calico.tunnelAddress, "tunnelAddress");
+    if (mode === "ipip") {
+      const tunl0 = add({ name: CALICO_IPIP_DEV, netns: host, kind: "ipip", mac: "00:00:00:00:00:00", ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu, segment: SEGMENT_OVERLAY });
+      return { name: n.name, host, eth, vxlan: tunl0 };
+    }
+    if (mode === "vxlan") {
+      const vx = add({ name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu, segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
+      return { name: n.name, host, eth, vxlan: vx };
+    }
+    return { name: n.name, host, eth };
+  });
+  const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
+  const podNetns = new Map<string, number>();
+  // Each veth pair is its own point-to-point link: a segment of two, after the shared ones.
+  let segment = 2 + model.nodes.length;
+  for (const pod of model.pods) {
+    const key = `${pod.namespace}/${pod.name}`;
+    const ns = routes.podTable.get(key)!;
+    podNetns.set(key, ns);
+    if (pod.hostNetwork) continue;
+    const node = nodes[nodeIndex.get(pod.node)!]!;
+    const hostEnd = add({ name: calicoVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", mac: CALICO_VETH_MAC, mtu, segment, proxyArp: true });
+    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: localMac(`eth0/${key}`, macs), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
+    ifaces[hostEnd]!.peer = podEnd;
+    segment++;
+  }
+  resolveRoutes(routes, netns, ifaces);
+  return { netns, ifaces, nodes, podNetns };
+}
+
+/** Routes name their device; resolve it in the route's own namespace (a blackhole has none). */
+function resolveRoutes(routes: ReturnType<typeof compileRoutes>, netns: NetnsInfo[], ifaces: Iface[]): void {
   const byNetnsName = new Map(ifaces.map((f) => [`${f.netns}/${f.name}`, f.id]));
   routes.tables.forEach((t, id) => {
     netns[id]!.routes = t.routes.map((r) => {
+      if (r.blackhole) return { ...r, oif: NO_DEVICE };
       const oif = byNetnsName.get(`${id}/${r.dev}`);
       if (oif === undefined) throw new K8sNetFlowError("internal", `route "${r.dev}" in ${labelOf(t.netns)} names no interface`);
       return { ...r, oif };
     });
   });
-  return { netns, ifaces, nodes, podNetns };
 }
+
+/** The `oif` of a route with no device (blackhole), as the dataplane's NONE. */
+export const NO_DEVICE = 0xffffffff;
 
 function labelOf(n: Netns): string {
   return n.kind === "host" ? `${n.node} (host)` : `${n.namespace}/${n.pod}`;

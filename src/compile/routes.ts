@@ -6,6 +6,7 @@
 import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterNode, ClusterPod } from "../model/types.js";
+import { calicoVethName } from "./interfaces.js";
 
 export interface Route {
   /** Network address as an unsigned integer; 0 with length 0 for `default`. */
@@ -18,6 +19,12 @@ export interface Route {
   onlink?: boolean;
   /** Routes the kernel adds itself for an interface address (`proto kernel scope link src …`). */
   connected?: { src: number };
+  /** `blackhole`: no device; the kernel discards what matches (Calico's route for a node's own IPAM block). */
+  blackhole?: boolean;
+  /** The routing protocol that installed it, as `ip route` names it (`bird` for RTPROT_BIRD 12, `80` for Felix). */
+  proto?: string;
+  /** `scope link` on a route that is not a connected one (Calico's routes to pods and to 169.254.1.1). */
+  scopeLink?: boolean;
 }
 
 export type Netns = { kind: "host"; node: string } | { kind: "pod"; node: string; namespace: string; pod: string };
@@ -41,6 +48,13 @@ export const POD_IFACE = "eth0";
 export const BRIDGE = "cni0";
 export const NODE_IFACE = "eth0";
 export const VXLAN_DEV = "flannel.1";
+/** Calico's devices: the kernel's IP-in-IP fallback tunnel, and Felix's VXLAN device (felix/dataplane/linux/dataplanedefs). */
+export const CALICO_IPIP_DEV = "tunl0";
+export const CALICO_VXLAN_DEV = "vxlan.calico";
+/** The gateway the Calico CNI plugin gives every pod; no host owns it, proxy ARP answers for it. */
+export const CALICO_GATEWAY = 0xa9fe0101;
+/** Felix's routing protocol number (dataplanedefs.DefaultRoutingProto), which `ip route` prints as `proto 80`. */
+export const FELIX_PROTO = "80";
 
 /** flannel's backend (net-conf.json's `Backend.Type`): VXLAN tunnels, or host-gw's plain routes. */
 export type FlannelBackend = "vxlan" | "host-gw";
@@ -49,11 +63,22 @@ export function flannelBackend(model: ClusterModel): FlannelBackend {
   return model.settings.cni.mode === "host-gw" ? "host-gw" : "vxlan";
 }
 
+/** Calico's encapsulation: IP-in-IP (the manifests' CALICO_IPV4POOL_IPIP=Always), VXLAN, or none (plain BGP routes). */
+export type CalicoMode = "ipip" | "vxlan" | "bgp";
+
+/** The Calico mode, or undefined when the CNI is not Calico. */
+export function calicoMode(model: ClusterModel): CalicoMode | undefined {
+  const { plugin, mode } = model.settings.cni;
+  return plugin === "calico" ? (mode as CalicoMode) : undefined;
+}
+
 /** Throws for settings that are valid Kubernetes but not simulated yet. */
 export function assertSimulated(model: ClusterModel): void {
   const { cni, kubeProxy } = model.settings;
-  if (cni.plugin !== "flannel" || (cni.mode !== "vxlan" && cni.mode !== "host-gw")) {
-    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is`, "settings.cni");
+  const flannel = cni.plugin === "flannel" && (cni.mode === "vxlan" || cni.mode === "host-gw");
+  const calico = cni.plugin === "calico" && (cni.mode === "ipip" || cni.mode === "vxlan" || cni.mode === "bgp");
+  if (!flannel && !calico) {
+    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is, and Calico with IP-in-IP, VXLAN or BGP`, "settings.cni");
   }
   if (kubeProxy.mode !== "iptables" && kubeProxy.mode !== "nftables") {
     throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables and nftables are`, "settings.kubeProxy.mode");
@@ -65,12 +90,13 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
   const cluster = parseCidr(model.settings.clusterCIDR, "settings.clusterCIDR");
   const underlay = parseCidr(model.settings.nodeNetwork, "settings.nodeNetwork");
   const backend = flannelBackend(model);
+  const calico = calicoMode(model);
   const tables: RouteTable[] = [];
   const hostTable = new Map<string, number>();
   const podTable = new Map<string, number>();
   for (const node of model.nodes) {
     hostTable.set(node.name, tables.length);
-    tables.push(hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength, backend));
+    tables.push(calico ? calicoHostRoutes(model, node, underlay.address, underlay.prefixLength, calico) : hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength, backend));
   }
   const nodes = new Map(model.nodes.map((n) => [n.name, n]));
   for (const pod of model.pods) {
@@ -81,7 +107,7 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
       continue;
     }
     podTable.set(`${pod.namespace}/${pod.name}`, tables.length);
-    tables.push(podRoutes(pod, node, cluster.address, cluster.prefixLength));
+    tables.push(calico ? calicoPodRoutes(pod) : podRoutes(pod, node, cluster.address, cluster.prefixLength));
   }
   return { tables, hostTable, podTable };
 }
@@ -143,6 +169,72 @@ function podRoutes(pod: ClusterPod, node: ClusterNode, cluster: number, clusterL
     netns: { kind: "pod", node: node.name, namespace: pod.namespace, pod: pod.name },
     routes: sortLikeKernel(routes),
     local: [ip],
+  };
+}
+
+/**
+ * A Calico node's main table. Per local pod, the route the CNI plugin adds (cni-plugin
+ * dataplane_linux.go SetupRoutes: Dst the pod's /32, LinkIndex its host veth, SCOPE_LINK, no
+ * protocol). Per own IPAM block a blackhole, so an address of the block that no pod holds is
+ * discarded rather than sent to the default gateway: BIRD's static protocol
+ * (confd bird_aggr.cfg.template: `route <block> blackhole;`, `proto bird`) with IP-in-IP or
+ * BGP, Felix's with VXLAN (`proto 80`). Per block of every other node: with IP-in-IP, BIRD's BGP
+ * route through tunl0 (bird.cfg.template's kernel filter sets `krt_tunnel = "tunl0"`; Calico's
+ * BIRD makes it onlink); with BGP alone, the same route on eth0; with VXLAN, Felix's route via
+ * the peer's VTEP address (its vxlan.calico /32) on vxlan.calico, onlink, no protocol shown.
+ */
+function calicoHostRoutes(model: ClusterModel, node: ClusterNode, underlay: number, underlayLen: number, mode: CalicoMode): RouteTable {
+  const nodeIP = parseIPv4(node.internalIP, "internalIP");
+  const routes: Route[] = [
+    { prefix: 0, prefixLength: 0, dev: NODE_IFACE, via: underlay + 1 },
+    { prefix: underlay, prefixLength: underlayLen, dev: NODE_IFACE, connected: { src: nodeIP } },
+  ];
+  for (const block of node.calico?.blocks ?? []) {
+    const b = parseCidr(block, "block");
+    routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: "", blackhole: true, proto: mode === "vxlan" ? FELIX_PROTO : "bird" });
+  }
+  for (const pod of model.pods) {
+    if (pod.node !== node.name || pod.hostNetwork) continue;
+    routes.push({ prefix: parseIPv4(pod.ip, "ip"), prefixLength: 32, dev: calicoVethName(pod.namespace, pod.name), scopeLink: true });
+  }
+  model.nodes.forEach((peer, i) => {
+    if (peer === node) return;
+    const peerIP = parseIPv4(peer.internalIP, "internalIP");
+    if (mode === "bgp" && !cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
+      throw new K8sNetFlowError(
+        "invalid-input",
+        `Calico without encapsulation routes each node's blocks via the node's IP, so every node must be on the node network ${formatCidr({ address: underlay, prefixLength: underlayLen })}: node ${peer.name}'s ${peer.internalIP} is not (a router between them would have to learn the pod routes by BGP, which is not simulated)`,
+        `nodes[${i}].internalIP`,
+      );
+    }
+    for (const block of peer.calico?.blocks ?? []) {
+      const b = parseCidr(block, "block");
+      if (mode === "ipip") routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: CALICO_IPIP_DEV, via: peerIP, proto: "bird", onlink: true });
+      else if (mode === "bgp") routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: NODE_IFACE, via: peerIP, proto: "bird" });
+      else routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: CALICO_VXLAN_DEV, via: parseIPv4(peer.calico!.tunnelAddress!, "tunnelAddress"), onlink: true });
+    }
+  });
+  const tunnel = node.calico?.tunnelAddress;
+  return {
+    netns: { kind: "host", node: node.name },
+    routes: sortLikeKernel(routes),
+    local: tunnel ? [nodeIP, parseIPv4(tunnel, "tunnelAddress")] : [nodeIP],
+  };
+}
+
+/**
+ * A pod's table under Calico (cni-plugin dataplane_linux.go DoNetworking): a link-scope route to
+ * 169.254.1.1 on eth0, then the default route via it (the CNI config's default 0.0.0.0/0). Its
+ * address is a /32, so the kernel adds no subnet route: everything goes to the gateway.
+ */
+function calicoPodRoutes(pod: ClusterPod): RouteTable {
+  return {
+    netns: { kind: "pod", node: pod.node, namespace: pod.namespace, pod: pod.name },
+    routes: sortLikeKernel([
+      { prefix: 0, prefixLength: 0, dev: POD_IFACE, via: CALICO_GATEWAY },
+      { prefix: CALICO_GATEWAY, prefixLength: 32, dev: POD_IFACE, scopeLink: true },
+    ]),
+    local: [parseIPv4(pod.ip, "ip")],
   };
 }
 

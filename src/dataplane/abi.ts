@@ -6,6 +6,7 @@ export const IF_VETH = 1; // one end of a veth pair
 export const IF_BRIDGE = 2; // cni0
 export const IF_VXLAN = 3; // flannel.1
 export const IF_ETH = 4; // a node's NIC on the underlay
+export const IF_IPIP = 5; // tunl0: IP-in-IP, no link layer (NOARP)
 
 // Interface record
 export const IF_NETNS = 0;
@@ -19,7 +20,11 @@ export const IF_MTU = 28;
 export const IF_SEGMENT = 32; // L2 segment (a bridge, the overlay, the underlay)
 export const IF_VNI = 36; // VXLAN: VNI
 export const IF_PORT = 40; // VXLAN: UDP destination port
-export const IF_BYTES = 44;
+export const IF_FLAGS = 44; // IFF_* bits
+export const IF_BYTES = 48;
+
+// Interface flags
+export const IFF_PROXY_ARP = 1; // proxy_arp=1: answers ARP for addresses its namespace routes out another interface
 
 // ---- Network namespaces -----------------------------------------------------------------
 export const NS_KIND = 0; // NS_HOST or NS_POD
@@ -41,7 +46,7 @@ export const NS_POD = 1;
 // Route record (the first 8 bytes are what fibBuild reads)
 export const RT_PREFIX = 0;
 export const RT_LEN = 4;
-export const RT_OIF = 8;
+export const RT_OIF = 8; // NONE: a blackhole route (no device)
 export const RT_GATEWAY = 12; // 0: directly connected
 export const RT_BYTES = 16;
 
@@ -141,14 +146,14 @@ export const P_DMAC_LO = 48;
 export const P_OUTER_SRC = 52; // outer IPv4 when PF_ENCAP
 export const P_OUTER_DST = 56;
 export const P_OUTER_SPORT = 60;
-export const P_OUTER_DPORT = 64;
+export const P_OUTER_DPORT = 64; // VXLAN's UDP port; 0 for IP-in-IP (outer protocol 4, no UDP header)
 export const P_VNI = 68;
 export const P_OUTER_TTL = 72;
-export const P_ICMP = 76; // ICMP type << 8 | code, for ICMP packets
+export const P_ICMP = 76; // ICMP type << 8 | code, for ICMP packets; next-hop MTU << 16 for "fragmentation needed"
 export const P_BYTES = 80;
 
 export const PF_DF = 1; // Don't Fragment
-export const PF_ENCAP = 2; // inside a VXLAN outer packet
+export const PF_ENCAP = 2; // inside an outer packet (VXLAN, or IP-in-IP when P_OUTER_DPORT is 0)
 export const PF_SYN = 4;
 export const PF_ACK = 8;
 export const PF_RST = 16;
@@ -169,6 +174,7 @@ export const K_ROUTING = 6;
 export const K_VXLAN = 7;
 export const K_UNDERLAY = 8;
 export const K_SOCKET = 9;
+export const K_IPIP = 10; // tunl0's IP-in-IP encapsulation
 
 // Actions
 export const A_SEND = 1;
@@ -208,6 +214,7 @@ export const X_NO_SOCKET = 8; // nothing listens (no container port)
 export const X_LOOP = 9;
 export const X_LEAVES_CLUSTER = 10;
 export const X_NO_FDB = 11;
+export const X_BLACKHOLE = 12; // a blackhole route discards it
 
 // Hop record
 export const T_SEQ = 0;

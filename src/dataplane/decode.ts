@@ -74,6 +74,9 @@ const COMPONENTS: Record<number, HopComponent> = {
   [A.K_CONNTRACK]: "conntrack",
   [A.K_ROUTING]: "routing",
   [A.K_VXLAN]: "vxlan",
+  // IP-in-IP is the IPv4 layer's own work (tunl0's xmit wraps and re-routes; protocol 4's
+  // handler unwraps), not a separate device driver like VXLAN's UDP socket.
+  [A.K_IPIP]: "routing",
   [A.K_UNDERLAY]: "underlay",
   [A.K_SOCKET]: "socket",
 };
@@ -106,6 +109,7 @@ export const DROP_REASONS: Record<number, string> = {
   [A.X_LOOP]: "forwarding loop",
   [A.X_LEAVES_CLUSTER]: "leaves the simulated cluster",
   [A.X_NO_FDB]: "no forwarding-database entry for the destination MAC",
+  [A.X_BLACKHOLE]: "discarded by a blackhole route (no pod holds this address of the block)",
 };
 
 export const VERDICTS: Record<number, Verdict> = { [A.V_DELIVERED]: "delivered", [A.V_DROPPED]: "dropped", [A.V_REJECTED]: "rejected" };
@@ -135,19 +139,28 @@ function packetOf(w: Uint32Array, base: number): HopPacket {
     dstMac: mac(at(A.P_DMAC_HI), at(A.P_DMAC_LO)),
     flags,
   };
-  if (proto === A.PROTO_ICMP) p.icmp = { type: at(A.P_ICMP) >>> 8, code: at(A.P_ICMP) & 255 };
+  if (proto === A.PROTO_ICMP) {
+    const icmp = at(A.P_ICMP);
+    p.icmp = { type: (icmp >>> 8) & 255, code: icmp & 255, ...(icmp >>> 16 ? { mtu: icmp >>> 16 } : {}) };
+  }
   else {
     p.sport = at(A.P_SPORT);
     p.dport = at(A.P_DPORT);
   }
   if (f & A.PF_ENCAP) {
-    p.outer = { src: formatIPv4(at(A.P_OUTER_SRC)), dst: formatIPv4(at(A.P_OUTER_DST)), sport: at(A.P_OUTER_SPORT), dport: at(A.P_OUTER_DPORT), vni: at(A.P_VNI), ttl: at(A.P_OUTER_TTL), length: at(A.P_LEN) + VXLAN_OVERHEAD };
+    const src = formatIPv4(at(A.P_OUTER_SRC));
+    const dst = formatIPv4(at(A.P_OUTER_DST));
+    // No outer UDP port: IP-in-IP, one outer IPv4 header (protocol 4) of 20 bytes.
+    p.outer = at(A.P_OUTER_DPORT) === 0
+      ? { protocol: "ipip", src, dst, ttl: at(A.P_OUTER_TTL), length: at(A.P_LEN) + IPIP_OVERHEAD }
+      : { protocol: "udp", src, dst, sport: at(A.P_OUTER_SPORT), dport: at(A.P_OUTER_DPORT), vni: at(A.P_VNI), ttl: at(A.P_OUTER_TTL), length: at(A.P_LEN) + VXLAN_OVERHEAD };
   }
   return p;
 }
 
 /** Outer IPv4 20 + UDP 8 + VXLAN 8 + the inner Ethernet header 14: the outer IP packet is the inner one + 50. */
 const VXLAN_OVERHEAD = 50;
+const IPIP_OVERHEAD = 20;
 
 const hostPort = (ip: string, port?: number) => (port === undefined ? ip : `${ip}:${port}`);
 
@@ -186,7 +199,7 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
       const target = t.ifaces[arg];
       if (target) {
         hop.rule = action === "bridge" ? `${target.mac} dev ${outIf?.name ?? "?"} master cni0` : `${target.mac} dst ${packet.outer?.dst ?? "?"} self permanent`;
-        hop.ruleSource = action === "bridge" ? "bridge fdb show br cni0" : "bridge fdb show dev flannel.1";
+        hop.ruleSource = action === "bridge" ? "bridge fdb show br cni0" : `bridge fdb show dev ${outIf?.name ?? "flannel.1"}`;
       }
     } else if (decider === A.D_CONNTRACK) hop.ruleSource = "conntrack -L";
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
@@ -205,9 +218,20 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
       const via = h.rule?.match(/via (\S+)/)?.[1];
       // A route on a node to a network via a gateway on its NIC, other than the default
       // route: flannel host-gw's route to a peer node's pod CIDR, via that node's own IP.
+      // Calico IP-in-IP: BIRD's route for a peer node's block sends it into tunl0, the far end
+      // being the gateway, the peer node's own IP.
+      if (h.component === "routing" && via && h.outIface === "tunl0") {
+        const what = h.inIface === undefined ? `sends ${p.icmp ? "an ICMP error" : "a packet"} to ${p.dst}` : `routes ${p.dst} (TTL now ${p.ttl})`;
+        return `${h.node} ${what}: ${route} sends it into tunl0 towards ${via}, the node that owns ${h.rule!.split(" ")[0]} (a route BIRD learned over BGP); tunl0 has no link layer, it wraps the packet in IP-in-IP.`;
+      }
       if (h.component === "routing" && via && h.outIface === "eth0" && !h.rule!.startsWith("default")) {
         const what = h.inIface === undefined ? `sends ${p.icmp ? "an ICMP error" : "a packet"} to ${p.dst}` : `routes ${p.dst} (TTL now ${p.ttl})`;
         return `${h.node} ${what}: ${route} sends it out eth0 to the next hop ${via}, the node that owns ${h.rule!.split(" ")[0]} — plain IP routing on the node network, no encapsulation.`;
+      }
+      // Calico's pods: the gateway 169.254.1.1 is nobody's address; the host end of the veth
+      // answers ARP for it (proxy_arp) with its MAC.
+      if (h.component === "pod" && via === "169.254.1.1") {
+        return `${where} sends ${hostPort(p.dst, p.dport)}: the route lookup matches ${route}, so it leaves by ${h.outIface} towards 169.254.1.1, an address no interface holds: the node's end of the veth answers ARP for it by proxy, so the frame goes to ${p.dstMac}.`;
       }
       return h.component === "pod"
         ? `${where} sends ${hostPort(p.dst, p.dport)}: the route lookup matches ${route}, so it leaves by ${h.outIface}${via ? ` towards the gateway ${via}` : " straight to the destination"}.`
@@ -250,7 +274,8 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
     case "conntrack":
       return `conntrack on ${h.node}: an established connection gets the same translation as its first packet (${hostPort(p.dst, p.dport)}) without walking any rule.`;
     case "encap":
-      return `flannel.1 encapsulates: outer ${p.outer!.src} → ${p.outer!.dst}, UDP ${p.outer!.sport} → ${p.outer!.dport}, VXLAN VNI ${p.outer!.vni}; 50 bytes added (the FDB maps the peer VTEP's MAC to ${p.outer!.dst}).`;
+      if (p.outer!.protocol === "ipip") return `tunl0 wraps the packet in an outer IPv4 header, protocol 4 (IP-in-IP): ${p.outer!.src} → ${p.outer!.dst}, TTL ${p.outer!.ttl} inherited from the inner packet; 20 bytes added.`;
+      return `${h.outIface ?? "flannel.1"} encapsulates: outer ${p.outer!.src} → ${p.outer!.dst}, UDP ${p.outer!.sport} → ${p.outer!.dport}, VXLAN VNI ${p.outer!.vni}; 50 bytes added (the FDB maps the peer VTEP's MAC to ${p.outer!.dst}).`;
     case "wire": {
       if (p.outer) return `The outer packet crosses the node network from ${h.node}'s ${h.outIface} (${p.outer.src}) to ${p.outer.dst}.`;
       // Not encapsulated (host-gw, or traffic to a node's own address): the frame goes from
@@ -260,11 +285,12 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
       return `The packet itself crosses the node network, not encapsulated (still ${p.src} → ${p.dst}, TTL ${p.ttl}): from ${h.node}'s ${h.inIface ?? "eth0"}${from === undefined ? "" : ` (${formatIPv4(from)})`} to the next hop${to === undefined ? "" : ` ${formatIPv4(to)}`}, in a frame addressed to its eth0's MAC ${p.dstMac}.`;
     }
     case "decap":
-      return `${h.node} receives the UDP datagram for port 8472 on ${h.inIface}: the VXLAN device strips the outer headers and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on flannel.1.`;
+      if (h.outIface === "tunl0") return `${h.node} receives an IP protocol 4 packet for its address on ${h.inIface}: the ipip module strips the outer header and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on tunl0.`;
+      return `${h.node} receives the UDP datagram for port ${h.outIface === "vxlan.calico" ? 4789 : 8472} on ${h.inIface}: the VXLAN device strips the outer headers and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on ${h.outIface ?? "flannel.1"}.`;
     case "deliver":
       return h.component === "socket"
         ? `Delivered on ${h.node} itself (${hostPort(p.dst, p.dport)}).`
-        : `Delivered to ${where} on ${hostPort(p.dst, p.dport)} with TTL ${p.ttl}${p.icmp ? `: ICMP destination unreachable (port unreachable) — the application sees "Connection refused"` : ""}.`;
+        : `Delivered to ${where} on ${hostPort(p.dst, p.dport)} with TTL ${p.ttl}${!p.icmp ? "" : p.icmp.code === 4 ? `: ICMP destination unreachable (fragmentation needed, next-hop MTU ${p.icmp.mtu}) — the sender's kernel lowers its path MTU towards that destination to ${p.icmp.mtu} and sends smaller packets` : `: ICMP destination unreachable (port unreachable) — the application sees "Connection refused"`}.`;
     case "reject":
       if (h.ruleSource?.startsWith("nft ")) {
         const why = h.ruleSource.endsWith(" reject-chain")

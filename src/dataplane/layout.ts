@@ -16,7 +16,7 @@ export interface Capacities {
 
 export const DEFAULT_CAPACITIES: Capacities = { conntrack: 262144, recent: 65536, trace: 256 };
 
-const KIND = { veth: A.IF_VETH, bridge: A.IF_BRIDGE, vxlan: A.IF_VXLAN, eth: A.IF_ETH } as const;
+const KIND = { veth: A.IF_VETH, bridge: A.IF_BRIDGE, vxlan: A.IF_VXLAN, eth: A.IF_ETH, ipip: A.IF_IPIP } as const;
 
 function macWords(mac: string): [number, number] {
   const b = mac.split(":").map((x) => parseInt(x, 16));
@@ -53,6 +53,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     ifaces[o + w(A.IF_SEGMENT)] = f.segment;
     ifaces[o + w(A.IF_VNI)] = f.vni ?? 0;
     ifaces[o + w(A.IF_PORT)] = f.port ?? 0;
+    ifaces[o + w(A.IF_FLAGS)] = f.proxyArp ? A.IFF_PROXY_ARP : 0;
   });
   const routeCount = net.netns.reduce((n, ns) => n + ns.routes.length, 0);
   const routes = new Uint32Array(routeCount * w(A.RT_BYTES));
@@ -80,7 +81,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     nodes[o + w(A.N_HOST)] = n.host;
     nodes[o + w(A.N_ETH)] = n.eth;
     nodes[o + w(A.N_VXLAN)] = n.vxlan ?? A.NONE; // host-gw: no overlay device
-    nodes[o + w(A.N_BRIDGE)] = n.bridge;
+    nodes[o + w(A.N_BRIDGE)] = n.bridge ?? A.NONE; // Calico: no bridge
   });
   // compileIptables numbers rules chain by chain: a chain is a contiguous range of ids.
   const rules = new Uint32Array(rs.rules.length * w(A.R_BYTES));

@@ -36,9 +36,13 @@ export interface HopPacket {
   dstMac: string;
   /** TCP flags and DF, e.g. ["SYN", "DF"]. */
   flags: string[];
-  icmp?: { type: number; code: number };
-  /** The VXLAN outer headers while the packet is encapsulated. */
-  outer?: { src: string; dst: string; sport: number; dport: number; vni: number; ttl: number; length: number };
+  /** ICMP type and code; `mtu`: the next-hop MTU of a "fragmentation needed" (type 3, code 4). */
+  icmp?: { type: number; code: number; mtu?: number };
+  /**
+   * The outer headers while the packet is encapsulated: VXLAN (`protocol` "udp", with the UDP
+   * ports and VNI) or IP-in-IP (`protocol` "ipip": an outer IPv4 header of protocol 4, no ports).
+   */
+  outer?: { protocol: "udp" | "ipip"; src: string; dst: string; sport?: number; dport?: number; vni?: number; ttl: number; length: number };
 }
 
 /** One trace event: what one component of one network namespace did with the packet. */

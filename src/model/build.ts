@@ -8,6 +8,7 @@ import { addAddons, SYSTEM_NAMESPACES } from "./addons.js";
 import type { Draft, DraftPod, DraftService } from "./draft.js";
 import { deriveSlices, PodIndex, resolveTargetPort } from "./endpointslices.js";
 import { BlockAllocator, podRange, RangeAllocator } from "./ipam.js";
+import { CALICO_BLOCK_SIZE, CalicoIpam } from "./calico-ipam.js";
 import { checkLabelName, checkServiceName, checkSubdomain } from "./names.js";
 import { formatPath, type Origin, type Path, type Problems } from "./problems.js";
 import { Scheduler } from "./scheduler.js";
@@ -62,7 +63,16 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   const nodes = buildNodes(draft, nodeIPs, podCIDRs, cluster, underlay, settings.nodeCIDRMaskSize, settings.apiServer.ip, hostGw, problems);
   addAddons(draft, settings, serviceNet.address);
   const namespaces = buildNamespaces(draft, problems);
-  const pods = buildPods(draft, nodes, problems);
+  // Calico IPAM hands out pod addresses from /26 blocks of its IP pool (here the cluster CIDR).
+  let calico: CalicoPool | undefined;
+  if (settings.cni.plugin === "calico") {
+    if (cluster.prefixLength > CALICO_BLOCK_SIZE) {
+      problems.error("out-of-range", resolved.origin, ["clusterCIDR"], `${settings.clusterCIDR} is smaller than one Calico IPAM block (/${CALICO_BLOCK_SIZE}): Calico's IP pool (the cluster CIDR here) must hold at least one`);
+      return undefined;
+    }
+    calico = { pool: cluster, tunnel: settings.cni.mode !== "bgp" };
+  }
+  const pods = buildPods(draft, nodes, problems, calico);
   if (!pods) return undefined;
   const services = buildServices(draft, serviceNet, problems);
   const endpointSlices = buildSlices(draft, services, pods, problems);
@@ -152,11 +162,32 @@ function buildNamespaces(draft: Draft, problems: Problems): ClusterNamespace[] {
   return [...out.values()];
 }
 
-function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): ClusterPod[] | undefined {
+/** Calico's IP pool, and whether calico-node takes a tunnel address (IP-in-IP, VXLAN) on each node. */
+interface CalicoPool {
+  pool: Cidr;
+  tunnel: boolean;
+}
+
+function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calico?: CalicoPool): ClusterPod[] | undefined {
   const drafts: DraftPod[] = [...draft.pods, ...expandWorkloads(draft, nodes)];
   if (tooMany(problems, "pods", drafts.length, LIMITS.pods)) return undefined;
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
   const ranges = nodes.map((n) => podRange(parseCidr(n.podCIDR, "podCIDR")));
+  // Where a node's pod addresses come from: host-local's range of its podCIDR, or Calico IPAM's blocks.
+  const ipam = calico ? new CalicoIpam(calico.pool, nodes.length) : undefined;
+  const fits = (n: number, ip: number) => (ipam ? ipam.allows(n, ip) : ranges[n]!.contains(ip));
+  const take = (n: number, ip: number) => (ipam ? ipam.assign(n, ip) : ranges[n]!.reserve(ip));
+  const misfit = (n: number, text: string): string => {
+    if (!ipam) {
+      const r = ranges[n]!;
+      return `${text} is not a pod address of node ${nodes[n]!.name}'s podCIDR ${nodes[n]!.podCIDR} (usable: ${formatIPv4(r.first)} to ${formatIPv4(r.last)}; ${formatIPv4(r.first - 1)} is cni0's gateway)`;
+    }
+    const ip = parseIPv4(text, "ip");
+    const owner = ipam.ownerOf(ip);
+    return owner === undefined
+      ? `${text} is not in Calico's IP pool ${formatCidr(calico!.pool)} (the cluster CIDR)`
+      : `${ipam.describe(ip)} is a Calico IPAM block of node ${nodes[owner]!.name}, not of ${nodes[n]!.name}: addresses borrowed from another node's block are not simulated`;
+  };
   const nodeIPs = new Map(nodes.map((n) => [parseIPv4(n.internalIP, "internalIP"), n.name]));
   const scheduler = new Scheduler(nodes.map((n) => ({ name: n.name, labels: n.labels, pods: brokenNodes.has(n) ? Infinity : 0 })));
   const seen = new Map<string, DraftPod>();
@@ -186,34 +217,40 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
       ips[i] = ip;
       if (p.hostNetwork) return; // checked against its node's IP below
       const n = placement[i];
-      if (n !== undefined && !ranges[n]!.contains(ip)) {
-        const r = ranges[n]!;
-        problems.error("out-of-range", p.at, p.ip.sub, `${p.ip.value} is not a pod address of node ${nodes[n]!.name}'s podCIDR ${nodes[n]!.podCIDR} (usable: ${formatIPv4(r.first)} to ${formatIPv4(r.last)}; ${formatIPv4(r.first - 1)} is cni0's gateway)`);
+      if (n !== undefined && !fits(n, ip)) {
+        problems.error("out-of-range", p.at, p.ip.sub, misfit(n, p.ip.value));
       } else if (ipOwner.has(ip)) {
         const o = ipOwner.get(ip)!;
         problems.error("duplicate", p.at, p.ip.sub, `${p.ip.value} is already the IP of pod ${o.namespace}/${o.name}`);
       } else {
         ipOwner.set(ip, p);
-        if (n !== undefined) ranges[n]!.reserve(ip);
+        if (n !== undefined) take(n, ip);
       }
     }
   });
+
+  // calico-node takes each node's first IPAM address for its tunnel device before pods start.
+  const tunnels = ipam && calico!.tunnel ? nodes.map((node, n) => (brokenNodes.has(node) ? undefined : ipam.next(n))) : [];
 
   // Pass 2: schedule the rest, then hand out addresses.
   const out: ClusterPod[] = [];
   drafts.forEach((p, i) => {
     let n = placement[i];
     if (n === undefined && !p.node) {
-      // A pod with an address but no node goes to the node whose range holds the address.
-      if (ips[i] !== undefined && !p.hostNetwork) n = ranges.findIndex((r) => r.contains(ips[i]!));
+      // A pod with an address but no node goes to the node whose range (Calico: block) holds the address.
+      if (ips[i] !== undefined && !p.hostNetwork) n = ipam ? (ipam.ownerOf(ips[i]!) ?? -1) : ranges.findIndex((r) => r.contains(ips[i]!));
       if (n === undefined || n < 0) n = scheduler.pick(p.nodeSelector);
       else scheduler.placed(n);
       if (n === undefined) {
         problems.error("not-found", p.at, p.nodeSelector ? ["nodeSelector"] : [], nodes.length ? `no node matches nodeSelector ${JSON.stringify(p.nodeSelector)}` : "there are no nodes to run it on");
         return;
       }
-      if (ips[i] !== undefined && !p.hostNetwork && !ranges[n]!.contains(ips[i]!)) {
-        problems.error("out-of-range", p.at, p.ip!.sub, `${p.ip!.value} is in no node's podCIDR`);
+      if (ips[i] !== undefined && !p.hostNetwork && !fits(n, ips[i]!)) {
+        problems.error("out-of-range", p.at, p.ip!.sub, ipam ? misfit(n, p.ip!.value) : `${p.ip!.value} is in no node's podCIDR`);
+        return;
+      }
+      if (ipam && ips[i] !== undefined && !p.hostNetwork && !take(n, ips[i]!)) {
+        problems.error("duplicate", p.at, p.ip!.sub, `${p.ip!.value} is node ${nodes[n]!.name}'s Calico tunnel address`);
         return;
       }
     }
@@ -228,7 +265,11 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
       }
       ip = parseIPv4(node.internalIP, "internalIP");
     } else if (ip === undefined && !p.ip) {
-      ip = ranges[n]!.next();
+      ip = ipam ? ipam.next(n) : ranges[n]!.next();
+      if (ip === undefined && ipam) {
+        problems.error("exhausted", p.at, [], `Calico IPAM has no address left for pod ${p.namespace}/${p.name} on node ${node.name}: its blocks are full and the IP pool ${formatCidr(calico!.pool)} has no free /${CALICO_BLOCK_SIZE} block (borrowing from other nodes' blocks is not simulated)`);
+        return;
+      }
       if (ip === undefined) {
         const r = ranges[n]!;
         problems.error("exhausted", p.at, [], `node ${node.name}'s podCIDR ${node.podCIDR} has ${r.size} pod addresses (${formatIPv4(r.first)} to ${formatIPv4(r.last)}), all taken: pod ${p.namespace}/${p.name} does not fit`);
@@ -247,6 +288,12 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems): Clus
     if (p.libc) pod.libc = p.libc;
     out.push(pod);
   });
+  if (ipam) {
+    nodes.forEach((node, n) => {
+      const tunnel = tunnels[n];
+      node.calico = { blocks: ipam.cidrsOf(n), ...(tunnel !== undefined ? { tunnelAddress: formatIPv4(tunnel) } : {}) };
+    });
+  }
   return out;
 }
 

@@ -58,6 +58,11 @@ export interface ClusterNode {
   podCIDR: string;
   /** Includes `kubernetes.io/hostname`. */
   labels: Record<string, string>;
+  /**
+   * With Calico: the node's IPAM blocks (/26s of the IP pool, in the order it claimed them)
+   * and the address calico-node took for its tunnel device (tunl0 or vxlan.calico; none with BGP).
+   */
+  calico?: { blocks: string[]; tunnelAddress?: string };
 }
 
 export interface ContainerPort {

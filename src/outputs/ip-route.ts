@@ -4,11 +4,16 @@ import { formatIPv4 } from "../net/ipv4.js";
 import type { Route } from "../compile/routes.js";
 
 export function formatRoute(route: Route): string {
-  const dst = route.prefixLength === 0 ? "default" : `${formatIPv4(route.prefix)}/${route.prefixLength}`;
-  const parts = [dst];
+  // A host route (/32) is printed as the bare address.
+  const dst = route.prefixLength === 0 ? "default" : route.prefixLength === 32 ? formatIPv4(route.prefix) : `${formatIPv4(route.prefix)}/${route.prefixLength}`;
+  // iproute2's order: type (unicast unsaid), destination, gateway, device, protocol (boot
+  // unsaid), scope (global unsaid), preferred source, flags.
+  const parts = route.blackhole ? ["blackhole", dst] : [dst];
   if (route.via !== undefined) parts.push("via", formatIPv4(route.via));
-  parts.push("dev", route.dev);
+  if (!route.blackhole) parts.push("dev", route.dev);
+  if (route.proto) parts.push("proto", route.proto);
   if (route.connected) parts.push("proto kernel scope link src", formatIPv4(route.connected.src));
+  if (route.scopeLink) parts.push("scope link");
   if (route.onlink) parts.push("onlink");
   return parts.join(" ");
 }

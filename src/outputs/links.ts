@@ -18,7 +18,7 @@ interface Link {
 export function linksOf(net: CompiledNetwork, ns: NetnsInfo): Link[] {
   const own = net.ifaces.filter((f) => f.netns === ns.id);
   if (ns.kind === "pod") return [{ index: 1, name: "lo" }, ...own.map((f) => ({ index: 2, name: f.name, iface: f }))];
-  const order = (f: Iface) => ({ eth: 0, vxlan: 1, bridge: 2, veth: 3 })[f.kind];
+  const order = (f: Iface) => ({ eth: 0, vxlan: 1, ipip: 1, bridge: 2, veth: 3 })[f.kind];
   return [{ index: 1, name: "lo" }, ...own.sort((a, b) => order(a) - order(b) || a.id - b.id).map((f, i) => ({ index: i + 2, name: f.name, iface: f }))];
 }
 
@@ -39,6 +39,10 @@ function linkHeader(net: CompiledNetwork, l: Link, withMode: boolean): string {
   const mode = withMode ? " mode DEFAULT" : "";
   if (!l.iface) return `${l.index}: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN${mode} group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00`;
   const f = l.iface;
+  if (f.kind === "ipip") {
+    // The ipip module's fallback device: no link layer (NOARP, link/ipip), bound to no device (@NONE).
+    return `${l.index}: ${f.name}@NONE: <NOARP,UP,LOWER_UP> mtu ${f.mtu} qdisc noqueue state UNKNOWN${mode} group default qlen 1000\n    link/ipip 0.0.0.0 brd 0.0.0.0`;
+  }
   const peer = peerIndex(net, f);
   const name = peer === undefined ? f.name : `${f.name}@if${peer}`;
   // A NIC has a real queueing discipline (systemd sets fq_codel); virtual devices have none.
@@ -60,12 +64,18 @@ export function ipLinkShow(net: CompiledNetwork, ns: NetnsInfo, device?: string)
   return links.map((l) => `${linkHeader(net, l, true)}\n`).join("");
 }
 
-/** `ip -d link show flannel.1`. */
+/** `ip -d link show flannel.1` (vxlan.calico, tunl0). */
 export function ipDetailLinkShow(net: CompiledNetwork, ns: NetnsInfo, device: string): string {
   const l = linksOf(net, ns).find((x) => x.name === device);
   if (!l) return "";
-  let out = `${linkHeader(net, l, true)} promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n`;
   const f = l.iface;
+  if (f?.kind === "ipip") {
+    // The fallback tunl0 (ip_tunnel_init_net): all parameters zero, so iproute2's
+    // iptnl_print_opt prints protocol "any", no endpoints, `ttl inherit` and `nopmtudisc`;
+    // max MTU IP_MAX_MTU less the outer header.
+    return `${linkHeader(net, l, true)} promiscuity 0  allmulti 0 minmtu 68 maxmtu 65515 \n    ipip any remote any local any ttl inherit nopmtudisc addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 \n`;
+  }
+  let out = `${linkHeader(net, l, true)} promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n`;
   if (f?.kind === "vxlan") {
     const eth = net.ifaces.find((x) => x.netns === f.netns && x.kind === "eth")!;
     out += `    vxlan id ${f.vni} local ${formatIPv4(eth.addr!)} dev ${eth.name} srcport 0 0 dstport ${f.port} nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 \n`;
@@ -96,7 +106,8 @@ export function ipAddrShow(net: CompiledNetwork, ns: NetnsInfo): string {
       const brd = f.prefixLength < 31 ? ` brd ${formatIPv4((f.addr | ~maskOf(f.prefixLength)) >>> 0)}` : "";
       out += `    inet ${formatIPv4(f.addr)}/${f.prefixLength}${brd} scope global ${f.name}\n       valid_lft forever preferred_lft forever\n`;
     }
-    out += `    inet6 ${linkLocal(f.mac)}/64 scope link \n       valid_lft forever preferred_lft forever\n`;
+    // An IP-in-IP device has no link-layer address to make an IPv6 link-local one from.
+    if (f.kind !== "ipip") out += `    inet6 ${linkLocal(f.mac)}/64 scope link \n       valid_lft forever preferred_lft forever\n`;
   }
   return out;
 }
@@ -108,7 +119,10 @@ export function ipAddrShow(net: CompiledNetwork, ns: NetnsInfo): string {
 export function ipNeighShow(net: CompiledNetwork, ns: NetnsInfo): string {
   if (ns.kind === "pod") {
     const eth = net.ifaces.find((f) => f.netns === ns.id)!;
-    const bridge = net.ifaces[net.ifaces[eth.peer!]!.master!]!;
+    const hostEnd = net.ifaces[eth.peer!]!;
+    // Calico: the gateway 169.254.1.1, answered by proxy ARP with the host veth's MAC.
+    if (hostEnd.proxyArp) return `169.254.1.1 dev eth0 lladdr ${hostEnd.mac} REACHABLE\n`;
+    const bridge = net.ifaces[hostEnd.master!]!;
     return `${formatIPv4(bridge.addr!)} dev eth0 lladdr ${bridge.mac} REACHABLE\n`;
   }
   const vx = net.ifaces.find((f) => f.netns === ns.id && f.kind === "vxlan");

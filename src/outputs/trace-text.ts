@@ -6,7 +6,7 @@ const hostPort = (ip: string, port?: number) => (port === undefined ? ip : `${ip
 function packetLine(h: Hop): string {
   const p = h.packet;
   const l4 = p.icmp ? `icmp type ${p.icmp.type} code ${p.icmp.code}` : p.protocol;
-  const outer = p.outer ? `  outer ${p.outer.src} → ${p.outer.dst} udp ${p.outer.sport}→${p.outer.dport} vni ${p.outer.vni}` : "";
+  const outer = !p.outer ? "" : p.outer.protocol === "ipip" ? `  outer ${p.outer.src} → ${p.outer.dst} ipip` : `  outer ${p.outer.src} → ${p.outer.dst} udp ${p.outer.sport}→${p.outer.dport} vni ${p.outer.vni}`;
   return `${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)} ${l4} ttl ${p.ttl} len ${p.length}${outer}`;
 }
 

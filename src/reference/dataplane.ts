@@ -39,6 +39,7 @@ interface Connection {
 
 const TIMEOUT = { tcpEstablished: 432000, tcpSynSent: 120, tcpSynRecv: 60, udp: 30, icmp: 30 };
 const VXLAN_OVERHEAD = 50;
+const IPIP_OVERHEAD = 20;
 const MAX_STEPS = 64;
 
 function macWords(mac: string): [number, number] {
@@ -67,6 +68,10 @@ export class ReferenceDataplane {
   // Where the last forward ended
   private endNetns = 0;
   private rejectAddr = 0;
+  /** Next-hop MTU of a forwarded packet dropped as too big (0: none), as assembly/forward.ts fragMtu. */
+  private fragMtu = 0;
+  /** The IP-in-IP packet being sent: outer destination and the route that chose it. */
+  private tunnel = { dst: 0, route: 0 };
 
   constructor(
     private readonly net: CompiledNetwork,
@@ -75,7 +80,8 @@ export class ReferenceDataplane {
   ) {
     for (const f of net.ifaces) {
       if (f.addr !== undefined && f.addr !== 0) this.byAddr.set(f.addr, f);
-      this.byMac.set(f.mac, f);
+      // Calico's host veths (all ee:ee:ee:ee:ee:ee) and tunl0 are never looked up by MAC.
+      if (f.kind !== "ipip" && !f.proxyArp) this.byMac.set(f.mac, f);
     }
     this.routeRecords = net.netns.map((ns) => Uint32Array.from(ns.routes.flatMap((r) => [r.prefix, r.prefixLength])));
     this.ruleHits = new Array<number>(rs.rules.length).fill(0);
@@ -177,6 +183,11 @@ export class ReferenceDataplane {
       const icmp: Packet = { src: this.rejectAddr, dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 56, flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: (3 << 8) | 3 };
       this.phase = A.PH_ERROR;
       replyVerdict = this.forward(icmp, this.endNetns);
+    } else if (verdict === A.V_DROPPED && reply && this.fragMtu !== 0) {
+      // ICMP fragmentation needed with the next-hop MTU, quoting up to 576 bytes in all.
+      const icmp: Packet = { src: this.errorSource(this.endNetns, p.src), dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 28 + Math.min(p.len, 548), flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: ((this.fragMtu << 16) | (3 << 8) | 4) >>> 0 };
+      this.phase = A.PH_ERROR;
+      replyVerdict = this.forward(icmp, this.endNetns);
     }
     return { verdict, replyVerdict, hops: Uint32Array.from(this.hops.flat()), hopCount: this.hops.length };
   }
@@ -224,9 +235,25 @@ export class ReferenceDataplane {
 
   private neighbour(oif: Iface, ip: number): Iface | undefined {
     const t = this.byAddr.get(ip);
-    return t && this.segmentOf(t) === this.segmentOf(oif) ? t : undefined;
+    if (t && this.segmentOf(t) === this.segmentOf(oif)) return t;
+    // Proxy ARP: the far end of a veth answers for what its namespace routes out another interface.
+    const peer = oif.kind === "veth" ? this.net.ifaces[oif.peer!]! : undefined;
+    if (!peer?.proxyArp) return undefined;
+    const r = referenceLookup(this.routeRecords[peer.netns]!, ip);
+    const out = r < 0 ? A.NONE : this.net.netns[peer.netns]!.routes[r]!.oif;
+    return out !== A.NONE && out !== peer.id ? peer : undefined;
   }
 
+  /** As assembly/forward.ts errorSource: the route's interface address, else the node's eth0's. */
+  private errorSource(ns: number, to: number): number {
+    const netns = this.net.netns[ns]!;
+    const route = referenceLookup(this.routeRecords[ns]!, to);
+    if (route < 0) return 0;
+    const oif = netns.routes[route]!.oif;
+    const addr = oif === A.NONE ? 0 : (this.net.ifaces[oif]!.addr ?? 0);
+    if (addr !== 0 || netns.kind === "pod") return addr;
+    return this.net.ifaces[this.net.nodes[netns.node]!.eth]!.addr!;
+  }
   /** The frame a route builds: the outgoing interface's MAC, the next hop's (unresolved: zeros). */
   private setMacs(p: Packet, from: Iface, to: Iface | undefined): void {
     p.smac = macWords(from.mac);
@@ -246,6 +273,7 @@ export class ReferenceDataplane {
     let cur: Iface | undefined;
     let inIf: number | undefined;
     this.pending = undefined;
+    this.fragMtu = 0;
     // A new packet has no Ethernet header until it is routed: nothing left from the one before.
     p.smac = [0, 0];
     p.dmac = [0, 0];
@@ -297,12 +325,15 @@ export class ReferenceDataplane {
           state = "xmit";
           continue;
         }
+        const found = referenceLookup(this.routeRecords[ns]!, p.dst);
+        // A blackhole route discards at the lookup, before the TTL is spent, with no ICMP.
+        if (found >= 0 && netns.routes[found]!.oif === A.NONE) return this.drop(ns, A.K_ROUTING, A.X_BLACKHOLE, inIf, undefined, A.D_ROUTE, found, p);
         if (!originating) {
           if (!host) return this.drop(ns, A.K_POD, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
           if (p.ttl <= 1) return this.drop(ns, A.K_ROUTING, A.X_TTL, inIf, undefined, A.D_NONE, 0, p);
           p.ttl -= 1;
         }
-        const route = referenceLookup(this.routeRecords[ns]!, p.dst);
+        const route = found;
         if (route < 0) return this.drop(ns, A.K_ROUTING, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
         const r = netns.routes[route]!;
         const oif = this.net.ifaces[r.oif]!;
@@ -315,8 +346,15 @@ export class ReferenceDataplane {
           if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, oif.id, A.D_RULE, this.last.rule, p);
           if (!this.conntrackOut(ns, p, oif, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, oif.id, A.D_NONE, 0, p);
         }
-        if (!peer) return this.drop(ns, A.K_ROUTING, oif.kind === "eth" ? A.X_LEAVES_CLUSTER : A.X_NO_NEIGHBOUR, inIf, oif.id, A.D_ROUTE, route, p);
-        if (p.len > oif.mtu && p.flags & A.PF_DF) return this.drop(ns, A.K_ROUTING, A.X_FRAG_NEEDED, inIf, oif.id, A.D_ROUTE, route, p);
+        // tunl0 is NOARP: no neighbour, the route's gateway is the tunnel's far end.
+        if (!peer && oif.kind !== "ipip") return this.drop(ns, A.K_ROUTING, oif.kind === "eth" ? A.X_LEAVES_CLUSTER : A.X_NO_NEIGHBOUR, inIf, oif.id, A.D_ROUTE, route, p);
+        if (p.len > oif.mtu && p.flags & A.PF_DF) {
+          // Forwarded: answered with ICMP fragmentation needed; sent from here: EMSGSIZE.
+          const v = this.drop(ns, A.K_ROUTING, A.X_FRAG_NEEDED, inIf, oif.id, A.D_ROUTE, route, p);
+          if (!originating) this.fragMtu = oif.mtu;
+          return v;
+        }
+        if (oif.kind === "ipip") this.tunnel = { dst: r.via ?? p.dst, route };
         cur = oif;
         state = "xmit";
         continue;
@@ -353,6 +391,19 @@ export class ReferenceDataplane {
           this.counters.encapBytes += VXLAN_OVERHEAD;
           this.hop(n, ns, A.K_VXLAN, A.A_ENCAP, A.X_NONE, undefined, f.id, A.D_FDB, vtep.id, 0, p);
           // The outer frame (eth0 → the peer's eth0) is not in the record: the inner MACs stay.
+          cur = localEth;
+          continue;
+        }
+        if (f.kind === "ipip") {
+          const t = this.byAddr.get(this.tunnel.dst);
+          if (!t || t.kind !== "eth") return this.drop(ns, A.K_IPIP, A.X_LEAVES_CLUSTER, undefined, f.id, A.D_ROUTE, this.tunnel.route, p);
+          const localEth = this.net.ifaces[this.net.nodes[n]!.eth]!;
+          if (p.len + IPIP_OVERHEAD > localEth.mtu && p.flags & A.PF_DF) return this.drop(ns, A.K_IPIP, A.X_FRAG_NEEDED, undefined, f.id, A.D_ROUTE, this.tunnel.route, p);
+          // Outer IPv4, protocol 4: node → next hop, TTL inherited (tunl0's `ttl inherit`).
+          p.outer = { src: localEth.addr!, dst: this.tunnel.dst, sport: 0, dport: 0, vni: 0, ttl: p.ttl };
+          p.flags |= A.PF_ENCAP;
+          this.counters.encapBytes += IPIP_OVERHEAD;
+          this.hop(n, ns, A.K_IPIP, A.A_ENCAP, A.X_NONE, undefined, f.id, A.D_ROUTE, this.tunnel.route, 0, p);
           cur = localEth;
           continue;
         }
@@ -395,9 +446,9 @@ export class ReferenceDataplane {
         // No overlay device (host-gw): nothing listens on the VXLAN port.
         const vxId = this.net.nodes[n]!.vxlan;
         const vx = vxId === undefined ? undefined : this.net.ifaces[vxId]!;
-        if (!vx || p.outer.dport !== vx.port) return this.drop(ns, A.K_UNDERLAY, A.X_NO_ROUTE, f.id, undefined, A.D_NONE, 0, p);
+        if (!vx || p.outer.dport !== (vx.port ?? 0)) return this.drop(ns, A.K_UNDERLAY, A.X_NO_ROUTE, f.id, undefined, A.D_NONE, 0, p);
         p.flags &= ~A.PF_ENCAP;
-        this.hop(n, ns, A.K_VXLAN, A.A_DECAP, A.X_NONE, f.id, vx.id, A.D_NONE, 0, 0, p);
+        this.hop(n, ns, vx.kind === "ipip" ? A.K_IPIP : A.K_VXLAN, A.A_DECAP, A.X_NONE, f.id, vx.id, A.D_NONE, 0, 0, p);
         p.outer = { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 };
         inIf = vx.id;
         state = "input";
@@ -413,9 +464,7 @@ export class ReferenceDataplane {
     this.counters.rejected++;
     this.endNetns = ns;
     this.pending = undefined;
-    const netns = this.net.netns[ns]!;
-    const route = referenceLookup(this.routeRecords[ns]!, p.src);
-    this.rejectAddr = route < 0 ? 0 : this.net.ifaces[netns.routes[route]!.oif]!.addr ?? 0;
+    this.rejectAddr = this.errorSource(ns, p.src);
     this.hop(this.nodeOf(ns), ns, A.K_NETFILTER, A.A_REJECT, A.X_REJECTED, inIf, undefined, A.D_RULE, this.last.rule, this.last.walked, p);
     return A.V_REJECTED;
   }
@@ -455,7 +504,7 @@ export class ReferenceDataplane {
 
   private conntrackIn(ns: number, p: Packet, natHook: number, dstLocal: boolean, inIf: number | undefined): void {
     // An ICMP error belongs to the connection it reports on (RELATED): no entry of its own.
-    if (p.proto === A.PROTO_ICMP && p.icmp >>> 8 === 3) {
+    if (p.proto === A.PROTO_ICMP && ((p.icmp >>> 8) & 255) === 3) {
       this.pending = undefined;
       return;
     }

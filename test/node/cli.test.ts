@@ -231,9 +231,9 @@ describe("k8s-net-flow CLI", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--cni: "ipip" is not a flannel mode \(vxlan, host-gw\)/);
     expect(run("show", "ip", "route", "--cni", "weave").stderr).toMatch(/--cni must be PLUGIN or PLUGIN\/MODE/);
-    const calico = run("simulate", "--cni", "calico/bgp", "--json");
-    expect(calico.code).toBe(1);
-    expect(JSON.parse(calico.stdout).error).toMatchObject({ code: "unsupported", path: "settings.cni" });
+    const cilium = run("simulate", "--cni", "cilium/native", "--json");
+    expect(cilium.code).toBe(1);
+    expect(JSON.parse(cilium.stdout).error).toMatchObject({ code: "unsupported", path: "settings.cni" });
   });
 
   it("generate prints manifests that validate and simulate read back; the same seed, the same bytes", () => {

@@ -288,7 +288,7 @@ describe("flannel host-gw: what the node holds", () => {
 
 describe("flannel host-gw: settings", () => {
   it("other CNIs are still refused, naming settings.cni", async () => {
-    await expect(engine.load({ scenario: "cross-node", settings: { cni: { plugin: "calico", mode: "bgp" } } })).rejects.toMatchObject({ code: "unsupported", path: "settings.cni", message: expect.stringMatching(/flannel with VXLAN or host-gw is/) });
+    await expect(engine.load({ scenario: "cross-node", settings: { cni: { plugin: "cilium", mode: "native" } } })).rejects.toMatchObject({ code: "unsupported", path: "settings.cni", message: expect.stringMatching(/flannel with VXLAN or host-gw is/) });
   });
 
   it("host-gw needs the nodes on one L2 network: a node IP outside settings.nodeNetwork is an error at that node's field", () => {

@@ -75,7 +75,7 @@ describe.skipIf(missing.length > 0)("real tools", () => {
     const host = net.netns[node.host]!;
     const iface = (id: number) => net.ifaces[id]!;
     const eth = iface(node.eth);
-    const bridge = iface(node.bridge);
+    const bridge = iface(node.bridge!);
     // flannel.1 with VXLAN; host-gw has no overlay device.
     const vx = node.vxlan === undefined ? undefined : iface(node.vxlan);
     const n = netns();
