@@ -94,6 +94,11 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
   }
   if (w0 === "cat") {
     if (w1 === "/etc/resolv.conf") return out(formatResolvConf(podResolvConf(model, needPod())));
+    if (model.settings.cni.plugin === "calico" && w1 !== undefined) {
+      // A Calico node has none of flannel's files; Calico's own 10-calico.conflist is not simulated yet.
+      if (w1.startsWith("/run/flannel/") || w1 === "/etc/cni/net.d/10-flannel.conflist") return out("", `cat: ${w1}: No such file or directory\n`);
+      if (w1.startsWith("/etc/cni/net.d/")) throw new K8sNetFlowError("unsupported", `Calico's CNI configuration (/etc/cni/net.d/10-calico.conflist) is not simulated yet`, "command");
+    }
     // The directory holds only flannel's conflist: the shell's `*.conf` matches nothing, so cat gets the pattern itself.
     if (w1 === "/etc/cni/net.d/*.conf") return out("", "cat: '/etc/cni/net.d/*.conf': No such file or directory\n");
     if (w1 === "/etc/cni/net.d/10-flannel.conflist" || w1 === "/etc/cni/net.d/*" || w1 === "/etc/cni/net.d/*.conflist") return out(flannelConflist());

@@ -338,6 +338,8 @@ describe("Calico: what the node and the pod hold", () => {
     // No cni0, no flannel files.
     expect((await sh("ip link show cni0")).stderr).toBe('Device "cni0" does not exist.\n');
     expect((await sh("bridge fdb show br cni0")).stderr).toBe('Cannot find bridge device "cni0"\n');
+    expect((await sh("cat /run/flannel/subnet.env")).stderr).toBe("cat: /run/flannel/subnet.env: No such file or directory\n");
+    await expect(sh("cat /etc/cni/net.d/*")).rejects.toMatchObject({ code: "unsupported", path: "command" });
   });
 
   it("ip link / ip addr: the host veths carry ee:ee:ee:ee:ee:ee and no IPv4; MTU 1480 (IP-in-IP), 1450 (VXLAN), 1500 (BGP)", async () => {
