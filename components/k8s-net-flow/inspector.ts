@@ -29,13 +29,16 @@ export function fieldsOf(p: HopPacket): Field[] {
   }
   if (p.flags.length) f.push({ layer: p.protocol.toUpperCase(), name: "flags", value: p.flags.join(" ") });
   if (p.outer) {
-    f.unshift(
+    const outer: Field[] = [
       { layer: "outer IPv4", name: "source", value: p.outer.src },
       { layer: "outer IPv4", name: "destination", value: p.outer.dst },
       { layer: "outer IPv4", name: "TTL", value: String(p.outer.ttl) },
-      { layer: "outer UDP", name: "ports", value: `${p.outer.sport} → ${p.outer.dport}` },
-      { layer: "VXLAN", name: "VNI", value: String(p.outer.vni) },
-    );
+      { layer: "outer IPv4", name: "total length", value: `${p.outer.length} bytes` },
+    ];
+    // VXLAN rides on UDP with a VNI; IP-in-IP is the inner packet straight after an outer IPv4 header.
+    if (p.outer.protocol === "ipip") outer.push({ layer: "outer IPv4", name: "protocol", value: "4 (IP-in-IP)" });
+    else outer.push({ layer: "outer UDP", name: "ports", value: `${p.outer.sport} → ${p.outer.dport}` }, { layer: "VXLAN", name: "VNI", value: String(p.outer.vni) });
+    f.unshift(...outer);
   }
   return f;
 }

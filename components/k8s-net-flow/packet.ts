@@ -47,7 +47,7 @@ export function badgeOf(hop: Hop, previous: Hop | undefined): Badge {
   }
   if (hop.dns) badge.dns = hop.phase === "dns-query" ? `DNS ${hop.dns.type} ${hop.dns.name}?` : `DNS ${hop.dns.result}: ${hop.dns.type} ${hop.dns.name}`;
   // An outer UDP header means VXLAN; without one the outer IPv4 carries the packet directly (IP-in-IP).
-  if (p.outer) badge.outer = p.outer.dport ? `VXLAN ${p.outer.src} → ${p.outer.dst} UDP ${p.outer.dport} VNI ${p.outer.vni}` : `IP-in-IP ${p.outer.src} → ${p.outer.dst} (protocol 4)`;
+  if (p.outer) badge.outer = p.outer.dport ? `VXLAN ${p.outer.src} → ${p.outer.dst} UDP ${p.outer.dport} VNI ${p.outer.vni}` : `IP-in-IP ${p.outer.src} → ${p.outer.dst} proto 4`;
   return badge;
 }
 

@@ -87,6 +87,24 @@ describe("<k8s-net-flow> mode and cni", () => {
   });
 });
 
+describe("<k8s-net-flow> Calico", () => {
+  it('cni="calico/ipip": routed cali* veths, tunl0, an IP-in-IP outer packet (proto 4) without UDP or VNI', async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node" cni="calico/ipip"></k8s-net-flow>`);
+    expect(await settled(el)).to.contain("delivered");
+    const svg = el.shadowRoot!.querySelector("svg[part=diagram]")!;
+    expect([...svg.querySelectorAll(".vtep text")].map((t) => t.textContent)).to.deep.equal(["tunl0", "tunl0"]);
+    expect(svg.querySelector(".bridge text")!.textContent).to.contain("cali* veths, routed");
+    expect(svg.querySelector(".underlay text")!.textContent).to.contain("IP-in-IP (IP protocol 4)");
+    const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+    el.hop = hops.findIndex((li) => li.textContent!.includes("· encap"));
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector("svg g.packet g.outer text")!.textContent).to.equal("IP-in-IP 192.168.1.10 → 192.168.1.11 proto 4");
+    const rows = [...el.shadowRoot!.querySelectorAll("[part=inspector] tbody tr")].map((tr) => tr.textContent!.replace(/\s+/g, " ").trim());
+    expect(rows.some((r) => r.startsWith("outer IPv4 protocol 4 (IP-in-IP)"))).to.equal(true);
+    expect(rows.some((r) => r.startsWith("VXLAN") || r.startsWith("outer UDP"))).to.equal(false);
+  });
+});
+
 describe("<k8s-net-flow> lazy start", () => {
   it("starts simulating only when scrolled near the viewport", async () => {
     const wrapper = await fixture<HTMLDivElement>(html`<div><div class="spacer"></div><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow></div>`);
