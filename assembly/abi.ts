@@ -69,6 +69,8 @@ export const M_CTSTATE_ESTABLISHED: u32 = 8192; // --ctstate RELATED,ESTABLISHED
 export const M_CTSTATE_INVALID: u32 = 16384;
 export const M_DADDR_SET: u32 = 32768; // nftables `ip daddr @set` (R_SET)
 export const M_VMAP: u32 = 65536; // nftables verdict-map lookup (R_MAP): a hit's verdict replaces the target
+export const M_IPSET: u32 = 131072; // iptables `-m set --match-set` (R_SET, dimensions in R_IPSET)
+export const M_NODES: u32 = 262144; // the rule exists only on the nodes in set R_NODESET (others skip it, uncounted)
 
 // Targets
 export const T_NONE: u32 = 0; // a rule with no target only counts
@@ -102,16 +104,55 @@ export const R_ARG1: u32 = 52;
 export const R_ARG2: u32 = 56;
 export const R_SET: u32 = 60; // set id for M_DADDR_SET
 export const R_MAP: u32 = 64; // map id for M_VMAP; MAP_NO_ADDR set when the key has no address
-export const R_BYTES: u32 = 68;
+export const R_IPSET: u32 = 68; // IPSET_* : which packet fields M_IPSET looks up
+export const R_NODESET: u32 = 72; // set id for M_NODES (its elements' addresses are node indexes)
+export const R_BYTES: u32 = 76;
 export const MAP_NO_ADDR: u32 = 0x80000000;
+// `--match-set NAME dims`: the key the packet gives (ipset types hash:ip, bitmap:port, hash:ip,port, hash:ip,port,ip)
+export const IPSET_DST: u32 = 1; // dst: the destination address
+export const IPSET_DST_PORT: u32 = 2; // dst on a bitmap:port: the destination port
+export const IPSET_DST_DST: u32 = 3; // dst,dst: address . protocol:port
+export const IPSET_DST_DST_SRC: u32 = 4; // dst,dst,src: address . protocol:port . the source as the second address
 
 // nftables set/map element record (descriptor words 14-15 point at them)
 export const SE_SET: u32 = 0;
 export const SE_ADDR: u32 = 4; // 0 when the key has no address
 export const SE_PORTS: u32 = 8; // proto << 16 | port; 0 when the key has none
 export const SE_VERDICT: u32 = 12; // T_GOTO, T_DROP, T_ACCEPT for maps; T_NONE for sets
-export const SE_CHAIN: u32 = 16;
+export const SE_CHAIN: u32 = 16; // maps: the goto verdict's chain; hash:ip,port,ip sets: the second address
 export const SE_BYTES: u32 = 20;
+
+// ---- IPVS (kube-proxy's IPVS mode; descriptor words 16-19 point at these tables) -------------
+// Virtual server record
+export const VS_ADDR: u32 = 0;
+export const VS_PORTS: u32 = 4; // proto << 16 | port
+export const VS_SCHED: u32 = 8; // SCHED_*
+export const VS_FLAGS: u32 = 12; // IP_VS_SVC_F_* (1 persistent, 0x10 mh hashes the source port too)
+export const VS_TIMEOUT: u32 = 16; // persistence timeout, seconds
+export const VS_FIRST: u32 = 20; // its first real server (global index)
+export const VS_COUNT: u32 = 24; // real servers, in the kernel's list order
+export const VS_WRR_MW: u32 = 28; // wrr: max weight - (gcd - 1)
+export const VS_WRR_DI: u32 = 32; // wrr: the weights' gcd
+export const VS_WRR_CW: u32 = 36; // wrr: the current weight it starts from
+export const VS_MH: u32 = 40; // mh: its lookup table, built on first use (0 until then)
+export const VS_BYTES: u32 = 44;
+// Real server record
+export const RS_ADDR: u32 = 0;
+export const RS_PORT: u32 = 4;
+export const RS_WEIGHT: u32 = 8;
+export const RS_BYTES: u32 = 12;
+// Schedulers (--ipvs-scheduler), in the order of src/model/types.ts IPVS_SCHEDULERS
+export const SCHED_RR: u32 = 0;
+export const SCHED_WRR: u32 = 1;
+export const SCHED_LC: u32 = 2;
+export const SCHED_WLC: u32 = 3;
+export const SCHED_LBLC: u32 = 4;
+export const SCHED_LBLCR: u32 = 5;
+export const SCHED_SH: u32 = 6;
+export const SCHED_DH: u32 = 7;
+export const SCHED_SED: u32 = 8;
+export const SCHED_NQ: u32 = 9;
+export const SCHED_MH: u32 = 10;
 
 // Chain record
 export const C_FIRST: u32 = 0;
@@ -200,6 +241,8 @@ export const D_RULE: u32 = 2; // arg: rule index
 export const D_FDB: u32 = 3; // arg: interface the MAC belongs to
 export const D_NEIGH: u32 = 4; // arg: interface holding the next hop's address
 export const D_CONNTRACK: u32 = 5; // arg: connection index
+export const D_IPVS: u32 = 6; // arg: the real server (global index); the hop's reason word holds its ActiveConn << 16 | InActConn
+export const D_IPVS_VS: u32 = 7; // arg: a virtual server (index) that has no real server
 
 // Drop reasons
 export const X_NONE: u32 = 0;

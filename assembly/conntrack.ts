@@ -17,13 +17,18 @@ export const CT_REPLY_DST: u32 = 20;
 export const CT_REPLY_PORTS: u32 = 24;
 export const CT_STATUS: u32 = 28;
 export const CT_EXPIRES: u32 = 32;
-export const CT_BYTES: u32 = 36;
+export const CT_IPVS_RS: u32 = 36; // with CS_IPVS: the IPVS real server (global index) the connection is bound to
+export const CT_BYTES: u32 = 40;
 
 export const CS_DNAT: u32 = 1;
 export const CS_SNAT: u32 = 2;
 export const CS_SEEN_REPLY: u32 = 4;
 export const CS_USED: u32 = 8;
 export const CS_ASSURED: u32 = 16;
+// IPVS translated the connection (net.ipv4.vs.conntrack=1 leaves conntrack the tuples, without
+// NAT of its own: IPVS rewrites every packet itself), and whether IPVS counts it as active.
+export const CS_IPVS: u32 = 32;
+export const CS_IPVS_ACTIVE: u32 = 64;
 // TCP state in bits 8-11 (the states conntrack -L prints)
 export const TCP_SHIFT: u32 = 8;
 export const TCP_SYN_SENT: u32 = 1;

@@ -7,7 +7,7 @@
 
 import {
   A_BRIDGE, A_CT_HIT, A_DECAP, A_DELIVER, A_DNAT, A_DROP, A_ENCAP, A_REJECT, A_ROUTE, A_SNAT, A_UNNAT, A_WIRE, A_XMIT,
-  D_CONNTRACK, D_FDB, D_NEIGH, D_NONE, D_ROUTE, D_RULE,
+  D_CONNTRACK, D_FDB, D_IPVS, D_IPVS_VS, D_NEIGH, D_NONE, D_ROUTE, D_RULE, PF_ACK, PF_RST, X_NO_SOCKET,
   H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_FILTER_OUTPUT_PRE, H_FILTER_PREROUTING_PRE, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
   IF_ADDR, IF_BRIDGE, IF_ETH, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN, IFF_PROXY_ARP,
   K_BRIDGE, K_CONNTRACK, K_IPIP, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
@@ -21,10 +21,12 @@ import {
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
   CS_ASSURED, ctEntry, ctInsert, ctLookup, ctRefresh, foundDir, TCP_ESTABLISHED, TCP_SHIFT, TCP_SYN_RECV, TCP_SYN_SENT,
+  CS_IPVS, CS_IPVS_ACTIVE, CT_IPVS_RS,
   TIMEOUT_ICMP, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_TCP_SYN_RECV, TIMEOUT_TCP_SYN_SENT, TIMEOUT_UDP,
 } from "./conntrack";
 import { fibLookup } from "./fib";
-import { hookChain, NF_DROP, NF_REJECT, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
+import { hookChain, NF_DROP, NF_REJECT, nfAt, nfCountLookup, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
+import { ipvsActivate, ipvsBind, ipvsBound, ipvsFind, ipvsFromTemplate, ipvsSchedule, rsActive, rsAddr, rsInactive, rsPort, vsCount, vsFirst, vsKey } from "./ipvs";
 import { hop } from "./trace";
 import { arenaAlloc } from "./arena";
 import { iface, ifaceByAddr, ifaceByMac, netns, node, random32 } from "./state";
@@ -126,6 +128,13 @@ let pendStatus: u32 = 0;
 let pendReplySrc: u32 = 0;
 let pendReplyDst: u32 = 0;
 let pendReplyPorts: u32 = 0;
+// IPVS: the real server the pending connection was scheduled to; the IPVS connection the last
+// conntrack lookup found, in the original direction (IPVS forwards it again at LOCAL_IN) or the
+// reply's (IPVS restores the virtual server's address in FORWARD); the nat walk's length.
+let pendIpvsRs: u32 = NONE;
+let ipvsConn: u32 = NONE;
+let ipvsReplyConn: u32 = NONE;
+let natWalked: u32 = 0;
 
 @inline function ports(pkt: usize): u32 {
   return (load<u32>(pkt, P_SPORT) << 16) | (load<u32>(pkt, P_DPORT) & 0xffff);
@@ -171,6 +180,9 @@ function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decid
  * or NF_DROP when the conntrack table is full. `natHook`: the nat chain for new connections.
  */
 function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
+  ipvsConn = NONE;
+  ipvsReplyConn = NONE;
+  natWalked = 0;
   // An ICMP error belongs to the connection it reports on (RELATED): no entry of its own.
   if (load<u32>(pkt, P_PROTO) == PROTO_ICMP && ((load<u32>(pkt, P_ICMP) >>> 8) & 255) == 3) {
     pendActive = false;
@@ -187,6 +199,11 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
     const c = ctEntry(e);
     const status = load<u32>(c, CT_STATUS);
     const replyDir = foundDir == 1;
+    // IPVS's connections: conntrack holds their tuples (net.ipv4.vs.conntrack=1) but no NAT of its own.
+    if (status & CS_IPVS) {
+      if (replyDir) ipvsReplyConn = e;
+      else ipvsConn = e;
+    }
     const timeout = ctAdvance(status, pkt, replyDir);
     store<u32>(c, nextStatus, CT_STATUS);
     ctRefresh(e, timeout);
@@ -230,12 +247,14 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
   pendReplySrc = dst;
   pendReplyDst = src;
   pendReplyPorts = (pp << 16) | (pp >>> 16);
+  pendIpvsRs = NONE;
   // nftables' filter chains at priority -110 see a new connection before the DNAT; iptables
   // has none. Their one lookup (firewall-ips: LoadBalancer source ranges, not modelled) never
   // matches, so only the rules it evaluates count.
   nfWalk(hookChain(natHook == H_NAT_OUTPUT ? H_FILTER_OUTPUT_PRE : H_FILTER_PREROUTING_PRE), pkt, true, isLocal(ns, dst));
   // `-m addrtype --dst-type LOCAL` looks at the destination before any translation.
   nfWalk(hookChain(natHook), pkt, true, isLocal(ns, dst));
+  natWalked = nfWalked;
   if (nfDnatAddr != 0) {
     const walked = nfWalked;
     const rule = nfRule;
@@ -269,6 +288,7 @@ function conntrackOut(ns: u32, pkt: usize, oif: u32, dstLocal: bool): bool {
   pendActive = false;
   const timeout = ctAdvance(pendStatus, pkt, false);
   const e = ctInsert(pendSrc, pendDst, pendPorts, pendKey, pendReplySrc, pendReplyDst, pendReplyPorts, nextStatus, timeout);
+  if (e != NONE && (nextStatus & CS_IPVS)) store<u32>(ctEntry(e), pendIpvsRs, CT_IPVS_RS);
   return e != NONE;
 }
 
@@ -309,6 +329,7 @@ export function errorSource(ns: u32, to: u32): u32 {
   if (addr != 0 || load<u32>(nsp, NS_KIND) == NS_POD) return addr;
   return load<u32>(iface(load<u32>(node(nodeOf(ns)), N_ETH)), IF_ADDR);
 }
+
 function segmentOf(i: u32): u32 {
   const f = iface(i);
   if (load<u32>(f, IF_KIND) == IF_VETH) {
@@ -331,10 +352,11 @@ function segmentOf(i: u32): u32 {
   store<u32>(pkt, to == NONE ? 0 : load<u32>(iface(to), IF_MAC_LO), P_DMAC_LO);
 }
 
-/** Is `addr` an address of namespace `ns`? */
+/** Is `addr` an address of namespace `ns`? (In IPVS mode a node's own include the ClusterIPs on kube-ipvs0.) */
 @inline function isLocal(ns: u32, addr: u32): bool {
   const t = ifaceByAddr(addr);
-  return t != NONE && load<u32>(iface(t), IF_NETNS) == ns;
+  if (t != NONE) return load<u32>(iface(t), IF_NETNS) == ns;
+  return vsCount != 0 && load<u32>(netns(ns), NS_KIND) != NS_POD && ipvsBound(addr);
 }
 
 // A direct-mapped cache of route lookups by (namespace, destination), like the per-socket
@@ -385,6 +407,7 @@ const S_ORIGINATE: u32 = 1;
 const S_XMIT: u32 = 2;
 const S_RX: u32 = 3;
 const S_INPUT: u32 = 4;
+const S_IPVS: u32 = 5; // IPVS translated it at LOCAL_IN and sends it on (ip_vs_nat_xmit)
 
 /**
  * Forwards the packet at `pkt` from namespace `from`, where it was created. Returns a
@@ -398,6 +421,8 @@ export function forward(pkt: usize, from: u32): u32 {
   let inIf: u32 = NONE;
   pendActive = false;
   fragMtu = 0;
+  ipvsConn = NONE;
+  ipvsReplyConn = NONE;
   // A new packet (a request, its reply, a DNS answer, an ICMP error) has no Ethernet header
   // until it is routed: nothing is left over from the packet before.
   store<u32>(pkt, 0, P_SMAC_HI);
@@ -405,21 +430,35 @@ export function forward(pkt: usize, from: u32): u32 {
   store<u32>(pkt, 0, P_DMAC_HI);
   store<u32>(pkt, 0, P_DMAC_LO);
   for (let step: u32 = 0; step < MAX_STEPS; step++) {
-    if (state == S_ORIGINATE || state == S_INPUT) {
+    if (state == S_ORIGINATE || state == S_INPUT || state == S_IPVS) {
       const n = nodeOf(ns);
+      nfAt(n);
       const nsp = netns(ns);
       const host = load<u32>(nsp, NS_KIND) != NS_POD;
       const originating = state == S_ORIGINATE;
+      const ipvsOut = state == S_IPVS;
       const preDst = load<u32>(pkt, P_DST); // br_netfilter's nf_bridge->ipv4_daddr
-      if (host) conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, inIf);
+      if (host && !ipvsOut) conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, inIf);
       const dst = load<u32>(pkt, P_DST);
       resolve(ns, nsp, dst);
       if (rcLocal) {
         if (host) {
-          // Local delivery on the node: filter INPUT (kube-proxy's firewall chains).
-          const v = nfWalk(hookChain(H_FILTER_INPUT), pkt, pendActive, true);
-          if (v == NF_REJECT) return reject(ns, pkt, inIf);
-          if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, NONE, D_RULE, nfRule, pkt);
+          if (!ipvsOut) {
+            // Local delivery on the node: filter INPUT (kube-proxy's firewall chains).
+            const v = nfWalk(hookChain(H_FILTER_INPUT), pkt, pendActive, true);
+            if (v == NF_REJECT) return reject(ns, pkt, inIf);
+            if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, NONE, D_RULE, nfRule, pkt);
+            if (vsCount != 0) {
+              const step = ipvsLocalIn(ns, pkt, inIf, natWalked + nfWalked);
+              if (step == IPVS_XMIT) {
+                state = S_IPVS;
+                continue;
+              }
+              if (step == IPVS_NODEST) return ipvsReject(ns, pkt, inIf, natWalked + nfWalked + 1);
+              if (step == IPVS_NOSCHED) return drop(ns, K_SOCKET, X_NO_SOCKET, inIf, NONE, D_NONE, 0, pkt);
+              ipvsUnnat(ns, pkt, inIf, NONE);
+            }
+          }
           if (pendActive && !conntrackOut(ns, pkt, NONE, true)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, NONE, D_NONE, 0, pkt);
         }
         delivered++;
@@ -454,6 +493,7 @@ export function forward(pkt: usize, from: u32): u32 {
         const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
         if (v == NF_REJECT) return reject(ns, pkt, inIf);
         if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);
+        ipvsUnnat(ns, pkt, cur, port); // a masqueraded (hairpin) IPVS reply: IPVS's FORWARD hook sees it bridged too
         if (!conntrackOut(ns, pkt, inIf, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, port, D_NONE, 0, pkt);
         cur = port;
         state = S_XMIT;
@@ -479,9 +519,11 @@ export function forward(pkt: usize, from: u32): u32 {
       setMacs(pkt, oif, peer);
       hop(n, ns, host ? K_ROUTING : K_POD, A_ROUTE, X_NONE, inIf, oif, D_ROUTE, <u32>route, 0, pkt);
       if (host) {
-        const v = nfWalk(hookChain(originating ? H_FILTER_OUTPUT : H_FILTER_FORWARD), pkt, pendActive, false);
+        // IPVS's translated packets leave through LOCAL_OUT (ip_vs_nat_send_or_cont): filter OUTPUT.
+        const v = nfWalk(hookChain(originating || ipvsOut ? H_FILTER_OUTPUT : H_FILTER_FORWARD), pkt, pendActive, false);
         if (v == NF_REJECT) return reject(ns, pkt, inIf);
         if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, oif, D_RULE, nfRule, pkt);
+        ipvsUnnat(ns, pkt, inIf, oif);
         if (!conntrackOut(ns, pkt, oif, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, oif, D_NONE, 0, pkt);
       }
       const oifKind = load<u32>(iface(oif), IF_KIND);
@@ -598,6 +640,7 @@ export function forward(pkt: usize, from: u32): u32 {
       const f = iface(cur);
       const master = load<u32>(f, IF_MASTER);
       const n = nodeOf(ns);
+      nfAt(n);
       if (master != NONE) {
         // A frame into a bridge port. For the bridge's own MAC it goes up to the node's IP stack.
         const t = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
@@ -614,6 +657,8 @@ export function forward(pkt: usize, from: u32): u32 {
         const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
         if (v == NF_REJECT) return reject(ns, pkt, master);
         if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);
+        // br_netfilter hands bridged IPv4 to every FORWARD hook, IPVS's (ip_vs_reply4) among them.
+        ipvsUnnat(ns, pkt, cur, port);
         if (!conntrackOut(ns, pkt, master, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, port, D_NONE, 0, pkt);
         hop(n, ns, K_BRIDGE, A_BRIDGE, X_NONE, cur, port, D_FDB, t, 0, pkt);
         cur = port;
@@ -655,9 +700,111 @@ function reject(ns: u32, pkt: usize, inIf: u32): u32 {
   endNetns = ns;
   endReason = X_REJECTED;
   pendActive = false;
-  // The error's source: the address of the interface facing the sender (icmp_send).
-  rejectAddr = errorSource(ns, load<u32>(pkt, P_SRC));
+  // The error's source (icmp_send): the rejected packet's destination when that is an address of
+  // this namespace (a local route), else the address of the interface facing the sender.
+  const dst = load<u32>(pkt, P_DST);
+  rejectAddr = isLocal(ns, dst) ? dst : errorSource(ns, load<u32>(pkt, P_SRC));
   hop(nodeOf(ns), ns, K_NETFILTER, A_REJECT, X_REJECTED, inIf, NONE, D_RULE, nfRule, nfWalked, pkt);
+  return V_REJECTED;
+}
+
+// ---- IPVS (kube-proxy's IPVS mode) -----------------------------------------------------------
+
+const IPVS_PASS: u32 = 0; // not for a virtual server: the local stack takes it
+const IPVS_XMIT: u32 = 1; // translated: sent on to the real server
+const IPVS_NODEST: u32 = 2; // a virtual server without a real server: ICMP port unreachable, dropped
+const IPVS_NOSCHED: u32 = 3; // TCP that is not a SYN, with no connection: nothing schedules it
+let ipvsNoDest: u32 = NONE;
+
+/** A real server's connection counters as a hop records them: ActiveConn << 16 | InActConn. */
+@inline function ipvsCounts(n: u32, r: u32): u32 {
+  return (min<u32>(rsActive(n, r), 0xffff) << 16) | min<u32>(rsInactive(n, r), 0xffff);
+}
+
+/**
+ * set_tcp_state's effect on the connection counters (ip_vs_proto_tcp.c tcp_states): an ACK
+ * without SYN takes SYN_RECV to ESTABLISHED (active), a SYN changes nothing, a RST or a segment
+ * without these flags leaves ESTABLISHED (inactive). UDP connections stay inactive.
+ */
+function ipvsTcpState(n: u32, c: usize, r: u32, pkt: usize): void {
+  if (load<u32>(pkt, P_PROTO) != PROTO_TCP) return;
+  const f = load<u32>(pkt, P_FLAGS);
+  const status = load<u32>(c, CT_STATUS);
+  const was = (status & CS_IPVS_ACTIVE) != 0;
+  const active = f & PF_RST ? false : f & PF_SYN ? was : (f & PF_ACK) != 0;
+  if (active == was) return;
+  store<u32>(c, active ? status | CS_IPVS_ACTIVE : status & ~CS_IPVS_ACTIVE, CT_STATUS);
+  ipvsActivate(n, r, active);
+}
+
+/**
+ * IPVS at LOCAL_IN (ip_vs_remote_request4, priority NF_IP_PRI_NAT_SRC - 2: after filter INPUT)
+ * for a packet to an address of this node: a known connection's packet goes where its first
+ * went; a new one to a virtual server is scheduled (one lookup in the virtual-server hash) and
+ * its destination rewritten to the real server (Masq), which conntrack records.
+ */
+function ipvsLocalIn(ns: u32, pkt: usize, inIf: u32, walked: u32): u32 {
+  const n = nodeOf(ns);
+  if (ipvsConn != NONE) {
+    const c = ctEntry(ipvsConn);
+    ipvsConn = NONE;
+    const r = load<u32>(c, CT_IPVS_RS);
+    store<u32>(pkt, load<u32>(c, CT_REPLY_SRC), P_DST);
+    store<u32>(pkt, load<u32>(c, CT_REPLY_PORTS) >>> 16, P_DPORT);
+    ipvsTcpState(n, c, r, pkt);
+    hop(n, ns, K_NETFILTER, A_CT_HIT, ipvsCounts(n, r), inIf, NONE, D_IPVS, r, 0, pkt);
+    return IPVS_XMIT;
+  }
+  if (!pendActive) return IPVS_PASS;
+  const dst = load<u32>(pkt, P_DST);
+  if (!ipvsBound(dst)) return IPVS_PASS;
+  nfCountLookup();
+  const v = ipvsFind(dst, vsKey(pkt));
+  if (v == NONE) return IPVS_PASS;
+  // tcp_conn_schedule: only a SYN (no ACK, RST) opens a connection; sloppy_tcp is off.
+  const f = load<u32>(pkt, P_FLAGS);
+  if (load<u32>(pkt, P_PROTO) == PROTO_TCP && ((f & PF_SYN) == 0 || (f & (PF_ACK | PF_RST)) != 0)) return IPVS_NOSCHED;
+  const d = ipvsSchedule(n, v, pkt);
+  if (d == NONE) {
+    ipvsNoDest = v;
+    return IPVS_NODEST;
+  }
+  const r = vsFirst(v) + d;
+  ipvsBind(n, r);
+  store<u32>(pkt, rsAddr(r), P_DST);
+  store<u32>(pkt, rsPort(r), P_DPORT);
+  pendStatus |= CS_IPVS;
+  pendReplySrc = rsAddr(r);
+  pendReplyPorts = (rsPort(r) << 16) | (pendReplyPorts & 0xffff);
+  pendIpvsRs = r;
+  hop(n, ns, K_NETFILTER, A_DNAT, ipvsCounts(n, r), inIf, NONE, D_IPVS, r, (walked + 1) | (ipvsFromTemplate ? 0x80000000 : 0), pkt);
+  return IPVS_XMIT;
+}
+
+/** ip_vs_reply4 (FORWARD, or LOCAL_IN for the node's own clients): a reply of an IPVS connection gets the virtual server's address back. */
+function ipvsUnnat(ns: u32, pkt: usize, inIf: u32, outIf: u32): void {
+  if (ipvsReplyConn == NONE) return;
+  const c = ctEntry(ipvsReplyConn);
+  ipvsReplyConn = NONE;
+  const n = nodeOf(ns);
+  const r = load<u32>(c, CT_IPVS_RS);
+  store<u32>(pkt, load<u32>(c, CT_ORIG_DST), P_SRC);
+  store<u32>(pkt, load<u32>(c, CT_ORIG_PORTS) & 0xffff, P_SPORT);
+  ipvsTcpState(n, c, r, pkt);
+  hop(n, ns, K_NETFILTER, A_UNNAT, ipvsCounts(n, r), inIf, outIf, D_IPVS, r, 0, pkt);
+}
+
+/**
+ * ip_vs_leave: a virtual server with no real server answers with ICMP port unreachable and
+ * drops the packet; icmp_send takes the local destination, the ClusterIP, as the error's source.
+ */
+function ipvsReject(ns: u32, pkt: usize, inIf: u32, walked: u32): u32 {
+  rejected++;
+  endNetns = ns;
+  endReason = X_REJECTED;
+  pendActive = false;
+  rejectAddr = load<u32>(pkt, P_DST);
+  hop(nodeOf(ns), ns, K_NETFILTER, A_REJECT, X_REJECTED, inIf, NONE, D_IPVS_VS, ipvsNoDest, walked, pkt);
   return V_REJECTED;
 }
 

@@ -9,6 +9,7 @@ import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
 import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
+import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
 import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, setSeed } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
@@ -42,6 +43,8 @@ export function configure(desc: usize): u32 {
   nfInit(load<u32>(desc, 48));
   // Words 14-15: the nftables set and map elements (none in iptables mode).
   if (!nfSetsLoad(<usize>load<u32>(desc, 56), load<u32>(desc, 60), chainCount)) return E_RULE_TARGET;
+  // Words 16-19: IPVS's virtual and real servers (none but in IPVS mode).
+  if (!ipvsLoad(<usize>load<u32>(desc, 64), load<u32>(desc, 68), <usize>load<u32>(desc, 72), load<u32>(desc, 76))) return E_RULE_TARGET;
   traceInit(load<u32>(desc, 52));
   routeCacheInit();
   pairsInit();
@@ -54,6 +57,7 @@ export function configure(desc: usize): u32 {
 export function resetState(): void {
   ctClear();
   recentClear();
+  ipvsReset();
   resetCounters();
   memory.fill(ruleHits, 0, <usize>ruleCount * 16);
   memory.fill(chainHits, 0, <usize>chainCount * 16);
@@ -198,6 +202,16 @@ export function counter(which: u32): f64 {
 
 export function dropCount(reason: u32): f64 {
   return reason < 16 ? <f64>dropCountOf(reason) : 0;
+}
+
+/** IPVS real server `r`'s counters on `node`, as `ipvsadm -Ln` prints them: ActiveConn (`active`) or InActConn. */
+export function ipvsConnCounter(node: u32, r: u32, active: bool): u32 {
+  return active ? rsActive(node, r) : rsInactive(node, r);
+}
+
+/** Connections IPVS scheduled to real server `r`, on every node. */
+export function ipvsScheduled(r: u32): f64 {
+  return <f64>rsConnCount(r);
 }
 
 /** Packets that matched rule `i` (for statistics and `iptables-save -c`). */

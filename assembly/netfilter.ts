@@ -9,6 +9,7 @@ import {
   R_DST_MASK, R_FLAGS, R_MARK, R_MARK_MASK, R_PROBABILITY, R_PROTO, R_RECENT, R_SECONDS, R_SRC, R_SRC_MASK, R_TARGET,
   T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
   M_DADDR_SET, M_VMAP, MAP_NO_ADDR, R_MAP, R_SET, SE_ADDR, SE_BYTES, SE_CHAIN, SE_PORTS, SE_SET, SE_VERDICT, T_GOTO, T_NUMGEN,
+  IPSET_DST, IPSET_DST_DST, IPSET_DST_DST_SRC, IPSET_DST_PORT, M_IPSET, M_NODES, R_IPSET, R_NODESET,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { chain, chainHits, hooks, now, random32, rule, ruleHits } from "./state";
@@ -24,6 +25,18 @@ export let nfMasquerade: bool = false;
 export let nfRule: u32 = NONE; // the rule that decided (DNAT, MASQUERADE, REJECT, DROP)
 export let nfWalked: u32 = 0; // rules evaluated in this walk
 export let nfTotalWalked: u64 = 0;
+
+// The node whose tables the next walks run: a rule kube-proxy writes on some nodes only (M_NODES)
+// does not exist elsewhere. The forwarding loop says where it is before it walks.
+let nfNode: u32 = 0;
+export function nfAt(node: u32): void {
+  nfNode = node;
+}
+
+/** A table lookup that stands in for rules (IPVS's virtual-server hash): counted as one. */
+export function nfCountLookup(): void {
+  nfTotalWalked++;
+}
 
 const STACK_DEPTH: u32 = 32;
 let stack: usize = 0; // (chain, next rule) pairs
@@ -91,6 +104,18 @@ function elementFind(set: u32, addr: u32, ports: u32): usize {
     v = load<u32>(elementSlots + <usize>s * 4);
   }
   return 0;
+}
+
+/**
+ * xt_set: is the key the packet gives for `dims` in ipset `set`? hash:ip,port members are keyed
+ * address . proto:port like a map's, hash:ip,port,ip members keep their second address in SE_CHAIN.
+ */
+function ipsetMatch(set: u32, dims: u32, src: u32, dst: u32, ports: u32): bool {
+  if (dims == IPSET_DST) return elementFind(set, dst, 0) != 0;
+  if (dims == IPSET_DST_PORT) return elementFind(set, 0, ports & 0xffff) != 0;
+  const e = elementFind(set, dst, ports);
+  if (e == 0) return false;
+  return dims != IPSET_DST_DST_SRC || load<u32>(e, SE_CHAIN) == src;
 }
 
 /** Forgets every xt_recent entry. */
@@ -161,9 +186,11 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     const id = load<u32>(ch, C_FIRST) + i;
     const r = rule(id);
     i++;
+    const f = load<u32>(r, R_FLAGS);
+    // Not written on this node: nothing to evaluate.
+    if ((f & M_NODES) && elementFind(load<u32>(r, R_NODESET), nfNode, 0) == 0) continue;
     nfWalked++;
     nfTotalWalked++;
-    const f = load<u32>(r, R_FLAGS);
     if (f & M_SRC) {
       const hit = (src & load<u32>(r, R_SRC_MASK)) == load<u32>(r, R_SRC);
       if (hit == ((f & M_SRC_INV) != 0)) continue;
@@ -183,6 +210,7 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     if (f & M_CTSTATE_INVALID) continue; // the simulator never makes invalid packets
     if ((f & M_DST_LOCAL) && !dstLocal) continue;
     if ((f & M_DADDR_SET) && elementFind(load<u32>(r, R_SET), dst, 0) == 0) continue;
+    if ((f & M_IPSET) && !ipsetMatch(load<u32>(r, R_SET), load<u32>(r, R_IPSET), src, dst, (proto << 16) | dport)) continue;
     // A verdict map: a miss goes on to the next rule, a hit's verdict is this rule's target.
     let target = load<u32>(r, R_TARGET);
     let arg1 = load<u32>(r, R_ARG1);

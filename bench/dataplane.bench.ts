@@ -1,7 +1,8 @@
 // The dataplane, Wasm vs the TypeScript reference, on the same workload in one process:
 // new connections/s and rules walked per new connection as the number of services grows, per
 // kube-proxy mode (iptables walks KUBE-SERVICES rule by rule; nftables does one verdict-map
-// lookup), and established packets/s (conntrack hits, no rule walks). Medians over repeats;
+// lookup; IPVS one virtual-server hash lookup, counted as one, next to its few ipset-matching
+// rules), and established packets/s (conntrack hits, no rule walks). Medians over repeats;
 // ratios from the same run.
 
 import { compileKubeProxy } from "../src/compile/kube-proxy.js";
@@ -21,7 +22,7 @@ interface Setup {
   services: number;
 }
 
-type Mode = "iptables" | "nftables";
+type Mode = "iptables" | "nftables" | "ipvs";
 
 async function setup(wasm: Uint8Array, services: number, flowCount: number, mode: Mode): Promise<Setup> {
   const nodes = Math.max(2, Math.ceil(services / 20));
@@ -54,7 +55,7 @@ function time(fn: () => void): number {
 export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ results: BenchResult[]; rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> }> {
   const results: BenchResult[] = [];
   const rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> = [];
-  for (const mode of ["iptables", "nftables"] as const) for (const services of [100, 1000, 10000]) {
+  for (const mode of ["iptables", "nftables", "ipvs"] as const) for (const services of [100, 1000, 10000]) {
     const flowCount = 4000;
     const s = await setup(wasm, services, flowCount, mode);
     const w: number[] = [];

@@ -5,6 +5,7 @@
 import { maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterService, EndpointSlice, Protocol } from "../model/types.js";
 import { base32, sha256, utf8 } from "../util/sha256.js";
+import type { IpvsTable } from "./ipvs.js";
 
 export type Table = "nat" | "filter";
 
@@ -35,7 +36,16 @@ export interface RuleMatch {
    * rule's own target is unused), a miss goes on to the next rule.
    */
   vmap?: number;
+  /**
+   * iptables `-m set --match-set NAME dims` (kube-proxy's IPVS mode): the packet's fields named by
+   * `dims` form the key looked up in `Ruleset.sets[set]` — `dst` (hash:ip), `dst-port` (bitmap:port
+   * with `dst`), `dst,dst` (hash:ip,port) or `dst,dst,src` (hash:ip,port,ip).
+   */
+  ipset?: { set: number; dims: IpsetDims };
 }
+
+/** The `--match-set` directions the simulated ipsets are matched with. */
+export type IpsetDims = "dst" | "dst-port" | "dst,dst" | "dst,dst,src";
 
 export type RuleTarget =
   | { kind: "jump"; chain: number }
@@ -63,6 +73,11 @@ export interface NfRule {
   servicePort?: string;
   /** For a KUBE-SEP DNAT rule: the endpoint `ip:port`. */
   endpoint?: string;
+  /**
+   * The nodes (indexes) whose kube-proxy writes this rule, when not every node's does: IPVS mode
+   * writes the KUBE-LOOP-BACK rule only where that set has members (endpoints on the node).
+   */
+  nodes?: number[];
 }
 
 export interface NfChain {
@@ -86,6 +101,10 @@ export interface SetElement {
   /** Maps only. */
   verdict?: MapVerdict;
   comment?: string;
+  /** hash:ip,port,ip: the second address (kube-proxy's KUBE-LOOP-BACK: the endpoint again). */
+  addr2?: number;
+  /** The node whose kube-proxy adds this member (KUBE-LOOP-BACK holds each node's own endpoints). */
+  node?: number;
 }
 
 /** An nftables named set or verdict map (kube-proxy's `service-ips`, `cluster-ips`, …). */
@@ -119,8 +138,10 @@ export interface Ruleset {
   };
   /** xt_recent lists or nftables affinity sets (one per endpoint of a ClientIP-affinity service). */
   recentLists: string[];
-  /** nftables sets and maps; none in iptables mode. */
+  /** nftables sets and maps; none in iptables mode; kube-proxy's ipsets in IPVS mode. */
   sets: NfSet[];
+  /** IPVS mode: the virtual servers every node's kernel holds (src/compile/ipvs.ts). */
+  ipvs?: IpvsTable;
 }
 
 export const MASQ_MARK = 0x4000;

@@ -80,8 +80,8 @@ export function assertSimulated(model: ClusterModel): void {
   if (!flannel && !calico) {
     throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is, and Calico with IP-in-IP, VXLAN or BGP`, "settings.cni");
   }
-  if (kubeProxy.mode !== "iptables" && kubeProxy.mode !== "nftables") {
-    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables and nftables are`, "settings.kubeProxy.mode");
+  if (kubeProxy.mode !== "iptables" && kubeProxy.mode !== "nftables" && kubeProxy.mode !== "ipvs") {
+    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables, nftables and ipvs are`, "settings.kubeProxy.mode");
   }
 }
 

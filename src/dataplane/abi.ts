@@ -69,6 +69,8 @@ export const M_CTSTATE_ESTABLISHED = 8192; // --ctstate RELATED,ESTABLISHED
 export const M_CTSTATE_INVALID = 16384;
 export const M_DADDR_SET = 32768; // nftables `ip daddr @set` (R_SET)
 export const M_VMAP = 65536; // nftables verdict-map lookup (R_MAP): a hit's verdict replaces the target
+export const M_IPSET = 131072; // iptables `-m set --match-set` (R_SET, dimensions in R_IPSET)
+export const M_NODES = 262144; // the rule exists only on the nodes in set R_NODESET (others skip it, uncounted)
 
 // Targets
 export const T_NONE = 0; // a rule with no target only counts
@@ -102,16 +104,55 @@ export const R_ARG1 = 52;
 export const R_ARG2 = 56;
 export const R_SET = 60; // set id for M_DADDR_SET
 export const R_MAP = 64; // map id for M_VMAP; MAP_NO_ADDR set when the key has no address
-export const R_BYTES = 68;
+export const R_IPSET = 68; // IPSET_* : which packet fields M_IPSET looks up
+export const R_NODESET = 72; // set id for M_NODES (its elements' addresses are node indexes)
+export const R_BYTES = 76;
 export const MAP_NO_ADDR = 0x80000000;
+// `--match-set NAME dims`: the key the packet gives (ipset types hash:ip, bitmap:port, hash:ip,port, hash:ip,port,ip)
+export const IPSET_DST = 1; // dst: the destination address
+export const IPSET_DST_PORT = 2; // dst on a bitmap:port: the destination port
+export const IPSET_DST_DST = 3; // dst,dst: address . protocol:port
+export const IPSET_DST_DST_SRC = 4; // dst,dst,src: address . protocol:port . the source as the second address
 
 // nftables set/map element record (descriptor words 14-15 point at them)
 export const SE_SET = 0;
 export const SE_ADDR = 4; // 0 when the key has no address
 export const SE_PORTS = 8; // proto << 16 | port; 0 when the key has none
 export const SE_VERDICT = 12; // T_GOTO, T_DROP, T_ACCEPT for maps; T_NONE for sets
-export const SE_CHAIN = 16;
+export const SE_CHAIN = 16; // maps: the goto verdict's chain; hash:ip,port,ip sets: the second address
 export const SE_BYTES = 20;
+
+// ---- IPVS (kube-proxy's IPVS mode; descriptor words 16-19 point at these tables) -------------
+// Virtual server record
+export const VS_ADDR = 0;
+export const VS_PORTS = 4; // proto << 16 | port
+export const VS_SCHED = 8; // SCHED_*
+export const VS_FLAGS = 12; // IP_VS_SVC_F_* (1 persistent, 0x10 mh hashes the source port too)
+export const VS_TIMEOUT = 16; // persistence timeout, seconds
+export const VS_FIRST = 20; // its first real server (global index)
+export const VS_COUNT = 24; // real servers, in the kernel's list order
+export const VS_WRR_MW = 28; // wrr: max weight - (gcd - 1)
+export const VS_WRR_DI = 32; // wrr: the weights' gcd
+export const VS_WRR_CW = 36; // wrr: the current weight it starts from
+export const VS_MH = 40; // mh: its lookup table, built on first use (0 until then)
+export const VS_BYTES = 44;
+// Real server record
+export const RS_ADDR = 0;
+export const RS_PORT = 4;
+export const RS_WEIGHT = 8;
+export const RS_BYTES = 12;
+// Schedulers (--ipvs-scheduler), in the order of src/model/types.ts IPVS_SCHEDULERS
+export const SCHED_RR = 0;
+export const SCHED_WRR = 1;
+export const SCHED_LC = 2;
+export const SCHED_WLC = 3;
+export const SCHED_LBLC = 4;
+export const SCHED_LBLCR = 5;
+export const SCHED_SH = 6;
+export const SCHED_DH = 7;
+export const SCHED_SED = 8;
+export const SCHED_NQ = 9;
+export const SCHED_MH = 10;
 
 // Chain record
 export const C_FIRST = 0;
@@ -200,6 +241,8 @@ export const D_RULE = 2; // arg: rule index
 export const D_FDB = 3; // arg: interface the MAC belongs to
 export const D_NEIGH = 4; // arg: interface holding the next hop's address
 export const D_CONNTRACK = 5; // arg: connection index
+export const D_IPVS = 6; // arg: the real server (global index); the hop's reason word holds its ActiveConn << 16 | InActConn
+export const D_IPVS_VS = 7; // arg: a virtual server (index) that has no real server
 
 // Drop reasons
 export const X_NONE = 0;

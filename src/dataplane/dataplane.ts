@@ -93,7 +93,7 @@ export class Dataplane {
     t.routeOffsets.forEach((offset, i) => {
       netns[(i * A.NS_BYTES + A.NS_ROUTES) / 4] = routes + offset * A.RT_BYTES;
     });
-    const desc = Uint32Array.of(put(t.ifaces), t.ifaces.length / (A.IF_BYTES / 4), put(netns), netns.length / (A.NS_BYTES / 4), put(t.nodes), t.nodes.length / (A.N_BYTES / 4), put(t.rules), t.rules.length / (A.R_BYTES / 4), put(t.chains), t.chains.length / (A.C_BYTES / 4), put(t.hooks), caps.conntrack, caps.recent, caps.trace, put(t.elements), t.elements.length / (A.SE_BYTES / 4));
+    const desc = Uint32Array.of(put(t.ifaces), t.ifaces.length / (A.IF_BYTES / 4), put(netns), netns.length / (A.NS_BYTES / 4), put(t.nodes), t.nodes.length / (A.N_BYTES / 4), put(t.rules), t.rules.length / (A.R_BYTES / 4), put(t.chains), t.chains.length / (A.C_BYTES / 4), put(t.hooks), caps.conntrack, caps.recent, caps.trace, put(t.elements), t.elements.length / (A.SE_BYTES / 4), put(t.virtualServers), t.virtualServers.length / (A.VS_BYTES / 4), put(t.realServers), t.realServers.length / (A.RS_BYTES / 4));
     const err = this.wasm.configure(put(desc));
     if (err !== 0) throw new K8sNetFlowError("internal", `the compiled tables were rejected by the dataplane: ${CONFIG_ERRORS[err] ?? `error ${err}`}`);
   }
@@ -178,6 +178,16 @@ export class Dataplane {
   /** [packets, bytes] of a rule, as `iptables-save -c` prints them. */
   ruleCounters(rule: number): [number, number] {
     return [this.wasm.ruleHitCount(rule), this.wasm.ruleByteCount(rule)];
+  }
+
+  /** IPVS real server `rs`'s [ActiveConn, InActConn] on node `node`, as `ipvsadm -Ln` prints them. */
+  ipvsCounters(node: number, rs: number): [number, number] {
+    return [this.wasm.ipvsConnCounter(node, rs, 1), this.wasm.ipvsConnCounter(node, rs, 0)];
+  }
+
+  /** Connections IPVS scheduled to real server `rs`, on every node. */
+  ipvsScheduled(rs: number): number {
+    return this.wasm.ipvsScheduled(rs);
   }
 
   /** [packets, bytes] that reached a chain's policy. */

@@ -7,6 +7,7 @@ import { serviceChainName, type Ruleset } from "../compile/iptables.js";
 import { nftServiceChain } from "../compile/nftables.js";
 import { formatIPv4 } from "../net/ipv4.js";
 import { formatRoute } from "../outputs/ip-route.js";
+import { ipvsDestLine, ipvsServiceLine } from "../outputs/ipvsadm.js";
 import type { Hop, HopAction, HopComponent, HopPacket, Verdict } from "../engine/types.js";
 import * as A from "./abi.js";
 
@@ -28,6 +29,11 @@ export interface TraceTables {
   ifaces: Record<number, { name: string; mac: string; netns: number; addr?: number }>;
   /** Rules by id; `nft` when kube-proxy's nftables table holds them (else iptables). */
   rules: Record<number, { text: string; table: string; chain: string; servicePort?: string; nft?: true }>;
+  /**
+   * IPVS mode: the virtual servers hops name (their `ipvsadm -Ln` line) and the real servers (as
+   * `ip:port` and weight, with the virtual server they belong to), by index.
+   */
+  ipvs?: { vs: Record<number, { line: string; vip: string; scheduler: string; servicePort: string; timeout: number }>; rs: Record<number, { vs: number; addr: number; port: number; weight: number }> };
 }
 
 /** The entries of the cluster's tables that `count` hop records refer to. */
@@ -56,6 +62,21 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
     if (decider === A.D_ROUTE) {
       const route = ctx.net.netns[at(A.T_NETNS)]?.routes[arg];
       if (route) t.routes[`${at(A.T_NETNS)}/${arg}`] = formatRoute(route);
+    } else if ((decider === A.D_IPVS || decider === A.D_IPVS_VS) && ctx.rs.ipvs) {
+      const ipvs = (t.ipvs ??= { vs: {}, rs: {} });
+      const vsOf = (v: number) => {
+        const vs = ctx.rs.ipvs!.virtualServers[v];
+        if (vs) ipvs.vs[v] = { line: ipvsServiceLine(vs), vip: `${formatIPv4(vs.addr)}:${vs.port}`, scheduler: vs.scheduler, servicePort: vs.servicePort, timeout: vs.timeout };
+      };
+      if (decider === A.D_IPVS_VS) vsOf(arg);
+      else {
+        const vs = ctx.rs.ipvs.virtualServers.find((v) => arg >= v.firstDest && arg < v.firstDest + v.dests.length);
+        if (vs) {
+          const d = vs.dests[arg - vs.firstDest]!;
+          ipvs.rs[arg] = { vs: vs.id, addr: d.addr, port: d.port, weight: d.weight };
+          vsOf(vs.id);
+        }
+      }
     } else if (decider === A.D_RULE) {
       const rule = ctx.rs.rules[arg];
       if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}), ...(ctx.rs.backend === "nftables" ? { nft: true as const } : {}) };
@@ -202,11 +223,48 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
         hop.ruleSource = action === "bridge" ? "bridge fdb show br cni0" : `bridge fdb show dev ${outIf?.name ?? "flannel.1"}`;
       }
     } else if (decider === A.D_CONNTRACK) hop.ruleSource = "conntrack -L";
+    else if (decider === A.D_IPVS || decider === A.D_IPVS_VS) {
+      // The deciding entry as `ipvsadm -Ln` lists it right after the hop (the real server's counters in the reason word).
+      const rs = decider === A.D_IPVS ? t.ipvs?.rs[arg] : undefined;
+      const vs = t.ipvs?.vs[rs ? rs.vs : arg];
+      if (vs) {
+        hop.rule = rs ? `${vs.line}\n${ipvsDestLine(rs, at(A.T_REASON) >>> 16, at(A.T_REASON) & 0xffff)}` : vs.line;
+        hop.ruleSource = "ipvsadm -Ln";
+      }
+    }
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
+    if (decider === A.D_IPVS || decider === A.D_IPVS_VS) {
+      hop.text = ipvsSentence(hop, t, at(A.T_EXTRA), arg, decider === A.D_IPVS_VS);
+      hops.push(hop);
+      continue;
+    }
     hop.text = sentence(hop, t, at(A.T_EXTRA), arg, at(A.T_IN) ? at(A.T_IN) - 1 : undefined);
     hops.push(hop);
   }
   return hops;
+}
+
+/** The sentences of IPVS's hops (kube-proxy's IPVS mode). */
+function ipvsSentence(h: Hop, t: TraceTables, extra: number, arg: number, noDest: boolean): string {
+  const p = h.packet;
+  const rs = noDest ? undefined : t.ipvs?.rs[arg];
+  const vs = t.ipvs?.vs[noDest ? arg : rs?.vs ?? -1];
+  const vip = vs?.vip ?? "the virtual server";
+  const dest = rs ? `${formatIPv4(rs.addr)}:${rs.port}` : "its real server";
+  const walked = extra & 0x7fffffff;
+  const rules = `${walked - 1} rules and 1 virtual-server lookup evaluated, however many Services there are`;
+  switch (h.action) {
+    case "dnat":
+      return `IPVS on ${h.node}: virtual server ${vip} (${vs?.scheduler ?? "?"}) → real server ${dest}. The ClusterIP is an address of kube-ipvs0, so the packet came up to ${h.node} itself; IPVS, hooked into INPUT after the filter table, ${extra & 0x80000000 ? `took the client's persistence template (persistent ${vs?.timeout}) for this new connection` : `scheduled this new connection with ${vs?.scheduler ?? "its scheduler"}`} and rewrote the destination (Masq) to ${hostPort(p.dst, p.dport)} (${rules}). conntrack records the translation (net.ipv4.vs.conntrack=1).`;
+    case "conntrack":
+      return `IPVS on ${h.node}: the connection to ${vip} already has its real server, so this packet goes to ${dest} too, nothing scheduled.`;
+    case "unnat":
+      return `IPVS on ${h.node} recognises the reply of its connection to ${vip} and puts the virtual server's address back as the source: now ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}.`;
+    case "reject":
+      return `IPVS on ${h.node}: virtual server ${vip} (${vs?.scheduler ?? "?"}) has no real server (the Service has no ready endpoints), so IPVS answers with ICMP port unreachable from ${vip.split(":")[0]} and drops the packet; the client's connect() fails at once with "Connection refused" (${rules}).`;
+    default:
+      return "";
+  }
 }
 
 function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: number | undefined): string {
@@ -298,6 +356,7 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
           : "filter-forward → cluster-ips-check: the address is a ClusterIP, but no Service port matches";
         return `${why}: reject. ${h.node} answers with ICMP port unreachable; the client's connect() fails at once with "Connection refused" (${extra} rules evaluated).`;
       }
+      if (h.rule?.startsWith("-A KUBE-IPVS-FILTER ")) return `filter INPUT → KUBE-IPVS-FILTER: ${p.dst} is on kube-ipvs0, but no virtual server serves port ${p.dport}/${p.protocol}: REJECT. ${h.node} answers with ICMP port unreachable from ${p.dst} itself; the client's connect() fails at once with "Connection refused" (${extra} rules evaluated).`;
       return `filter ${h.rule?.includes("has no endpoints") ? "KUBE-SERVICES: the service has no ready endpoints" : "rules"}: REJECT. ${h.node} answers with ICMP port unreachable; the client's connect() fails at once with "Connection refused" (${extra} rules evaluated).`;
     case "drop":
       return `Dropped ${h.netns === "host" ? `on ${h.node}` : `in ${where} (${h.node})`}: ${h.reason}.`;

@@ -20,6 +20,8 @@ export interface DataplaneExports {
   ruleHitCount(rule: number): number;
   ruleByteCount(rule: number): number;
   chainPolicyCount(chain: number, bytes: number): number;
+  ipvsConnCounter(node: number, rs: number, active: number): number;
+  ipvsScheduled(rs: number): number;
   ctCapacity(): number;
   ctReserve(max: number): void;
   ctRead(i: number, out: number): number;

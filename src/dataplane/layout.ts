@@ -2,7 +2,8 @@
 // memory in one go, and the descriptor configure() takes.
 
 import type { CompiledNetwork } from "../compile/network.js";
-import type { Ruleset } from "../compile/iptables.js";
+import type { IpsetDims, Ruleset } from "../compile/iptables.js";
+import { IPVS_SCHEDULER_CODE } from "../compile/ipvs.js";
 import * as A from "./abi.js";
 
 export interface Capacities {
@@ -16,7 +17,11 @@ export interface Capacities {
 
 export const DEFAULT_CAPACITIES: Capacities = { conntrack: 262144, recent: 65536, trace: 256 };
 
+const IPSET_DIMS: Record<IpsetDims, number> = { dst: A.IPSET_DST, "dst-port": A.IPSET_DST_PORT, "dst,dst": A.IPSET_DST_DST, "dst,dst,src": A.IPSET_DST_DST_SRC };
+
 const KIND = { veth: A.IF_VETH, bridge: A.IF_BRIDGE, vxlan: A.IF_VXLAN, eth: A.IF_ETH, ipip: A.IF_IPIP } as const;
+
+const A_PROTO = { TCP: A.PROTO_TCP, UDP: A.PROTO_UDP, SCTP: A.PROTO_SCTP } as const;
 
 function macWords(mac: string): [number, number] {
   const b = mac.split(":").map((x) => parseInt(x, 16));
@@ -34,6 +39,9 @@ export interface Encoded {
   chains: Uint32Array;
   hooks: Uint32Array;
   elements: Uint32Array;
+  /** IPVS mode: virtual servers (VS_* records) and real servers (RS_*); empty otherwise. */
+  virtualServers: Uint32Array;
+  realServers: Uint32Array;
 }
 
 export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
@@ -85,6 +93,8 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
   });
   // compileIptables numbers rules chain by chain: a chain is a contiguous range of ids.
   const rules = new Uint32Array(rs.rules.length * w(A.R_BYTES));
+  // Rules kube-proxy writes on some nodes only name a set of node indexes, kept after rs.sets.
+  const nodeSets = new Map<string, { id: number; nodes: number[] }>();
   rs.rules.forEach((rule, i) => {
     const o = i * w(A.R_BYTES);
     const m = rule.match;
@@ -137,6 +147,17 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
       flags |= A.M_VMAP;
       rules[o + w(A.R_MAP)] = (m.vmap | (rs.sets[m.vmap]!.keyHasAddr ? 0 : A.MAP_NO_ADDR)) >>> 0;
     }
+    if (m.ipset) {
+      flags |= A.M_IPSET;
+      rules[o + w(A.R_SET)] = m.ipset.set;
+      rules[o + w(A.R_IPSET)] = IPSET_DIMS[m.ipset.dims];
+    }
+    if (rule.nodes) {
+      const key = rule.nodes.join(",");
+      if (!nodeSets.has(key)) nodeSets.set(key, { id: rs.sets.length + nodeSets.size, nodes: rule.nodes });
+      flags |= A.M_NODES;
+      rules[o + w(A.R_NODESET)] = nodeSets.get(key)!.id;
+    }
     rules[o + w(A.R_FLAGS)] = flags;
     const t = rule.target;
     switch (t.kind) {
@@ -184,7 +205,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     }
   });
   // nftables set and map elements, all sets in one table (SE_* records).
-  const elementCount = rs.sets.reduce((n, set) => n + set.elements.length, 0);
+  const elementCount = rs.sets.reduce((n, set) => n + set.elements.length, 0) + [...nodeSets.values()].reduce((n, s) => n + s.nodes.length, 0);
   const elements = new Uint32Array(elementCount * w(A.SE_BYTES));
   let e = 0;
   for (const set of rs.sets) {
@@ -195,7 +216,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
       elements[o + w(A.SE_PORTS)] = set.keyHasPort ? ((el.proto << 16) | el.port) >>> 0 : 0;
       const v = el.verdict;
       elements[o + w(A.SE_VERDICT)] = !v ? A.T_NONE : v.kind === "goto" ? A.T_GOTO : v.kind === "drop" ? A.T_DROP : A.T_ACCEPT;
-      elements[o + w(A.SE_CHAIN)] = v?.kind === "goto" ? v.chain : 0;
+      elements[o + w(A.SE_CHAIN)] = v?.kind === "goto" ? v.chain : el.addr2 ?? 0;
     }
   }
   const chains = new Uint32Array(rs.chains.length * w(A.C_BYTES));
@@ -212,5 +233,35 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
   hooks[A.H_FILTER_OUTPUT] = rs.hooks.filterOutput;
   hooks[A.H_FILTER_PREROUTING_PRE] = rs.hooks.filterPreroutingPreDnat ?? A.NONE;
   hooks[A.H_FILTER_OUTPUT_PRE] = rs.hooks.filterOutputPreDnat ?? A.NONE;
-  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks, elements };
+  for (const { id, nodes: members } of nodeSets.values()) {
+    for (const node of members) {
+      const o = e++ * w(A.SE_BYTES);
+      elements[o + w(A.SE_SET)] = id;
+      elements[o + w(A.SE_ADDR)] = node;
+    }
+  }
+  // IPVS: the virtual servers, their real servers numbered in one row.
+  const vs = rs.ipvs?.virtualServers ?? [];
+  const virtualServers = new Uint32Array(vs.length * w(A.VS_BYTES));
+  const realServers = new Uint32Array((rs.ipvs?.realServerCount ?? 0) * w(A.RS_BYTES));
+  vs.forEach((v, i) => {
+    const o = i * w(A.VS_BYTES);
+    virtualServers[o + w(A.VS_ADDR)] = v.addr;
+    virtualServers[o + w(A.VS_PORTS)] = ((A_PROTO[v.protocol] << 16) | v.port) >>> 0;
+    virtualServers[o + w(A.VS_SCHED)] = IPVS_SCHEDULER_CODE[v.scheduler];
+    virtualServers[o + w(A.VS_FLAGS)] = v.flags;
+    virtualServers[o + w(A.VS_TIMEOUT)] = v.timeout;
+    virtualServers[o + w(A.VS_FIRST)] = v.firstDest;
+    virtualServers[o + w(A.VS_COUNT)] = v.dests.length;
+    virtualServers[o + w(A.VS_WRR_MW)] = v.wrr.mw;
+    virtualServers[o + w(A.VS_WRR_DI)] = v.wrr.di;
+    virtualServers[o + w(A.VS_WRR_CW)] = v.wrr.cw;
+    v.dests.forEach((d, k) => {
+      const r = (v.firstDest + k) * w(A.RS_BYTES);
+      realServers[r + w(A.RS_ADDR)] = d.addr;
+      realServers[r + w(A.RS_PORT)] = d.port;
+      realServers[r + w(A.RS_WEIGHT)] = d.weight;
+    });
+  });
+  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks, elements, virtualServers, realServers };
 }

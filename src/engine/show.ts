@@ -12,6 +12,8 @@ import { flannelConfigMap, flannelConflist, flannelSubnetEnv, kubeProxyModeLine 
 import { ipRouteShow } from "../outputs/ip-route.js";
 import { iptablesSave } from "../outputs/iptables-save.js";
 import { nftListChain, nftListTable } from "../outputs/nft.js";
+import { ipvsadmList, ipvsDeviceAddr, ipvsDeviceLink, ipvsDeviceMac } from "../outputs/ipvsadm.js";
+import { IPVS_DEVICE } from "../compile/ipvs.js";
 import type { NftRuleset } from "../compile/nftables.js";
 import { kubectlGet } from "../outputs/kubectl.js";
 import { bridgeFdbShow, ipAddrShow, ipDetailLinkShow, ipLinkShow, ipNeighShow, ipNetnsList, linksOf } from "../outputs/links.js";
@@ -41,7 +43,7 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
   if (w0 === "nft") {
     const rs = cluster.rs;
     // With iptables-nft, nft would list the iptables rules in its own syntax: not simulated.
-    if (rs.backend !== "nftables") throw new K8sNetFlowError("unsupported", `kube-proxy runs in iptables mode here: its rules are shown by "iptables-save" (nft's view of iptables-nft tables is not simulated)`, "command");
+    if (rs.backend !== "nftables") throw new K8sNetFlowError("unsupported", `kube-proxy runs in ${model.settings.kubeProxy.mode} mode here: its rules are shown by "iptables-save"${rs.ipvs ? ` and its virtual servers by "ipvsadm -Ln"` : ""} (nft's view of iptables-nft tables is not simulated)`, "command");
     const nft = rs as NftRuleset;
     const line = rest.join(" ");
     if (line === "list ruleset" || line === "list table ip kube-proxy") return out(nftListTable(nft));
@@ -64,7 +66,14 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
     }
     if (table !== undefined && table !== "nat" && table !== "filter") throw new K8sNetFlowError("unsupported", `table "${String(table)}" is not simulated (nat, filter)`, "command");
     const opts = counters ? { rules: (id: number) => dp.ruleCounters(id), policy: (id: number) => dp.policyCounters(id) } : undefined;
-    return out(table ? iptablesSave(cluster.rs, table, opts) : iptablesSave(cluster.rs, "filter", opts) + iptablesSave(cluster.rs, "nat", opts));
+    // IPVS mode writes a few rules on some nodes only (KUBE-LOOP-BACK's where it has members).
+    return out(table ? iptablesSave(cluster.rs, table, opts, nodeIndex) : iptablesSave(cluster.rs, "filter", opts, nodeIndex) + iptablesSave(cluster.rs, "nat", opts, nodeIndex));
+  }
+  if (w0 === "ipvsadm") {
+    const opts = rest.join(" ");
+    if (!["-Ln", "-ln", "-L -n", "-l -n", "-nL", "-nl", "-n -L", "-n -l"].includes(opts)) throw new K8sNetFlowError("unsupported", `ipvsadm ${opts} is not supported (ipvsadm -Ln)`, "command");
+    if (!cluster.rs.ipvs) throw new K8sNetFlowError("unsupported", `kube-proxy runs in ${model.settings.kubeProxy.mode} mode here, so IPVS holds no virtual servers: its rules are shown by "${cluster.rs.backend === "nftables" ? "nft list ruleset" : "iptables-save"}"`, "command");
+    return out(ipvsadmList(cluster.rs.ipvs, (rs) => dp.ipvsCounters(nodeIndex, rs)));
   }
   if (w0 === "ip") {
     const detail = w1 === "-d";
@@ -72,6 +81,13 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
     const is = (name: string, ...aliases: string[]) => obj !== undefined && [name, ...aliases].some((a) => a.startsWith(obj) && obj.length >= 1);
     if (verb !== undefined && !["show", "list", "ls"].includes(verb)) throw new K8sNetFlowError("unsupported", `ip ${obj} ${verb} is not supported (show)`, "command");
     if (is("route", "r")) return out(ipRouteShow(ns));
+    // IPVS mode: kube-proxy's dummy kube-ipvs0 on the node, after the devices there when it started.
+    const ipvs = cluster.rs.ipvs && ns.kind === "host" ? { index: linksOf(net, ns).length + 1, mac: ipvsDeviceMac(model.nodes[nodeIndex]!.name), bound: cluster.rs.ipvs.bound } : undefined;
+    if (ipvs && (is("link", "l") || is("addr", "a", "address")) && (arg === undefined || arg === IPVS_DEVICE)) {
+      if (detail) throw new K8sNetFlowError("unsupported", `ip -d ${obj} show ${IPVS_DEVICE} is not simulated (ip ${obj} show ${IPVS_DEVICE} is)`, "command");
+      if (is("link", "l")) return out((arg === undefined ? ipLinkShow(net, ns) : "") + ipvsDeviceLink(ipvs.index, ipvs.mac));
+      return out((arg === undefined ? ipAddrShow(net, ns) : "") + ipvsDeviceAddr(ipvs.index, ipvs.mac, ipvs.bound));
+    }
     if (is("link", "l")) {
       // iproute2's answer for a device the namespace lacks (flannel.1 under host-gw, say).
       if (arg !== undefined && !linksOf(net, ns).some((l) => l.name === arg)) return out("", `Device "${arg}" does not exist.\n`);

@@ -9,7 +9,7 @@ import { COUNTERS, FLOW_WORDS, type Counters } from "../dataplane/dataplane.js";
 import { DROP_REASONS } from "../dataplane/decode.js";
 import type { LoadedCluster } from "../dataplane/forward.js";
 import * as A from "../dataplane/abi.js";
-import { parseIPv4 } from "../net/ipv4.js";
+import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
 
 export interface SimulationPlan {
   /**
@@ -36,6 +36,8 @@ export interface ShardResult {
   ruleHits: Float64Array;
   /** Delivered packets per origin node × delivery node, as [from, to, packets] triples. */
   nodePairs: Uint32Array;
+  /** IPVS mode: connections scheduled per real server (index = its global number). */
+  ipvsScheduled?: Float64Array;
 }
 
 export interface SimulationResult {
@@ -46,7 +48,7 @@ export interface SimulationResult {
   counters: Counters;
   /** Drops by reason, e.g. { "rejected": 12 }. */
   drops: Record<string, number>;
-  /** New connections per Service endpoint (the DNAT rules' hits). */
+  /** New connections per Service endpoint (the DNAT rules' hits; in IPVS mode, the real servers' scheduled connections). */
   endpoints: Array<{ servicePort: string; endpoint: string; connections: number }>;
   nodePairs: Array<{ from: string; to: string; packets: number }>;
   /** Netfilter rules walked per connection opened. */
@@ -117,7 +119,10 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   if (!clients.length) throw new K8sNetFlowError("invalid-input", "the cluster has no pods to open connections from", "flows");
   if (!targets.length) throw new K8sNetFlowError("invalid-input", "the cluster has no Service ports to connect to", "flows");
   const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);
-  const clientIP = clients.map((p) => parseIPv4(p.ip, "ip"));
+  const clientIPs = clients.map((p) => parseIPv4(p.ip, "ip"));
+  // IPVS keeps per-node state (rr's position, connection counts), so in IPVS mode a shard takes
+  // whole client nodes: each node then sees its connections in plan order, as one worker would.
+  const nodeOfClient = cluster.rs.ipvs ? new Map(clientIPs.map((ip, i) => [ip, net.netns[clientNs[i]!]!.node])) : undefined;
   // zipf: the cumulative popularity of the targets, searched with a uniform draw.
   const cdf = plan.pattern === "zipf" ? zipfCdf(targets.length) : undefined;
   const pick = (u: number) => (cdf ? lowerBound(cdf, u / 4294967296) : u % targets.length);
@@ -128,7 +133,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
     const c = h % clients.length;
     const t = targets[pick(mix(h, 1))]!;
     out[at] = clientNs[c]!;
-    out[at + 1] = clientIP[c]!;
+    out[at + 1] = clientIPs[c]!;
     out[at + 2] = t.ip;
     out[at + 3] = 1024 + (mix(h, 2) % 64512);
     out[at + 4] = t.port;
@@ -153,7 +158,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
       const end = Math.min(plan.flows, i + 250_000);
       for (; i < end; i++) {
         writeFlow(i, rec, 0);
-        if (shardOf(rec[1]!, rec[2]!, rec[3]!, rec[4]!, rec[5]!, shards) !== shard) continue;
+        if ((nodeOfClient ? nodeOfClient.get(rec[1]!)! % shards : shardOf(rec[1]!, rec[2]!, rec[3]!, rec[4]!, rec[5]!, shards)) !== shard) continue;
         if (count > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
         picked[count++] = i;
       }
@@ -207,7 +212,8 @@ function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPe
     nodePairs.set([from!, to!, packets], k * 3);
     k++;
   }
-  return { flows, packets: flows * packetsPerFlow, counters: dp.counters(), drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)), ruleHits, nodePairs };
+  const ipvs = cluster.rs.ipvs ? Float64Array.from({ length: cluster.rs.ipvs.realServerCount }, (_, r) => dp.ipvsScheduled(r)) : undefined;
+  return { flows, packets: flows * packetsPerFlow, counters: dp.counters(), drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)), ruleHits, nodePairs, ...(ipvs ? { ipvsScheduled: ipvs } : {}) };
 }
 
 /** Adds the shards up and names what the numbers are about. */
@@ -234,11 +240,25 @@ export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>
     packets: shards.reduce((s, r) => s + r.packets, 0),
     counters,
     drops,
-    endpoints: cluster.rs.rules.filter((r) => r.target.kind === "dnat" && hits[r.id]).map((r) => ({ servicePort: r.servicePort!, endpoint: r.endpoint!, connections: hits[r.id]! })),
+    endpoints: cluster.rs.ipvs ? ipvsEndpoints(cluster, shards) : cluster.rs.rules.filter((r) => r.target.kind === "dnat" && hits[r.id]).map((r) => ({ servicePort: r.servicePort!, endpoint: r.endpoint!, connections: hits[r.id]! })),
     nodePairs: [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, packets]) => {
       const [from, to] = key.split(">").map(Number);
       return { from: names[from!]!, to: names[to!]!, packets };
     }),
     rulesPerConnection: flows ? counters.rulesWalked / flows : 0,
   };
+}
+
+/** IPVS mode: connections per real server, summed over the shards, as Service port and endpoint. */
+function ipvsEndpoints(cluster: LoadedCluster, shards: ShardResult[]): SimulationResult["endpoints"] {
+  const out: SimulationResult["endpoints"] = [];
+  for (const vs of cluster.rs.ipvs!.virtualServers) {
+    // In ipvsadm's order (by address and port), not the kernel list's.
+    const dests = vs.dests.map((d, i) => ({ d, rs: vs.firstDest + i })).sort((a, b) => a.d.addr - b.d.addr || a.d.port - b.d.port);
+    for (const { d, rs } of dests) {
+      const n = shards.reduce((sum, r) => sum + (r.ipvsScheduled?.[rs] ?? 0), 0);
+      if (n) out.push({ servicePort: vs.servicePort, endpoint: `${formatIPv4(d.addr)}:${d.port}`, connections: n });
+    }
+  }
+  return out;
 }

@@ -130,6 +130,7 @@ export interface ShowOutput {
 export const SHOW_COMMANDS = [
   "iptables-save [-t nat|filter] [-c]",
   "nft list ruleset | nft list table ip kube-proxy | nft list chain ip kube-proxy CHAIN",
+  "ipvsadm -Ln                               (kube-proxy in IPVS mode)",
   "ip route [show]",
   "ip link [show] [DEV]",
   "ip -d link show DEV",

@@ -9,8 +9,8 @@ export interface SaveCounters {
   policy: (chain: number) => [number, number];
 }
 
-/** `iptables-save` of one table; with `counters`, `iptables-save -c` (`[packets:bytes]` on every chain and rule). */
-export function iptablesSave(rs: Ruleset, table: Table, counters?: SaveCounters): string {
+/** `iptables-save` of one table (on `node`, when some rules are that node's only); with `counters`, `iptables-save -c` (`[packets:bytes]` on every chain and rule). */
+export function iptablesSave(rs: Ruleset, table: Table, counters?: SaveCounters, node?: number): string {
   const chains = rs.chains.filter((c) => c.table === table);
   const builtin = chains.filter((c) => c.builtin);
   const user = chains.filter((c) => !c.builtin).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -22,6 +22,8 @@ export function iptablesSave(rs: Ruleset, table: Table, counters?: SaveCounters)
   }
   for (const c of ordered) {
     for (const id of c.rules) {
+      // A rule kube-proxy writes on some nodes only is not in another node's table.
+      if (node !== undefined && rs.rules[id]!.nodes && !rs.rules[id]!.nodes!.includes(node)) continue;
       const text = rs.rules[id]!.text;
       if (counters) {
         const [packets, bytes] = counters.rules(id);

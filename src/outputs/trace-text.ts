@@ -38,7 +38,8 @@ export function formatTrace(trace: Trace): string {
     const ifaces = [hop.inIface && `in ${hop.inIface}`, hop.outIface && `out ${hop.outIface}`].filter(Boolean).join(", ");
     lines.push(`${String(hop.seq + 1).padStart(3)}. ${hop.node} ${hop.netns} ${hop.component}/${hop.action}${ifaces ? ` (${ifaces})` : ""}`);
     lines.push(`     ${packetLine(hop)}`);
-    if (hop.rule) lines.push(`     ${hop.rule}    [${hop.ruleSource}]`);
+    // A rule of several lines (ipvsadm's virtual server and real server) keeps the indentation.
+    if (hop.rule) lines.push(`     ${hop.rule.replace(/\n/g, "\n     ")}    [${hop.ruleSource}]`);
     lines.push(`     ${hop.text}`);
   }
   return `${lines.join("\n")}\n`;

@@ -3,11 +3,12 @@
 // must produce the same hop records and counters as assembly/ for any cluster and flow) and
 // the baseline of the benchmarks. Not part of the shipped bundle.
 
-import type { Ruleset, NfRule, SetElement } from "../compile/iptables.js";
+import type { IpsetDims, Ruleset, NfRule, SetElement } from "../compile/iptables.js";
 import type { CompiledNetwork, Iface } from "../compile/network.js";
 import * as A from "../dataplane/abi.js";
 import type { PacketSpec, RawExchange } from "../dataplane/packet.js";
 import { referenceLookup } from "./fib.js";
+import { ReferenceIpvs } from "./ipvs.js";
 
 interface Packet {
   src: number;
@@ -35,6 +36,8 @@ interface Connection {
   seenReply: boolean;
   tcp: "" | "SYN_SENT" | "SYN_RECV" | "ESTABLISHED";
   expires: number;
+  /** IPVS translated it: the real server it is bound to, and whether IPVS counts it as active. */
+  ipvs?: { rs: number; active: boolean };
 }
 
 const TIMEOUT = { tcpEstablished: 432000, tcpSynSent: 120, tcpSynRecv: 60, udp: 30, icmp: 30 };
@@ -73,11 +76,21 @@ export class ReferenceDataplane {
   /** The IP-in-IP packet being sent: outer destination and the route that chose it. */
   private tunnel = { dst: 0, route: 0 };
 
+  /** IPVS mode: the virtual servers and every node's scheduler state. */
+  readonly ipvs: ReferenceIpvs | undefined;
+  /** The IPVS connections the last conntrack lookup found (original direction, reply), and the nat walk's length. */
+  private ipvsConn: Connection | undefined;
+  private ipvsReplyConn: Connection | undefined;
+  private natWalked = 0;
+  /** The node whose tables the walks run (rules kube-proxy writes on some nodes only). */
+  private walkNode = 0;
+
   constructor(
     private readonly net: CompiledNetwork,
     private readonly rs: Ruleset,
     private readonly conntrackMax = 262144,
   ) {
+    this.ipvs = rs.ipvs ? new ReferenceIpvs(rs.ipvs) : undefined;
     for (const f of net.ifaces) {
       if (f.addr !== undefined && f.addr !== 0) this.byAddr.set(f.addr, f);
       // Calico's host veths (all ee:ee:ee:ee:ee:ee) and tunl0 are never looked up by MAC.
@@ -121,6 +134,7 @@ export class ReferenceDataplane {
     this.drops.fill(0);
     this.ruleHits.fill(0);
     this.nodePairs.clear();
+    this.ipvs?.reset();
   }
 
   // ---- Tracing ----------------------------------------------------------------------------
@@ -212,7 +226,9 @@ export class ReferenceDataplane {
 
   private isLocal(ns: number, addr: number): boolean {
     const f = this.byAddr.get(addr);
-    return f !== undefined && f.netns === ns;
+    if (f !== undefined) return f.netns === ns;
+    // IPVS mode: the ClusterIPs on kube-ipvs0 are every node's own.
+    return this.ipvs !== undefined && this.net.netns[ns]!.kind === "host" && this.ipvs.isBound(addr);
   }
 
   private drop(ns: number, component: number, reason: number, inIf: number | undefined, outIf: number | undefined, decider: number, arg: number, p: Packet): number {
@@ -254,6 +270,7 @@ export class ReferenceDataplane {
     if (addr !== 0 || netns.kind === "pod") return addr;
     return this.net.ifaces[this.net.nodes[netns.node]!.eth]!.addr!;
   }
+
   /** The frame a route builds: the outgoing interface's MAC, the next hop's (unresolved: zeros). */
   private setMacs(p: Packet, from: Iface, to: Iface | undefined): void {
     p.smac = macWords(from.mac);
@@ -267,29 +284,45 @@ export class ReferenceDataplane {
 
   forward(p: Packet, from: number): number {
     const origin = this.nodeOf(from);
-    type State = "originate" | "input" | "xmit" | "rx";
+    type State = "originate" | "input" | "xmit" | "rx" | "ipvs";
     let state: State = "originate";
     let ns = from;
     let cur: Iface | undefined;
     let inIf: number | undefined;
     this.pending = undefined;
     this.fragMtu = 0;
+    this.ipvsConn = undefined;
+    this.ipvsReplyConn = undefined;
     // A new packet has no Ethernet header until it is routed: nothing left from the one before.
     p.smac = [0, 0];
     p.dmac = [0, 0];
     for (let step = 0; step < MAX_STEPS; step++) {
-      if (state === "originate" || state === "input") {
+      if (state === "originate" || state === "input" || state === "ipvs") {
         const n = this.nodeOf(ns);
+        this.walkNode = n;
         const netns = this.net.netns[ns]!;
         const host = netns.kind === "host";
         const originating = state === "originate";
+        const ipvsOut = state === "ipvs";
         const preDst = p.dst; // br_netfilter's nf_bridge->ipv4_daddr
-        if (host) this.conntrackIn(ns, p, originating ? A.H_NAT_OUTPUT : A.H_NAT_PREROUTING, this.isLocal(ns, p.dst), inIf);
+        if (host && !ipvsOut) this.conntrackIn(ns, p, originating ? A.H_NAT_OUTPUT : A.H_NAT_PREROUTING, this.isLocal(ns, p.dst), inIf);
         if (this.isLocal(ns, p.dst)) {
           if (host) {
-            const v = this.walk(this.rs.hooks.filterInput, p, this.pending !== undefined, true);
-            if (v === "reject") return this.reject(ns, p, inIf);
-            if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, undefined, A.D_RULE, this.last.rule, p);
+            if (!ipvsOut) {
+              const v = this.walk(this.rs.hooks.filterInput, p, this.pending !== undefined, true);
+              if (v === "reject") return this.reject(ns, p, inIf);
+              if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, undefined, A.D_RULE, this.last.rule, p);
+              if (this.ipvs) {
+                const step = this.ipvsLocalIn(ns, p, inIf, this.natWalked + this.last.walked);
+                if (step === "xmit") {
+                  state = "ipvs";
+                  continue;
+                }
+                if (typeof step === "number") return this.ipvsReject(ns, p, inIf, step, this.natWalked + this.last.walked + 1);
+                if (step === "nosched") return this.drop(ns, A.K_SOCKET, A.X_NO_SOCKET, inIf, undefined, A.D_NONE, 0, p);
+                this.ipvsUnnat(ns, p, inIf, undefined);
+              }
+            }
             if (this.pending && !this.conntrackOut(ns, p, undefined, true)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, undefined, A.D_NONE, 0, p);
           }
           this.counters.delivered++;
@@ -320,6 +353,7 @@ export class ReferenceDataplane {
           const v = this.walk(this.rs.hooks.filterForward, p, this.pending !== undefined, false);
           if (v === "reject") return this.reject(ns, p, inIf);
           if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, cur!.id, port.id, A.D_RULE, this.last.rule, p);
+          this.ipvsUnnat(ns, p, cur!.id, port.id);
           if (!this.conntrackOut(ns, p, bridge, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, cur!.id, port.id, A.D_NONE, 0, p);
           cur = port;
           state = "xmit";
@@ -341,9 +375,11 @@ export class ReferenceDataplane {
         this.setMacs(p, oif, peer);
         this.hop(n, ns, host ? A.K_ROUTING : A.K_POD, A.A_ROUTE, A.X_NONE, inIf, oif.id, A.D_ROUTE, route, 0, p);
         if (host) {
-          const v = this.walk(originating ? this.rs.hooks.filterOutput : this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+          // IPVS's translated packets leave through LOCAL_OUT: filter OUTPUT.
+          const v = this.walk(originating || ipvsOut ? this.rs.hooks.filterOutput : this.rs.hooks.filterForward, p, this.pending !== undefined, false);
           if (v === "reject") return this.reject(ns, p, inIf);
           if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, oif.id, A.D_RULE, this.last.rule, p);
+          this.ipvsUnnat(ns, p, inIf, oif.id);
           if (!this.conntrackOut(ns, p, oif, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, oif.id, A.D_NONE, 0, p);
         }
         // tunl0 is NOARP: no neighbour, the route's gateway is the tunnel's far end.
@@ -422,6 +458,7 @@ export class ReferenceDataplane {
       // rx
       const f = cur!;
       const n = this.nodeOf(ns);
+      this.walkNode = n;
       if (f.master !== undefined) {
         const t = this.ifaceByDmac(p);
         if (t && t.id === f.master) {
@@ -436,6 +473,7 @@ export class ReferenceDataplane {
         const v = this.walk(this.rs.hooks.filterForward, p, this.pending !== undefined, false);
         if (v === "reject") return this.reject(ns, p, f.master);
         if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, f.id, port.id, A.D_RULE, this.last.rule, p);
+        this.ipvsUnnat(ns, p, f.id, port.id);
         if (!this.conntrackOut(ns, p, this.net.ifaces[f.master]!, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, f.id, port.id, A.D_NONE, 0, p);
         this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, f.id, port.id, A.D_FDB, t.id, 0, p);
         cur = port;
@@ -464,13 +502,86 @@ export class ReferenceDataplane {
     this.counters.rejected++;
     this.endNetns = ns;
     this.pending = undefined;
-    this.rejectAddr = this.errorSource(ns, p.src);
+    // The error's source: the rejected packet's destination when it is this namespace's own (a local route).
+    this.rejectAddr = this.isLocal(ns, p.dst) ? p.dst : this.errorSource(ns, p.src);
     this.hop(this.nodeOf(ns), ns, A.K_NETFILTER, A.A_REJECT, A.X_REJECTED, inIf, undefined, A.D_RULE, this.last.rule, this.last.walked, p);
     return A.V_REJECTED;
   }
 
+  // ---- IPVS (kube-proxy's IPVS mode), as assembly/forward.ts ------------------------------------
+
+  /** set_tcp_state's effect on the counters: ACK (no SYN) → ESTABLISHED (active), SYN keeps, RST or no flag → inactive. */
+  private ipvsTcpState(n: number, c: Connection, p: Packet): void {
+    if (p.proto !== A.PROTO_TCP || !c.ipvs) return;
+    const was = c.ipvs.active;
+    const active = p.flags & A.PF_RST ? false : p.flags & A.PF_SYN ? was : (p.flags & A.PF_ACK) !== 0;
+    if (active === was) return;
+    c.ipvs.active = active;
+    this.ipvs!.activate(n, c.ipvs.rs, active);
+  }
+
+  private ipvsCounts(n: number, rs: number): number {
+    const c = this.ipvs!.counts(n, rs);
+    return ((Math.min(c.active, 0xffff) << 16) | Math.min(c.inactive, 0xffff)) >>> 0;
+  }
+
+  /** IPVS at LOCAL_IN: "xmit" (translated), "pass", "nosched", or the virtual server (index) that has no real server. */
+  private ipvsLocalIn(ns: number, p: Packet, inIf: number | undefined, walked: number): "xmit" | "pass" | "nosched" | number {
+    const n = this.nodeOf(ns);
+    const ipvs = this.ipvs!;
+    if (this.ipvsConn) {
+      const c = this.ipvsConn;
+      this.ipvsConn = undefined;
+      p.dst = c.reply[0];
+      p.dport = c.reply[2] >>> 16;
+      this.ipvsTcpState(n, c, p);
+      this.hop(n, ns, A.K_NETFILTER, A.A_CT_HIT, this.ipvsCounts(n, c.ipvs!.rs), inIf, undefined, A.D_IPVS, c.ipvs!.rs, 0, p);
+      return "xmit";
+    }
+    const pend = this.pending;
+    if (!pend || !ipvs.isBound(p.dst)) return "pass";
+    this.counters.rulesWalked++; // the virtual-server hash lookup
+    const vs = ipvs.find(p.dst, p.proto, p.dport);
+    if (!vs) return "pass";
+    if (p.proto === A.PROTO_TCP && (!(p.flags & A.PF_SYN) || p.flags & (A.PF_ACK | A.PF_RST))) return "nosched";
+    const d = ipvs.schedule(n, vs, p, this.now);
+    if (d === undefined) return vs.id;
+    const rs = vs.firstDest + d;
+    ipvs.bind(n, rs);
+    const dest = vs.dests[d]!;
+    p.dst = dest.addr;
+    p.dport = dest.port;
+    pend.ipvs = rs;
+    pend.reply[0] = dest.addr;
+    pend.reply[2] = ((dest.port << 16) | (pend.reply[2] & 0xffff)) >>> 0;
+    this.hop(n, ns, A.K_NETFILTER, A.A_DNAT, this.ipvsCounts(n, rs), inIf, undefined, A.D_IPVS, rs, ((walked + 1) | (ipvs.fromTemplate ? 0x80000000 : 0)) >>> 0, p);
+    return "xmit";
+  }
+
+  /** ip_vs_reply4: a reply of an IPVS connection gets the virtual server's address back. */
+  private ipvsUnnat(ns: number, p: Packet, inIf: number | undefined, outIf: number | undefined): void {
+    const c = this.ipvsReplyConn;
+    if (!c) return;
+    this.ipvsReplyConn = undefined;
+    const n = this.nodeOf(ns);
+    p.src = c.orig[1];
+    p.sport = c.orig[2] & 0xffff;
+    this.ipvsTcpState(n, c, p);
+    this.hop(n, ns, A.K_NETFILTER, A.A_UNNAT, this.ipvsCounts(n, c.ipvs!.rs), inIf, outIf, A.D_IPVS, c.ipvs!.rs, 0, p);
+  }
+
+  /** ip_vs_leave: ICMP port unreachable from the ClusterIP itself, the packet dropped. */
+  private ipvsReject(ns: number, p: Packet, inIf: number | undefined, vs: number, walked: number): number {
+    this.counters.rejected++;
+    this.endNetns = ns;
+    this.pending = undefined;
+    this.rejectAddr = p.dst;
+    this.hop(this.nodeOf(ns), ns, A.K_NETFILTER, A.A_REJECT, A.X_REJECTED, inIf, undefined, A.D_IPVS_VS, vs, walked, p);
+    return A.V_REJECTED;
+  }
+
   // ---- conntrack -------------------------------------------------------------------------------
-  private pending: { key: number; orig: [number, number, number]; reply: [number, number, number]; dnat: boolean; snat: boolean } | undefined;
+  private pending: { key: number; orig: [number, number, number]; reply: [number, number, number]; dnat: boolean; snat: boolean; ipvs?: number } | undefined;
 
   /** Moves a connection's TCP state for a packet (nf_conntrack_proto_tcp, simplified) and returns its new timeout. */
   private advance(c: { tcp: Connection["tcp"]; seenReply: boolean }, p: Packet, replyDir: boolean): number {
@@ -503,6 +614,9 @@ export class ReferenceDataplane {
   }
 
   private conntrackIn(ns: number, p: Packet, natHook: number, dstLocal: boolean, inIf: number | undefined): void {
+    this.ipvsConn = undefined;
+    this.ipvsReplyConn = undefined;
+    this.natWalked = 0;
     // An ICMP error belongs to the connection it reports on (RELATED): no entry of its own.
     if (p.proto === A.PROTO_ICMP && ((p.icmp >>> 8) & 255) === 3) {
       this.pending = undefined;
@@ -516,6 +630,11 @@ export class ReferenceDataplane {
       this.pending = undefined;
       const c = found.conn;
       const replyDir = found.dir === 1;
+      // IPVS's connections: conntrack holds their tuples, IPVS rewrites their packets.
+      if (c.ipvs) {
+        if (replyDir) this.ipvsReplyConn = c;
+        else this.ipvsConn = c;
+      }
       c.expires = this.now + this.advance(c, p, replyDir);
       let changed = false;
       if (replyDir) {
@@ -549,6 +668,7 @@ export class ReferenceDataplane {
     // as their firewall-ips lookup never matches (LoadBalancer source ranges are not modelled).
     this.walk(this.hookChain(natHook === A.H_NAT_OUTPUT ? A.H_FILTER_OUTPUT_PRE : A.H_FILTER_PREROUTING_PRE), p, true, dstLocal);
     this.walk(this.hookChain(natHook), p, true, dstLocal);
+    this.natWalked = this.last.walked;
     if (this.last.dnat) {
       const { addr, port } = this.last.dnat;
       p.dst = addr;
@@ -581,7 +701,7 @@ export class ReferenceDataplane {
     }
     let index = this.conns.length;
     if (index >= this.conntrackMax) index = this.conns.findIndex((c) => c === undefined);
-    const conn: Connection = { index, orig: pend.orig, reply: pend.reply, key: pend.key, dnat: pend.dnat, snat: pend.snat, seenReply: false, tcp: "", expires: 0 };
+    const conn: Connection = { index, orig: pend.orig, reply: pend.reply, key: pend.key, dnat: pend.dnat, snat: pend.snat, seenReply: false, tcp: "", expires: 0, ...(pend.ipvs !== undefined ? { ipvs: { rs: pend.ipvs, active: false } } : {}) };
     conn.expires = this.now + this.advance(conn, p, false);
     this.conns[index] = conn;
     this.tuples.set(`${conn.orig.join(",")},${conn.key}`, { conn, dir: 0 });
@@ -611,6 +731,7 @@ export class ReferenceDataplane {
     if (m.ctstate === "INVALID") return false;
     if (m.dstLocal && !dstLocal) return false;
     if (m.daddrIn !== undefined && !this.element(m.daddrIn, p.dst, 0, 0)) return false;
+    if (m.ipset && !this.ipsetMatch(m.ipset.set, m.ipset.dims, p)) return false;
     if (m.recentCheck) {
       const seen = this.recent.get(`${m.recentCheck.list}/${p.src}`);
       if (seen === undefined || this.now - seen > m.recentCheck.seconds) return false;
@@ -618,6 +739,15 @@ export class ReferenceDataplane {
     if (m.probability !== undefined && (this.random32() & 0x7fffffff) >= m.probability) return false;
     if (m.recentSet) this.recent.set(`${m.recentSet.list}/${p.src}`, this.now);
     return true;
+  }
+
+  /** xt_set: the key `dims` takes from the packet is a member of ipset `id`. */
+  private ipsetMatch(id: number, dims: IpsetDims, p: Packet): boolean {
+    const set = this.rs.sets[id]!;
+    if (dims === "dst") return set.elements.some((e) => e.addr === p.dst);
+    if (dims === "dst-port") return set.elements.some((e) => e.port === p.dport);
+    const e = set.elements.find((x) => x.addr === p.dst && x.proto === p.proto && x.port === p.dport);
+    return e !== undefined && (dims === "dst,dst" || e.addr2 === p.src);
   }
 
   /** The element of nftables set `id` with this key (parts the key lacks are ignored). */
@@ -643,6 +773,7 @@ export class ReferenceDataplane {
       }
       const rule = this.rs.rules[rules[i]!]!;
       i++;
+      if (rule.nodes && !rule.nodes.includes(this.walkNode)) continue; // not written on this node
       this.last.walked++;
       this.counters.rulesWalked++;
       if (!this.matches(rule, p, isNew, dstLocal)) continue;

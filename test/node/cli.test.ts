@@ -207,7 +207,7 @@ describe("k8s-net-flow CLI", () => {
   });
 
   it("simulate --mode names what is not simulated yet, as invalid input", () => {
-    const r = run("simulate", "--mode", "ipvs", "--json");
+    const r = run("simulate", "--mode", "ebpf", "--json");
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
   });

@@ -88,7 +88,7 @@ describe("scenario settings", () => {
     const summary = await e.load({ scenario: "pod-to-service", settings: { kubeProxy: { mode: "iptables" }, coreDNSReplicas: 1 } });
     expect(summary.defaultFlow).toEqual({ from: "client", to: "10.96.0.20:80" });
     expect(summary.pods.filter((p) => p.name.startsWith("coredns"))).toHaveLength(1);
-    expect(await rejection(e.load({ scenario: "pod-to-service", settings: { kubeProxy: { mode: "ipvs" } } }))).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
+    expect(await rejection(e.load({ scenario: "pod-to-service", settings: { kubeProxy: { mode: "ebpf" } } }))).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
     expect(await rejection(e.load({ scenario: "pod-to-service", settings: 3 }))).toMatchObject({ code: "invalid-input", path: "settings" });
   });
 });

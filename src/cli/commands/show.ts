@@ -60,8 +60,8 @@ Output:
     const engine = await createEngine({ host: "inline" });
     try {
       const summary = await engine.load(input);
-      // conntrack shows what traffic left behind: the scenario's own flow runs first.
-      if (words[0] === "conntrack" && summary.defaultFlow) await engine.trace(summary.defaultFlow);
+      // conntrack (and IPVS's connection counters) show what traffic left behind: the scenario's own flow runs first.
+      if ((words[0] === "conntrack" || words[0] === "ipvsadm") && summary.defaultFlow) await engine.trace(summary.defaultFlow);
       const result = await engine.show({ command: words.join(" "), ...(opts.node ? { node: opts.node } : {}), ...(opts.pod ? { pod: opts.pod } : {}) });
       if (opts.json) io.out(`${JSON.stringify({ command: words.join(" "), ...result })}\n`);
       else if (words[0] === "conntrack") {

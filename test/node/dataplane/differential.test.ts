@@ -11,6 +11,7 @@ import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
 import { ephemeralPort, isNamed, packetFor, resolveFlow as resolveAny, type LoadedCluster } from "../../../src/dataplane/forward.js";
 import * as A from "../../../src/dataplane/abi.js";
 import { loadModel } from "../../../src/model/load.js";
+import { IPVS_SCHEDULERS, type IpvsScheduler } from "../../../src/model/types.js";
 import { parseIPv4 } from "../../../src/net/ipv4.js";
 import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
 
@@ -32,13 +33,17 @@ const clusterSpec = fc.record({
   perNode: fc.integer({ min: 1, max: 6 }),
   services: fc.integer({ min: 0, max: 8 }),
   affinity: fc.boolean(),
-  kubeProxy: fc.constantFrom("iptables" as const, "nftables" as const),
+  kubeProxy: fc.constantFrom("iptables" as const, "nftables" as const, "ipvs" as const),
+  // Used in IPVS mode: every scheduler's state (rr's position, the connection counts of the
+  // least-connection family, lblc's cache, templates) must evolve alike in Wasm and reference.
+  ipvsScheduler: fc.constantFrom(...IPVS_SCHEDULERS),
 });
 
-async function setup(spec: { seed: number; nodes: number; perNode: number; services: number; affinity: boolean; kubeProxy?: "iptables" | "nftables" }) {
+async function setup(spec: { seed: number; nodes: number; perNode: number; services: number; affinity: boolean; kubeProxy?: "iptables" | "nftables" | "ipvs"; ipvsScheduler?: IpvsScheduler }) {
   const { model } = loadModel({ generate: { seed: spec.seed, nodes: spec.nodes, pods: spec.nodes * spec.perNode + spec.services * 3 + 2, services: spec.services, endpointsPerService: { min: 0, max: 3 } } });
   if (spec.affinity) for (const s of model.services) if (s.name.startsWith("svc-")) Object.assign(s, { sessionAffinity: "ClientIP", sessionAffinityTimeout: 10800 });
   model.settings.kubeProxy.mode = spec.kubeProxy ?? "iptables";
+  model.settings.kubeProxy.ipvsScheduler = spec.ipvsScheduler ?? "rr";
   const net = compileNetwork(model);
   const rs = compileKubeProxy(model);
   const dp = await Dataplane.create(wasm);
