@@ -469,6 +469,11 @@ export function forward(pkt: usize, from: u32): u32 {
         hop(n, ns, host ? K_SOCKET : K_POD, A_DELIVER, X_NONE, inIf, NONE, D_NONE, 0, 0, pkt);
         return V_DELIVERED;
       }
+      // A blackhole route (Calico's for a node's own block): discarded at the route lookup,
+      // before any TTL is spent, with no ICMP (ip_error ignores EINVAL).
+      if (rcRoute >= 0 && load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES, RT_OIF) == NONE) {
+        return drop(ns, K_ROUTING, X_BLACKHOLE, inIf, NONE, D_ROUTE, <u32>rcRoute, pkt);
+      }
       // br_netfilter's bridged DNAT (br_nf_pre_routing_finish): a frame that came in on a port
       // of a bridge (`cur`, still that port) and whose destination PREROUTING rewrote (a
       // Service's DNAT, or conntrack restoring a masqueraded reply's) is not routed when the
@@ -498,11 +503,6 @@ export function forward(pkt: usize, from: u32): u32 {
         cur = port;
         state = S_XMIT;
         continue;
-      }
-      // A blackhole route (Calico's for a node's own block): discarded at the route lookup,
-      // before any TTL is spent, with no ICMP (ip_error ignores EINVAL).
-      if (rcRoute >= 0 && load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES, RT_OIF) == NONE) {
-        return drop(ns, K_ROUTING, X_BLACKHOLE, inIf, NONE, D_ROUTE, <u32>rcRoute, pkt);
       }
       if (!originating) {
         if (!host) return drop(ns, K_POD, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt); // pods do not forward

@@ -332,6 +332,9 @@ export class ReferenceDataplane {
           this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, 0, p);
           return A.V_DELIVERED;
         }
+        const found = referenceLookup(this.routeRecords[ns]!, p.dst);
+        // A blackhole route discards at the lookup, before the TTL is spent, with no ICMP.
+        if (found >= 0 && netns.routes[found]!.oif === A.NONE) return this.drop(ns, A.K_ROUTING, A.X_BLACKHOLE, inIf, undefined, A.D_ROUTE, found, p);
         // br_netfilter's bridged DNAT (br_nf_pre_routing_finish): a frame from a bridge port
         // (`cur`) whose destination PREROUTING rewrote, when the route to the new destination
         // leaves by that same bridge, stays bridged: no routing, TTL untouched, source MAC the
@@ -359,9 +362,6 @@ export class ReferenceDataplane {
           state = "xmit";
           continue;
         }
-        const found = referenceLookup(this.routeRecords[ns]!, p.dst);
-        // A blackhole route discards at the lookup, before the TTL is spent, with no ICMP.
-        if (found >= 0 && netns.routes[found]!.oif === A.NONE) return this.drop(ns, A.K_ROUTING, A.X_BLACKHOLE, inIf, undefined, A.D_ROUTE, found, p);
         if (!originating) {
           if (!host) return this.drop(ns, A.K_POD, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
           if (p.ttl <= 1) return this.drop(ns, A.K_ROUTING, A.X_TTL, inIf, undefined, A.D_NONE, 0, p);
