@@ -40,6 +40,7 @@ export const CLUSTER_OPTIONS = {
   file: { type: "string" },
   mode: { type: "string" },
   cni: { type: "string" },
+  "pod-mtu": { type: "string" },
 } as const satisfies Options;
 
 export const COMMON_OPTIONS = {
@@ -69,13 +70,14 @@ export function hostOption(command: string, value: string | undefined): "worker"
 }
 
 /** The cluster named by --scenario / --file (default: `fallback`), with --mode and --cni applied. */
-export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string }, fallback = DEFAULT_SCENARIO): Promise<ModelInput> {
+export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string }, fallback = DEFAULT_SCENARIO): Promise<ModelInput> {
   if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both", command);
   const mode = values.mode;
   if (mode !== undefined && !(KUBE_PROXY_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${KUBE_PROXY_MODES.join(", ")}, not "${mode}"`, command);
   const settings: Record<string, unknown> = {};
   if (mode) settings.kubeProxy = { mode };
   if (values.cni !== undefined) settings.cni = cniOption(command, values.cni);
+  if (values["pod-mtu"] !== undefined) settings.cni = { ...(settings.cni as object | undefined), mtu: intOption(command, "pod-mtu", values["pod-mtu"], 0, 576, 9000) };
   return withSettings(values.file !== undefined ? { text: await readCluster(values.file) } : { scenario: values.scenario ?? fallback }, settings);
 }
 
@@ -111,4 +113,7 @@ export const CLUSTER_HELP = `Cluster:
   --mode MODE       kube-proxy's mode: ${KUBE_PROXY_MODES.join(", ")} (default: the cluster's, else iptables).
   --cni PLUGIN[/MODE]
                     The CNI: ${(Object.keys(CNI_MODES) as CniPlugin[]).map((p) => `${p}/${CNI_MODES[p].join("|")}`).join(", ")}
-                    (default: the cluster's, else flannel/vxlan; simulated: flannel/vxlan, flannel/host-gw).`;
+                    (default: the cluster's, else flannel/vxlan).
+  --pod-mtu N       The MTU the CNI gives pods (flannel's delegate "mtu", Calico's veth_mtu);
+                    default: the backend's. Above the tunnel's MTU it is the classic
+                    misconfiguration: large DF packets meet "fragmentation needed".`;

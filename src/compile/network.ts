@@ -71,10 +71,15 @@ export const OVERLAY_MTU = NIC_MTU - 50;
  * veths: the NIC's less VXLAN's 50 bytes; host-gw's RouteNetwork reports the NIC's own MTU
  * (pkg/backend/hostgw/hostgw.go: `Mtu: be.extIface.Iface.MTU`), since nothing is added.
  */
-export function podMtu(model: ClusterModel): number {
+export function backendMtu(model: ClusterModel): number {
   const calico = calicoMode(model);
   if (calico) return NIC_MTU - CALICO_OVERHEAD[calico];
   return flannelBackend(model) === "host-gw" ? NIC_MTU : OVERLAY_MTU;
+}
+
+/** The pods' interfaces' MTU: `settings.cni.mtu` when given (a misconfiguration if above the path's), else the backend's. */
+export function podMtu(model: ClusterModel): number {
+  return model.settings.cni.mtu ?? backendMtu(model);
 }
 
 /**
@@ -203,11 +208,11 @@ function compileCalico(model: ClusterModel, routes: ReturnType<typeof compileRou
     const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
     const tunnel = n.calico?.tunnelAddress === undefined ? undefined : parseIPv4(n.calico.tunnelAddress, "tunnelAddress");
     if (mode === "ipip") {
-      const tunl0 = add({ name: CALICO_IPIP_DEV, netns: host, kind: "ipip", mac: "00:00:00:00:00:00", ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu, segment: SEGMENT_OVERLAY });
+      const tunl0 = add({ name: CALICO_IPIP_DEV, netns: host, kind: "ipip", mac: "00:00:00:00:00:00", ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY });
       return { name: n.name, host, eth, vxlan: tunl0 };
     }
     if (mode === "vxlan") {
-      const vx = add({ name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu, segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
+      const vx = add({ name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
       return { name: n.name, host, eth, vxlan: vx };
     }
     return { name: n.name, host, eth };

@@ -109,11 +109,21 @@ export function ephemeralPort(seed: number): number {
   return 32768 + Math.floor(prng(seed ^ 0x5eed)() * (60999 - 32768 + 1));
 }
 
-export function packetFor(r: ResolvedFlow, sport: number): PacketSpec {
+export function packetFor(r: ResolvedFlow, sport: number, size = 60): PacketSpec {
   const src = parseIPv4(r.from.ip, "ip");
   const tcp = r.protocol === "TCP";
-  // A TCP SYN as Linux sends it (20 bytes IP + 40 bytes TCP with options); UDP/SCTP: a small datagram.
-  return { src, dst: r.dst, sport, dport: r.dport, proto: PROTO[r.protocol], ttl: 64, len: tcp ? 60 : 60, flags: (tcp ? A.PF_SYN : 0) | A.PF_DF };
+  // A TCP SYN as Linux sends it (20 bytes IP + 40 bytes TCP with options); UDP/SCTP: a small
+  // datagram. DF is set (Linux does path-MTU discovery by default), so a `size` above the
+  // path MTU meets "fragmentation needed" rather than being fragmented.
+  return { src, dst: r.dst, sport, dport: r.dport, proto: PROTO[r.protocol], ttl: 64, len: size, flags: (tcp ? A.PF_SYN : 0) | A.PF_DF };
+}
+
+/** The request's IPv4 total length: from its headers (60 for a TCP SYN with options, 28 for UDP) to 65,535. */
+function flowSize(flow: FlowQuery, protocol: string): number {
+  if (flow.size === undefined) return 60;
+  const min = protocol === "TCP" ? 60 : 28;
+  if (!Number.isInteger(flow.size) || flow.size < min || flow.size > 65535) throw new K8sNetFlowError("invalid-input", `expected the packet's IPv4 total length as an integer from ${min} to 65535, got ${String(flow.size)}`, "size");
+  return flow.size;
 }
 
 /** Follows one flow; the hops stay raw records (see packed-trace.ts) until the receiver decodes them. */
@@ -160,7 +170,7 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
     r = flowToAddress(cluster, resolved.from, resolved.netns, result.addresses[0]!, resolved.port, flow.protocol, resolved.dnsName);
   } else r = resolved;
   const sport = ephemeralPort(seed);
-  const request = packetFor(r, sport);
+  const request = packetFor(r, sport, flowSize(flow, r.protocol));
   const raw = dp.exchange(request, r.netns, true, true);
   append(raw);
   // The client completes TCP's handshake (the ACK after SYN-ACK), as a real one would: the

@@ -117,7 +117,7 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
     }
     // The directory holds only flannel's conflist: the shell's `*.conf` matches nothing, so cat gets the pattern itself.
     if (w1 === "/etc/cni/net.d/*.conf") return out("", "cat: '/etc/cni/net.d/*.conf': No such file or directory\n");
-    if (w1 === "/etc/cni/net.d/10-flannel.conflist" || w1 === "/etc/cni/net.d/*" || w1 === "/etc/cni/net.d/*.conflist") return out(flannelConflist());
+    if (w1 === "/etc/cni/net.d/10-flannel.conflist" || w1 === "/etc/cni/net.d/*" || w1 === "/etc/cni/net.d/*.conflist") return out(flannelConflist(model.settings.cni.mtu));
     if (w1 === "/run/flannel/subnet.env") return out(flannelSubnetEnv(model, model.nodes[nodeIndex]!));
   }
   if (w0 === "nslookup" && w1) return out(nslookup(dp, cluster, needPod(), w1));

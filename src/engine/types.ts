@@ -18,6 +18,12 @@ export interface FlowQuery {
   seed?: number;
   /** The resolver's C library when `to` is a DNS name (default: the pod's, else glibc). */
   libc?: "glibc" | "musl";
+  /**
+   * IPv4 total length of the request packet, DF set (default 60: a TCP SYN with options; a
+   * larger TCP first packet carries data, as with TCP Fast Open). Above the path MTU it meets
+   * ICMP "fragmentation needed".
+   */
+  size?: number;
 }
 
 export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject";

@@ -68,13 +68,16 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
     }
     settings.apiServer.port = api.int("port", 1, 65535) ?? settings.apiServer.port;
   }
-  const cni = r.child("cni", { read: ["plugin", "mode"], unknown: "error" });
+  const cni = r.child("cni", { read: ["plugin", "mode", "mtu"], unknown: "error" });
   if (cni) {
     const plugin = cni.oneOf("plugin", Object.keys(CNI_MODES) as CniPlugin[]) ?? settings.cni.plugin;
     const modes: readonly string[] = CNI_MODES[plugin];
     const mode = cni.str("mode") ?? modes[0]!;
     if (!modes.includes(mode)) cni.error("mode", `"${mode}" is not a ${plugin} mode (${modes.join(", ")})`);
     else settings.cni = { plugin, mode: mode as ClusterSettings["cni"]["mode"] };
+    // 576: the smallest datagram IPv4 hosts must accept; 9000: jumbo frames.
+    const mtu = cni.int("mtu", 576, 9000);
+    if (mtu !== undefined) settings.cni.mtu = mtu;
   }
   const kp = r.child("kubeProxy", { read: ["mode", "ipvsScheduler"], unknown: "error" });
   if (kp) {

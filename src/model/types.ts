@@ -40,7 +40,12 @@ export interface ClusterSettings {
   upstreamDNS: Record<string, string>;
   /** The version the nodes report (kubectl get nodes). */
   kubernetesVersion: string;
-  cni: { plugin: CniPlugin; mode: CniMode };
+  /**
+   * `mtu`: the MTU the CNI gives pods' interfaces when set explicitly (flannel's conflist
+   * delegate `"mtu"`, Calico's `veth_mtu`); by default derived from the backend. Setting it
+   * above the path MTU is the classic misconfiguration (pod MTU 1500 over VXLAN).
+   */
+  cni: { plugin: CniPlugin; mode: CniMode; mtu?: number };
   kubeProxy: { mode: KubeProxyMode; ipvsScheduler: IpvsScheduler };
 }
 

@@ -1,6 +1,6 @@
 // Files flannel writes on every node, and the line kube-proxy logs about its mode.
 
-import { podMtu } from "../compile/network.js";
+import { backendMtu } from "../compile/network.js";
 import { flannelBackend } from "../compile/routes.js";
 import type { ClusterModel, ClusterNode } from "../model/types.js";
 
@@ -9,7 +9,8 @@ import type { ClusterModel, ClusterNode } from "../model/types.js";
  * "cbr0"). The same for every backend: the flannel CNI plugin takes the MTU and subnet from
  * /run/flannel/subnet.env when a pod is set up.
  */
-export function flannelConflist(): string {
+export function flannelConflist(mtu?: number): string {
+  // An "mtu" in the delegate overrides subnet.env's FLANNEL_MTU for the bridge plugin.
   return `{
   "name": "cbr0",
   "cniVersion": "0.3.1",
@@ -18,7 +19,8 @@ export function flannelConflist(): string {
       "type": "flannel",
       "delegate": {
         "hairpinMode": true,
-        "isDefaultGateway": true
+        "isDefaultGateway": true${mtu === undefined ? "" : `,
+        "mtu": ${mtu}`}
       }
     },
     {
@@ -37,7 +39,7 @@ export function flannelSubnetEnv(model: ClusterModel, node: ClusterNode): string
   const [network, len] = node.podCIDR.split("/");
   const parts = network!.split(".").map(Number);
   parts[3] = parts[3]! + 1;
-  return `FLANNEL_NETWORK=${model.settings.clusterCIDR}\nFLANNEL_SUBNET=${parts.join(".")}/${len}\nFLANNEL_MTU=${podMtu(model)}\nFLANNEL_IPMASQ=true\n`;
+  return `FLANNEL_NETWORK=${model.settings.clusterCIDR}\nFLANNEL_SUBNET=${parts.join(".")}/${len}\nFLANNEL_MTU=${backendMtu(model)}\nFLANNEL_IPMASQ=true\n`;
 }
 
 /** net-conf.json, flanneld's own configuration, as kube-flannel.yml (v0.27) ships it, with the cluster's backend. */
@@ -59,7 +61,7 @@ export function flannelConfigMap(model: ClusterModel): string {
       .split("\n")
       .map((l) => (l ? `    ${l}` : l))
       .join("\n");
-  return `apiVersion: v1\ndata:\n  cni-conf.json: |\n${block(flannelConflist())}  net-conf.json: |\n${block(flannelNetConf(model))}kind: ConfigMap\nmetadata:\n  labels:\n    app: flannel\n    tier: node\n  name: kube-flannel-cfg\n  namespace: kube-flannel\n`;
+  return `apiVersion: v1\ndata:\n  cni-conf.json: |\n${block(flannelConflist(model.settings.cni.mtu))}  net-conf.json: |\n${block(flannelNetConf(model))}kind: ConfigMap\nmetadata:\n  labels:\n    app: flannel\n    tier: node\n  name: kube-flannel-cfg\n  namespace: kube-flannel\n`;
 }
 
 /**

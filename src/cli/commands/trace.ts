@@ -19,6 +19,7 @@ Flow:
   --protocol P      TCP (default), UDP or SCTP.
   --seed N          Seed for kube-proxy's random endpoint choice (default 1).
   --libc L          glibc (default) or musl: how the pod's resolver searches names.
+  --size N          The request's IPv4 total length in bytes, DF set (default 60, a TCP SYN).
 
 ${CLUSTER_HELP}
 
@@ -27,7 +28,7 @@ Output:
   --json            The engine's Trace as JSON.
 `,
   async run(argv, io) {
-    const { values } = parse("trace", argv, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, from: { type: "string" }, to: { type: "string" }, seed: { type: "string" }, protocol: { type: "string" }, libc: { type: "string" }, host: { type: "string" } });
+    const { values } = parse("trace", argv, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, from: { type: "string" }, to: { type: "string" }, seed: { type: "string" }, protocol: { type: "string" }, libc: { type: "string" }, size: { type: "string" }, host: { type: "string" } });
     if (values.help) return io.out(trace.help), 0;
     if (values.libc !== undefined && values.libc !== "glibc" && values.libc !== "musl") throw new UsageError(`--libc must be glibc or musl, not "${values.libc}"`, "trace");
     const seed = intOption("trace", "seed", values.seed, 1, 0, 0xffffffff);
@@ -41,7 +42,7 @@ Output:
       const from = values.from ?? summary.defaultFlow?.from;
       const to = values.to ?? summary.defaultFlow?.to;
       if (!from || !to) throw new UsageError("this cluster has no default flow: give --from and --to", "trace");
-      const query: FlowQuery = { from, to, seed, ...(protocol ? { protocol: protocol as FlowQuery["protocol"] } : {}), ...(values.libc ? { libc: values.libc as FlowQuery["libc"] } : {}) };
+      const query: FlowQuery = { from, to, seed, ...(protocol ? { protocol: protocol as FlowQuery["protocol"] } : {}), ...(values.libc ? { libc: values.libc as FlowQuery["libc"] } : {}), ...(values.size !== undefined ? { size: intOption("trace", "size", values.size, 60, 28, 65535) } : {}) };
       const result = await engine.trace(query);
       io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatTrace(result));
       return 0;
