@@ -113,6 +113,8 @@ export const styles = css`
   [part="commands"] [role="tab"] { font-family: var(--k8s-mono); font-size: 0.75rem; padding: 2px 8px; }
   [part="commands"] [role="tab"][aria-selected="true"] { border-color: var(--k8s-accent); box-shadow: inset 0 -2px 0 var(--k8s-accent); }
   .speed select { font: inherit; font-size: 0.875rem; margin-left: 4px; }
+  .switches { display: flex; flex-wrap: wrap; gap: 12px; margin: 4px 0 8px; font-size: 0.875rem; }
+  .switches select { font: inherit; margin-left: 4px; }
   [part="commands"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
   [part="transcript"] { margin-top: 8px; font-size: 0.875rem; }
   [part="transcript"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }

@@ -2,7 +2,7 @@ import { html, LitElement, nothing, svg, type PropertyValues } from "lit";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
 import type { FlowQuery, Hop } from "../../src/engine/types.js";
 import { K8sNetFlowError } from "../../src/errors.js";
-import type { ModelInput, ModelProblem } from "../../src/model/types.js";
+import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
 import { TraceController } from "../internal/trace-controller.js";
 import { columnsFor, hopPoints, layoutCluster, type Layout, type Point } from "./layout.js";
@@ -32,6 +32,7 @@ import { renderInspector } from "./inspector.js";
  * @csspart inspector - The packet's headers after the current hop, changed fields marked.
  * @csspart commands - What real tools print on the current hop's node or pod (a disclosure).
  * @csspart transcript - The whole trace as text (a disclosure below the hop list).
+ * @csspart switches - The kube-proxy mode and CNI choosers (with `switchable`).
  *
  * @cssproperty --k8s-bg - Background.
  * @cssproperty --k8s-fg - Text colour.
@@ -66,6 +67,7 @@ export class K8sNetFlowElement extends LitElement {
     speed: { type: Number, reflect: true },
     autoplay: { type: Boolean, reflect: true },
     loop: { type: Boolean, reflect: true },
+    switchable: { type: Boolean, reflect: true },
   };
 
   /** Built-in cluster to simulate (see SCENARIOS). */
@@ -96,6 +98,8 @@ export class K8sNetFlowElement extends LitElement {
   declare autoplay: boolean;
   /** Start again from the first hop after the last. */
   declare loop: boolean;
+  /** Show controls that let the reader switch kube-proxy's mode and the CNI (they set `mode` and `cni`). */
+  declare switchable: boolean;
   /** Diagram zoom (1 = whole cluster), centred on the packet. */
   private zoom = 1;
 
@@ -112,8 +116,12 @@ export class K8sNetFlowElement extends LitElement {
   /** The command panel: open or not, the command picked, and what it printed for which target. */
   private commands = { open: false, command: "", output: "", target: "" };
 
+  private get summary() {
+    return this.engine.state.status === "ready" ? this.engine.state.summary : undefined;
+  }
+
   private get kubeProxyMode(): string {
-    return this.engine.state.status === "ready" ? this.engine.state.summary.kubeProxyMode : "iptables";
+    return this.summary?.kubeProxyMode ?? "iptables";
   }
 
   /** Where the current hop happens: its node, or its pod, as `engine.show` takes it. */
@@ -126,7 +134,7 @@ export class K8sNetFlowElement extends LitElement {
   private async runCommand(): Promise<void> {
     const target = this.commandTarget();
     if (!target || !this.commands.open) return;
-    const choices = target.pod ? POD_COMMANDS : nodeCommands(this.kubeProxyMode);
+    const choices = target.pod ? POD_COMMANDS : nodeCommands(this.summary);
     const command = choices.includes(this.commands.command) ? this.commands.command : choices[0]!;
     const key = `${command} @ ${target.label}`;
     if (this.commands.target === key) return;
@@ -148,7 +156,7 @@ export class K8sNetFlowElement extends LitElement {
   private renderCommands() {
     const target = this.commandTarget();
     if (!target) return nothing;
-    const choices = target.pod ? POD_COMMANDS : nodeCommands(this.kubeProxyMode);
+    const choices = target.pod ? POD_COMMANDS : nodeCommands(this.summary);
     const selected = choices.includes(this.commands.command) ? this.commands.command : choices[0]!;
     return html`<details part="commands" ?open=${this.commands.open} @toggle=${(e: Event) => {
       this.commands = { ...this.commands, open: (e.target as HTMLDetailsElement).open, target: "" };
@@ -202,6 +210,7 @@ export class K8sNetFlowElement extends LitElement {
     this.speed = 1;
     this.autoplay = false;
     this.loop = false;
+    this.switchable = false;
   }
 
   /**
@@ -461,9 +470,28 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
       </div>
+      ${this.switchable ? this.renderSwitches() : nothing}
       ${state.status === "error" ? renderProblems(state.error.problems) : nothing}
       ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary, this.columns)) : nothing}
     `;
+  }
+
+  /** The reader's choice of kube-proxy mode and CNI (every combination Kubernetes allows; the engine refuses the ones that do not exist). */
+  private renderSwitches() {
+    const mode = this.mode || this.summary?.kubeProxyMode || "";
+    const cni = this.cni || (this.summary ? `${this.summary.cni.plugin}/${this.summary.cni.mode}` : "");
+    return html`<div class="switches" part="switches">
+      <label>kube-proxy
+        <select @change=${(e: Event) => (this.mode = (e.target as HTMLSelectElement).value)}>
+          ${KUBE_PROXY_MODES.map((m) => html`<option value=${m} ?selected=${m === mode}>${m}</option>`)}
+        </select>
+      </label>
+      <label>CNI
+        <select @change=${(e: Event) => (this.cni = (e.target as HTMLSelectElement).value)}>
+          ${(Object.keys(CNI_MODES) as CniPlugin[]).flatMap((p) => CNI_MODES[p].map((m) => `${p}/${m}`)).map((c) => html`<option value=${c} ?selected=${c === cni}>${c}</option>`)}
+        </select>
+      </label>
+    </div>`;
   }
 
   private renderTrace(layout: Layout) {
@@ -605,7 +633,14 @@ function describe(layout: Layout): string {
 const SPEEDS = [0.5, 1, 2, 4];
 
 /** What the seed page runs on a node (kube-proxy's rules as its mode keeps them), and inside a pod. */
-const nodeCommands = (kubeProxyMode: string) => ["ip route", kubeProxyMode === "nftables" ? "nft list ruleset" : "iptables-save -t nat", "conntrack -L", "bridge fdb show", "ip addr"];
+function nodeCommands(summary: { kubeProxyMode: string; cni: { plugin: string } } | undefined): string[] {
+  const mode = summary?.kubeProxyMode ?? "iptables";
+  // kube-proxy's rules as its mode keeps them.
+  const proxy = mode === "nftables" ? ["nft list ruleset"] : mode === "ipvs" ? ["ipvsadm -Ln", "iptables-save -t nat"] : mode === "ebpf" ? ["cilium-dbg service list"] : ["iptables-save -t nat"];
+  // flannel's pods hang off the cni0 bridge; Calico's and Cilium's veths are routed.
+  const attach = summary?.cni.plugin === "flannel" || !summary ? "bridge fdb show" : "ip neigh";
+  return ["ip route", ...proxy, "conntrack -L", attach, "ip addr"];
+}
 const POD_COMMANDS = ["ip route", "ip addr", "cat /etc/resolv.conf"];
 
 async function fetchCluster(src: string): Promise<string> {

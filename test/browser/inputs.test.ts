@@ -87,6 +87,36 @@ describe("<k8s-net-flow> mode and cni", () => {
   });
 });
 
+describe("<k8s-net-flow> switchable", () => {
+  it("lets the reader switch kube-proxy's mode and the CNI; the commands follow the mode", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" switchable></k8s-net-flow>`);
+    expect(await settled(el)).to.contain("delivered");
+    const select = (label: string) => [...el.shadowRoot!.querySelectorAll<HTMLLabelElement>("[part=switches] label")].find((l) => l.textContent!.trim().startsWith(label))!.querySelector("select")!;
+    expect(select("kube-proxy").value).to.equal("iptables");
+    expect(select("CNI").value).to.equal("flannel/vxlan");
+    const choose = async (label: string, value: string) => {
+      const traced = oneEvent(el, "k8s-trace");
+      select(label).value = value;
+      select(label).dispatchEvent(new Event("change"));
+      await traced;
+      await el.updateComplete;
+    };
+    await choose("kube-proxy", "ipvs");
+    expect(el.getAttribute("mode")).to.equal("ipvs");
+    const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+    const ipvs = hops.findIndex((li) => /IPVS on worker-node-1/.test(li.textContent!) && !li.textContent!.includes("dns-"));
+    expect(ipvs).to.be.greaterThan(0);
+    el.hop = ipvs;
+    await el.updateComplete;
+    const panel = el.shadowRoot!.querySelector<HTMLDetailsElement>("details[part=commands]")!;
+    expect([...panel.querySelectorAll("[role=tab]")].map((t) => t.textContent)).to.include("ipvsadm -Ln");
+    await choose("CNI", "calico/ipip");
+    expect(el.getAttribute("cni")).to.equal("calico/ipip");
+    expect(el.shadowRoot!.querySelector("svg .bridge text")!.textContent).to.contain("cali* veths");
+    await expect(el).to.be.accessible();
+  });
+});
+
 describe("<k8s-net-flow> Calico", () => {
   it('cni="calico/ipip": routed cali* veths, tunl0, an IP-in-IP outer packet (proto 4) without UDP or VNI', async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="cross-node" cni="calico/ipip"></k8s-net-flow>`);
