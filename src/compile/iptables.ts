@@ -5,6 +5,7 @@
 import { maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterService, EndpointSlice, Protocol } from "../model/types.js";
 import { base32, sha256, utf8 } from "../util/sha256.js";
+import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
 import type { IpvsTable } from "./ipvs.js";
 
 export type Table = "nat" | "filter";
@@ -208,40 +209,10 @@ export function endpointsFor(svc: ClusterService, portName: string | undefined, 
   return list.sort((a, b) => (`${a.ip}:${a.port}` < `${b.ip}:${b.port}` ? -1 : `${a.ip}:${a.port}` > `${b.ip}:${b.port}` ? 1 : 0));
 }
 
-class Builder {
-  chains: NfChain[] = [];
-  rules: NfRule[] = [];
-  recentLists: string[] = [];
-  private byName = new Map<string, number>();
-
-  chain(table: Table, name: string, builtin = false): number {
-    const key = `${table}/${name}`;
-    const found = this.byName.get(key);
-    if (found !== undefined) return found;
-    const id = this.chains.length;
-    this.chains.push({ id, name, table, builtin, rules: [] });
-    this.byName.set(key, id);
-    return id;
-  }
-
-  rule(chain: number, text: string, match: RuleMatch, target: RuleTarget, extra: Pick<NfRule, "servicePort" | "endpoint"> = {}): void {
-    const id = this.rules.length;
-    this.rules.push({ id, chain, text: `-A ${this.chains[chain]!.name} ${text}`, match, target, ...extra });
-    this.chains[chain]!.rules.push(id);
-  }
-
-  recent(name: string): number {
-    const i = this.recentLists.indexOf(name);
-    if (i >= 0) return i;
-    this.recentLists.push(name);
-    return this.recentLists.length - 1;
-  }
-}
-
 const host = (ip: string): AddrMatch => ({ addr: parseIPv4(ip, "ip"), mask: 0xffffffff, invert: false });
 
 export function compileIptables(model: ClusterModel): Ruleset {
-  const b = new Builder();
+  const b = new RulesetBuilder(iptablesRuleText);
   const cluster = parseCidr(model.settings.clusterCIDR, "clusterCIDR");
   const clusterText = model.settings.clusterCIDR;
   // iptables-save quotes every comment that is not a bare word; all of kube-proxy's contain "/" or spaces.
@@ -359,16 +330,9 @@ export function compileIptables(model: ClusterModel): Ruleset {
   }
   b.rule(natServices, `${comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`, { dstLocal: true }, { kind: "jump", chain: nodePorts });
 
-  // Number rules chain by chain, so a chain is a contiguous range and a rule's id is its
-  // position in the dataplane's table.
-  const order = b.chains.flatMap((c) => c.rules);
-  const renumber = new Map(order.map((old, i) => [old, i]));
-  const rules = order.map((old, i) => ({ ...b.rules[old]!, id: i }));
-  for (const c of b.chains) c.rules = c.rules.map((old) => renumber.get(old)!);
   return {
     backend: "iptables",
-    chains: b.chains,
-    rules,
+    ...b.numbered(),
     hooks: { natPrerouting, natOutput, natPostrouting, filterInput, filterForward, filterOutput },
     recentLists: b.recentLists,
     sets: [],

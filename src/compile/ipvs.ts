@@ -13,8 +13,9 @@ import { maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, IpvsScheduler, Protocol } from "../model/types.js";
 import {
   endpointsFor, MASQ_MARK, PROTO_NUMBER, servicePortName,
-  type IpsetDims, type NfChain, type NfRule, type NfSet, type RuleMatch, type RuleTarget, type Ruleset, type SetElement, type Table,
+  type IpsetDims, type RuleMatch, type RuleTarget, type Ruleset,
 } from "./iptables.js";
+import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
 
 /** The dummy device kube-proxy binds every ClusterIP to (defaultDummyDevice). */
 export const IPVS_DEVICE = "kube-ipvs0";
@@ -91,36 +92,15 @@ export function wrrState(added: number[]): { mw: number; di: number; cw: number 
   return { mw, di, cw };
 }
 
-class Builder {
-  chains: NfChain[] = [];
-  rules: NfRule[] = [];
-  sets: NfSet[] = [];
-  private byName = new Map<string, number>();
-
-  chain(table: Table, name: string, builtin = false): number {
-    const key = `${table}/${name}`;
-    const found = this.byName.get(key);
-    if (found !== undefined) return found;
-    const id = this.chains.length;
-    this.chains.push({ id, name, table, builtin, rules: [] });
-    this.byName.set(key, id);
-    return id;
-  }
-
-  rule(chain: number, text: string, match: RuleMatch, target: RuleTarget, extra: Pick<NfRule, "nodes"> = {}): void {
-    const id = this.rules.length;
-    this.rules.push({ id, chain, text: `-A ${this.chains[chain]!.name} ${text}`, match, target, ...extra });
-    this.chains[chain]!.rules.push(id);
+/** The IPVS compiler's builder: iptables rules plus kube-proxy's ipsets. */
+class Builder extends RulesetBuilder {
+  constructor() {
+    super(iptablesRuleText);
   }
 
   /** An ipset as kube-proxy creates it (pkg/proxy/ipvs/ipset: `ipset create NAME TYPE family inet hashsize 1024 maxelem 65536`). */
   ipset(name: string, type: "hash:ip,port" | "hash:ip,port,ip" | "hash:ip" | "bitmap:port" | "hash:ip,port,net"): number {
-    this.sets.push({ id: this.sets.length, name, kind: "set", type, keyHasAddr: type !== "bitmap:port", keyHasPort: type !== "hash:ip", elements: [] });
-    return this.sets.length - 1;
-  }
-
-  element(set: number, e: SetElement): void {
-    this.sets[set]!.elements.push(e);
+    return this.set({ name, kind: "set", type, keyHasAddr: type !== "bitmap:port", keyHasPort: type !== "hash:ip" });
   }
 }
 
@@ -284,15 +264,9 @@ export function compileIpvs(model: ClusterModel): Ruleset {
   b.rule(kubePostrouting, `${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`, {}, { kind: "masquerade" });
   b.rule(markMasq, `-j MARK --set-xmark 0x4000/0x4000`, {}, { kind: "mark-set", value: MASQ_MARK, mask: MASQ_MARK });
 
-  // Rules numbered chain by chain: a chain is a contiguous range of ids in the dataplane.
-  const order = b.chains.flatMap((c) => c.rules);
-  const renumber = new Map(order.map((old, i) => [old, i]));
-  const rules = order.map((old, i) => ({ ...b.rules[old]!, id: i }));
-  for (const c of b.chains) c.rules = c.rules.map((old) => renumber.get(old)!);
   return {
     backend: "iptables",
-    chains: b.chains,
-    rules,
+    ...b.numbered(),
     hooks: { natPrerouting, natOutput, natPostrouting, filterInput, filterForward, filterOutput },
     recentLists: [],
     sets: b.sets,

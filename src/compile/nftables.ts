@@ -12,8 +12,9 @@ import type { ClusterModel } from "../model/types.js";
 import { base32, sha256, utf8 } from "../util/sha256.js";
 import {
   endpointsFor, MASQ_MARK, PROTO_NUMBER, servicePortName,
-  type MapVerdict, type NfChain, type NfRule, type NfSet, type RuleMatch, type RuleTarget, type Ruleset, type SetElement, type Table,
+  type MapVerdict, type RuleMatch, type RuleTarget, type Ruleset, type Table,
 } from "./iptables.js";
+import { RulesetBuilder } from "./ruleset-builder.js";
 
 /** The table kube-proxy owns; nothing else writes to it. */
 export const NFT_TABLE = "kube-proxy";
@@ -56,37 +57,15 @@ export interface NftChainDecl {
 /** What the compiler adds to a chain beyond the common Ruleset fields: its nft declaration. */
 export type NftRuleset = Ruleset & { backend: "nftables"; decls: NftChainDecl[] };
 
-class Builder {
-  chains: NfChain[] = [];
+/** The nftables compiler's builder: chains also carry their nft declaration (hook, priority, comment). */
+class Builder extends RulesetBuilder {
   decls: NftChainDecl[] = [];
-  rules: NfRule[] = [];
-  sets: NfSet[] = [];
-  recentLists: string[] = [];
-  private byName = new Map<string, number>();
 
-  chain(name: string, table: Table, decl: NftChainDecl = {}): number {
-    const found = this.byName.get(name);
-    if (found !== undefined) return found;
-    const id = this.chains.length;
-    this.chains.push({ id, name, table, builtin: decl.base !== undefined, rules: [] });
-    this.decls.push(decl);
-    this.byName.set(name, id);
+  nftChain(name: string, table: Table, decl: NftChainDecl = {}): number {
+    const before = this.chains.length;
+    const id = this.chain(table, name, decl.base !== undefined);
+    if (id === before) this.decls.push(decl);
     return id;
-  }
-
-  set(decl: Omit<NfSet, "id" | "elements">): number {
-    this.sets.push({ ...decl, id: this.sets.length, elements: [] });
-    return this.sets.length - 1;
-  }
-
-  element(set: number, e: SetElement): void {
-    this.sets[set]!.elements.push(e);
-  }
-
-  rule(chain: number, text: string, match: RuleMatch, target: RuleTarget, extra: Pick<NfRule, "servicePort" | "endpoint"> = {}): void {
-    const id = this.rules.length;
-    this.rules.push({ id, chain, text, match, target, ...extra });
-    this.chains[chain]!.rules.push(id);
   }
 }
 
@@ -111,22 +90,22 @@ export function compileNftables(model: ClusterModel): NftRuleset {
   for (const n of model.nodes) b.element(nodePortIPs, { addr: parseIPv4(n.internalIP, "internalIP"), proto: 0, port: 0 });
 
   // The fixed chains.
-  const clusterIPsCheck = b.chain("cluster-ips-check", "filter");
-  const filterPreroutingPreDnat = b.chain("filter-prerouting-pre-dnat", "filter", { base: { type: "filter", hook: "prerouting", priority: -110 } });
-  const filterOutputPreDnat = b.chain("filter-output-pre-dnat", "filter", { base: { type: "filter", hook: "output", priority: -110 } });
-  const filterForward = b.chain("filter-forward", "filter", { base: { type: "filter", hook: "forward", priority: 0 } });
-  const filterInput = b.chain("filter-input", "filter", { base: { type: "filter", hook: "input", priority: 0 } });
-  const filterOutput = b.chain("filter-output", "filter", { base: { type: "filter", hook: "output", priority: 0 } });
-  const firewallCheck = b.chain("firewall-check", "filter");
-  const markForMasquerade = b.chain("mark-for-masquerade", "nat");
-  const masquerading = b.chain("masquerading", "nat");
-  const natOutput = b.chain("nat-output", "nat", { base: { type: "nat", hook: "output", priority: -100 } });
-  const natPostrouting = b.chain("nat-postrouting", "nat", { base: { type: "nat", hook: "postrouting", priority: 100 } });
-  const natPrerouting = b.chain("nat-prerouting", "nat", { base: { type: "nat", hook: "prerouting", priority: -100 } });
-  const nodePortEndpointsCheck = b.chain("nodeport-endpoints-check", "filter");
-  const rejectChain = b.chain("reject-chain", "filter", { comment: "helper for @no-endpoint-services / @no-endpoint-nodeports" });
-  const services = b.chain("services", "nat");
-  const serviceEndpointsCheck = b.chain("service-endpoints-check", "filter");
+  const clusterIPsCheck = b.nftChain("cluster-ips-check", "filter");
+  const filterPreroutingPreDnat = b.nftChain("filter-prerouting-pre-dnat", "filter", { base: { type: "filter", hook: "prerouting", priority: -110 } });
+  const filterOutputPreDnat = b.nftChain("filter-output-pre-dnat", "filter", { base: { type: "filter", hook: "output", priority: -110 } });
+  const filterForward = b.nftChain("filter-forward", "filter", { base: { type: "filter", hook: "forward", priority: 0 } });
+  const filterInput = b.nftChain("filter-input", "filter", { base: { type: "filter", hook: "input", priority: 0 } });
+  const filterOutput = b.nftChain("filter-output", "filter", { base: { type: "filter", hook: "output", priority: 0 } });
+  const firewallCheck = b.nftChain("firewall-check", "filter");
+  const markForMasquerade = b.nftChain("mark-for-masquerade", "nat");
+  const masquerading = b.nftChain("masquerading", "nat");
+  const natOutput = b.nftChain("nat-output", "nat", { base: { type: "nat", hook: "output", priority: -100 } });
+  const natPostrouting = b.nftChain("nat-postrouting", "nat", { base: { type: "nat", hook: "postrouting", priority: 100 } });
+  const natPrerouting = b.nftChain("nat-prerouting", "nat", { base: { type: "nat", hook: "prerouting", priority: -100 } });
+  const nodePortEndpointsCheck = b.nftChain("nodeport-endpoints-check", "filter");
+  const rejectChain = b.nftChain("reject-chain", "filter", { comment: "helper for @no-endpoint-services / @no-endpoint-nodeports" });
+  const services = b.nftChain("services", "nat");
+  const serviceEndpointsCheck = b.nftChain("service-endpoints-check", "filter");
 
   const isNew: RuleMatch = { ctstate: "NEW" };
   const jump = (chain: number): RuleTarget => ({ kind: "jump", chain });
@@ -174,9 +153,9 @@ export function compileNftables(model: ClusterModel): NftRuleset {
       continue;
     }
     const base = servicePortChainBase(svc.namespace, svc.name, port.protocol, port.name);
-    const svcChain = b.chain(nftServiceChain(base), "nat");
+    const svcChain = b.nftChain(nftServiceChain(base), "nat");
     // Endpoint chains are created together, so they are consecutive (numgen picks by offset).
-    const epChains = endpoints.map((e) => b.chain(nftEndpointChain(base, e.ip, e.port), "nat"));
+    const epChains = endpoints.map((e) => b.nftChain(nftEndpointChain(base, e.ip, e.port), "nat"));
     const affinity = svc.sessionAffinity === "ClientIP" ? svc.sessionAffinityTimeout ?? 10800 : 0;
     const affinitySets = affinity ? endpoints.map((e) => {
       const name = `affinity-${b.chains[epChains[endpoints.indexOf(e)]!]!.name.slice("endpoint-".length)}`;
@@ -202,16 +181,10 @@ export function compileNftables(model: ClusterModel): NftRuleset {
     });
   }
 
-  // Rules numbered chain by chain: a chain is a contiguous range of ids in the dataplane.
-  const order = b.chains.flatMap((c) => c.rules);
-  const renumber = new Map(order.map((old, i) => [old, i]));
-  const rules = order.map((old, i) => ({ ...b.rules[old]!, id: i }));
-  for (const c of b.chains) c.rules = c.rules.map((old) => renumber.get(old)!);
   return {
     backend: "nftables",
-    chains: b.chains,
+    ...b.numbered(),
     decls: b.decls,
-    rules,
     hooks: { natPrerouting, natOutput, natPostrouting, filterInput, filterForward, filterOutput, filterPreroutingPreDnat, filterOutputPreDnat },
     recentLists: b.recentLists,
     sets: b.sets,

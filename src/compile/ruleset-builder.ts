@@ -1,0 +1,65 @@
+// What the kube-proxy compilers (iptables, nftables, IPVS) share: chains and rules added in
+// the order kube-proxy writes them, sets and maps with their elements, affinity lists, and
+// the final numbering that stores each chain's rules as one contiguous range (the layout the
+// dataplane's walker reads).
+
+import type { NfChain, NfRule, NfSet, RuleMatch, RuleTarget, SetElement, Table } from "./iptables.js";
+
+type RuleExtra = Partial<Pick<NfRule, "servicePort" | "endpoint" | "nodes">>;
+
+export class RulesetBuilder {
+  chains: NfChain[] = [];
+  rules: NfRule[] = [];
+  sets: NfSet[] = [];
+  recentLists: string[] = [];
+  private byName = new Map<string, number>();
+
+  /** `ruleText` makes a rule's stored text from its chain and body (iptables-save prefixes `-A CHAIN`). */
+  constructor(private readonly ruleText: (chain: NfChain, body: string) => string = (_, body) => body) {}
+
+  /** The chain's id, creating it on first use. */
+  chain(table: Table, name: string, builtin = false): number {
+    const key = `${table}/${name}`;
+    const found = this.byName.get(key);
+    if (found !== undefined) return found;
+    const id = this.chains.length;
+    this.chains.push({ id, name, table, builtin, rules: [] });
+    this.byName.set(key, id);
+    return id;
+  }
+
+  rule(chain: number, body: string, match: RuleMatch, target: RuleTarget, extra: RuleExtra = {}): void {
+    const id = this.rules.length;
+    this.rules.push({ id, chain, text: this.ruleText(this.chains[chain]!, body), match, target, ...extra });
+    this.chains[chain]!.rules.push(id);
+  }
+
+  /** An affinity list (xt_recent list or nftables affinity set), by name. */
+  recent(name: string): number {
+    const i = this.recentLists.indexOf(name);
+    if (i >= 0) return i;
+    this.recentLists.push(name);
+    return this.recentLists.length - 1;
+  }
+
+  set(decl: Omit<NfSet, "id" | "elements">): number {
+    this.sets.push({ ...decl, id: this.sets.length, elements: [] });
+    return this.sets.length - 1;
+  }
+
+  element(set: number, e: SetElement): void {
+    this.sets[set]!.elements.push(e);
+  }
+
+  /** Chains and rules with the rules renumbered chain by chain (a chain is a contiguous id range). */
+  numbered(): { chains: NfChain[]; rules: NfRule[] } {
+    const order = this.chains.flatMap((c) => c.rules);
+    const renumber = new Map(order.map((old, i) => [old, i]));
+    const rules = order.map((old, i) => ({ ...this.rules[old]!, id: i }));
+    const chains = this.chains.map((c) => ({ ...c, rules: c.rules.map((old) => renumber.get(old)!) }));
+    return { chains, rules };
+  }
+}
+
+/** iptables-save's form of a rule: `-A CHAIN body`. */
+export const iptablesRuleText = (chain: NfChain, body: string): string => `-A ${chain.name} ${body}`;
