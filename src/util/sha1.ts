@@ -2,16 +2,12 @@
 // "namespace.pod", and names are needed while compiling, in workers, without WebCrypto's
 // async digest.
 
+import { padMessage } from "./sha256.js";
+
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
 
 export function sha1(data: Uint8Array): Uint8Array {
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 2 ** 32));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
+  const { padded, view } = padMessage(data);
   const h = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
   const w = new Uint32Array(80);
   for (let off = 0; off < padded.length; off += 64) {

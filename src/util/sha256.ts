@@ -12,7 +12,11 @@ const K = new Uint32Array([
 
 const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
 
-export function sha256(data: Uint8Array): Uint8Array {
+/**
+ * The Merkle–Damgård padding SHA-1 and SHA-2 share: the message, a 1 bit, zeros, and its bit
+ * length as a big-endian 64-bit number, to a multiple of 64 bytes.
+ */
+export function padMessage(data: Uint8Array): { padded: Uint8Array; view: DataView } {
   const bitLength = data.length * 8;
   const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
   padded.set(data);
@@ -20,6 +24,11 @@ export function sha256(data: Uint8Array): Uint8Array {
   const view = new DataView(padded.buffer);
   view.setUint32(padded.length - 8, Math.floor(bitLength / 2 ** 32));
   view.setUint32(padded.length - 4, bitLength >>> 0);
+  return { padded, view };
+}
+
+export function sha256(data: Uint8Array): Uint8Array {
+  const { padded, view } = padMessage(data);
   const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
   const w = new Uint32Array(64);
   for (let off = 0; off < padded.length; off += 64) {
