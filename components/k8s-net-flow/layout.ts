@@ -40,8 +40,8 @@ export interface Layout {
   underlayLabel: string;
   /** The overlay device each node has (flannel.1, tunl0, vxlan.calico), or none (host-gw, BGP). */
   tunnel: string | undefined;
-  /** What the pods' veths attach to: flannel's cni0 bridge, or Calico's routed cali* veths. */
-  attach: { label: string; iface: string | undefined };
+  /** What the pods' veths attach to: flannel's cni0 bridge (`iface`), or routed host veths named `prefix…` (Calico, Cilium). */
+  attach: { label: string; iface?: string; prefix?: string };
 }
 export interface Point { x: number; y: number }
 
@@ -107,12 +107,16 @@ export function layoutCluster(summary: Pick<ModelSummary, "nodes" | "pods" | "no
 }
 
 /** How each CNI looks on a node: its overlay device, what pods attach to, what crosses the wire. */
+const CALICO_ATTACH = { label: "cali* veths, routed (gateway 169.254.1.1)", prefix: "cali" };
+const CILIUM_ATTACH = { label: "lxc* veths, eBPF (gateway cilium_host)", prefix: "lxc" };
 const CNI_DRAWING: Record<string, { tunnel: string | undefined; attach: Layout["attach"]; wire: string }> = {
   "flannel/vxlan": { tunnel: "flannel.1", attach: { label: "cni0 bridge", iface: "cni0" }, wire: "VXLAN over UDP 8472" },
   "flannel/host-gw": { tunnel: undefined, attach: { label: "cni0 bridge", iface: "cni0" }, wire: "host-gw: routed, not encapsulated" },
-  "calico/ipip": { tunnel: "tunl0", attach: { label: "cali* veths, routed (gateway 169.254.1.1)", iface: undefined }, wire: "IP-in-IP (IP protocol 4)" },
-  "calico/vxlan": { tunnel: "vxlan.calico", attach: { label: "cali* veths, routed (gateway 169.254.1.1)", iface: undefined }, wire: "VXLAN over UDP 4789" },
-  "calico/bgp": { tunnel: undefined, attach: { label: "cali* veths, routed (gateway 169.254.1.1)", iface: undefined }, wire: "BGP routes, not encapsulated" },
+  "calico/ipip": { tunnel: "tunl0", attach: CALICO_ATTACH, wire: "IP-in-IP (IP protocol 4)" },
+  "calico/vxlan": { tunnel: "vxlan.calico", attach: CALICO_ATTACH, wire: "VXLAN over UDP 4789" },
+  "calico/bgp": { tunnel: undefined, attach: CALICO_ATTACH, wire: "BGP routes, not encapsulated" },
+  "cilium/vxlan": { tunnel: "cilium_vxlan", attach: CILIUM_ATTACH, wire: "VXLAN over UDP 8472" },
+  "cilium/native": { tunnel: undefined, attach: CILIUM_ATTACH, wire: "native routing, not encapsulated" },
 };
 
 /** The bus joining the underlay bands runs in the left margin, left of every node. */
@@ -184,7 +188,7 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
     case "routing": {
       const points: Point[] = [];
       // The tunnel device, or where pods attach (cni0, or a routed cali* veth).
-      const attached = (iface: string | undefined) => iface !== undefined && (iface === layout.attach.iface || (!layout.attach.iface && iface.startsWith("cali")));
+      const attached = (iface: string | undefined) => iface !== undefined && (iface === layout.attach.iface || (layout.attach.prefix !== undefined && iface.startsWith(layout.attach.prefix)));
       if (hop.inIface !== undefined && hop.inIface === layout.tunnel) points.push(center(node.vtep));
       else if (attached(hop.inIface)) points.push(center(node.bridge));
       if (hop.outIface !== undefined && hop.outIface === layout.tunnel) points.push(center(node.vtep));
