@@ -25,6 +25,11 @@ export const IF_BYTES: u32 = 48;
 
 // Interface flags
 export const IFF_PROXY_ARP: u32 = 1; // proxy_arp=1: answers ARP for addresses its namespace routes out another interface
+// Cilium's eBPF programs, by where they are attached (IF_VNI of an IFF_BPF_LXC veth: its endpoint's security identity)
+export const IFF_BPF_LXC: u32 = 2; // a pod's host-side lxc veth: cil_from_container at tc ingress (its ARP responder answers the pod)
+export const IFF_BPF_HOST: u32 = 4; // cilium_host: cil_from_host at tc egress
+export const IFF_BPF_NETDEV: u32 = 8; // the node's NIC: cil_from_netdev at tc ingress
+export const IFF_BPF_OVERLAY: u32 = 16; // cilium_vxlan, flow-based: the tunnel key of each packet; cil_from_overlay at tc ingress
 
 // ---- Network namespaces -----------------------------------------------------------------
 export const NS_KIND: u32 = 0; // NS_HOST or NS_POD
@@ -39,7 +44,10 @@ export const N_HOST: u32 = 0; // host namespace
 export const N_ETH: u32 = 4; // underlay NIC
 export const N_VXLAN: u32 = 8; // overlay device, or NONE
 export const N_BRIDGE: u32 = 12; // cni0, or NONE
-export const N_BYTES: u32 = 16;
+export const N_CILIUM_HOST: u32 = 16; // Cilium's cilium_host, or NONE
+export const N_POD_NET: u32 = 20; // the node's pod CIDR (Cilium's ipcache routes other nodes' through the tunnel)
+export const N_POD_LEN: u32 = 24;
+export const N_BYTES: u32 = 28;
 export const NS_HOST: u32 = 0;
 export const NS_POD: u32 = 1;
 
@@ -48,7 +56,8 @@ export const RT_PREFIX: u32 = 0;
 export const RT_LEN: u32 = 4;
 export const RT_OIF: u32 = 8; // NONE: a blackhole route (no device)
 export const RT_GATEWAY: u32 = 12; // 0: directly connected
-export const RT_BYTES: u32 = 16;
+export const RT_MTU: u32 = 16; // the route's MTU metric, 0: the device's
+export const RT_BYTES: u32 = 20;
 
 // ---- Netfilter ---------------------------------------------------------------------------
 // Match flags
@@ -141,6 +150,23 @@ export const RS_ADDR: u32 = 0;
 export const RS_PORT: u32 = 4;
 export const RS_WEIGHT: u32 = 8;
 export const RS_BYTES: u32 = 12;
+
+// ---- Cilium's load balancer (descriptor words 20-24; src/compile/cilium.ts) ---------------------
+// Frontend record (cilium_lb4_services_v2: a ClusterIP:port/proto and its backend slots)
+export const FE_ADDR: u32 = 0;
+export const FE_PORTS: u32 = 4; // proto << 16 | port
+export const FE_FIRST: u32 = 8; // its first backend (global index): slot 1
+export const FE_COUNT: u32 = 12; // backends (slots)
+export const FE_AFFINITY: u32 = 16; // ClientIP affinity timeout in seconds, 0: none
+export const FE_BYTES: u32 = 20;
+// Backend record (cilium_lb4_backends_v3)
+export const BE_ADDR: u32 = 0;
+export const BE_PORT: u32 = 4;
+export const BE_BYTES: u32 = 8;
+// Where ClusterIPs are translated (descriptor word 24)
+export const LB_NONE: u32 = 0; // not by Cilium (flannel, Calico: kube-proxy's rules)
+export const LB_SOCKET: u32 = 1; // kube-proxy replacement: cil_sock4_connect / cil_sock4_sendmsg, before any packet exists
+export const LB_PER_PACKET: u32 = 2; // kube-proxy runs; bpf_lxc translates pod traffic per packet (ENABLE_PER_PACKET_LB)
 // Schedulers (--ipvs-scheduler), in the order of src/model/types.ts IPVS_SCHEDULERS
 export const SCHED_RR: u32 = 0;
 export const SCHED_WRR: u32 = 1;
@@ -198,6 +224,7 @@ export const PF_ENCAP: u32 = 2; // inside an outer packet (VXLAN, or IP-in-IP wh
 export const PF_SYN: u32 = 4;
 export const PF_ACK: u32 = 8;
 export const PF_RST: u32 = 16;
+export const PF_CONNECTED: u32 = 32; // the application connect()ed its UDP socket (glibc's resolver does): socket LB at connect(), not sendmsg()
 
 export const PROTO_ICMP: u32 = 1;
 export const PROTO_TCP: u32 = 6;
@@ -216,6 +243,8 @@ export const K_VXLAN: u32 = 7;
 export const K_UNDERLAY: u32 = 8;
 export const K_SOCKET: u32 = 9;
 export const K_IPIP: u32 = 10; // tunl0's IP-in-IP encapsulation
+export const K_BPF: u32 = 11; // a Cilium tc eBPF program (cil_from_container, cil_from_overlay, cil_from_netdev, cil_from_host)
+export const K_SOCK_LB: u32 = 12; // Cilium's socket LB: cgroup eBPF at connect(), sendmsg(), recvmsg()
 
 // Actions
 export const A_SEND: u32 = 1;
@@ -233,6 +262,9 @@ export const A_DROP: u32 = 12;
 export const A_REJECT: u32 = 13;
 export const A_CT_HIT: u32 = 14; // an established flow: NAT from conntrack, no rules walked
 export const A_MARK: u32 = 15;
+export const A_REDIRECT: u32 = 16; // an eBPF program sends the packet on to another device itself (bpf_redirect)
+export const A_TO_STACK: u32 = 17; // an eBPF program hands the packet to the kernel's stack (TC_ACT_OK)
+export const A_SOCK_LB: u32 = 18; // socket LB translates the address a socket call names
 
 // What decided a hop
 export const D_NONE: u32 = 0;
@@ -243,6 +275,20 @@ export const D_NEIGH: u32 = 4; // arg: interface holding the next hop's address
 export const D_CONNTRACK: u32 = 5; // arg: connection index
 export const D_IPVS: u32 = 6; // arg: the real server (global index); the hop's reason word holds its ActiveConn << 16 | InActConn
 export const D_IPVS_VS: u32 = 7; // arg: a virtual server (index) that has no real server
+export const D_LB: u32 = 8; // arg: a Cilium backend (global index)
+export const D_LB_FE: u32 = 9; // arg: a Cilium frontend (index) without backends
+export const D_EP: u32 = 10; // arg: the lxc veth of the local endpoint the packet is for
+export const D_TUNNEL: u32 = 11; // arg: the node (index) at the tunnel's far end
+// The eBPF program of a K_BPF / K_SOCK_LB hop, in the low byte of its extra word
+export const PROG_FROM_CONTAINER: u32 = 1;
+export const PROG_FROM_OVERLAY: u32 = 2;
+export const PROG_FROM_NETDEV: u32 = 3;
+export const PROG_FROM_HOST: u32 = 4;
+export const PROG_SOCK_CONNECT: u32 = 5;
+export const PROG_SOCK_SENDMSG: u32 = 6;
+export const PROG_SOCK_RECVMSG: u32 = 7;
+export const PROG_AFFINITY: u32 = 256; // the backend came from the ClientIP affinity map
+export const PROG_LOOPBACK: u32 = 512; // the backend is the client itself: source set to the service loopback address
 
 // Drop reasons
 export const X_NONE: u32 = 0;
@@ -258,6 +304,8 @@ export const X_LOOP: u32 = 9;
 export const X_LEAVES_CLUSTER: u32 = 10;
 export const X_NO_FDB: u32 = 11;
 export const X_BLACKHOLE: u32 = 12; // a blackhole route discards it
+export const X_NO_BACKEND: u32 = 13; // socket LB: the Service has no backend, the socket call fails (EHOSTUNREACH)
+export const X_NO_ENDPOINT: u32 = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
 
 // Hop record
 export const T_SEQ: u32 = 0;

@@ -14,7 +14,10 @@ import {
   N_ETH, N_HOST, N_VXLAN, NONE, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTES,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
   P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
-  RT_BYTES, RT_GATEWAY, RT_OIF,
+  RT_BYTES, RT_GATEWAY, RT_MTU, RT_OIF,
+  A_REDIRECT, A_SOCK_LB, A_TO_STACK, D_EP, D_LB, D_LB_FE, D_TUNNEL, IFF_BPF_HOST, IFF_BPF_LXC, IFF_BPF_NETDEV, IFF_BPF_OVERLAY, K_BPF, K_SOCK_LB,
+  LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
+  PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
   V_DELIVERED, V_DROPPED, V_REJECTED,
   X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
 } from "./abi";
@@ -28,8 +31,11 @@ import { fibLookup } from "./fib";
 import { hookChain, NF_DROP, NF_REJECT, nfAt, nfCountLookup, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
 import { ipvsActivate, ipvsBind, ipvsBound, ipvsFind, ipvsFromTemplate, ipvsSchedule, rsActive, rsAddr, rsInactive, rsPort, vsCount, vsFirst, vsKey } from "./ipvs";
 import { hop } from "./trace";
+import {
+  beAddr, bePort, feAddr, feAffinity, feBackends, feFirst, fePort, K_AFFINITY, K_CT, K_REVCT, K_REVSK, K_SOCK, lbFind, lbMode, podCidrNode, stateFind, stateGet, stateSet,
+} from "./cilium";
 import { arenaAlloc } from "./arena";
-import { iface, ifaceByAddr, ifaceByMac, netns, node, random32 } from "./state";
+import { iface, ifaceByAddr, ifaceByMac, netns, node, now, random32, seedValue } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
 export const VXLAN_OVERHEAD: u32 = 50;
@@ -302,6 +308,9 @@ function neighbour(oif: u32, ip: u32): u32 {
   // pods' gateway 169.254.1.1, which no interface holds.
   if (load<u32>(iface(oif), IF_KIND) == IF_VETH) {
     const peer = load<u32>(iface(oif), IF_PEER);
+    // Cilium: cil_from_container's ARP responder (tail_handle_arp) answers the pod for any
+    // address but the pod's own with the lxc's MAC.
+    if ((load<u32>(iface(peer), IF_FLAGS) & IFF_BPF_LXC) != 0) return ip == load<u32>(iface(oif), IF_ADDR) ? NONE : peer;
     if ((load<u32>(iface(peer), IF_FLAGS) & IFF_PROXY_ARP) != 0) {
       const nsp = netns(load<u32>(iface(peer), IF_NETNS));
       const r = fibLookup(<usize>load<u32>(nsp, NS_FIB), ip);
@@ -413,7 +422,7 @@ const S_IPVS: u32 = 5; // IPVS translated it at LOCAL_IN and sends it on (ip_vs_
  * Forwards the packet at `pkt` from namespace `from`, where it was created. Returns a
  * V_* verdict; endNetns / endReason say where and why it ended.
  */
-export function forward(pkt: usize, from: u32): u32 {
+export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
   const origin = nodeOf(from);
   let state = S_ORIGINATE;
   let ns = from;
@@ -423,12 +432,20 @@ export function forward(pkt: usize, from: u32): u32 {
   fragMtu = 0;
   ipvsConn = NONE;
   ipvsReplyConn = NONE;
+  rejectIf = NONE;
   // A new packet (a request, its reply, a DNS answer, an ICMP error) has no Ethernet header
   // until it is routed: nothing is left over from the packet before.
   store<u32>(pkt, 0, P_SMAC_HI);
   store<u32>(pkt, 0, P_SMAC_LO);
   store<u32>(pkt, 0, P_DMAC_HI);
   store<u32>(pkt, 0, P_DMAC_LO);
+  if (startIf != NONE) {
+    // An eBPF program's own answer (Cilium's ICMP for a Service without backends), sent back out
+    // the device the request came in on: the request's MACs swapped, the pod's behind the veth.
+    setMacs(pkt, startIf, load<u32>(iface(startIf), IF_PEER));
+    cur = startIf;
+    state = S_XMIT;
+  }
   for (let step: u32 = 0; step < MAX_STEPS; step++) {
     if (state == S_ORIGINATE || state == S_INPUT || state == S_IPVS) {
       const n = nodeOf(ns);
@@ -437,6 +454,11 @@ export function forward(pkt: usize, from: u32): u32 {
       const host = load<u32>(nsp, NS_KIND) != NS_POD;
       const originating = state == S_ORIGINATE;
       const ipvsOut = state == S_IPVS;
+      // Cilium's socket LB: connect()/sendmsg() already named the backend, before any packet.
+      if (originating && lbMode == LB_SOCKET) {
+        const v = socketLb(ns, pkt);
+        if (v != 0) return v;
+      }
       const preDst = load<u32>(pkt, P_DST); // br_netfilter's nf_bridge->ipv4_daddr
       if (host && !ipvsOut) conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, inIf);
       const dst = load<u32>(pkt, P_DST);
@@ -466,7 +488,15 @@ export function forward(pkt: usize, from: u32): u32 {
         countPair(origin, n);
         endNetns = ns;
         endReason = X_NONE;
-        hop(n, ns, host ? K_SOCKET : K_POD, A_DELIVER, X_NONE, inIf, NONE, D_NONE, 0, 0, pkt);
+        const revsk = lbMode == LB_SOCKET ? socketRev(ns, pkt) : NONE;
+        // extra: the socket-LB frontend (+ 1) a connected TCP socket's peer is shown as.
+        hop(n, ns, host ? K_SOCKET : K_POD, A_DELIVER, X_NONE, inIf, NONE, D_NONE, 0, revsk != NONE && load<u32>(pkt, P_PROTO) == PROTO_TCP ? revsk + 1 : 0, pkt);
+        if (revsk != NONE && load<u32>(pkt, P_PROTO) == PROTO_UDP) {
+          // recvmsg() (cil_sock4_recvmsg): the datagram's source becomes the Service again.
+          store<u32>(pkt, feAddr(revsk), P_SRC);
+          store<u32>(pkt, fePort(revsk), P_SPORT);
+          hop(n, ns, K_SOCK_LB, A_SOCK_LB, X_NONE, NONE, NONE, D_LB_FE, revsk, PROG_SOCK_RECVMSG, pkt);
+        }
         return V_DELIVERED;
       }
       // A blackhole route (Calico's for a node's own block): discarded at the route lookup,
@@ -532,7 +562,10 @@ export function forward(pkt: usize, from: u32): u32 {
         const reason = oifKind == IF_ETH ? X_LEAVES_CLUSTER : X_NO_NEIGHBOUR;
         return drop(ns, K_ROUTING, reason, inIf, oif, D_ROUTE, <u32>route, pkt);
       }
-      const mtu = load<u32>(iface(oif), IF_MTU);
+      // A route's MTU metric (Cilium's `mtu 1450`) limits what this namespace sends itself;
+      // forwarded packets meet the device's (ip_dst_mtu_maybe_forward: the metric is not locked).
+      const rtMtu = load<u32>(rt, RT_MTU);
+      const mtu = originating && rtMtu != 0 ? rtMtu : load<u32>(iface(oif), IF_MTU);
       if (load<u32>(pkt, P_LEN) > mtu && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
         // Forwarded: the node answers with ICMP "fragmentation needed" (exchange() sends it).
         // Sent by this namespace itself: the socket gets EMSGSIZE, nothing goes on the wire.
@@ -555,6 +588,14 @@ export function forward(pkt: usize, from: u32): u32 {
       const f = iface(cur);
       const kind = load<u32>(f, IF_KIND);
       const n = nodeOf(ns);
+      if ((load<u32>(f, IF_FLAGS) & IFF_BPF_HOST) != 0) {
+        // cil_from_host at cilium_host's tc egress: what the node routes to its pods.
+        const b = bpfRoute(ns, pkt, cur, PROG_FROM_HOST, IDENTITY_LOCAL_NODE);
+        if (b == BPF_DONE) return bpfVerdict;
+        if (b == BPF_PASS) return drop(ns, K_BPF, X_NO_ROUTE, NONE, cur, D_NONE, 0, pkt);
+        cur = bpfCur;
+        continue; // S_XMIT out of the device the program chose
+      }
       if (kind == IF_VETH) {
         const peer = load<u32>(f, IF_PEER);
         hop(n, ns, K_VETH, A_XMIT, X_NONE, NONE, cur, D_NONE, peer, 0, pkt);
@@ -641,6 +682,21 @@ export function forward(pkt: usize, from: u32): u32 {
       const master = load<u32>(f, IF_MASTER);
       const n = nodeOf(ns);
       nfAt(n);
+      const bpfFlags = load<u32>(f, IF_FLAGS);
+      if ((bpfFlags & IFF_BPF_LXC) != 0) {
+        // cil_from_container at the lxc's tc ingress: the pod's packet never meets a bridge or,
+        // unless the program hands it to the stack, the node's routing and netfilter.
+        const b = ciliumFromContainer(ns, pkt, cur);
+        if (b == BPF_DONE) return bpfVerdict;
+        if (b == BPF_XMIT) {
+          cur = bpfCur;
+          state = S_XMIT;
+          continue;
+        }
+        inIf = cur;
+        state = S_INPUT;
+        continue;
+      }
       if (master != NONE) {
         // A frame into a bridge port. For the bridge's own MAC it goes up to the node's IP stack.
         const t = ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
@@ -682,7 +738,27 @@ export function forward(pkt: usize, from: u32): u32 {
         store<u32>(pkt, 0, P_OUTER_TTL);
         inIf = vx;
         state = S_INPUT;
+        if ((load<u32>(iface(vx), IF_FLAGS) & IFF_BPF_OVERLAY) != 0) {
+          // cil_from_overlay at cilium_vxlan's tc ingress: delivered to the endpoint by eBPF.
+          const b = bpfRoute(ns, pkt, vx, PROG_FROM_OVERLAY, 0);
+          if (b == BPF_DONE) return bpfVerdict;
+          if (b == BPF_XMIT) {
+            cur = bpfCur;
+            state = S_XMIT;
+          }
+        }
         continue;
+      }
+      if ((bpfFlags & IFF_BPF_NETDEV) != 0 && (load<u32>(pkt, P_FLAGS) & PF_ENCAP) == 0) {
+        // cil_from_netdev at the NIC's tc ingress: a packet for a local endpoint (native
+        // routing) is delivered by eBPF; the node's own traffic goes up the stack.
+        const b = bpfRoute(ns, pkt, cur, PROG_FROM_NETDEV, 0);
+        if (b == BPF_DONE) return bpfVerdict;
+        if (b == BPF_XMIT) {
+          cur = bpfCur;
+          state = S_XMIT;
+          continue;
+        }
       }
       // A plain packet for this NIC's MAC (host-gw's next hop, or traffic to the node itself):
       // up to the node's IP stack, which routes it on (or delivers it).
@@ -820,4 +896,280 @@ function flowSourcePort(pkt: usize): u32 {
   h = (h ^ load<u32>(pkt, P_PROTO)) * 0x5bd1e995;
   h ^= h >>> 13;
   return 32768 + <u32>((<u64>h * <u64>(60999 - 32768)) >>> 32);
+}
+
+// ---- Cilium's eBPF datapath (docs/cilium.md) ----------------------------------------------------
+
+const BPF_PASS: u32 = 0; // TC_ACT_OK: the kernel goes on with the packet (its stack, or the device's own transmit)
+const BPF_XMIT: u32 = 1; // bpf_redirect: out of bpfCur
+const BPF_DONE: u32 = 2; // dropped or answered: bpfVerdict
+let bpfCur: u32 = NONE;
+let bpfVerdict: u32 = 0;
+/** The device an eBPF program sends its own answer back out of (rejected by Cilium), or NONE. */
+export let rejectIf: u32 = NONE;
+/** LOCAL_NODE_ID: encapsulating the host's own packets, bpf_host marks them as from a remote node (reserved identity 6). */
+const IDENTITY_LOCAL_NODE: u32 = 6;
+/** --ipv4-service-loopback-address 169.254.42.1. */
+const SERVICE_LOOPBACK: u32 = 0xa9fe2a01;
+
+/** The random draw that stands for a socket's cookie: the same socket (namespace, address, port) always gets the same. */
+function socketCookie(ns: u32, src: u32, sport: u32): u32 {
+  let h = (seedValue ^ 0x5bd1e995) * 0x9e3779b1;
+  h = (h ^ ns) * 0x85ebca6b;
+  h = (h ^ src) * 0xc2b2ae35;
+  h = (h ^ sport) * 0x27d4eb2f;
+  return h ^ (h >>> 15);
+}
+
+/**
+ * ClientIP affinity (cilium_lb4_affinity): the backend this client got within the timeout, or
+ * NONE. The socket LB keys it by the client's network namespace, per-packet LB by its address.
+ */
+function affinityGet(n: u32, f: u32, client: u32): u32 {
+  const timeout = feAffinity(f);
+  if (timeout == 0) return NONE;
+  const r = stateFind(K_AFFINITY | n, f, client, 0, 0, false);
+  if (r == 0 || now - stateGet(r, 1) > timeout) return NONE;
+  stateSet(r, 1, now);
+  return stateGet(r, 0) - 1;
+}
+
+function affinitySet(n: u32, f: u32, client: u32, b: u32): void {
+  if (feAffinity(f) == 0) return;
+  const r = stateFind(K_AFFINITY | n, f, client, 0, 0, true);
+  stateSet(r, 0, b + 1);
+  stateSet(r, 1, now);
+}
+
+/**
+ * The socket LB (bpf_sock.c __sock4_xlate_fwd, in cil_sock4_connect or cil_sock4_sendmsg): the
+ * address the application named is a frontend, so the socket is pointed at one of its backends
+ * before any packet exists: slot (random for TCP, the socket cookie for UDP) % backends + 1. A
+ * connected socket keeps it. Returns 0 (go on) or the verdict when the call fails.
+ */
+function socketLb(ns: u32, pkt: usize): u32 {
+  const proto = load<u32>(pkt, P_PROTO);
+  if (proto != PROTO_TCP && proto != PROTO_UDP) return 0; // sock_proto_enabled: TCP and UDP only
+  const src = load<u32>(pkt, P_SRC);
+  const dst = load<u32>(pkt, P_DST);
+  const sport = load<u32>(pkt, P_SPORT);
+  const dport = load<u32>(pkt, P_DPORT);
+  const connected = proto == PROTO_TCP || (load<u32>(pkt, P_FLAGS) & PF_CONNECTED) != 0;
+  const sock = stateFind(K_SOCK | ns, src, dst, (sport << 16) | dport, proto, false);
+  if (sock != 0) {
+    // send() on a connected socket: it is connected to the backend already, no program runs.
+    const b = stateGet(sock, 0) - 1;
+    store<u32>(pkt, beAddr(b), P_DST);
+    store<u32>(pkt, bePort(b), P_DPORT);
+    return 0;
+  }
+  const f = lbFind(dst, (proto << 16) | dport);
+  if (f == NONE) return 0;
+  nfCountLookup(); // the one lookup in the service map
+  const n = nodeOf(ns);
+  const count = feBackends(f);
+  // svc->count == 0: -EHOSTUNREACH, and the call fails before anything is sent.
+  if (count == 0) return drop(ns, K_SOCK_LB, X_NO_BACKEND, NONE, NONE, D_LB_FE, f, pkt);
+  let prog: u32 = connected ? PROG_SOCK_CONNECT : PROG_SOCK_SENDMSG;
+  let b = affinityGet(n, f, ns);
+  if (b != NONE) prog |= PROG_AFFINITY;
+  else {
+    const slot = (proto == PROTO_TCP ? random32() : socketCookie(ns, src, sport)) % count;
+    b = feFirst(f) + slot;
+    affinitySet(n, f, ns, b);
+  }
+  if (connected) stateSet(stateFind(K_SOCK | ns, src, dst, (sport << 16) | dport, proto, true), 0, b + 1);
+  // sock4_update_revnat: what recvmsg() and getpeername() translate back.
+  stateSet(stateFind(K_REVSK | ns, beAddr(b), src, (bePort(b) << 16) | sport, proto, true), 0, f + 1);
+  store<u32>(pkt, beAddr(b), P_DST);
+  store<u32>(pkt, bePort(b), P_DPORT);
+  hop(n, ns, K_SOCK_LB, A_SOCK_LB, X_NONE, NONE, NONE, D_LB, b, prog, pkt);
+  return 0;
+}
+
+/** A packet delivered to a socket the socket LB translated: its frontend, or NONE. */
+function socketRev(ns: u32, pkt: usize): u32 {
+  const proto = load<u32>(pkt, P_PROTO);
+  if (proto != PROTO_TCP && proto != PROTO_UDP) return NONE;
+  const r = stateFind(K_REVSK | ns, load<u32>(pkt, P_SRC), load<u32>(pkt, P_DST), (load<u32>(pkt, P_SPORT) << 16) | load<u32>(pkt, P_DPORT), proto, false);
+  return r == 0 ? NONE : stateGet(r, 0) - 1;
+}
+
+/**
+ * Per-packet LB in bpf_lxc (kube-proxy still runs): a new connection to a frontend gets a random
+ * backend (LB_SELECTION_RANDOM: prandom % backends + 1), kept in Cilium's conntrack; its later
+ * packets get the same one. A Service without backends is answered with ICMP port unreachable
+ * from the frontend (service-no-backend-response=reject). Returns false when it rejected.
+ */
+function perPacketLb(n: u32, ns: u32, pkt: usize, lxc: u32): bool {
+  const proto = load<u32>(pkt, P_PROTO);
+  if (proto != PROTO_TCP && proto != PROTO_UDP) return true;
+  const src = load<u32>(pkt, P_SRC);
+  const dst = load<u32>(pkt, P_DST);
+  const ports = (load<u32>(pkt, P_SPORT) << 16) | load<u32>(pkt, P_DPORT);
+  const ct = stateFind(K_CT | n, src, dst, ports, proto, false);
+  if (ct != 0) {
+    const b = stateGet(ct, 0) - 1;
+    store<u32>(pkt, beAddr(b), P_DST);
+    store<u32>(pkt, bePort(b), P_DPORT);
+    if (stateGet(ct, 1) != 0) store<u32>(pkt, SERVICE_LOOPBACK, P_SRC);
+    hop(n, ns, K_BPF, A_CT_HIT, X_NONE, lxc, NONE, D_LB, b, PROG_FROM_CONTAINER, pkt);
+    return true;
+  }
+  const f = lbFind(dst, (proto << 16) | load<u32>(pkt, P_DPORT));
+  if (f == NONE) return true;
+  nfCountLookup(); // the one lookup in the service map
+  const count = feBackends(f);
+  if (count == 0) {
+    rejected++;
+    endNetns = ns;
+    endReason = X_REJECTED;
+    pendActive = false;
+    rejectAddr = dst;
+    rejectIf = lxc;
+    hop(n, ns, K_BPF, A_REJECT, X_REJECTED, lxc, NONE, D_LB_FE, f, PROG_FROM_CONTAINER, pkt);
+    return false;
+  }
+  let prog: u32 = PROG_FROM_CONTAINER;
+  let b = affinityGet(n, f, src);
+  if (b != NONE) prog |= PROG_AFFINITY;
+  else {
+    b = feFirst(f) + random32() % count;
+    affinitySet(n, f, src, b);
+  }
+  // The client reaching itself through the Service: it would see its own address as the
+  // source, so the source becomes the service loopback address (lb4_local: loopback).
+  const loopback = beAddr(b) == src;
+  if (loopback) prog |= PROG_LOOPBACK;
+  const sent = loopback ? SERVICE_LOOPBACK : src;
+  const c = stateFind(K_CT | n, src, dst, ports, proto, true);
+  stateSet(c, 0, b + 1);
+  stateSet(c, 1, loopback ? 1 : 0);
+  const rev = stateFind(K_REVCT | n, beAddr(b), sent, (bePort(b) << 16) | (ports >>> 16), proto, true);
+  stateSet(rev, 0, f + 1);
+  stateSet(rev, 1, src);
+  store<u32>(pkt, beAddr(b), P_DST);
+  store<u32>(pkt, bePort(b), P_DPORT);
+  store<u32>(pkt, sent, P_SRC);
+  hop(n, ns, K_BPF, A_DNAT, X_NONE, lxc, NONE, D_LB, b, prog, pkt);
+  return true;
+}
+
+/** Per-packet LB's reverse NAT (lb4_rev_nat) for a reply of a translated connection: the frontend becomes its source again. */
+function revNat(n: u32, ns: u32, pkt: usize, inIf: u32, outIf: u32, prog: u32): void {
+  const proto = load<u32>(pkt, P_PROTO);
+  if (proto != PROTO_TCP && proto != PROTO_UDP) return;
+  const r = stateFind(K_REVCT | n, load<u32>(pkt, P_SRC), load<u32>(pkt, P_DST), (load<u32>(pkt, P_SPORT) << 16) | load<u32>(pkt, P_DPORT), proto, false);
+  if (r == 0) return;
+  const f = stateGet(r, 0) - 1;
+  store<u32>(pkt, feAddr(f), P_SRC);
+  store<u32>(pkt, fePort(f), P_SPORT);
+  if (load<u32>(pkt, P_DST) == SERVICE_LOOPBACK) store<u32>(pkt, stateGet(r, 1), P_DST);
+  hop(n, ns, K_BPF, A_UNNAT, X_NONE, inIf, outIf, D_LB_FE, f, prog, pkt);
+}
+
+/** cil_from_container: per-packet LB (without the kube-proxy replacement), then bpfRoute. */
+function ciliumFromContainer(ns: u32, pkt: usize, lxc: u32): u32 {
+  if (lbMode == LB_PER_PACKET) {
+    const n = nodeOf(ns);
+    // The backend's own reply on the client's node: reverse NAT here, before it is delivered.
+    const before = load<u32>(pkt, P_SRC);
+    revNat(n, ns, pkt, lxc, NONE, PROG_FROM_CONTAINER);
+    if (load<u32>(pkt, P_SRC) == before && !perPacketLb(n, ns, pkt, lxc)) {
+      bpfVerdict = V_REJECTED;
+      return BPF_DONE;
+    }
+  }
+  return bpfRoute(ns, pkt, lxc, PROG_FROM_CONTAINER, load<u32>(iface(lxc), IF_VNI));
+}
+
+/**
+ * What Cilium's tc programs do with a packet once any translation is done (handle_ipv4_from_lxc,
+ * bpf_host/bpf_overlay handle_ipv4): a local endpoint's address → ipv4_local_delivery (TTL − 1,
+ * MACs rewritten, the endpoint's policy program, bpf_redirect to its lxc); with VXLAN, an address
+ * of another node's pod CIDR → its tunnel (VNI = the source's security identity); else, from a
+ * pod, pass_to_stack (TTL − 1 as well: ENABLE_ROUTING), from a device, the stack as it is.
+ */
+function bpfRoute(ns: u32, pkt: usize, inIf: u32, prog: u32, seclabel: u32): u32 {
+  const n = nodeOf(ns);
+  const dst = load<u32>(pkt, P_DST);
+  const t = ifaceByAddr(dst);
+  if (t != NONE) {
+    const tns = load<u32>(iface(t), IF_NETNS);
+    if (load<u32>(netns(tns), NS_KIND) == NS_POD && load<u32>(iface(t), IF_KIND) == IF_VETH) {
+      const lxc = load<u32>(iface(t), IF_PEER);
+      if (load<u32>(iface(lxc), IF_NETNS) == ns) return localDelivery(n, ns, pkt, inIf, lxc, t, prog);
+    } else if (tns == ns) {
+      // One of the node's own addresses (lookup_ip4_endpoint: ENDPOINT_F_HOST): up the stack.
+      return prog == PROG_FROM_CONTAINER ? passToStack(n, ns, pkt, inIf) : BPF_PASS;
+    }
+  }
+  const vx = load<u32>(node(n), N_VXLAN);
+  if (vx != NONE && (load<u32>(iface(vx), IF_FLAGS) & IFF_BPF_OVERLAY) != 0) {
+    const m = podCidrNode(dst);
+    if (m != NONE && m != n) return encapCilium(n, ns, pkt, inIf, vx, m, prog, seclabel);
+  }
+  // An address of this node's pod CIDR that no endpoint holds.
+  const len = load<u32>(node(n), N_POD_LEN);
+  if (len != 0 && (dst & ~(0xffffffff >>> len)) == load<u32>(node(n), N_POD_NET) && prog != PROG_FROM_CONTAINER) {
+    bpfVerdict = drop(ns, K_BPF, X_NO_ENDPOINT, inIf, NONE, D_NONE, prog, pkt);
+    return BPF_DONE;
+  }
+  return prog == PROG_FROM_CONTAINER ? passToStack(n, ns, pkt, inIf) : BPF_PASS;
+}
+
+/** ipv4_local_delivery: TTL − 1, the endpoint's MACs, its policy program (allow: no NetworkPolicy), bpf_redirect to its lxc. */
+function localDelivery(n: u32, ns: u32, pkt: usize, inIf: u32, lxc: u32, podEth: u32, prog: u32): u32 {
+  const ttl = load<u32>(pkt, P_TTL);
+  if (ttl <= 1) {
+    bpfVerdict = drop(ns, K_BPF, X_TTL, inIf, lxc, D_EP, lxc, pkt);
+    return BPF_DONE;
+  }
+  store<u32>(pkt, ttl - 1, P_TTL);
+  setMacs(pkt, lxc, podEth);
+  // The endpoint's policy program: with per-packet LB, a reply for this client gets its frontend back.
+  if (lbMode == LB_PER_PACKET) revNat(n, ns, pkt, inIf, lxc, prog);
+  hop(n, ns, K_BPF, A_REDIRECT, X_NONE, inIf, lxc, D_EP, lxc, prog, pkt);
+  bpfCur = lxc;
+  return BPF_XMIT;
+}
+
+/** pass_to_stack: TTL − 1 and the lxc's MAC as destination (ipv4_l3 with router_mac), then TC_ACT_OK. */
+function passToStack(n: u32, ns: u32, pkt: usize, lxc: u32): u32 {
+  const ttl = load<u32>(pkt, P_TTL);
+  if (ttl <= 1) {
+    bpfVerdict = drop(ns, K_BPF, X_TTL, lxc, NONE, D_NONE, PROG_FROM_CONTAINER, pkt);
+    return BPF_DONE;
+  }
+  store<u32>(pkt, ttl - 1, P_TTL);
+  store<u32>(pkt, load<u32>(iface(lxc), IF_MAC_HI), P_DMAC_HI);
+  store<u32>(pkt, load<u32>(iface(lxc), IF_MAC_LO), P_DMAC_LO);
+  hop(n, ns, K_BPF, A_TO_STACK, X_NONE, lxc, NONE, D_NONE, 0, PROG_FROM_CONTAINER, pkt);
+  return BPF_PASS;
+}
+
+/**
+ * encap_and_redirect: the tunnel key (remote node's IP, VNI = the source's security identity,
+ * TTL 64) set on the packet and bpf_redirect to cilium_vxlan, whose flow-based transmit puts the
+ * outer IPv4/UDP/VXLAN headers on (source: the node's address, the route to the peer's) and
+ * sends the result out eth0. No TTL is spent here; the inner frame keeps its MACs.
+ */
+function encapCilium(n: u32, ns: u32, pkt: usize, inIf: u32, vx: u32, m: u32, prog: u32, seclabel: u32): u32 {
+  const localEth = load<u32>(node(n), N_ETH);
+  const remoteEth = load<u32>(node(m), N_ETH);
+  if (load<u32>(pkt, P_LEN) + VXLAN_OVERHEAD > load<u32>(iface(localEth), IF_MTU) && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
+    bpfVerdict = drop(ns, K_VXLAN, X_FRAG_NEEDED, inIf, vx, D_TUNNEL, m, pkt);
+    return BPF_DONE;
+  }
+  store<u32>(pkt, load<u32>(iface(localEth), IF_ADDR), P_OUTER_SRC);
+  store<u32>(pkt, load<u32>(iface(remoteEth), IF_ADDR), P_OUTER_DST);
+  store<u32>(pkt, flowSourcePort(pkt), P_OUTER_SPORT);
+  store<u32>(pkt, load<u32>(iface(vx), IF_PORT), P_OUTER_DPORT);
+  store<u32>(pkt, seclabel, P_VNI);
+  store<u32>(pkt, 64, P_OUTER_TTL);
+  store<u32>(pkt, load<u32>(pkt, P_FLAGS) | PF_ENCAP, P_FLAGS);
+  encapBytes += VXLAN_OVERHEAD;
+  hop(n, ns, K_VXLAN, A_ENCAP, X_NONE, inIf, vx, D_TUNNEL, m, prog, pkt);
+  bpfCur = localEth;
+  return BPF_XMIT;
 }

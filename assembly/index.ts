@@ -7,9 +7,10 @@ import {
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, rejectAddr, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
 import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
+import { ipcacheLoad, lbLoad, lbReset } from "./cilium";
 import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, setSeed } from "./state";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
@@ -45,6 +46,9 @@ export function configure(desc: usize): u32 {
   if (!nfSetsLoad(<usize>load<u32>(desc, 56), load<u32>(desc, 60), chainCount)) return E_RULE_TARGET;
   // Words 16-19: IPVS's virtual and real servers (none but in IPVS mode).
   if (!ipvsLoad(<usize>load<u32>(desc, 64), load<u32>(desc, 68), <usize>load<u32>(desc, 72), load<u32>(desc, 76))) return E_RULE_TARGET;
+  // Words 20-24: Cilium's frontends and backends, and where it translates ClusterIPs (LB_*).
+  if (!lbLoad(<usize>load<u32>(desc, 80), load<u32>(desc, 84), <usize>load<u32>(desc, 88), load<u32>(desc, 92), load<u32>(desc, 96))) return E_RULE_TARGET;
+  ipcacheLoad();
   traceInit(load<u32>(desc, 52));
   routeCacheInit();
   pairsInit();
@@ -58,6 +62,7 @@ export function resetState(): void {
   ctClear();
   recentClear();
   ipvsReset();
+  lbReset();
   resetCounters();
   memory.fill(ruleHits, 0, <usize>ruleCount * 16);
   memory.fill(chainHits, 0, <usize>chainCount * 16);
@@ -111,6 +116,7 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     // icmp-port-unreachable carrying the offending packet's IP header and 8 bytes.
     const client = load<u32>(pkt, P_SRC);
     const from2 = endNetns;
+    const bounce = rejectIf; // Cilium's answer goes back out the lxc the request came in on
     memory.fill(pkt, 0, P_BYTES);
     store<u32>(pkt, rejectAddr, P_SRC);
     store<u32>(pkt, client, P_DST);
@@ -119,7 +125,7 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     store<u32>(pkt, 20 + 8 + 20 + 8, P_LEN);
     store<u32>(pkt, (3 << 8) | 3, P_ICMP);
     setPhase(PH_ERROR);
-    replyVerdict = forward(pkt, from2);
+    replyVerdict = forward(pkt, from2, bounce);
   } else if (v == V_DROPPED && reply && fragMtu != 0) {
     // A forwarded packet too big for the next hop with DF set (ip_forward): ICMP destination
     // unreachable, fragmentation needed (type 3, code 4) with the next-hop MTU, from the

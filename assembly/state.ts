@@ -5,7 +5,7 @@
 import { arenaAlloc } from "./arena";
 import {
   C_BYTES, C_COUNT, C_FIRST, H_COUNT, IF_ADDR, IF_BYTES, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_NETNS, IF_PEER, IF_VETH, IFF_PROXY_ARP,
-  N_BRIDGE, N_BYTES, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTE_COUNT, NS_ROUTES,
+  N_BRIDGE, N_BYTES, N_CILIUM_HOST, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTE_COUNT, NS_ROUTES,
   R_ARG1, R_ARG2, R_BYTES, R_TARGET, RT_BYTES, RT_OIF, T_GOTO, T_JUMP, T_NUMGEN,
 } from "./abi";
 import { fibBuild } from "./fib";
@@ -128,7 +128,7 @@ export function configure(desc: usize): u32 {
     const host = load<u32>(n, N_HOST);
     if (host >= netnsCount || load<u32>(netns(host), NS_KIND) == NS_POD) return E_NODE_REF;
     if (load<u32>(n, N_ETH) >= ifaceCount) return E_NODE_REF;
-    if (!ref(load<u32>(n, N_VXLAN), ifaceCount) || !ref(load<u32>(n, N_BRIDGE), ifaceCount)) return E_NODE_REF;
+    if (!ref(load<u32>(n, N_VXLAN), ifaceCount) || !ref(load<u32>(n, N_BRIDGE), ifaceCount) || !ref(load<u32>(n, N_CILIUM_HOST), ifaceCount)) return E_NODE_REF;
   }
   for (let i: u32 = 0; i < chainCount; i++) {
     const c = chain(i);
@@ -213,10 +213,13 @@ export function ifaceByMac(hi: u32, lo: u32): u32 {
 
 // ---- Seeded PRNG and simulated clock: passed in, never read from the outside world ----------
 let rng: u32 = 0x9e3779b9;
+/** The seed itself, which also stands in for the kernel's socket cookies (Cilium's UDP socket LB). */
+export let seedValue: u32 = 0;
 
 /** Seeds the PRNG. The seed is mixed first (murmur3's finaliser) so that small, similar seeds
  * still give unrelated sequences: xorshift's first outputs follow its state closely. */
 export function setSeed(seed: u32): void {
+  seedValue = seed;
   let x = seed ^ 0x9e3779b9;
   x ^= x >>> 16;
   x *= 0x85ebca6b;

@@ -114,6 +114,7 @@ export const CLUSTER_HELP = `Cluster:
   --cni PLUGIN[/MODE]
                     The CNI: ${(Object.keys(CNI_MODES) as CniPlugin[]).map((p) => `${p}/${CNI_MODES[p].join("|")}`).join(", ")}
                     (default: the cluster's, else flannel/vxlan).
-  --pod-mtu N       The MTU the CNI gives pods (flannel's delegate "mtu", Calico's veth_mtu);
-                    default: the backend's. Above the tunnel's MTU it is the classic
-                    misconfiguration: large DF packets meet "fragmentation needed".`;
+  --pod-mtu N       The MTU the CNI gives pods (flannel's delegate "mtu", Calico's veth_mtu,
+                    Cilium's MTU, whose routes keep 50 less with VXLAN); default: the backend's.
+                    Above the tunnel's MTU it is the classic misconfiguration: large DF packets
+                    meet "fragmentation needed".`;

@@ -7,6 +7,7 @@ import type { ClusterModel, ClusterService, EndpointSlice, Protocol } from "../m
 import { base32, sha256, utf8 } from "../util/sha256.js";
 import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
 import type { IpvsTable } from "./ipvs.js";
+import type { CiliumLbTable } from "./cilium.js";
 
 export type Table = "nat" | "filter";
 
@@ -143,6 +144,8 @@ export interface Ruleset {
   sets: NfSet[];
   /** IPVS mode: the virtual servers every node's kernel holds (src/compile/ipvs.ts). */
   ipvs?: IpvsTable;
+  /** With Cilium: its load balancer's service table, looked up at the socket or per packet (src/compile/cilium.ts). */
+  cilium?: CiliumLbTable;
 }
 
 export const MASQ_MARK = 0x4000;

@@ -7,6 +7,8 @@ import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { fnv1a32 } from "../model/random.js";
 import { calicoVethName, hostVethName } from "./interfaces.js";
+import { compileCiliumNetwork } from "./cilium-network.js";
+import { ciliumDeviceMtu, ciliumMode } from "./cilium.js";
 import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
 
 export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth" | "ipip";
@@ -30,6 +32,18 @@ export interface Iface {
   port?: number;
   /** proxy_arp=1: answers ARP for any address its namespace routes out another interface (Calico's host veths). */
   proxyArp?: boolean;
+  /**
+   * The Cilium eBPF program attached here (src/compile/cilium-network.ts): `lxc` a pod's host
+   * veth (cil_from_container, tc ingress), `host` cilium_host (cil_from_host, tc egress),
+   * `netdev` the node's NIC (cil_from_netdev, tc ingress), `overlay` cilium_vxlan (cil_from_overlay).
+   */
+  bpf?: "lxc" | "host" | "netdev" | "overlay";
+  /** Cilium: the security identity of the endpoint behind an `lxc` veth. */
+  identity?: number;
+  /** IFF_NOARP (cilium_host and cilium_net). */
+  noarp?: boolean;
+  /** Position in the namespace's ifindex order when the kind's usual order is not how they were created. */
+  linkOrder?: number;
 }
 
 export interface NetnsInfo {
@@ -50,6 +64,10 @@ export interface NodeInfo {
   vxlan?: number;
   /** cni0; absent with Calico, which routes to each pod's veth instead of bridging. */
   bridge?: number;
+  /** Cilium's cilium_host. */
+  ciliumHost?: number;
+  /** Cilium: the node's pod CIDR, as the other nodes' ipcache tunnels it to this node. */
+  podCIDR?: { address: number; prefixLength: number };
 }
 
 export interface CompiledNetwork {
@@ -79,6 +97,8 @@ export function backendMtu(model: ClusterModel): number {
 
 /** The pods' interfaces' MTU: `settings.cni.mtu` when given (a misconfiguration if above the path's), else the backend's. */
 export function podMtu(model: ClusterModel): number {
+  // Cilium's pod devices keep the full MTU; its routes carry the tunnel's (src/compile/cilium.ts).
+  if (ciliumMode(model)) return ciliumDeviceMtu(model);
   return model.settings.cni.mtu ?? backendMtu(model);
 }
 
@@ -135,6 +155,7 @@ export function podMac(ip: number): string {
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const routes = compileRoutes(model);
   if (calicoMode(model)) return compileCalico(model, routes);
+  if (ciliumMode(model)) return compileCiliumNetwork(model, routes, { localMac, nicMac, resolveRoutes, nicMtu: NIC_MTU, segments: { underlay: SEGMENT_UNDERLAY, overlay: SEGMENT_OVERLAY } });
   const vxlanBackend = flannelBackend(model) === "vxlan";
   const mtu = podMtu(model);
   const macs = new Set<string>(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip"))));

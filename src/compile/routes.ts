@@ -7,6 +7,7 @@ import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterNode, ClusterPod } from "../model/types.js";
 import { calicoVethName } from "./interfaces.js";
+import { CILIUM_HOST_DEV, ciliumMode, ciliumRouteMtu, type CiliumMode } from "./cilium.js";
 
 export interface Route {
   /** Network address as an unsigned integer; 0 with length 0 for `default`. */
@@ -25,6 +26,10 @@ export interface Route {
   proto?: string;
   /** `scope link` on a route that is not a connected one (Calico's routes to pods and to 169.254.1.1). */
   scopeLink?: boolean;
+  /** The preferred source (`src …`) of a route that is not a connected one (Cilium's via cilium_host). */
+  src?: number;
+  /** The route's MTU metric (`mtu 1450`): what leaves by it may be no bigger, whatever the device's MTU. */
+  mtu?: number;
 }
 
 export type Netns = { kind: "host"; node: string } | { kind: "pod"; node: string; namespace: string; pod: string };
@@ -77,11 +82,21 @@ export function assertSimulated(model: ClusterModel): void {
   const { cni, kubeProxy } = model.settings;
   const flannel = cni.plugin === "flannel" && (cni.mode === "vxlan" || cni.mode === "host-gw");
   const calico = cni.plugin === "calico" && (cni.mode === "ipip" || cni.mode === "vxlan" || cni.mode === "bgp");
-  if (!flannel && !calico) {
-    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is, and Calico with IP-in-IP, VXLAN or BGP`, "settings.cni");
+  const cilium = cni.plugin === "cilium" && (cni.mode === "vxlan" || cni.mode === "native");
+  if (!flannel && !calico && !cilium) {
+    throw new K8sNetFlowError("unsupported", `CNI ${cni.plugin} (${cni.mode}) is not simulated yet: flannel with VXLAN or host-gw is, Calico with IP-in-IP, VXLAN or BGP, and Cilium with VXLAN or native routing`, "settings.cni");
   }
-  if (kubeProxy.mode !== "iptables" && kubeProxy.mode !== "nftables" && kubeProxy.mode !== "ipvs") {
-    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables, nftables and ipvs are`, "settings.kubeProxy.mode");
+  // `ebpf` is Cilium's kube-proxy replacement (kubeProxyReplacement=true): the eBPF programs
+  // that do kube-proxy's job are Cilium's, attached by cilium-agent, so there is none without it.
+  if (kubeProxy.mode === "ebpf" && !cilium) {
+    throw new K8sNetFlowError(
+      "unsupported",
+      `kube-proxy mode ebpf is Cilium's kube-proxy replacement (kubeProxyReplacement=true): its eBPF programs are cilium-agent's, so it needs settings.cni.plugin cilium, not ${cni.plugin} (Cilium chained on top of ${cni.plugin}, and Calico's own eBPF dataplane, are not simulated)`,
+      "settings.kubeProxy.mode",
+    );
+  }
+  if (kubeProxy.mode !== "iptables" && kubeProxy.mode !== "nftables" && kubeProxy.mode !== "ipvs" && kubeProxy.mode !== "ebpf") {
+    throw new K8sNetFlowError("unsupported", `kube-proxy mode ${kubeProxy.mode} is not simulated yet: iptables, nftables, ipvs and (with Cilium) ebpf are`, "settings.kubeProxy.mode");
   }
 }
 
@@ -91,12 +106,17 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
   const underlay = parseCidr(model.settings.nodeNetwork, "settings.nodeNetwork");
   const backend = flannelBackend(model);
   const calico = calicoMode(model);
+  const cilium = ciliumMode(model);
   const tables: RouteTable[] = [];
   const hostTable = new Map<string, number>();
   const podTable = new Map<string, number>();
   for (const node of model.nodes) {
     hostTable.set(node.name, tables.length);
-    tables.push(calico ? calicoHostRoutes(model, node, underlay.address, underlay.prefixLength, calico) : hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength, backend));
+    tables.push(
+      calico ? calicoHostRoutes(model, node, underlay.address, underlay.prefixLength, calico)
+        : cilium ? ciliumHostRoutes(model, node, underlay.address, underlay.prefixLength, cilium)
+        : hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength, backend),
+    );
   }
   const nodes = new Map(model.nodes.map((n) => [n.name, n]));
   for (const pod of model.pods) {
@@ -107,7 +127,7 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
       continue;
     }
     podTable.set(`${pod.namespace}/${pod.name}`, tables.length);
-    tables.push(calico ? calicoPodRoutes(pod) : podRoutes(pod, node, cluster.address, cluster.prefixLength));
+    tables.push(calico ? calicoPodRoutes(pod) : cilium ? ciliumPodRoutes(model, pod, node) : podRoutes(pod, node, cluster.address, cluster.prefixLength));
   }
   return { tables, hostTable, podTable };
 }
@@ -233,6 +253,71 @@ function calicoPodRoutes(pod: ClusterPod): RouteTable {
     routes: sortLikeKernel([
       { prefix: 0, prefixLength: 0, dev: POD_IFACE, via: CALICO_GATEWAY },
       { prefix: CALICO_GATEWAY, prefixLength: 32, dev: POD_IFACE, scopeLink: true },
+    ]),
+    local: [parseIPv4(pod.ip, "ip")],
+  };
+}
+
+/** The router address cilium-agent put on a node's cilium_host. */
+export function ciliumRouter(node: ClusterNode, index: number): number {
+  if (!node.cilium) throw new K8sNetFlowError("invalid-input", `node ${node.name} has no Cilium router address (its own addresses are invalid)`, `nodes[${index}]`);
+  return parseIPv4(node.cilium.routerIP, "routerIP");
+}
+
+/**
+ * A Cilium node's main table. The agent's routes all carry `proto kernel` (linux_defaults.RTProto
+ * = RTPROT_KERNEL) and go through route.Upsert, which first adds the router address as a
+ * link-scope route on cilium_host (createNexthopRoute), then the prefix via it with the router as
+ * preferred source (pkg/datapath/linux/node.go createNodeRouteSpec): the node's own pod CIDR
+ * (EnableLocalNodeRoute) with no MTU, and, with VXLAN, every other node's with the route MTU
+ * (1450). With native routing the other nodes' CIDRs are auto-direct-node-routes instead
+ * (createDirectRouteSpec: `Dst` the CIDR, `Gw` the node's IP, the device towards it, proto kernel).
+ */
+function ciliumHostRoutes(model: ClusterModel, node: ClusterNode, underlay: number, underlayLen: number, mode: CiliumMode): RouteTable {
+  const nodeIP = parseIPv4(node.internalIP, "internalIP");
+  const index = model.nodes.indexOf(node);
+  const router = ciliumRouter(node, index);
+  const own = parseCidr(node.podCIDR, "podCIDR");
+  const routes: Route[] = [
+    { prefix: 0, prefixLength: 0, dev: NODE_IFACE, via: underlay + 1 },
+    { prefix: underlay, prefixLength: underlayLen, dev: NODE_IFACE, connected: { src: nodeIP } },
+    { prefix: router, prefixLength: 32, dev: CILIUM_HOST_DEV, proto: "kernel", scopeLink: true },
+    { prefix: own.address, prefixLength: own.prefixLength, dev: CILIUM_HOST_DEV, via: router, proto: "kernel", src: router },
+  ];
+  const routeMtu = ciliumRouteMtu(model);
+  model.nodes.forEach((peer, i) => {
+    if (peer === node) return;
+    const cidr = parseCidr(peer.podCIDR, "podCIDR");
+    if (mode === "vxlan") {
+      routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: CILIUM_HOST_DEV, via: router, proto: "kernel", src: router, mtu: routeMtu });
+      return;
+    }
+    const peerIP = parseIPv4(peer.internalIP, "internalIP");
+    if (!cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
+      throw new K8sNetFlowError(
+        "invalid-input",
+        `Cilium's native routing with auto-direct-node-routes routes each node's pod CIDR via the node's IP, so every node must be on the node network ${formatCidr({ address: underlay, prefixLength: underlayLen })}: node ${peer.name}'s ${peer.internalIP} is not (the agent refuses: "route to destination … contains gateway …, must be directly reachable")`,
+        `nodes[${i}].internalIP`,
+      );
+    }
+    routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: NODE_IFACE, via: peerIP, proto: "kernel" });
+  });
+  return { netns: { kind: "host", node: node.name }, routes: sortLikeKernel(routes), local: [nodeIP, router] };
+}
+
+/**
+ * A pod's table under Cilium (pkg/datapath/connector IPv4Routes, added by the CNI plugin's
+ * addIPConfigToLink, most specific first): the router address as a link-scope route on eth0,
+ * then the default route via it carrying the route MTU. The pod's address is a /32
+ * (AddrToIPNet), so there is no subnet route.
+ */
+function ciliumPodRoutes(model: ClusterModel, pod: ClusterPod, node: ClusterNode): RouteTable {
+  const router = ciliumRouter(node, model.nodes.indexOf(node));
+  return {
+    netns: { kind: "pod", node: pod.node, namespace: pod.namespace, pod: pod.name },
+    routes: sortLikeKernel([
+      { prefix: 0, prefixLength: 0, dev: POD_IFACE, via: router, mtu: ciliumRouteMtu(model) },
+      { prefix: router, prefixLength: 32, dev: POD_IFACE, scopeLink: true },
     ]),
     local: [parseIPv4(pod.ip, "ip")],
   };

@@ -8,6 +8,7 @@ import { nftServiceChain } from "../compile/nftables.js";
 import { formatIPv4 } from "../net/ipv4.js";
 import { formatRoute } from "../outputs/ip-route.js";
 import { ipvsDestLine, ipvsServiceLine } from "../outputs/ipvsadm.js";
+import { ciliumServiceGet } from "../outputs/cilium.js";
 import type { Hop, HopAction, HopComponent, HopPacket, Verdict } from "../engine/types.js";
 import * as A from "./abi.js";
 
@@ -34,6 +35,20 @@ export interface TraceTables {
    * `ip:port` and weight, with the virtual server they belong to), by index.
    */
   ipvs?: { vs: Record<number, { line: string; vip: string; scheduler: string; servicePort: string; timeout: number }>; rs: Record<number, { vs: number; addr: number; port: number; weight: number }> };
+  /**
+   * Cilium: the frontends hops name (`cilium-dbg service get ID`'s output, the ClusterIP, how many
+   * backends), their backends by global index, the endpoints behind lxc veths by interface, the
+   * nodes tunnels lead to, and whether ClusterIPs are translated at the socket or per packet.
+   */
+  cilium?: {
+    socketLb: boolean;
+    fe: Record<number, { id: number; text: string; vip: string; servicePort: string; count: number; first: number }>;
+    be: Record<number, { fe: number; addr: string }>;
+    eps: Record<number, { pod: string; ip: string; identity: number }>;
+    tunnels: Record<number, { name: string; ip: string }>;
+    /** The nodes' router addresses (cilium_host's): the pods' gateway. */
+    routers: string[];
+  };
 }
 
 /** The entries of the cluster's tables that `count` hop records refer to. */
@@ -77,14 +92,43 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
           vsOf(vs.id);
         }
       }
+    } else if ((decider === A.D_LB || decider === A.D_LB_FE || decider === A.D_EP || decider === A.D_TUNNEL || (at(A.T_ACTION) === A.A_DELIVER && at(A.T_EXTRA))) && ctx.rs.cilium) {
+      ciliumTables(t, ctx, decider, arg, at(A.T_ACTION) === A.A_DELIVER ? at(A.T_EXTRA) : 0);
     } else if (decider === A.D_RULE) {
       const rule = ctx.rs.rules[arg];
       if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}), ...(ctx.rs.backend === "nftables" ? { nft: true as const } : {}) };
     }
     // FDB deciders and veth transmissions name another interface by `arg`.
-    if (decider === A.D_FDB || at(A.T_ACTION) === A.A_XMIT) iface(arg);
+    if (decider === A.D_FDB || at(A.T_ACTION) === A.A_XMIT || decider === A.D_EP) iface(arg);
   }
   return t;
+}
+
+/** The Cilium entries a hop names (see TraceTables.cilium). */
+function ciliumTables(t: TraceTables, ctx: DecodeContext, decider: number, arg: number, deliveredFe: number): void {
+  const lb = ctx.rs.cilium!;
+  const c = (t.cilium ??= { socketLb: lb.socketLb, fe: {}, be: {}, eps: {}, tunnels: {}, routers: ctx.net.nodes.map((n) => (n.ciliumHost === undefined ? "" : formatIPv4(ctx.net.ifaces[n.ciliumHost]!.addr!))) });
+  const feOf = (f: number) => {
+    const fe = lb.frontends[f];
+    if (fe && !c.fe[f]) c.fe[f] = { id: fe.id, text: ciliumServiceGet(fe), vip: `${formatIPv4(fe.addr)}:${fe.port}`, servicePort: fe.servicePort, count: fe.backends.length, first: fe.firstBackend };
+  };
+  if (deliveredFe) feOf(deliveredFe - 1);
+  if (decider === A.D_LB_FE) feOf(arg);
+  else if (decider === A.D_LB) {
+    const f = lb.frontends.findIndex((fe) => arg >= fe.firstBackend && arg < fe.firstBackend + fe.backends.length);
+    if (f >= 0) {
+      const be = lb.frontends[f]!.backends[arg - lb.frontends[f]!.firstBackend]!;
+      c.be[arg] = { fe: f, addr: `${formatIPv4(be.addr)}:${be.port}` };
+      feOf(f);
+    }
+  } else if (decider === A.D_EP) {
+    const lxc = ctx.net.ifaces[arg];
+    const pod = lxc?.peer === undefined ? undefined : ctx.net.ifaces[lxc.peer];
+    if (lxc && pod) c.eps[arg] = { pod: ctx.net.netns[pod.netns]!.label, ip: formatIPv4(pod.addr ?? 0), identity: lxc.identity ?? 0 };
+  } else if (decider === A.D_TUNNEL) {
+    const n = ctx.net.nodes[arg];
+    if (n) c.tunnels[arg] = { name: n.name, ip: formatIPv4(ctx.net.ifaces[n.eth]!.addr!) };
+  }
 }
 
 const COMPONENTS: Record<number, HopComponent> = {
@@ -100,6 +144,20 @@ const COMPONENTS: Record<number, HopComponent> = {
   [A.K_IPIP]: "routing",
   [A.K_UNDERLAY]: "underlay",
   [A.K_SOCKET]: "socket",
+  // Cilium's tc programs do the routing for the packets they handle; its socket LB works at the socket.
+  [A.K_BPF]: "routing",
+  [A.K_SOCK_LB]: "socket",
+};
+
+/** Cilium's programs, by the PROG_* code in a hop's extra word. */
+const PROGRAMS: Record<number, string> = {
+  [A.PROG_FROM_CONTAINER]: "cil_from_container",
+  [A.PROG_FROM_OVERLAY]: "cil_from_overlay",
+  [A.PROG_FROM_NETDEV]: "cil_from_netdev",
+  [A.PROG_FROM_HOST]: "cil_from_host",
+  [A.PROG_SOCK_CONNECT]: "cil_sock4_connect",
+  [A.PROG_SOCK_SENDMSG]: "cil_sock4_sendmsg",
+  [A.PROG_SOCK_RECVMSG]: "cil_sock4_recvmsg",
 };
 
 const ACTIONS: Record<number, HopAction> = {
@@ -116,6 +174,9 @@ const ACTIONS: Record<number, HopAction> = {
   [A.A_DELIVER]: "deliver",
   [A.A_DROP]: "drop",
   [A.A_REJECT]: "reject",
+  [A.A_REDIRECT]: "redirect",
+  [A.A_TO_STACK]: "to-stack",
+  [A.A_SOCK_LB]: "socket-lb",
 };
 
 export const DROP_REASONS: Record<number, string> = {
@@ -131,6 +192,8 @@ export const DROP_REASONS: Record<number, string> = {
   [A.X_LEAVES_CLUSTER]: "leaves the simulated cluster",
   [A.X_NO_FDB]: "no forwarding-database entry for the destination MAC",
   [A.X_BLACKHOLE]: "discarded by a blackhole route (no pod holds this address of the block)",
+  [A.X_NO_BACKEND]: "the Service has no backend: the socket call fails with EHOSTUNREACH (No route to host)",
+  [A.X_NO_ENDPOINT]: "no endpoint holds this address of the node's pod CIDR",
 };
 
 export const VERDICTS: Record<number, Verdict> = { [A.V_DELIVERED]: "delivered", [A.V_DROPPED]: "dropped", [A.V_REJECTED]: "rejected" };
@@ -238,6 +301,19 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
       hops.push(hop);
       continue;
     }
+    const kind = at(A.T_COMPONENT);
+    if (kind === A.K_BPF || kind === A.K_SOCK_LB || decider === A.D_TUNNEL) {
+      const program = PROGRAMS[at(A.T_EXTRA) & 255] ?? (kind === A.K_SOCK_LB ? socketProgram(packet) : undefined);
+      if (program) hop.program = program;
+      const fe = decider === A.D_LB ? t.cilium?.fe[t.cilium.be[arg]?.fe ?? -1] : decider === A.D_LB_FE ? t.cilium?.fe[arg] : undefined;
+      if (fe) {
+        hop.rule = fe.text.replace(/\n$/, "");
+        hop.ruleSource = `cilium-dbg service get ${fe.id}`;
+      }
+      hop.text = ciliumSentence(hop, t, at(A.T_EXTRA), arg, decider);
+      hops.push(hop);
+      continue;
+    }
     hop.text = sentence(hop, t, at(A.T_EXTRA), arg, at(A.T_IN) ? at(A.T_IN) - 1 : undefined);
     hops.push(hop);
   }
@@ -267,6 +343,67 @@ function ipvsSentence(h: Hop, t: TraceTables, extra: number, arg: number, noDest
   }
 }
 
+/** A socket-LB hop without a program code (a failed call): connect() for TCP and connected UDP, else sendmsg(). */
+function socketProgram(p: HopPacket): string {
+  return p.protocol === "tcp" ? "cil_sock4_connect" : "cil_sock4_sendmsg";
+}
+
+/** Where a Cilium program is attached, as a reader would look for it (`tc filter show dev lxc… ingress`). */
+const HOOKS: Record<string, string> = {
+  cil_from_container: "tc ingress",
+  cil_from_overlay: "tc ingress",
+  cil_from_netdev: "tc ingress",
+  cil_from_host: "tc egress",
+};
+
+/** The sentences of Cilium's eBPF hops: its socket LB, its tc programs, its tunnel. */
+function ciliumSentence(h: Hop, t: TraceTables, extra: number, arg: number, decider: number): string {
+  const p = h.packet;
+  const c = t.cilium;
+  const prog = h.program ?? "the eBPF program";
+  const at = h.inIface ? ` on ${h.inIface} (${HOOKS[prog] ?? "tc"})` : "";
+  const be = decider === A.D_LB ? c?.be[arg] : undefined;
+  const fe = decider === A.D_LB ? c?.fe[be?.fe ?? -1] : decider === A.D_LB_FE ? c?.fe[arg] : undefined;
+  const vip = fe?.vip ?? "the Service";
+  const frontend = fe ? `${vip}/${p.protocol.toUpperCase()} is a frontend in the service map (cilium_lb4_services_v2: ${fe.servicePort}, ${fe.count} backend${fe.count === 1 ? "" : "s"})` : "the address is a frontend";
+  const slot = be && fe ? `slot ${arg - fe.first + 1} of ${fe.count}` : "a slot";
+  const why = extra & A.PROG_AFFINITY ? `the ClientIP affinity map (cilium_lb4_affinity) still names ${slot}` : "";
+  switch (h.action) {
+    case "socket-lb": {
+      if (h.program === "cil_sock4_recvmsg") {
+        return `recvmsg() (${prog}, the cgroup eBPF program at recvmsg): the datagram came from the backend, but cilium_lb4_reverse_sk holds this socket's translation, so the application reads ${hostPort(p.src, p.sport)} — the address it sent to — as the source. The packet itself was never rewritten.`;
+      }
+      const call = h.program === "cil_sock4_sendmsg" ? "sendmsg()" : "connect()";
+      const pick = why || (p.protocol === "tcp" ? `a random number (prandom) picked ${slot}` : `the socket's cookie picked ${slot}, so this socket always gets the same backend`);
+      return `Socket LB (${prog}, the cgroup eBPF program at ${call}): the application ${call === "connect()" ? "connects" : "sends"} to ${vip}, and ${frontend}; ${pick}: the socket ${call === "connect()" ? "is connected" : "sends"} to ${hostPort(p.dst, p.dport)} instead. No packet ever carries ${vip.split(":")[0]}: the first one already leaves for the backend, with nothing left for a DNAT or a conntrack NAT entry (1 service lookup, however many Services there are). cilium_lb4_reverse_sk remembers the translation for recvmsg() and getpeername().`;
+    }
+    case "drop":
+      if (decider === A.D_LB_FE) return `${h.program === "cil_sock4_sendmsg" ? "sendmsg()" : "connect()"} to ${vip} fails at once with "No route to host" (EHOSTUNREACH): ${frontend.replace(/, \d+ backends?\)$/, ", no backend)")}, so ${prog} refuses the call and no packet is sent.`;
+      return `Dropped by ${prog}${at}: ${h.reason}.`;
+    case "dnat":
+      return `${prog}${at}: per-packet LB (no kube-proxy replacement, so bpf_lxc translates pod traffic itself): ${frontend}; ${why || `a random number picked ${slot}`}: the destination becomes ${hostPort(p.dst, p.dport)}${extra & A.PROG_LOOPBACK ? `, and since that is the client itself, the source becomes the service loopback address ${p.src}` : ""}, in eBPF, with the rev-NAT index kept in Cilium's own conntrack (cilium_ct4_global). kube-proxy's rules never see this packet (1 service lookup).`;
+    case "conntrack":
+      return `${prog}${at}: Cilium's conntrack (cilium_ct4_global) knows this connection: to ${hostPort(p.dst, p.dport)} again, no service lookup.`;
+    case "unnat":
+      return `${prog}${at}: a reply of a connection Cilium's load balancer translated; its conntrack entry's rev-NAT index gives the frontend back (lb4_rev_nat): now ${hostPort(p.src, p.sport)} → ${hostPort(p.dst, p.dport)}, the addresses the client used.`;
+    case "reject":
+      return `${prog}${at}: ${frontend.replace(/, \d+ backends?\)$/, ", no backend)")}: Cilium answers itself with ICMP port unreachable from ${vip.split(":")[0]}, sent straight back out ${h.inIface ?? "the lxc"} (service-no-backend-response=reject); the client's connect() fails at once with "Connection refused".`;
+    case "redirect": {
+      const ep = c?.eps[arg];
+      const who = ep ? `local endpoint ${ep.pod} (identity ${ep.identity})` : "a local endpoint";
+      return `${prog}${at}: ${p.dst} is ${who}, so ipv4_local_delivery takes it: TTL now ${p.ttl}, frame ${p.srcMac} → ${p.dstMac}; the endpoint's policy program allows it (no NetworkPolicy selects it) and bpf_redirect() sends it out ${h.outIface}. No bridge, no routing table, no netfilter on the way.`;
+    }
+    case "to-stack":
+      return `${prog}${at}: ${p.dst} is no endpoint of this node and no pod CIDR Cilium tunnels to, so pass_to_stack hands it to ${h.node}'s own stack (TTL now ${p.ttl}, destination MAC ${p.dstMac}, ${h.inIface}'s): from here the kernel routes it, netfilter included.`;
+    case "encap": {
+      const peer = c?.tunnels[arg];
+      return `${prog}${at}: ${p.dst} is in ${peer ? `${peer.name}'s` : "another node's"} pod CIDR, so the ipcache names tunnel endpoint ${peer?.ip ?? p.outer?.dst}; encap_and_redirect sets the tunnel key — VNI ${p.outer?.vni}, the source's security identity, TTL 64 — and bpf_redirect()s to cilium_vxlan, whose flow-based transmit adds outer ${p.outer?.src} → ${p.outer?.dst}, UDP ${p.outer?.sport} → ${p.outer?.dport}: 50 bytes, the inner TTL untouched (${p.ttl}).`;
+    }
+    default:
+      return "";
+  }
+}
+
 function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: number | undefined): string {
   const p = h.packet;
   const where = h.netns === "host" ? h.node : h.netns;
@@ -285,6 +422,10 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
       if (h.component === "routing" && via && h.outIface === "eth0" && !h.rule!.startsWith("default")) {
         const what = h.inIface === undefined ? `sends ${p.icmp ? "an ICMP error" : "a packet"} to ${p.dst}` : `routes ${p.dst} (TTL now ${p.ttl})`;
         return `${h.node} ${what}: ${route} sends it out eth0 to the next hop ${via}, the node that owns ${h.rule!.split(" ")[0]} — plain IP routing on the node network, no encapsulation.`;
+      }
+      // Cilium's pods: the gateway is cilium_host's router address; the lxc's eBPF program answers ARP for it.
+      if (h.component === "pod" && via && t.cilium?.routers.includes(via)) {
+        return `${where} sends ${hostPort(p.dst, p.dport)}: the route lookup matches ${route}, so it leaves by ${h.outIface} towards ${via}, cilium_host's address on the node; cil_from_container's ARP responder on the other end of the veth answered for it with the lxc's MAC ${p.dstMac}.`;
       }
       // Calico's pods: the gateway 169.254.1.1 is nobody's address; the host end of the veth
       // answers ARP for it (proxy_arp) with its MAC.
@@ -344,8 +485,13 @@ function sentence(h: Hop, t: TraceTables, extra: number, arg: number, inId: numb
     }
     case "decap":
       if (h.outIface === "tunl0") return `${h.node} receives an IP protocol 4 packet for its address on ${h.inIface}: the ipip module strips the outer header and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on tunl0.`;
+      if (h.outIface === "cilium_vxlan") return `${h.node} receives the UDP datagram for port 8472 on ${h.inIface} (cil_from_netdev lets the node's own traffic through): the flow-based cilium_vxlan strips the outer headers, keeping them as the packet's tunnel key (the VNI carries the sender's security identity), and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on cilium_vxlan.`;
       return `${h.node} receives the UDP datagram for port ${h.outIface === "vxlan.calico" ? 4789 : 8472} on ${h.inIface}: the VXLAN device strips the outer headers and the inner packet (${p.src} → ${p.dst}, TTL ${p.ttl}) appears on ${h.outIface ?? "flannel.1"}.`;
     case "deliver":
+      // Cilium's socket LB: a TCP reply to a socket it connected to a backend.
+      if (extra && t.cilium?.fe[extra - 1]) {
+        return `Delivered to ${where} on ${hostPort(p.dst, p.dport)} with TTL ${p.ttl}, from ${hostPort(p.src, p.sport)}: the socket is connected to that backend, and getpeername() (cil_sock4_getpeername, through cilium_lb4_reverse_sk) still answers ${t.cilium.fe[extra - 1]!.vip}, the address the application connected to.`;
+      }
       return h.component === "socket"
         ? `Delivered on ${h.node} itself (${hostPort(p.dst, p.dport)}).`
         : `Delivered to ${where} on ${hostPort(p.dst, p.dport)} with TTL ${p.ttl}${!p.icmp ? "" : p.icmp.code === 4 ? `: ICMP destination unreachable (fragmentation needed, next-hop MTU ${p.icmp.mtu}) — the sender's kernel lowers its path MTU towards that destination to ${p.icmp.mtu} and sends smaller packets` : `: ICMP destination unreachable (port unreachable) — the application sees "Connection refused"`}.`;

@@ -215,7 +215,9 @@ export function dnsLookup(
   return lookup(name, conf, libc, (qname, type) => {
     n++;
     const sport = ephemeralPort((seed + n * 0x9e37) >>> 0);
-    const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags: 0 }, netns, true, onQuery !== undefined);
+    // glibc connect()s its UDP socket to the nameserver before sending (res_send.c send_dg); musl sendto()s.
+    const flags = libc === "glibc" ? A.PF_CONNECTED : 0;
+    const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags }, netns, true, onQuery !== undefined);
     const verdict = VERDICTS[raw.verdict];
     // A query that leaves the cluster reaches the node network's resolver (dnsPolicy Default):
     // it answers from the upstream table, outside what is simulated.

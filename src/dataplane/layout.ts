@@ -42,6 +42,10 @@ export interface Encoded {
   /** IPVS mode: virtual servers (VS_* records) and real servers (RS_*); empty otherwise. */
   virtualServers: Uint32Array;
   realServers: Uint32Array;
+  /** Cilium: its load balancer's frontends (FE_*) and backends (BE_*), and where it translates (LB_*). */
+  frontends: Uint32Array;
+  backends: Uint32Array;
+  lbMode: number;
 }
 
 export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
@@ -61,7 +65,10 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     ifaces[o + w(A.IF_SEGMENT)] = f.segment;
     ifaces[o + w(A.IF_VNI)] = f.vni ?? 0;
     ifaces[o + w(A.IF_PORT)] = f.port ?? 0;
-    ifaces[o + w(A.IF_FLAGS)] = f.proxyArp ? A.IFF_PROXY_ARP : 0;
+    const bpf = { lxc: A.IFF_BPF_LXC, host: A.IFF_BPF_HOST, netdev: A.IFF_BPF_NETDEV, overlay: A.IFF_BPF_OVERLAY } as const;
+    ifaces[o + w(A.IF_FLAGS)] = (f.proxyArp ? A.IFF_PROXY_ARP : 0) | (f.bpf ? bpf[f.bpf] : 0);
+    // A Cilium endpoint's security identity rides in the VNI field: it is what its packets' VNI will be.
+    if (f.identity !== undefined) ifaces[o + w(A.IF_VNI)] = f.identity;
   });
   const routeCount = net.netns.reduce((n, ns) => n + ns.routes.length, 0);
   const routes = new Uint32Array(routeCount * w(A.RT_BYTES));
@@ -80,6 +87,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
       routes[ro + w(A.RT_LEN)] = route.prefixLength;
       routes[ro + w(A.RT_OIF)] = route.oif;
       routes[ro + w(A.RT_GATEWAY)] = route.via ?? 0;
+      routes[ro + w(A.RT_MTU)] = route.mtu ?? 0;
       r++;
     }
   });
@@ -90,6 +98,9 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     nodes[o + w(A.N_ETH)] = n.eth;
     nodes[o + w(A.N_VXLAN)] = n.vxlan ?? A.NONE; // host-gw: no overlay device
     nodes[o + w(A.N_BRIDGE)] = n.bridge ?? A.NONE; // Calico: no bridge
+    nodes[o + w(A.N_CILIUM_HOST)] = n.ciliumHost ?? A.NONE;
+    nodes[o + w(A.N_POD_NET)] = n.podCIDR?.address ?? 0;
+    nodes[o + w(A.N_POD_LEN)] = n.podCIDR?.prefixLength ?? 0;
   });
   // compileIptables numbers rules chain by chain: a chain is a contiguous range of ids.
   const rules = new Uint32Array(rs.rules.length * w(A.R_BYTES));
@@ -263,5 +274,23 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
       realServers[r + w(A.RS_WEIGHT)] = d.weight;
     });
   });
-  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks, elements, virtualServers, realServers };
+  // Cilium's service table: frontends in ID order, their backends numbered in one row.
+  const lb = rs.cilium;
+  const frontends = new Uint32Array((lb?.frontends.length ?? 0) * w(A.FE_BYTES));
+  const backends = new Uint32Array((lb?.backendCount ?? 0) * w(A.BE_BYTES));
+  lb?.frontends.forEach((fe, i) => {
+    const o = i * w(A.FE_BYTES);
+    frontends[o + w(A.FE_ADDR)] = fe.addr;
+    frontends[o + w(A.FE_PORTS)] = ((A_PROTO[fe.protocol] << 16) | fe.port) >>> 0;
+    frontends[o + w(A.FE_FIRST)] = fe.firstBackend;
+    frontends[o + w(A.FE_COUNT)] = fe.backends.length;
+    frontends[o + w(A.FE_AFFINITY)] = fe.affinityTimeout;
+    fe.backends.forEach((be, k) => {
+      const b = (fe.firstBackend + k) * w(A.BE_BYTES);
+      backends[b + w(A.BE_ADDR)] = be.addr;
+      backends[b + w(A.BE_PORT)] = be.port;
+    });
+  });
+  const lbMode = !lb ? A.LB_NONE : lb.socketLb ? A.LB_SOCKET : A.LB_PER_PACKET;
+  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks, elements, virtualServers, realServers, frontends, backends, lbMode };
 }

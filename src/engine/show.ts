@@ -16,6 +16,7 @@ import { ipvsadmList, ipvsDeviceAddr, ipvsDeviceLink, ipvsDeviceMac } from "../o
 import { IPVS_DEVICE } from "../compile/ipvs.js";
 import type { NftRuleset } from "../compile/nftables.js";
 import { kubectlGet } from "../outputs/kubectl.js";
+import { ciliumServiceGet, ciliumServiceList } from "../outputs/cilium.js";
 import { bridgeFdbShow, ipAddrShow, ipDetailLinkShow, ipLinkShow, ipNeighShow, ipNetnsList, linksOf } from "../outputs/links.js";
 import type { ClusterPod } from "../model/types.js";
 import { SHOW_COMMANDS, type ShowOutput, type ShowRequest } from "./types.js";
@@ -40,6 +41,26 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
   const [w0, w1, w2, w3, w4] = words;
   const rest = words.slice(1);
 
+  const cilium = model.settings.cni.plugin === "cilium";
+  if (w0 === "cilium-dbg") {
+    // cilium-dbg runs in each node's cilium agent pod (kubectl exec -n kube-system ds/cilium -- cilium-dbg …).
+    if (!cilium || !cluster.rs.cilium) throw new K8sNetFlowError("unsupported", `cilium-dbg is Cilium's agent CLI: this cluster's CNI is ${model.settings.cni.plugin}`, "command");
+    const lb = cluster.rs.cilium;
+    if (w1 === "service" && (w2 === "list" || w2 === "ls") && w3 === undefined) return out(ciliumServiceList(lb));
+    if (w1 === "service" && w2 === "get" && w3 !== undefined && w4 === undefined) {
+      const fe = /^\d+$/.test(w3) ? lb.frontends.find((f) => f.id === Number(w3)) : undefined;
+      if (!fe) throw new K8sNetFlowError("not-found", `no service with ID ${w3} (the agent's IDs here run 1 to ${lb.frontends.length}: cilium-dbg service list)`, "command");
+      return out(ciliumServiceGet(fe));
+    }
+    throw new K8sNetFlowError("unsupported", `cilium-dbg ${rest.join(" ")} is not simulated (cilium-dbg service list, cilium-dbg service get ID)`, "command");
+  }
+  if (cilium && (w0 === "iptables-save" || (w0 === "nft" && rest.join(" ") === "list ruleset"))) {
+    // Cilium installs its own iptables chains (CILIUM_*, via iptables-nft they are nft tables too): not simulated.
+    const kubeProxy = model.settings.kubeProxy.mode === "ebpf"
+      ? "kube-proxy is replaced (kube-proxy mode ebpf), so no KUBE-* chain exists; Cilium's eBPF programs do its job"
+      : `kube-proxy's own rules are simulated (${cluster.rs.backend === "nftables" ? `"nft list table ip kube-proxy"` : "they are walked by the dataplane"}), but pod traffic to ClusterIPs never reaches them: bpf_lxc translates it first`;
+    throw new K8sNetFlowError("unsupported", `"${req.command}" would also list Cilium's own iptables chains (CILIUM_INPUT, CILIUM_FORWARD, CILIUM_POST_nat, …), which are not simulated; ${kubeProxy}. "cilium-dbg service list" shows Cilium's service table`, "command");
+  }
   if (w0 === "nft") {
     const rs = cluster.rs;
     // With iptables-nft, nft would list the iptables rules in its own syntax: not simulated.
@@ -110,6 +131,11 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
   }
   if (w0 === "cat") {
     if (w1 === "/etc/resolv.conf") return out(formatResolvConf(podResolvConf(model, needPod())));
+    if (cilium && w1 !== undefined) {
+      // A Cilium node has none of flannel's files; Cilium's own 05-cilium.conflist is not simulated yet.
+      if (w1.startsWith("/run/flannel/") || w1 === "/etc/cni/net.d/10-flannel.conflist") return out("", `cat: ${w1}: No such file or directory\n`);
+      if (w1.startsWith("/etc/cni/net.d/")) throw new K8sNetFlowError("unsupported", `Cilium's CNI configuration (/etc/cni/net.d/05-cilium.conflist) is not simulated yet`, "command");
+    }
     if (model.settings.cni.plugin === "calico" && w1 !== undefined) {
       // A Calico node has none of flannel's files; Calico's own 10-calico.conflist is not simulated yet.
       if (w1.startsWith("/run/flannel/") || w1 === "/etc/cni/net.d/10-flannel.conflist") return out("", `cat: ${w1}: No such file or directory\n`);
@@ -128,7 +154,10 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
       const r = kubectlGet(model, words.slice(2));
       return out(r.stdout, r.stderr);
     }
-    if (w1 === "logs" && words.some((w) => w.startsWith("kube-proxy"))) return out(kubeProxyModeLine(model));
+    if (w1 === "logs" && words.some((w) => w.startsWith("kube-proxy"))) {
+      if (model.settings.kubeProxy.mode === "ebpf") throw new K8sNetFlowError("unsupported", `there is no kube-proxy in this cluster: kube-proxy mode ebpf is Cilium's kube-proxy replacement (kubeProxyReplacement=true), whose service table "cilium-dbg service list" shows`, "command");
+      return out(kubeProxyModeLine(model));
+    }
   }
   throw new K8sNetFlowError("unsupported", `"${req.command}" is not simulated (commands: ${SHOW_COMMANDS.map((c) => c.replace(/\s+\(.*\)$/, "")).join("; ")})`, "command");
 }

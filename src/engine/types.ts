@@ -26,7 +26,13 @@ export interface FlowQuery {
   size?: number;
 }
 
-export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject";
+/**
+ * What a hop did. Cilium's eBPF datapath adds `redirect` (a program sends the packet on to a
+ * device itself, bpf_redirect), `to-stack` (a program hands it to the kernel's stack) and
+ * `socket-lb` (the socket LB translates the address a socket call names: connect(),
+ * sendmsg(), recvmsg()).
+ */
+export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject" | "redirect" | "to-stack" | "socket-lb";
 export type HopComponent = "pod" | "veth" | "bridge" | "netfilter" | "conntrack" | "routing" | "vxlan" | "underlay" | "socket";
 
 export interface HopPacket {
@@ -75,6 +81,8 @@ export interface Hop {
   ruleSource?: string;
   /** Why a packet was dropped. */
   reason?: string;
+  /** The eBPF program that acted (Cilium): `cil_from_container`, `cil_sock4_connect`, … */
+  program?: string;
   /** A sentence a learner can read. */
   text: string;
 }
@@ -153,4 +161,5 @@ export const SHOW_COMMANDS = [
   "kubectl get configmap -n kube-system coredns -o yaml",
   "kubectl get configmap -n kube-flannel kube-flannel-cfg -o yaml",
   "kubectl logs -n kube-system kube-proxy",
+  "cilium-dbg service list | cilium-dbg service get ID   (Cilium)",
 ] as const;

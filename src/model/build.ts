@@ -7,11 +7,12 @@ import { tryCidr, tryIP } from "./addresses.js";
 import { addAddons, SYSTEM_NAMESPACES } from "./addons.js";
 import type { Draft, DraftPod, DraftService } from "./draft.js";
 import { deriveSlices, PodIndex, resolveTargetPort } from "./endpointslices.js";
-import { BlockAllocator, podRange, RangeAllocator } from "./ipam.js";
+import { BlockAllocator, podRange, RandomScanAllocator, RangeAllocator } from "./ipam.js";
 import { CALICO_BLOCK_SIZE, CalicoIpam } from "./calico-ipam.js";
 import { checkLabelName, checkServiceName, checkSubdomain } from "./names.js";
 import { formatPath, type Origin, type Path, type Problems } from "./problems.js";
 import { Scheduler } from "./scheduler.js";
+import { fnv1a32, prng } from "./random.js";
 import { checkRanges, inferRanges, readSettings } from "./settings.js";
 import {
   LIMITS,
@@ -72,7 +73,7 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
     }
     calico = { pool: cluster, tunnel: settings.cni.mode !== "bgp" };
   }
-  const pods = buildPods(draft, nodes, problems, calico);
+  const pods = buildPods(draft, nodes, problems, calico, settings.cni.plugin === "cilium");
   if (!pods) return undefined;
   const services = buildServices(draft, serviceNet, problems);
   const endpointSlices = buildSlices(draft, services, pods, problems);
@@ -168,11 +169,13 @@ interface CalicoPool {
   tunnel: boolean;
 }
 
-function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calico?: CalicoPool): ClusterPod[] | undefined {
+function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calico?: CalicoPool, cilium = false): ClusterPod[] | undefined {
   const drafts: DraftPod[] = [...draft.pods, ...expandWorkloads(draft, nodes)];
   if (tooMany(problems, "pods", drafts.length, LIMITS.pods)) return undefined;
   const nodeIndex = new Map(nodes.map((n, i) => [n.name, i]));
-  const ranges = nodes.map((n) => podRange(parseCidr(n.podCIDR, "podCIDR")));
+  // host-local hands out a node's podCIDR from .2 up (.1 is cni0's); Cilium's cluster-pool IPAM
+  // every address but the network and broadcast ones, at random (seeded by the node's name).
+  const ranges = nodes.map((n) => (cilium ? new RandomScanAllocator(parseCidr(n.podCIDR, "podCIDR"), prng(fnv1a32(`cilium-ipam/${n.name}`))) : podRange(parseCidr(n.podCIDR, "podCIDR"))));
   // Where a node's pod addresses come from: host-local's range of its podCIDR, or Calico IPAM's blocks.
   const ipam = calico ? new CalicoIpam(calico.pool, nodes.length) : undefined;
   const fits = (n: number, ip: number) => (ipam ? ipam.allows(n, ip) : ranges[n]!.contains(ip));
@@ -180,7 +183,8 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
   const misfit = (n: number, text: string): string => {
     if (!ipam) {
       const r = ranges[n]!;
-      return `${text} is not a pod address of node ${nodes[n]!.name}'s podCIDR ${nodes[n]!.podCIDR} (usable: ${formatIPv4(r.first)} to ${formatIPv4(r.last)}; ${formatIPv4(r.first - 1)} is cni0's gateway)`;
+      const why = cilium ? "the network and broadcast addresses are not handed out" : `${formatIPv4(r.first - 1)} is cni0's gateway`;
+      return `${text} is not a pod address of node ${nodes[n]!.name}'s podCIDR ${nodes[n]!.podCIDR} (usable: ${formatIPv4(r.first)} to ${formatIPv4(r.last)}; ${why})`;
     }
     const ip = parseIPv4(text, "ip");
     const owner = ipam.ownerOf(ip);
@@ -225,12 +229,16 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
       } else {
         ipOwner.set(ip, p);
         if (n !== undefined) take(n, ip);
+        // Cilium's router address is drawn before the pods: keep it off every given address.
+        else if (cilium) ranges.find((r) => r.contains(ip))?.reserve(ip);
       }
     }
   });
 
   // calico-node takes each node's first IPAM address for its tunnel device before pods start.
   const tunnels = ipam && calico!.tunnel ? nodes.map((node, n) => (brokenNodes.has(node) ? undefined : ipam.next(n))) : [];
+  // cilium-agent allocates its router address (cilium_host's) when it starts, before any pod (daemon/cmd/ipam.go allocateRouterIPv4).
+  const routers = cilium ? nodes.map((node, n) => (brokenNodes.has(node) ? undefined : ranges[n]!.next())) : [];
 
   // Pass 2: schedule the rest, then hand out addresses.
   const out: ClusterPod[] = [];
@@ -287,6 +295,9 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
     if (p.owner) pod.owner = p.owner;
     if (p.libc) pod.libc = p.libc;
     out.push(pod);
+  });
+  routers.forEach((ip, n) => {
+    if (ip !== undefined) nodes[n]!.cilium = { routerIP: formatIPv4(ip) };
   });
   if (ipam) {
     nodes.forEach((node, n) => {

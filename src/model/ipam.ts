@@ -69,3 +69,42 @@ export class BlockAllocator {
     return i === undefined ? undefined : { address: (this.cluster.address + i * this.blockSize) >>> 0, prefixLength: this.maskSize };
   }
 }
+
+/**
+ * Cilium's cluster-pool IPAM inside a node's range (pkg/ipam/hostscope.go → the vendored
+ * Kubernetes ipallocator.NewCIDRRange): every address but the network and broadcast ones,
+ * handed out by randomScanStrategy, a random offset scanned forward (wrapping) to the first
+ * free address. The random source is seeded here (from the node's name), so the same cluster
+ * always gets the same addresses; a real agent seeds from the clock.
+ */
+export class RandomScanAllocator extends RangeAllocator {
+  private readonly taken = new Set<number>();
+
+  constructor(
+    cidr: Cidr,
+    private readonly random: () => number,
+  ) {
+    const size = 2 ** (32 - cidr.prefixLength);
+    super(cidr.address + 1, cidr.address + size - 2);
+  }
+
+  override reserve(value: number): boolean {
+    if (this.taken.has(value)) return false;
+    this.taken.add(value);
+    return true;
+  }
+
+  override next(): number | undefined {
+    const max = this.size;
+    if (this.taken.size >= max) return undefined;
+    const offset = Math.floor(this.random() * max);
+    for (let i = 0; i < max; i++) {
+      const at = this.first + ((offset + i) % max);
+      if (!this.taken.has(at)) {
+        this.taken.add(at);
+        return at;
+      }
+    }
+    return undefined;
+  }
+}

@@ -68,6 +68,11 @@ export interface ClusterNode {
    * and the address calico-node took for its tunnel device (tunl0 or vxlan.calico; none with BGP).
    */
   calico?: { blocks: string[]; tunnelAddress?: string };
+  /**
+   * With Cilium: the router address the agent took from the node's range for cilium_host
+   * (CiliumNode spec.addresses, type CiliumInternalIP): the pods' gateway.
+   */
+  cilium?: { routerIP: string };
 }
 
 export interface ContainerPort {

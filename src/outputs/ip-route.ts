@@ -14,7 +14,10 @@ export function formatRoute(route: Route): string {
   if (route.proto) parts.push("proto", route.proto);
   if (route.connected) parts.push("proto kernel scope link src", formatIPv4(route.connected.src));
   if (route.scopeLink) parts.push("scope link");
+  if (route.src !== undefined) parts.push("src", formatIPv4(route.src));
   if (route.onlink) parts.push("onlink");
+  // Metrics come last (RTA_METRICS): a route MTU as `mtu N`.
+  if (route.mtu !== undefined) parts.push("mtu", String(route.mtu));
   return parts.join(" ");
 }
 

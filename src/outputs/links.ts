@@ -17,9 +17,31 @@ interface Link {
 /** Interfaces of a namespace in ifindex order: lo, then as CNI/flannel create them. */
 export function linksOf(net: CompiledNetwork, ns: NetnsInfo): Link[] {
   const own = net.ifaces.filter((f) => f.netns === ns.id);
-  if (ns.kind === "pod") return [{ index: 1, name: "lo" }, ...own.map((f) => ({ index: 2, name: f.name, iface: f }))];
-  const order = (f: Iface) => ({ eth: 0, vxlan: 1, ipip: 1, bridge: 2, veth: 3 })[f.kind];
-  return [{ index: 1, name: "lo" }, ...own.sort((a, b) => order(a) - order(b) || a.id - b.id).map((f, i) => ({ index: i + 2, name: f.name, iface: f }))];
+  if (ns.kind === "pod") return [{ index: 1, name: "lo" }, ...own.map((f) => ({ index: podIfindex(net, f), name: f.name, iface: f }))];
+  const order = (f: Iface) => f.linkOrder ?? { eth: 0, vxlan: 1, ipip: 1, bridge: 2, veth: 3 }[f.kind];
+  let next = 2;
+  return [
+    { index: 1, name: "lo" },
+    ...own
+      .sort((a, b) => order(a) - order(b) || a.id - b.id)
+      .map((f) => {
+        // Cilium makes each pod's veth pair in the node's namespace (connector.SetupVethWithNames):
+        // the peer `tmp…` takes an ifindex first, then leaves for the pod; the lxc keeps the next.
+        if (f.bpf === "lxc") next++;
+        return { index: next++, name: f.name, iface: f };
+      }),
+  ];
+}
+
+/**
+ * A pod's eth0: 2 when the CNI made the pair inside the pod (the CNI plugins' ip.SetupVeth);
+ * with Cilium the index the peer had in the node's namespace, which a move into a namespace
+ * holding only lo keeps.
+ */
+function podIfindex(net: CompiledNetwork, f: Iface): number {
+  const hostEnd = f.peer === undefined ? undefined : net.ifaces[f.peer]!;
+  if (hostEnd?.bpf !== "lxc") return 2;
+  return linksOf(net, net.netns[hostEnd.netns]!).find((l) => l.iface?.id === hostEnd.id)!.index - 1;
 }
 
 /** containerd names a pod's network namespace `cni-<uuid>`; the uuid here is derived from the pod. */
@@ -44,18 +66,21 @@ function linkHeader(net: CompiledNetwork, l: Link, withMode: boolean): string {
     return `${l.index}: ${f.name}@NONE: <NOARP,UP,LOWER_UP> mtu ${f.mtu} qdisc noqueue state UNKNOWN${mode} group default qlen 1000\n    link/ipip 0.0.0.0 brd 0.0.0.0`;
   }
   const peer = peerIndex(net, f);
-  const name = peer === undefined ? f.name : `${f.name}@if${peer}`;
+  // A veth whose peer is in the same namespace (cilium_host/cilium_net) is shown with the peer's name.
+  const samePeer = f.peer !== undefined && net.ifaces[f.peer]!.netns === f.netns ? net.ifaces[f.peer]! : undefined;
+  const name = samePeer ? `${f.name}@${samePeer.name}` : peer === undefined ? f.name : `${f.name}@if${peer}`;
   // A NIC has a real queueing discipline (systemd sets fq_codel); virtual devices have none.
   const qdisc = f.kind === "eth" ? "fq_codel" : "noqueue";
   const master = f.master !== undefined ? ` master ${net.ifaces[f.master]!.name}` : "";
   const state = f.kind === "vxlan" ? "UNKNOWN" : "UP";
   let link = `    link/ether ${f.mac} brd ff:ff:ff:ff:ff:ff`;
-  if (f.kind === "veth") {
+  if (f.kind === "veth" && !samePeer) {
     const peerNs = net.netns[net.ifaces[f.peer!]!.netns]!;
     // From a pod, the node's namespace has no name, only an id; from the node, the pod's has.
     link += peerNs.kind === "pod" ? ` link-netns ${netnsName(peerNs)}` : " link-netnsid 0";
   }
-  return `${l.index}: ${name}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu ${f.mtu} qdisc ${qdisc}${master} state ${state}${mode} group default qlen 1000\n${link}`;
+  const flags = f.noarp ? "BROADCAST,MULTICAST,NOARP,UP,LOWER_UP" : "BROADCAST,MULTICAST,UP,LOWER_UP";
+  return `${l.index}: ${name}: <${flags}> mtu ${f.mtu} qdisc ${qdisc}${master} state ${state}${mode} group default qlen 1000\n${link}`;
 }
 
 /** `ip link show` in a namespace. */
@@ -76,6 +101,11 @@ export function ipDetailLinkShow(net: CompiledNetwork, ns: NetnsInfo, device: st
     return `${linkHeader(net, l, true)} promiscuity 0  allmulti 0 minmtu 68 maxmtu 65515 \n    ipip any remote any local any ttl inherit nopmtudisc addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 \n`;
   }
   let out = `${linkHeader(net, l, true)} promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n`;
+  if (f?.kind === "vxlan" && f.bpf === "overlay") {
+    // Cilium's flow-based device (netlink.Vxlan{FlowBased: true, Port: 8472}): collect_metadata
+    // (`external`), VNI 0, no local address or lower device, TTL 0 (`auto`), learning off.
+    return `${out}    vxlan external id 0 srcport 0 0 dstport ${f.port} nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 65536 tso_max_segs 65535 gro_max_size 65536 \n`;
+  }
   if (f?.kind === "vxlan") {
     const eth = net.ifaces.find((x) => x.netns === f.netns && x.kind === "eth")!;
     out += `    vxlan id ${f.vni} local ${formatIPv4(eth.addr!)} dev ${eth.name} srcport 0 0 dstport ${f.port} nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx addrgenmode eui64 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 \n`;
@@ -122,11 +152,17 @@ export function ipNeighShow(net: CompiledNetwork, ns: NetnsInfo): string {
     const hostEnd = net.ifaces[eth.peer!]!;
     // Calico: the gateway 169.254.1.1, answered by proxy ARP with the host veth's MAC.
     if (hostEnd.proxyArp) return `169.254.1.1 dev eth0 lladdr ${hostEnd.mac} REACHABLE\n`;
+    // Cilium: the router address, answered by cil_from_container's ARP responder with the lxc's MAC.
+    if (hostEnd.bpf === "lxc") {
+      const gateway = ns.routes.find((r) => r.prefixLength === 0)?.via;
+      return gateway === undefined ? "" : `${formatIPv4(gateway)} dev eth0 lladdr ${hostEnd.mac} REACHABLE\n`;
+    }
     const bridge = net.ifaces[hostEnd.master!]!;
     return `${formatIPv4(bridge.addr!)} dev eth0 lladdr ${bridge.mac} REACHABLE\n`;
   }
   const vx = net.ifaces.find((f) => f.netns === ns.id && f.kind === "vxlan");
-  if (!vx) return "";
+  // Cilium's flow-based cilium_vxlan needs no neighbour entries: the tunnel key names the peer.
+  if (!vx || vx.bpf === "overlay") return "";
   return net.ifaces
     .filter((f) => f.kind === "vxlan" && f.id !== vx.id)
     .map((f) => `${formatIPv4(f.addr!)} dev ${vx.name} lladdr ${f.mac} PERMANENT \n`)
@@ -145,7 +181,8 @@ export function bridgeFdbShow(net: CompiledNetwork, ns: NetnsInfo, filter: { br?
   const lines: string[] = [];
   if (filter.dev) {
     const dev = net.ifaces.find((f) => f.netns === ns.id && f.name === filter.dev);
-    if (dev?.kind === "vxlan") {
+    // Cilium's flow-based cilium_vxlan has no FDB: each packet's tunnel key names the peer.
+    if (dev?.kind === "vxlan" && dev.bpf !== "overlay") {
       // flanneld's entries: each peer VTEP's MAC → that node's IP.
       for (const f of net.ifaces.filter((x) => x.kind === "vxlan" && x.id !== dev.id)) {
         const node = net.nodes.find((n) => n.vxlan === f.id)!;

@@ -44,6 +44,11 @@ const TIMEOUT = { tcpEstablished: 432000, tcpSynSent: 120, tcpSynRecv: 60, udp: 
 const VXLAN_OVERHEAD = 50;
 const IPIP_OVERHEAD = 20;
 const MAX_STEPS = 64;
+/** Cilium: LOCAL_NODE_ID (the host's packets, encapsulated) and the service loopback address 169.254.42.1. */
+const IDENTITY_LOCAL_NODE = 6;
+const SERVICE_LOOPBACK = 0xa9fe2a01;
+const PROTO_OF = { TCP: A.PROTO_TCP, UDP: A.PROTO_UDP, SCTP: A.PROTO_SCTP } as const;
+type BpfResult = "pass" | Iface | number;
 
 function macWords(mac: string): [number, number] {
   const b = mac.split(":").map((x) => parseInt(x, 16));
@@ -85,6 +90,19 @@ export class ReferenceDataplane {
   /** The node whose tables the walks run (rules kube-proxy writes on some nodes only). */
   private walkNode = 0;
 
+  // ---- Cilium: its service table, where it translates, and its programs' state (assembly/cilium.ts)
+  private readonly lbMode: number;
+  private readonly frontendByKey = new Map<string, number>();
+  /** Sockets, reverse socket entries, per-packet LB conntrack, affinity: "kind/k0/…/k4" → values. */
+  private readonly lbState = new Map<string, number[]>();
+  /** The seed last set: the stand-in for the kernel's socket cookies. */
+  private seedValue = 0;
+  /** Where an eBPF program sends its own answer back (Cilium's reject), as assembly/forward.ts rejectIf. */
+  private rejectIf: Iface | undefined;
+  /** Every node's pod CIDR network → node, as the ipcache tunnels them. */
+  private readonly podCidrNode = new Map<number, number>();
+  private podCidrLen = 0;
+
   constructor(
     private readonly net: CompiledNetwork,
     private readonly rs: Ruleset,
@@ -98,10 +116,18 @@ export class ReferenceDataplane {
     }
     this.routeRecords = net.netns.map((ns) => Uint32Array.from(ns.routes.flatMap((r) => [r.prefix, r.prefixLength])));
     this.ruleHits = new Array<number>(rs.rules.length).fill(0);
+    this.lbMode = !rs.cilium ? A.LB_NONE : rs.cilium.socketLb ? A.LB_SOCKET : A.LB_PER_PACKET;
+    rs.cilium?.frontends.forEach((fe, i) => this.frontendByKey.set(`${fe.addr}/${PROTO_OF[fe.protocol]}/${fe.port}`, i));
+    net.nodes.forEach((n, i) => {
+      if (!n.podCIDR) return;
+      this.podCidrLen = n.podCIDR.prefixLength;
+      this.podCidrNode.set(n.podCIDR.address, i);
+    });
   }
 
   // ---- The seeded PRNG and clock: the same algorithms as assembly/state.ts ----------------
   setSeed(seed: number): void {
+    this.seedValue = seed >>> 0;
     let x = (seed ^ 0x9e3779b9) >>> 0;
     x ^= x >>> 16;
     x = Math.imul(x, 0x85ebca6b) >>> 0;
@@ -135,6 +161,7 @@ export class ReferenceDataplane {
     this.ruleHits.fill(0);
     this.nodePairs.clear();
     this.ipvs?.reset();
+    this.lbState.clear();
   }
 
   // ---- Tracing ----------------------------------------------------------------------------
@@ -196,7 +223,7 @@ export class ReferenceDataplane {
     } else if (verdict === A.V_REJECTED && reply) {
       const icmp: Packet = { src: this.rejectAddr, dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 56, flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: (3 << 8) | 3 };
       this.phase = A.PH_ERROR;
-      replyVerdict = this.forward(icmp, this.endNetns);
+      replyVerdict = this.forward(icmp, this.endNetns, this.rejectIf);
     } else if (verdict === A.V_DROPPED && reply && this.fragMtu !== 0) {
       // ICMP fragmentation needed with the next-hop MTU, quoting up to 576 bytes in all.
       const icmp: Packet = { src: this.errorSource(this.endNetns, p.src), dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 28 + Math.min(p.len, 548), flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: ((this.fragMtu << 16) | (3 << 8) | 4) >>> 0 };
@@ -254,6 +281,8 @@ export class ReferenceDataplane {
     if (t && this.segmentOf(t) === this.segmentOf(oif)) return t;
     // Proxy ARP: the far end of a veth answers for what its namespace routes out another interface.
     const peer = oif.kind === "veth" ? this.net.ifaces[oif.peer!]! : undefined;
+    // Cilium: cil_from_container's ARP responder answers the pod for any address but its own.
+    if (peer?.bpf === "lxc") return ip === oif.addr ? undefined : peer;
     if (!peer?.proxyArp) return undefined;
     const r = referenceLookup(this.routeRecords[peer.netns]!, ip);
     const out = r < 0 ? A.NONE : this.net.netns[peer.netns]!.routes[r]!.oif;
@@ -282,7 +311,7 @@ export class ReferenceDataplane {
     return this.byMac.get(mac);
   }
 
-  forward(p: Packet, from: number): number {
+  forward(p: Packet, from: number, startIf?: Iface): number {
     const origin = this.nodeOf(from);
     type State = "originate" | "input" | "xmit" | "rx" | "ipvs";
     let state: State = "originate";
@@ -293,9 +322,16 @@ export class ReferenceDataplane {
     this.fragMtu = 0;
     this.ipvsConn = undefined;
     this.ipvsReplyConn = undefined;
+    this.rejectIf = undefined;
     // A new packet has no Ethernet header until it is routed: nothing left from the one before.
     p.smac = [0, 0];
     p.dmac = [0, 0];
+    if (startIf) {
+      // An eBPF program's own answer, back out the device the request came in on.
+      this.setMacs(p, startIf, this.net.ifaces[startIf.peer!]);
+      cur = startIf;
+      state = "xmit";
+    }
     for (let step = 0; step < MAX_STEPS; step++) {
       if (state === "originate" || state === "input" || state === "ipvs") {
         const n = this.nodeOf(ns);
@@ -304,6 +340,10 @@ export class ReferenceDataplane {
         const host = netns.kind === "host";
         const originating = state === "originate";
         const ipvsOut = state === "ipvs";
+        if (originating && this.lbMode === A.LB_SOCKET) {
+          const v = this.socketLb(ns, p);
+          if (v !== 0) return v;
+        }
         const preDst = p.dst; // br_netfilter's nf_bridge->ipv4_daddr
         if (host && !ipvsOut) this.conntrackIn(ns, p, originating ? A.H_NAT_OUTPUT : A.H_NAT_PREROUTING, this.isLocal(ns, p.dst), inIf);
         if (this.isLocal(ns, p.dst)) {
@@ -329,7 +369,14 @@ export class ReferenceDataplane {
           this.counters.bytes += p.len;
           this.nodePairs.set(`${origin}>${n}`, (this.nodePairs.get(`${origin}>${n}`) ?? 0) + 1);
           this.endNetns = ns;
-          this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, 0, p);
+          const revsk = this.lbMode === A.LB_SOCKET ? this.socketRev(ns, p) : undefined;
+          this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, revsk !== undefined && p.proto === A.PROTO_TCP ? revsk + 1 : 0, p);
+          if (revsk !== undefined && p.proto === A.PROTO_UDP) {
+            const fe = this.rs.cilium!.frontends[revsk]!;
+            p.src = fe.addr;
+            p.sport = fe.port;
+            this.hop(n, ns, A.K_SOCK_LB, A.A_SOCK_LB, A.X_NONE, undefined, undefined, A.D_LB_FE, revsk, A.PROG_SOCK_RECVMSG, p);
+          }
           return A.V_DELIVERED;
         }
         const found = referenceLookup(this.routeRecords[ns]!, p.dst);
@@ -384,10 +431,12 @@ export class ReferenceDataplane {
         }
         // tunl0 is NOARP: no neighbour, the route's gateway is the tunnel's far end.
         if (!peer && oif.kind !== "ipip") return this.drop(ns, A.K_ROUTING, oif.kind === "eth" ? A.X_LEAVES_CLUSTER : A.X_NO_NEIGHBOUR, inIf, oif.id, A.D_ROUTE, route, p);
-        if (p.len > oif.mtu && p.flags & A.PF_DF) {
+        // A route's MTU metric limits what this namespace sends itself; forwarded packets meet the device's.
+        const mtu = originating && r.mtu !== undefined ? r.mtu : oif.mtu;
+        if (p.len > mtu && p.flags & A.PF_DF) {
           // Forwarded: answered with ICMP fragmentation needed; sent from here: EMSGSIZE.
           const v = this.drop(ns, A.K_ROUTING, A.X_FRAG_NEEDED, inIf, oif.id, A.D_ROUTE, route, p);
-          if (!originating) this.fragMtu = oif.mtu;
+          if (!originating) this.fragMtu = mtu;
           return v;
         }
         if (oif.kind === "ipip") this.tunnel = { dst: r.via ?? p.dst, route };
@@ -399,6 +448,14 @@ export class ReferenceDataplane {
       if (state === "xmit") {
         const f = cur!;
         const n = this.nodeOf(ns);
+        if (f.bpf === "host") {
+          // cil_from_host at cilium_host's tc egress.
+          const b = this.bpfRoute(ns, p, f, A.PROG_FROM_HOST, IDENTITY_LOCAL_NODE);
+          if (typeof b === "number") return b;
+          if (b === "pass") return this.drop(ns, A.K_BPF, A.X_NO_ROUTE, undefined, f.id, A.D_NONE, 0, p);
+          cur = b;
+          continue;
+        }
         if (f.kind === "veth") {
           const peer = this.net.ifaces[f.peer!]!;
           this.hop(n, ns, A.K_VETH, A.A_XMIT, A.X_NONE, undefined, f.id, A.D_NONE, peer.id, 0, p);
@@ -459,6 +516,19 @@ export class ReferenceDataplane {
       const f = cur!;
       const n = this.nodeOf(ns);
       this.walkNode = n;
+      if (f.bpf === "lxc") {
+        // cil_from_container at the lxc's tc ingress.
+        const b = this.ciliumFromContainer(ns, p, f);
+        if (typeof b === "number") return b;
+        if (b !== "pass") {
+          cur = b;
+          state = "xmit";
+          continue;
+        }
+        inIf = f.id;
+        state = "input";
+        continue;
+      }
       if (f.master !== undefined) {
         const t = this.ifaceByDmac(p);
         if (t && t.id === f.master) {
@@ -490,7 +560,26 @@ export class ReferenceDataplane {
         p.outer = { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 };
         inIf = vx.id;
         state = "input";
+        if (vx.bpf === "overlay") {
+          // cil_from_overlay at cilium_vxlan's tc ingress.
+          const b = this.bpfRoute(ns, p, vx, A.PROG_FROM_OVERLAY, 0);
+          if (typeof b === "number") return b;
+          if (b !== "pass") {
+            cur = b;
+            state = "xmit";
+          }
+        }
         continue;
+      }
+      if (f.bpf === "netdev" && !(p.flags & A.PF_ENCAP)) {
+        // cil_from_netdev at the NIC's tc ingress.
+        const b = this.bpfRoute(ns, p, f, A.PROG_FROM_NETDEV, 0);
+        if (typeof b === "number") return b;
+        if (b !== "pass") {
+          cur = b;
+          state = "xmit";
+          continue;
+        }
       }
       inIf = f.id;
       state = "input";
@@ -578,6 +667,205 @@ export class ReferenceDataplane {
     this.rejectAddr = p.dst;
     this.hop(this.nodeOf(ns), ns, A.K_NETFILTER, A.A_REJECT, A.X_REJECTED, inIf, undefined, A.D_IPVS_VS, vs, walked, p);
     return A.V_REJECTED;
+  }
+
+  // ---- Cilium's eBPF datapath, as assembly/forward.ts ------------------------------------------
+
+  private lbGet(kind: string, k: number[]): number[] | undefined {
+    return this.lbState.get(`${kind}/${k.join("/")}`);
+  }
+
+  private lbPut(kind: string, k: number[], v: number[]): void {
+    this.lbState.set(`${kind}/${k.join("/")}`, v);
+  }
+
+  private frontend(addr: number, proto: number, port: number): number | undefined {
+    return this.frontendByKey.get(`${addr}/${proto}/${port}`);
+  }
+
+  /** The socket cookie's stand-in, as assembly/forward.ts socketCookie. */
+  private socketCookie(ns: number, src: number, sport: number): number {
+    let h = Math.imul((this.seedValue ^ 0x5bd1e995) >>> 0, 0x9e3779b1) >>> 0;
+    h = Math.imul((h ^ ns) >>> 0, 0x85ebca6b) >>> 0;
+    h = Math.imul((h ^ src) >>> 0, 0xc2b2ae35) >>> 0;
+    h = Math.imul((h ^ sport) >>> 0, 0x27d4eb2f) >>> 0;
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  private affinityGet(n: number, f: number, client: number): number | undefined {
+    const timeout = this.rs.cilium!.frontends[f]!.affinityTimeout;
+    if (timeout === 0) return undefined;
+    const r = this.lbGet("aff", [n, f, client]);
+    if (!r || this.now - r[1]! > timeout) return undefined;
+    r[1] = this.now;
+    return r[0];
+  }
+
+  private affinitySet(n: number, f: number, client: number, b: number): void {
+    if (this.rs.cilium!.frontends[f]!.affinityTimeout === 0) return;
+    this.lbPut("aff", [n, f, client], [b, this.now]);
+  }
+
+  private backend(b: number): { addr: number; port: number } {
+    const fe = this.rs.cilium!.frontends.find((f) => b >= f.firstBackend && b < f.firstBackend + f.backends.length)!;
+    return fe.backends[b - fe.firstBackend]!;
+  }
+
+  /** The socket LB at connect()/sendmsg(): 0, or the verdict of a call that fails. */
+  private socketLb(ns: number, p: Packet): number {
+    if (p.proto !== A.PROTO_TCP && p.proto !== A.PROTO_UDP) return 0;
+    const connected = p.proto === A.PROTO_TCP || (p.flags & A.PF_CONNECTED) !== 0;
+    const key = [ns, p.src, p.dst, ((p.sport << 16) | p.dport) >>> 0, p.proto];
+    const sock = this.lbGet("sock", key);
+    if (sock) {
+      const be = this.backend(sock[0]!);
+      p.dst = be.addr;
+      p.dport = be.port;
+      return 0;
+    }
+    const f = this.frontend(p.dst, p.proto, p.dport);
+    if (f === undefined) return 0;
+    this.counters.rulesWalked++; // the one lookup in the service map
+    const n = this.nodeOf(ns);
+    const fe = this.rs.cilium!.frontends[f]!;
+    if (fe.backends.length === 0) return this.drop(ns, A.K_SOCK_LB, A.X_NO_BACKEND, undefined, undefined, A.D_LB_FE, f, p);
+    let prog = connected ? A.PROG_SOCK_CONNECT : A.PROG_SOCK_SENDMSG;
+    let b = this.affinityGet(n, f, ns);
+    if (b !== undefined) prog |= A.PROG_AFFINITY;
+    else {
+      const slot = (p.proto === A.PROTO_TCP ? this.random32() : this.socketCookie(ns, p.src, p.sport)) % fe.backends.length;
+      b = fe.firstBackend + slot;
+      this.affinitySet(n, f, ns, b);
+    }
+    const be = fe.backends[b - fe.firstBackend]!;
+    if (connected) this.lbPut("sock", key, [b]);
+    this.lbPut("revsk", [ns, be.addr, p.src, ((be.port << 16) | p.sport) >>> 0, p.proto], [f]);
+    p.dst = be.addr;
+    p.dport = be.port;
+    this.hop(n, ns, A.K_SOCK_LB, A.A_SOCK_LB, A.X_NONE, undefined, undefined, A.D_LB, b, prog, p);
+    return 0;
+  }
+
+  private socketRev(ns: number, p: Packet): number | undefined {
+    if (p.proto !== A.PROTO_TCP && p.proto !== A.PROTO_UDP) return undefined;
+    return this.lbGet("revsk", [ns, p.src, p.dst, ((p.sport << 16) | p.dport) >>> 0, p.proto])?.[0];
+  }
+
+  /** Per-packet LB in bpf_lxc: false when it rejected (a Service without backends). */
+  private perPacketLb(n: number, ns: number, p: Packet, lxc: Iface): boolean {
+    if (p.proto !== A.PROTO_TCP && p.proto !== A.PROTO_UDP) return true;
+    const ports = ((p.sport << 16) | p.dport) >>> 0;
+    const ct = this.lbGet("ct", [n, p.src, p.dst, ports, p.proto]);
+    if (ct) {
+      const be = this.backend(ct[0]!);
+      p.dst = be.addr;
+      p.dport = be.port;
+      if (ct[1]) p.src = SERVICE_LOOPBACK;
+      this.hop(n, ns, A.K_BPF, A.A_CT_HIT, A.X_NONE, lxc.id, undefined, A.D_LB, ct[0]!, A.PROG_FROM_CONTAINER, p);
+      return true;
+    }
+    const f = this.frontend(p.dst, p.proto, p.dport);
+    if (f === undefined) return true;
+    this.counters.rulesWalked++; // the one lookup in the service map
+    const fe = this.rs.cilium!.frontends[f]!;
+    if (fe.backends.length === 0) {
+      this.counters.rejected++;
+      this.endNetns = ns;
+      this.pending = undefined;
+      this.rejectAddr = p.dst;
+      this.rejectIf = lxc;
+      this.hop(n, ns, A.K_BPF, A.A_REJECT, A.X_REJECTED, lxc.id, undefined, A.D_LB_FE, f, A.PROG_FROM_CONTAINER, p);
+      return false;
+    }
+    let prog = A.PROG_FROM_CONTAINER;
+    let b = this.affinityGet(n, f, p.src);
+    if (b !== undefined) prog |= A.PROG_AFFINITY;
+    else {
+      b = fe.firstBackend + (this.random32() % fe.backends.length);
+      this.affinitySet(n, f, p.src, b);
+    }
+    const be = fe.backends[b - fe.firstBackend]!;
+    const loopback = be.addr === p.src;
+    if (loopback) prog |= A.PROG_LOOPBACK;
+    const sent = loopback ? SERVICE_LOOPBACK : p.src;
+    this.lbPut("ct", [n, p.src, p.dst, ports, p.proto], [b, loopback ? 1 : 0]);
+    this.lbPut("revct", [n, be.addr, sent, ((be.port << 16) | (ports >>> 16)) >>> 0, p.proto], [f, p.src]);
+    p.dst = be.addr;
+    p.dport = be.port;
+    p.src = sent;
+    this.hop(n, ns, A.K_BPF, A.A_DNAT, A.X_NONE, lxc.id, undefined, A.D_LB, b, prog, p);
+    return true;
+  }
+
+  private revNat(n: number, ns: number, p: Packet, inIf: number | undefined, outIf: number | undefined, prog: number): void {
+    if (p.proto !== A.PROTO_TCP && p.proto !== A.PROTO_UDP) return;
+    const r = this.lbGet("revct", [n, p.src, p.dst, ((p.sport << 16) | p.dport) >>> 0, p.proto]);
+    if (!r) return;
+    const fe = this.rs.cilium!.frontends[r[0]!]!;
+    p.src = fe.addr;
+    p.sport = fe.port;
+    if (p.dst === SERVICE_LOOPBACK) p.dst = r[1]!;
+    this.hop(n, ns, A.K_BPF, A.A_UNNAT, A.X_NONE, inIf, outIf, A.D_LB_FE, r[0]!, prog, p);
+  }
+
+  private ciliumFromContainer(ns: number, p: Packet, lxc: Iface): BpfResult {
+    if (this.lbMode === A.LB_PER_PACKET) {
+      const n = this.nodeOf(ns);
+      const before = p.src;
+      this.revNat(n, ns, p, lxc.id, undefined, A.PROG_FROM_CONTAINER);
+      if (p.src === before && !this.perPacketLb(n, ns, p, lxc)) return A.V_REJECTED;
+    }
+    return this.bpfRoute(ns, p, lxc, A.PROG_FROM_CONTAINER, lxc.identity ?? 0);
+  }
+
+  private bpfRoute(ns: number, p: Packet, inIf: Iface, prog: number, seclabel: number): BpfResult {
+    const n = this.nodeOf(ns);
+    const t = this.byAddr.get(p.dst);
+    if (t) {
+      if (this.net.netns[t.netns]!.kind === "pod" && t.kind === "veth") {
+        const lxc = this.net.ifaces[t.peer!]!;
+        if (lxc.netns === ns) return this.localDelivery(n, ns, p, inIf, lxc, t, prog);
+      } else if (t.netns === ns) return prog === A.PROG_FROM_CONTAINER ? this.passToStack(n, ns, p, inIf) : "pass";
+    }
+    const vxId = this.net.nodes[n]!.vxlan;
+    const vx = vxId === undefined ? undefined : this.net.ifaces[vxId]!;
+    if (vx?.bpf === "overlay" && this.podCidrLen) {
+      const m = this.podCidrNode.get((p.dst & ~(0xffffffff >>> this.podCidrLen)) >>> 0);
+      if (m !== undefined && m !== n) return this.encapCilium(n, ns, p, inIf, vx, m, prog, seclabel);
+    }
+    const own = this.net.nodes[n]!.podCIDR;
+    if (own && ((p.dst & ~(0xffffffff >>> own.prefixLength)) >>> 0) === own.address && prog !== A.PROG_FROM_CONTAINER) {
+      return this.drop(ns, A.K_BPF, A.X_NO_ENDPOINT, inIf.id, undefined, A.D_NONE, prog, p);
+    }
+    return prog === A.PROG_FROM_CONTAINER ? this.passToStack(n, ns, p, inIf) : "pass";
+  }
+
+  private localDelivery(n: number, ns: number, p: Packet, inIf: Iface, lxc: Iface, podEth: Iface, prog: number): BpfResult {
+    if (p.ttl <= 1) return this.drop(ns, A.K_BPF, A.X_TTL, inIf.id, lxc.id, A.D_EP, lxc.id, p);
+    p.ttl -= 1;
+    this.setMacs(p, lxc, podEth);
+    if (this.lbMode === A.LB_PER_PACKET) this.revNat(n, ns, p, inIf.id, lxc.id, prog);
+    this.hop(n, ns, A.K_BPF, A.A_REDIRECT, A.X_NONE, inIf.id, lxc.id, A.D_EP, lxc.id, prog, p);
+    return lxc;
+  }
+
+  private passToStack(n: number, ns: number, p: Packet, lxc: Iface): BpfResult {
+    if (p.ttl <= 1) return this.drop(ns, A.K_BPF, A.X_TTL, lxc.id, undefined, A.D_NONE, A.PROG_FROM_CONTAINER, p);
+    p.ttl -= 1;
+    p.dmac = macWords(lxc.mac);
+    this.hop(n, ns, A.K_BPF, A.A_TO_STACK, A.X_NONE, lxc.id, undefined, A.D_NONE, 0, A.PROG_FROM_CONTAINER, p);
+    return "pass";
+  }
+
+  private encapCilium(n: number, ns: number, p: Packet, inIf: Iface, vx: Iface, m: number, prog: number, seclabel: number): BpfResult {
+    const localEth = this.net.ifaces[this.net.nodes[n]!.eth]!;
+    const remoteEth = this.net.ifaces[this.net.nodes[m]!.eth]!;
+    if (p.len + VXLAN_OVERHEAD > localEth.mtu && p.flags & A.PF_DF) return this.drop(ns, A.K_VXLAN, A.X_FRAG_NEEDED, inIf.id, vx.id, A.D_TUNNEL, m, p);
+    p.outer = { src: localEth.addr!, dst: remoteEth.addr!, sport: flowSourcePort(p), dport: vx.port!, vni: seclabel, ttl: 64 };
+    p.flags |= A.PF_ENCAP;
+    this.counters.encapBytes += VXLAN_OVERHEAD;
+    this.hop(n, ns, A.K_VXLAN, A.A_ENCAP, A.X_NONE, inIf.id, vx.id, A.D_TUNNEL, m, prog, p);
+    return localEth;
   }
 
   // ---- conntrack -------------------------------------------------------------------------------

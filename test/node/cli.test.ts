@@ -226,14 +226,69 @@ describe("k8s-net-flow CLI", () => {
     expect(run("trace", "--cni", "flannel").stdout).toContain("dev flannel.1 onlink");
   });
 
-  it("--cni: a mode the plugin lacks is a usage error; a CNI not simulated yet is unsupported at settings.cni", () => {
+  it("--cni: a mode the plugin lacks is a usage error; a combination that does not exist is unsupported at the field", () => {
     const bad = run("trace", "--cni", "flannel/ipip");
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--cni: "ipip" is not a flannel mode \(vxlan, host-gw\)/);
     expect(run("show", "ip", "route", "--cni", "weave").stderr).toMatch(/--cni must be PLUGIN or PLUGIN\/MODE/);
-    const cilium = run("simulate", "--cni", "cilium/native", "--json");
-    expect(cilium.code).toBe(1);
-    expect(JSON.parse(cilium.stdout).error).toMatchObject({ code: "unsupported", path: "settings.cni" });
+    // kube-proxy mode ebpf is Cilium's kube-proxy replacement: with flannel or Calico it does not exist.
+    for (const cni of ["flannel", "calico/vxlan"]) {
+      const ebpf = run("simulate", "--cni", cni, "--mode", "ebpf", "--json");
+      expect(ebpf.code).toBe(1);
+      expect(JSON.parse(ebpf.stdout).error).toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode" });
+      expect(JSON.parse(ebpf.stdout).error.message).toMatch(/needs settings\.cni\.plugin cilium/);
+    }
+  });
+
+  it("--cni cilium --mode ebpf: the socket translates the ClusterIP at connect(), the first packet is already addressed to the backend", () => {
+    const r = run("trace", "--scenario", "pod-to-service", "--cni", "cilium", "--mode", "ebpf", "--json");
+    expect(r.code).toBe(0);
+    const trace = JSON.parse(r.stdout);
+    expect(trace.verdict).toBe("delivered");
+    expect(trace.replyVerdict).toBe("delivered");
+    const [first, ...rest] = trace.hops;
+    expect(first).toMatchObject({ component: "socket", action: "socket-lb", program: "cil_sock4_connect", netns: "default/client" });
+    expect(first.rule).toMatch(/^ID +Frontend +Service Type +Backend/);
+    const backends = ["10.244.0.15", "10.244.0.16", "10.244.0.17"].filter((ip) => first.rule.includes(`${ip}:8080/TCP (active)`));
+    expect(backends).toHaveLength(3);
+    // Every packet on the wire carries the backend's address: no hop ever sees the ClusterIP, nothing is DNATed.
+    expect(backends).toContain(first.packet.dst);
+    for (const hop of rest) {
+      expect([hop.packet.src, hop.packet.dst]).not.toContain("10.96.0.20");
+      expect(["dnat", "unnat", "snat", "masquerade"]).not.toContain(hop.action);
+      expect(hop.component).not.toBe("netfilter");
+    }
+    expect(rest.filter((h: { action: string }) => h.action === "redirect").length).toBeGreaterThan(0);
+    expect(rest.at(-1).text).toMatch(/getpeername\(\) \(cil_sock4_getpeername.*\) still answers 10\.96\.0\.20:80/);
+
+    const text = run("trace", "--scenario", "pod-to-service", "--cni", "cilium/vxlan", "--mode", "ebpf");
+    expect(text.stdout).toMatch(/^client \(10\.244\.0\.10:\d+\) → 10\.96\.0\.20:80 \(10\.96\.0\.20:80\/tcp\): delivered; answer delivered/);
+    expect(text.stdout).toMatch(/socket\/socket-lb/);
+    expect(text.stdout).toMatch(/default via 10\.244\.0\.\d+ dev eth0 mtu 1450 {4}\[kubectl exec client -- ip route\]/);
+
+    const list = run("show", "cilium-dbg", "service", "list", "--scenario", "pod-to-service", "--cni", "cilium", "--mode", "ebpf");
+    expect(list.code).toBe(0);
+    expect(list.stdout.split("\n")[0]).toMatch(/^ID {3}Frontend {14}Service Type {3}Backend {2,}$/);
+    expect(list.stdout).toMatch(/\n1 {4}10\.96\.0\.1:443\/TCP {5}ClusterIP {6}1 => 192\.168\.1\.\d+:6443\/TCP \(active\)/);
+    expect(list.stdout).toMatch(/10\.96\.0\.20:80\/TCP/);
+    // kube-proxy is replaced: no KUBE-* chain to show, and the command says why.
+    const save = run("show", "iptables-save", "--cni", "cilium", "--mode", "ebpf");
+    expect(save.code).toBe(1);
+    expect(save.stderr).toMatch(/no KUBE-\* chain exists/);
+    const links = run("show", "ip", "-d", "link", "show", "cilium_vxlan", "--cni", "cilium", "--mode", "ebpf");
+    expect(links.code).toBe(0);
+    expect(links.stdout).toMatch(/vxlan external id 0 srcport 0 0 dstport 8472 nolearning ttl auto/);
+  });
+
+  it("--cni cilium/native with kube-proxy iptables: Cilium without its kube-proxy replacement DNATs per packet in cil_from_container", () => {
+    const r = run("trace", "--scenario", "pod-to-service", "--cni", "cilium/native", "--mode", "iptables", "--json");
+    expect(r.code).toBe(0);
+    const trace = JSON.parse(r.stdout);
+    expect(trace.verdict).toBe("delivered");
+    expect(trace.hops.some((h: { action: string }) => h.action === "socket-lb")).toBe(false);
+    const dnat = trace.hops.find((h: { action: string }) => h.action === "dnat");
+    expect(dnat).toMatchObject({ program: "cil_from_container" });
+    expect(trace.hops[0].packet.dst).toBe("10.96.0.20");
   });
 
   it("generate prints manifests that validate and simulate read back; the same seed, the same bytes", () => {

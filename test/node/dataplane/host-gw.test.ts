@@ -287,8 +287,9 @@ describe("flannel host-gw: what the node holds", () => {
 });
 
 describe("flannel host-gw: settings", () => {
-  it("other CNIs are still refused, naming settings.cni", async () => {
-    await expect(engine.load({ scenario: "cross-node", settings: { cni: { plugin: "cilium", mode: "native" } } })).rejects.toMatchObject({ code: "unsupported", path: "settings.cni", message: expect.stringMatching(/flannel with VXLAN or host-gw is/) });
+  it("a CNI mode the plugin lacks is refused at settings.cni.mode; Cilium's own modes load", async () => {
+    await expect(engine.load({ scenario: "cross-node", settings: { cni: { plugin: "cilium", mode: "host-gw" } } })).rejects.toMatchObject({ code: "invalid-input", problems: [expect.objectContaining({ path: "settings.cni.mode", message: expect.stringMatching(/"host-gw" is not a cilium mode \(vxlan, native\)/) })] });
+    expect((await engine.load({ scenario: "cross-node", settings: { cni: { plugin: "cilium", mode: "native" } } })).cni).toEqual({ plugin: "cilium", mode: "native" });
   });
 
   it("host-gw needs the nodes on one L2 network: a node IP outside settings.nodeNetwork is an error at that node's field", () => {

@@ -1,0 +1,412 @@
+// Cilium: no bridge, no per-packet netfilter for pod traffic. Each pod's host veth (lxc +
+// 12 hex digits of sha256 of "<sandbox ID>:eth0") runs cil_from_container, which delivers to
+// local endpoints by bpf_redirect (TTL 63), tunnels to other nodes' pod CIDRs through the
+// flow-based cilium_vxlan (UDP 8472, VNI = the source's security identity) or, with native
+// routing, hands the packet to the stack. kube-proxy mode `ebpf` is Cilium's kube-proxy
+// replacement: ClusterIPs are translated at connect()/sendmsg() by the socket LB, so the first
+// packet is already addressed to the backend; with kube-proxy still running, bpf_lxc
+// translates per packet. Wasm and the reference must agree hop for hop on all of it.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IDENTITY_MAX, IDENTITY_MIN, identityLabels, lxcName, podIdentities, sandboxId } from "../../../src/compile/cilium.js";
+import { compileKubeProxy } from "../../../src/compile/kube-proxy.js";
+import { compileNetwork } from "../../../src/compile/network.js";
+import { Dataplane } from "../../../src/dataplane/dataplane.js";
+import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
+import { ephemeralPort, isNamed, packetFor, resolveFlow as resolveAny, type LoadedCluster } from "../../../src/dataplane/forward.js";
+import * as A from "../../../src/dataplane/abi.js";
+import { createEngine, type Engine, type Trace } from "../../../src/index.js";
+import { loadModel } from "../../../src/model/load.js";
+import type { ModelInput } from "../../../src/model/types.js";
+import { cidrContains, formatIPv4, parseCidr, parseIPv4 } from "../../../src/net/ipv4.js";
+import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
+
+const CILIUM = (mode: "vxlan" | "native", kubeProxy = "ebpf") => ({ cni: { plugin: "cilium", mode }, kubeProxy: { mode: kubeProxy } });
+
+let engine: Engine;
+let wasm: Uint8Array;
+beforeAll(async () => {
+  engine = await createEngine({ host: "inline" });
+  wasm = readFileSync(new URL("../../../build/dataplane.wasm", import.meta.url));
+});
+afterAll(() => engine.dispose());
+
+async function trace(input: ModelInput, flow: { from: string; to: string; seed?: number; protocol?: "TCP" | "UDP"; libc?: "glibc" | "musl" }): Promise<Trace> {
+  await engine.load(input);
+  return engine.trace(flow);
+}
+
+const shape = (t: Trace, phase = "request") => t.hops.filter((h) => h.phase === phase).map((h) => `${h.netns === "host" ? h.node : h.netns} ${h.component}/${h.action}${h.program ? ` ${h.program}` : ""}`);
+
+describe("Cilium's names and addresses", () => {
+  it("the host veth is lxc + the first 12 hex digits of SHA-256 of '<sandbox container ID>:eth0' (Endpoint2IfName), the ID a stand-in derived from the pod", () => {
+    const id = sandboxId("default", "pod-a");
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(id).toBe(createHash("sha256").update("sandbox/default/pod-a").digest("hex"));
+    const name = lxcName("default", "pod-a");
+    expect(name).toBe(`lxc${createHash("sha256").update(`${id}:eth0`).digest("hex").slice(0, 12)}`);
+    // IFNAMSIZ 16 with its NUL: 15 characters, all the kernel allows.
+    expect(name).toHaveLength(15);
+    expect(lxcName("default", "pod-b")).not.toBe(name);
+  });
+
+  it("cluster-pool IPAM: the router address first, then the pods', each a random free address of the node's CIDR (not .0 or .255); given addresses are kept", () => {
+    const { model } = loadModel({ generate: { seed: 3, nodes: 4, pods: 120, services: 4, settings: CILIUM("vxlan") } });
+    const seen = new Set<string>();
+    for (const node of model.nodes) {
+      const cidr = parseCidr(node.podCIDR, "cidr");
+      const router = parseIPv4(node.cilium!.routerIP, "router");
+      expect(cidrContains(cidr, router)).toBe(true);
+      const pods = model.pods.filter((p) => p.node === node.name && !p.hostNetwork).map((p) => parseIPv4(p.ip, "ip"));
+      for (const ip of [router, ...pods]) {
+        expect(cidrContains(cidr, ip)).toBe(true);
+        expect(ip - cidr.address).toBeGreaterThan(0);
+        expect(ip - cidr.address).toBeLessThan(255);
+        expect(seen.has(formatIPv4(ip))).toBe(false);
+        seen.add(formatIPv4(ip));
+      }
+      // A random scan, not host-local's lowest-free order.
+      expect(pods.slice(0, 5)).not.toEqual([...pods.slice(0, 5)].sort((a, b) => a - b));
+    }
+    // The same cluster, the same addresses.
+    expect(loadModel({ generate: { seed: 3, nodes: 4, pods: 120, services: 4, settings: CILIUM("vxlan") } }).model.pods.map((p) => p.ip)).toEqual(model.pods.map((p) => p.ip));
+    const scenario = loadModel({ scenario: "pod-to-service", settings: CILIUM("vxlan") }).model;
+    expect(scenario.pods.filter((p) => !p.name.startsWith("coredns")).map((p) => p.ip)).toEqual(["10.244.0.10", "10.244.0.15", "10.244.0.16", "10.244.0.17"]);
+    expect(["10.244.0.10", "10.244.0.15", "10.244.0.16", "10.244.0.17"]).not.toContain(scenario.nodes[0]!.cilium!.routerIP);
+  });
+
+  it("an address outside a node's CIDR names the usable range, without flannel's cni0 gateway", () => {
+    expect(() => loadModel({ nodes: [{ name: "n1", podCIDR: "10.244.0.0/24" }], pods: [{ name: "p", node: "n1", ip: "10.244.1.5" }], settings: CILIUM("vxlan") })).toThrow(/usable: 10\.244\.0\.1 to 10\.244\.0\.254; the network and broadcast addresses are not handed out/);
+  });
+
+  it("security identities: one per set of identity labels (pod-template-hash left out), 256-65535", () => {
+    const { model } = loadModel({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    const ids = podIdentities(model);
+    const of = (name: string) => ids.get(model.pods.find((p) => p.name === name) ? `${model.pods.find((p) => p.name === name)!.namespace}/${name}` : "")!;
+    expect(of("backend-1")).toBe(of("backend-2"));
+    expect(of("backend-1")).not.toBe(of("client"));
+    const coredns = model.pods.filter((p) => p.name.startsWith("coredns"));
+    expect(ids.get(`kube-system/${coredns[0]!.name}`)).toBe(ids.get(`kube-system/${coredns[1]!.name}`));
+    expect(identityLabels(coredns[0]!)).toEqual(["k8s:io.cilium.k8s.policy.cluster=default", "k8s:io.cilium.k8s.policy.serviceaccount=default", "k8s:io.kubernetes.pod.namespace=kube-system", "k8s:k8s-app=kube-dns"]);
+    for (const id of ids.values()) {
+      expect(id).toBeGreaterThanOrEqual(IDENTITY_MIN);
+      expect(id).toBeLessThanOrEqual(IDENTITY_MAX);
+    }
+  });
+});
+
+describe("Cilium's routes", () => {
+  it("VXLAN: the router address on cilium_host, the node's own CIDR and the others' via it, proto kernel, the others with the route MTU 1450; the pod's default via the router with mtu 1450", async () => {
+    const { model } = loadModel({ scenario: "cross-node", settings: CILIUM("vxlan") });
+    const [r1, r2] = model.nodes.map((n) => n.cilium!.routerIP);
+    await engine.load({ scenario: "cross-node", settings: CILIUM("vxlan") });
+    expect((await engine.show({ command: "ip route", node: "worker-node-1" })).stdout).toBe(
+      `default via 192.168.1.1 dev eth0 \n10.244.0.0/24 via ${r1} dev cilium_host proto kernel src ${r1} \n${r1} dev cilium_host proto kernel scope link \n10.244.1.0/24 via ${r1} dev cilium_host proto kernel src ${r1} mtu 1450 \n192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.10 \n`,
+    );
+    expect((await engine.show({ command: "ip route", pod: "pod-b" })).stdout).toBe(`default via ${r2} dev eth0 mtu 1450 \n${r2} dev eth0 scope link \n`);
+  });
+
+  it("native routing: auto-direct-node-routes via the other nodes' IPs on eth0, proto kernel; the route MTU is the device's 1500", async () => {
+    const { model } = loadModel({ scenario: "cross-node", settings: CILIUM("native") });
+    const r2 = model.nodes[1]!.cilium!.routerIP;
+    await engine.load({ scenario: "cross-node", settings: CILIUM("native") });
+    expect((await engine.show({ command: "ip route", node: "worker-node-2" })).stdout).toBe(
+      `default via 192.168.1.1 dev eth0 \n10.244.0.0/24 via 192.168.1.10 dev eth0 proto kernel \n10.244.1.0/24 via ${r2} dev cilium_host proto kernel src ${r2} \n${r2} dev cilium_host proto kernel scope link \n192.168.1.0/24 dev eth0 proto kernel scope link src 192.168.1.11 \n`,
+    );
+    expect((await engine.show({ command: "ip route", pod: "pod-b" })).stdout).toBe(`default via ${r2} dev eth0 mtu 1500 \n${r2} dev eth0 scope link \n`);
+    expect((await engine.show({ command: "ip link show cilium_vxlan" })).stderr).toBe('Device "cilium_vxlan" does not exist.\n');
+  });
+});
+
+describe("kube-proxy replacement (mode ebpf): the socket LB", () => {
+  it("pod-to-service: connect() is translated in the client's socket layer; the first packet on the wire is already addressed to the backend; no DNAT, no netfilter, no conntrack entry", async () => {
+    const t = await trace({ scenario: "pod-to-service", settings: CILIUM("vxlan") }, { from: "client", to: "10.96.0.20:80" });
+    expect(t.verdict).toBe("delivered");
+    expect(t.replyVerdict).toBe("delivered");
+    expect(shape(t)).toEqual([
+      "default/client socket/socket-lb cil_sock4_connect", "default/client pod/route", "default/client veth/xmit",
+      "worker-node-1 routing/redirect cil_from_container", "worker-node-1 veth/xmit", expect.stringMatching(/^default\/backend-\d pod\/deliver$/),
+    ]);
+    const [lb, route] = t.hops;
+    expect(lb!.packet.dst).toMatch(/^10\.244\.0\.1[567]$/);
+    expect(lb!.packet.dport).toBe(8080);
+    // The first packet the pod sends (its route lookup) already carries the backend.
+    expect(route!.packet.dst).toBe(lb!.packet.dst);
+    expect(t.hops.filter((h) => h.packet.dst === "10.96.0.20" || h.packet.src === "10.96.0.20")).toEqual([]);
+    expect(t.hops.some((h) => h.component === "netfilter" || h.component === "conntrack" || h.component === "bridge" || h.action === "dnat" || h.action === "unnat")).toBe(false);
+    expect(lb!.text).toMatch(/^Socket LB \(cil_sock4_connect, the cgroup eBPF program at connect\(\)\): the application connects to 10\.96\.0\.20:80, and 10\.96\.0\.20:80\/TCP is a frontend in the service map \(cilium_lb4_services_v2: default\/backend-svc, 3 backends\); a random number \(prandom\) picked slot [123] of 3/);
+    expect(lb!.text).toContain("(1 service lookup, however many Services there are)");
+    expect(lb!.ruleSource).toBe("cilium-dbg service get 5");
+    expect(lb!.rule).toContain("5    10.96.0.20:80/TCP   ClusterIP      1 => 10.244.0.15:8080/TCP (active)");
+    // Same node: delivered by bpf_redirect, TTL 63.
+    expect(t.hops.find((h) => h.phase === "request" && h.action === "deliver")!.packet.ttl).toBe(63);
+    // The reply comes from the backend's own address; the socket is connected to it; getpeername() still says the ClusterIP.
+    const delivered = t.hops.at(-1)!;
+    expect(delivered.packet.src).toBe(lb!.packet.dst);
+    expect(delivered.text).toContain("getpeername() (cil_sock4_getpeername, through cilium_lb4_reverse_sk) still answers 10.96.0.20:80");
+    expect((await engine.show({ command: "conntrack -L" })).stdout).toBe("");
+  });
+
+  it("the slot is a random draw per connection (seeded): different seeds reach every backend", async () => {
+    await engine.load({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    const backends = new Set<string>();
+    for (let seed = 1; seed <= 30; seed++) backends.add((await engine.trace({ from: "client", to: "10.96.0.20:80", seed })).hops[0]!.packet.dst);
+    expect([...backends].sort()).toEqual(["10.244.0.15", "10.244.0.16", "10.244.0.17"]);
+    const again = await engine.trace({ from: "client", to: "10.96.0.20:80", seed: 7 });
+    expect((await engine.trace({ from: "client", to: "10.96.0.20:80", seed: 7 })).hops[0]!.packet.dst).toBe(again.hops[0]!.packet.dst);
+  });
+
+  it("cross-node through a Service: socket LB, then VXLAN with VNI = the client's identity, and back with the backend's", async () => {
+    const input = { nodes: [{ name: "n1" }, { name: "n2" }], pods: [{ name: "c", node: "n1", labels: { app: "c" } }, { name: "s", node: "n2", labels: { app: "s" }, ports: ["8080"] }], services: [{ name: "svc", clusterIP: "10.96.0.50", selector: { app: "s" }, ports: ["80:8080"] }], settings: CILIUM("vxlan") };
+    const { model } = loadModel(input);
+    const ids = podIdentities(model);
+    const t = await trace(input, { from: "c", to: "10.96.0.50:80" });
+    expect(shape(t)).toEqual(["default/c socket/socket-lb cil_sock4_connect", "default/c pod/route", "default/c veth/xmit", "n1 vxlan/encap cil_from_container", "n1 underlay/wire", "n2 vxlan/decap", "n2 routing/redirect cil_from_overlay", "n2 veth/xmit", "default/s pod/deliver"]);
+    const encap = t.hops.find((h) => h.action === "encap")!;
+    expect(encap.packet.outer).toMatchObject({ protocol: "udp", dport: 8472, vni: ids.get("default/c"), ttl: 64, src: model.nodes[0]!.internalIP, dst: model.nodes[1]!.internalIP });
+    expect(encap.packet.dst).toBe(model.pods.find((p) => p.name === "s")!.ip);
+    expect(encap.packet.ttl).toBe(64); // the tunnel spends no TTL
+    expect(t.hops.find((h) => h.phase === "request" && h.action === "deliver")!.packet.ttl).toBe(63);
+    expect(t.hops.find((h) => h.phase === "reply" && h.action === "encap")!.packet.outer!.vni).toBe(ids.get("default/s"));
+  });
+
+  it("DNS to the kube-dns ClusterIP: glibc connect()s its UDP socket (cil_sock4_connect), musl sendto()s (cil_sock4_sendmsg); recvmsg() gives the answer the ClusterIP as source", async () => {
+    for (const [libc, program] of [["glibc", "cil_sock4_connect"], ["musl", "cil_sock4_sendmsg"]] as const) {
+      const t = await trace({ scenario: "cross-namespace", settings: CILIUM("vxlan") }, { from: "frontend/frontend-pod", to: "api-svc.backend:80", libc });
+      expect(t.verdict).toBe("delivered");
+      const queries = t.hops.filter((h) => h.phase === "dns-query" && h.action === "socket-lb");
+      expect(queries.length).toBeGreaterThan(0);
+      expect(queries.every((h) => h.program === program && h.packet.dst !== "10.96.0.10" && h.packet.dport === 53)).toBe(true);
+      const answers = t.hops.filter((h) => h.phase === "dns-answer" && h.action === "socket-lb");
+      expect(answers.length).toBe(queries.length);
+      for (const a of answers) {
+        expect(a.program).toBe("cil_sock4_recvmsg");
+        expect(`${a.packet.src}:${a.packet.sport}`).toBe("10.96.0.10:53");
+      }
+      // No packet to or from the kube-dns ClusterIP ever crosses a device.
+      expect(t.hops.filter((h) => h.component !== "socket" && (h.packet.dst === "10.96.0.10" || h.packet.src === "10.96.0.10"))).toEqual([]);
+      // The request to the Service went through the socket LB too.
+      expect(t.hops.filter((h) => h.phase === "request")[0]!.action).toBe("socket-lb");
+    }
+  });
+
+  it("a Service without backends: connect() fails with EHOSTUNREACH and nothing is sent", async () => {
+    const t = await trace({ nodes: [{ name: "n1" }], pods: [{ name: "c", node: "n1" }], services: [{ name: "empty", clusterIP: "10.96.0.60", selector: { app: "none" }, ports: ["80"] }], settings: CILIUM("vxlan") }, { from: "c", to: "10.96.0.60:80" });
+    expect(t.verdict).toBe("dropped");
+    expect(t.hops).toHaveLength(1);
+    expect(t.hops[0]).toMatchObject({ component: "socket", action: "drop", program: "cil_sock4_connect", reason: expect.stringMatching(/EHOSTUNREACH/) });
+    expect(t.hops[0]!.text).toMatch(/^connect\(\) to 10\.96\.0\.60:80 fails at once with "No route to host"/);
+  });
+
+  it("native routing: from the pod to the stack (TTL 63), routed to the peer (62), delivered by cil_from_netdev (61)", async () => {
+    const t = await trace({ scenario: "cross-node", settings: CILIUM("native") }, { from: "pod-a", to: "pod-b" });
+    expect(shape(t)).toEqual(["default/pod-a pod/route", "default/pod-a veth/xmit", "worker-node-1 routing/to-stack cil_from_container", "worker-node-1 routing/route", "worker-node-1 underlay/wire", "worker-node-2 routing/redirect cil_from_netdev", "worker-node-2 veth/xmit", "default/pod-b pod/deliver"]);
+    expect(t.hops.filter((h) => h.phase === "request").map((h) => h.packet.ttl)).toEqual([64, 64, 63, 62, 62, 61, 61, 61]);
+    expect(t.hops[3]!.rule).toBe("10.244.1.0/24 via 192.168.1.11 dev eth0 proto kernel");
+    expect(t.hops.some((h) => h.packet.outer)).toBe(false);
+  });
+
+  it("ebpf is Cilium's: with flannel or Calico it is refused at settings.kubeProxy.mode, naming why", async () => {
+    for (const cni of [{ plugin: "flannel", mode: "vxlan" }, { plugin: "calico", mode: "ipip" }]) {
+      await expect(engine.load({ scenario: "pod-to-service", settings: { cni, kubeProxy: { mode: "ebpf" } } })).rejects.toMatchObject({ code: "unsupported", path: "settings.kubeProxy.mode", message: expect.stringMatching(/Cilium's kube-proxy replacement.*needs settings\.cni\.plugin cilium/) });
+    }
+  });
+});
+
+describe("Cilium with kube-proxy (no kube-proxy replacement): per-packet LB in bpf_lxc", () => {
+  it.each(["iptables", "nftables", "ipvs"])("%s: cil_from_container DNATs in eBPF and reverse-NATs the reply; kube-proxy's rules never see pod traffic", async (mode) => {
+    const t = await trace({ scenario: "pod-to-service", settings: CILIUM("vxlan", mode) }, { from: "client", to: "10.96.0.20:80" });
+    expect(t.replyVerdict).toBe("delivered");
+    expect(shape(t)).toEqual(["default/client pod/route", "default/client veth/xmit", "worker-node-1 routing/dnat cil_from_container", "worker-node-1 routing/redirect cil_from_container", "worker-node-1 veth/xmit", expect.stringMatching(/pod\/deliver$/)]);
+    expect(shape(t, "reply")).toEqual([expect.stringMatching(/pod\/route$/), expect.stringMatching(/veth\/xmit$/), "worker-node-1 routing/unnat cil_from_container", "worker-node-1 routing/redirect cil_from_container", "worker-node-1 veth/xmit", "default/client pod/deliver"]);
+    expect(t.hops[0]!.packet.dst).toBe("10.96.0.20");
+    expect(t.hops.at(-1)!.packet.src).toBe("10.96.0.20");
+    expect(t.hops.some((h) => h.component === "netfilter" || h.component === "conntrack")).toBe(false);
+  });
+
+  it("a remote backend: DNAT on the client's node, reverse NAT in the client's policy program when the reply arrives", async () => {
+    const input = { nodes: [{ name: "n1" }, { name: "n2" }], pods: [{ name: "c", node: "n1" }, { name: "s", node: "n2", labels: { app: "s" }, ports: ["8080"] }], services: [{ name: "svc", clusterIP: "10.96.0.50", selector: { app: "s" }, ports: ["80:8080"] }], settings: CILIUM("vxlan", "iptables") };
+    const t = await trace(input, { from: "c", to: "10.96.0.50:80" });
+    expect(shape(t, "reply")).toEqual(["default/s pod/route", "default/s veth/xmit", "n2 vxlan/encap cil_from_container", "n2 underlay/wire", "n1 vxlan/decap", "n1 routing/unnat cil_from_overlay", "n1 routing/redirect cil_from_overlay", "n1 veth/xmit", "default/c pod/deliver"]);
+    expect(t.hops.at(-1)!.packet.src).toBe("10.96.0.50");
+  });
+
+  it("a Service without backends is answered by Cilium itself: ICMP port unreachable from the ClusterIP, back out the client's lxc", async () => {
+    const t = await trace({ nodes: [{ name: "n1" }], pods: [{ name: "c", node: "n1" }], services: [{ name: "empty", clusterIP: "10.96.0.60", selector: { app: "none" }, ports: ["80"] }], settings: CILIUM("vxlan", "iptables") }, { from: "c", to: "10.96.0.60:80" });
+    expect(t.verdict).toBe("rejected");
+    expect(t.replyVerdict).toBe("delivered");
+    expect(shape(t, "error")).toEqual(["n1 veth/xmit", "default/c pod/deliver"]);
+    expect(t.hops.at(-1)!.packet).toMatchObject({ src: "10.96.0.60", icmp: { type: 3, code: 3 } });
+  });
+
+  it("a pod reaching itself through its Service: the source becomes the service loopback address 169.254.42.1, restored on the way back", async () => {
+    const input = { nodes: [{ name: "n1" }], pods: [{ name: "s", node: "n1", labels: { app: "s" }, ports: ["8080"] }], services: [{ name: "svc", clusterIP: "10.96.0.70", selector: { app: "s" }, ports: ["80:8080"] }], settings: CILIUM("vxlan", "iptables") };
+    const t = await trace(input, { from: "s", to: "10.96.0.70:80" });
+    expect(t.replyVerdict).toBe("delivered");
+    const dnat = t.hops.find((h) => h.action === "dnat")!;
+    expect(dnat.packet.src).toBe("169.254.42.1");
+    expect(dnat.text).toContain("since that is the client itself, the source becomes the service loopback address 169.254.42.1");
+    const last = t.hops.at(-1)!;
+    expect(`${last.packet.src}:${last.packet.sport}`).toBe("10.96.0.70:80");
+    expect(last.packet.dst).toBe(loadModel(input).model.pods[0]!.ip);
+    // With the socket LB the pod simply connects to itself: the packet never leaves its namespace.
+    const s = await trace({ ...input, settings: CILIUM("vxlan") }, { from: "s", to: "10.96.0.70:80" });
+    expect(shape(s)).toEqual(["default/s socket/socket-lb cil_sock4_connect", "default/s pod/deliver"]);
+  });
+});
+
+// ---- Wasm vs reference --------------------------------------------------------------------------
+
+const clusterSpec = fc.record({
+  seed: fc.integer({ min: 1, max: 1e6 }),
+  nodes: fc.integer({ min: 1, max: 4 }),
+  perNode: fc.integer({ min: 1, max: 6 }),
+  services: fc.integer({ min: 0, max: 6 }),
+  affinity: fc.boolean(),
+  mode: fc.constantFrom("vxlan" as const, "native" as const),
+  kubeProxy: fc.constantFrom("ebpf", "ebpf", "iptables", "nftables", "ipvs"),
+  hostClient: fc.boolean(),
+});
+
+async function setup(spec: { seed: number; nodes: number; perNode: number; services: number; affinity: boolean; mode: "vxlan" | "native"; kubeProxy: string; hostClient: boolean }) {
+  const { model } = loadModel({ generate: { seed: spec.seed, nodes: spec.nodes, pods: spec.nodes * spec.perNode + spec.services * 3 + 2, services: spec.services, endpointsPerService: { min: 0, max: 3 }, settings: CILIUM(spec.mode, spec.kubeProxy) } });
+  if (spec.affinity) for (const s of model.services) if (s.name.startsWith("svc-")) Object.assign(s, { sessionAffinity: "ClientIP", sessionAffinityTimeout: 10800 });
+  // A host-network client: its packets leave through cilium_host (cil_from_host).
+  if (spec.hostClient) model.pods.push({ ...model.pods[0]!, name: "host-client", hostNetwork: true, ip: model.nodes[0]!.internalIP });
+  const net = compileNetwork(model);
+  const rs = compileKubeProxy(model);
+  const dp = await Dataplane.create(wasm);
+  dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
+  const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
+  const cluster: LoadedCluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+  return { model, dp, ref, cluster };
+}
+
+function targets(c: LoadedCluster): string[] {
+  const out: string[] = [];
+  for (const s of c.model.services) if (s.clusterIP && s.clusterIP !== "None") for (const p of s.ports) out.push(`${s.clusterIP}:${p.port}`);
+  out.push(...c.model.pods.map((p) => `${p.namespace}/${p.name}`));
+  out.push(...c.model.nodes.map((n) => `${n.cilium!.routerIP}:80`), `${c.model.nodes[0]!.internalIP}:22`);
+  out.push("10.244.0.250:80", "10.244.1.1:80", "10.96.200.1:80", "192.168.1.200:22", "8.8.8.8:53");
+  return out;
+}
+
+describe("Cilium: Wasm dataplane vs TypeScript reference", () => {
+  it("agree hop for hop on random Cilium clusters (VXLAN, native; ebpf, iptables, nftables, ipvs) and flows", async () => {
+    // What the runs exercised (component/action/program of every Wasm hop): the comparison means little without it.
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(clusterSpec, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.boolean(), fc.boolean(), fc.constantFrom(0, 1, 2)), { minLength: 1, maxLength: 12 }), async (spec, flows) => {
+        const { model, dp, ref, cluster } = await setup(spec);
+        const pods = model.pods;
+        const all = targets(cluster);
+        dp.resetState();
+        ref.resetState();
+        let previous: [number, number] | undefined;
+        for (const [a0, b0, seed, fresh, again, udp] of flows) {
+          const [a, b] = again && previous ? previous : [a0, b0];
+          previous = [a, b];
+          const from = pods[a % pods.length]!;
+          const r0 = resolveAny(cluster, { from: `${from.namespace}/${from.name}`, to: all[b % all.length]! });
+          if (isNamed(r0)) throw new Error("unexpected DNS name");
+          // Some flows as UDP, connected (glibc's resolver) or not (sendto).
+          const r = udp ? { ...r0, protocol: "UDP" as const } : r0;
+          if (fresh && !(again && previous)) {
+            dp.resetState();
+            ref.resetState();
+          }
+          dp.setSeed(seed);
+          ref.setSeed(seed);
+          const p = packetFor(r, ephemeralPort(seed));
+          const packet = udp === 2 ? { ...p, flags: p.flags | A.PF_CONNECTED } : p;
+          const w = dp.exchange(packet, r.netns, true, true);
+          const t = ref.exchange(packet, r.netns, true, true);
+          expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }).toEqual({ v: t.verdict, r: t.replyVerdict, n: t.hopCount });
+          expect(Array.from(w.hops)).toEqual(Array.from(t.hops));
+          const words = A.T_BYTES / 4;
+          for (let h = 0; h < w.hopCount; h++) seen.add(`${w.hops[h * words + A.T_COMPONENT / 4]}/${w.hops[h * words + A.T_ACTION / 4]}/${w.hops[h * words + A.T_EXTRA / 4]! & 255}`);
+        }
+      }),
+      { numRuns: 60, seed: 20261127 },
+    );
+    const expected = [
+      [A.K_SOCK_LB, A.A_SOCK_LB, A.PROG_SOCK_CONNECT], [A.K_SOCK_LB, A.A_SOCK_LB, A.PROG_SOCK_SENDMSG], [A.K_SOCK_LB, A.A_SOCK_LB, A.PROG_SOCK_RECVMSG],
+      [A.K_BPF, A.A_REDIRECT, A.PROG_FROM_CONTAINER], [A.K_BPF, A.A_REDIRECT, A.PROG_FROM_OVERLAY], [A.K_BPF, A.A_REDIRECT, A.PROG_FROM_NETDEV], [A.K_BPF, A.A_REDIRECT, A.PROG_FROM_HOST],
+      [A.K_BPF, A.A_TO_STACK, A.PROG_FROM_CONTAINER], [A.K_VXLAN, A.A_ENCAP, A.PROG_FROM_CONTAINER], [A.K_VXLAN, A.A_ENCAP, A.PROG_FROM_HOST],
+      [A.K_BPF, A.A_DNAT, A.PROG_FROM_CONTAINER], [A.K_BPF, A.A_UNNAT, A.PROG_FROM_CONTAINER], [A.K_BPF, A.A_UNNAT, A.PROG_FROM_OVERLAY], [A.K_BPF, A.A_REJECT, A.PROG_FROM_CONTAINER],
+    ].map((x) => x.join("/"));
+    expect(expected.filter((x) => !seen.has(x))).toEqual([]);
+  });
+
+  it("agree on batch counters and drop reasons (connected sockets and Cilium's conntrack kept across packets)", async () => {
+    await fc.assert(
+      fc.asyncProperty(clusterSpec, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 ** 31 }), async (spec, packets, seed) => {
+        const { model, dp, ref, cluster } = await setup(spec);
+        const all = targets(cluster);
+        const words: number[] = [];
+        model.pods.forEach((p, i) => {
+          const r = resolveAny(cluster, { from: `${p.namespace}/${p.name}`, to: all[(i * 7 + seed) % all.length]! });
+          if (isNamed(r)) throw new Error("unexpected DNS name");
+          words.push(r.netns, parseIPv4(p.ip, "ip"), r.dst, 32768 + i, r.dport, r.protocol === "UDP" || i % 3 === 0 ? A.PROTO_UDP : A.PROTO_TCP, 60, (seed + i * 7919) >>> 0);
+        });
+        dp.resetState();
+        ref.resetState();
+        dp.runFlows(Uint32Array.from(words), packets);
+        ref.runFlows(Uint32Array.from(words), packets);
+        expect(dp.counters()).toEqual(ref.counters);
+        for (let reason = 0; reason < 16; reason++) expect(dp.dropCount(reason)).toBe(ref.drops[reason]);
+        expect(new Map([...dp.nodePairs()].sort())).toEqual(new Map([...ref.nodePairs].sort()));
+      }),
+      { numRuns: 30, seed: 12 },
+    );
+  });
+});
+
+describe("Cilium: what the tools print", () => {
+  it("cilium-dbg service list: ID, Frontend, Service Type, Backend through Go's tabwriter (minwidth 5, padding 3, every cell padded), one frontend per port and protocol", async () => {
+    await engine.load({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    const { model } = loadModel({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    const dns = model.pods.filter((p) => p.name.startsWith("coredns")).map((p) => p.ip).sort();
+    const out = (await engine.show({ command: "cilium-dbg service list" })).stdout;
+    const lines = out.split("\n");
+    expect(lines[0]).toBe("ID   Frontend              Service Type   Backend                               ");
+    expect(lines[1]).toBe("1    10.96.0.1:443/TCP     ClusterIP      1 => 192.168.1.2:6443/TCP (active)    ");
+    expect(lines[2]).toBe(`2    10.96.0.10:53/UDP     ClusterIP      ${`1 => ${dns[0]}:53/UDP (active)`.padEnd(38)}`);
+    expect(lines[3]).toBe(`                                          ${`2 => ${dns[1]}:53/UDP (active)`.padEnd(38)}`);
+    expect(out).toContain("\n5    10.96.0.20:80/TCP     ClusterIP      1 => 10.244.0.15:8080/TCP (active)    \n                                          2 => 10.244.0.16:8080/TCP (active)    \n                                          3 => 10.244.0.17:8080/TCP (active)    \n");
+    expect((await engine.show({ command: "cilium-dbg service get 5" })).stdout).toBe(
+      "ID   Frontend            Service Type   Backend                              \n5    10.96.0.20:80/TCP   ClusterIP      1 => 10.244.0.15:8080/TCP (active)   \n                                        2 => 10.244.0.16:8080/TCP (active)   \n                                        3 => 10.244.0.17:8080/TCP (active)   \n",
+    );
+    await expect(engine.show({ command: "cilium-dbg service get 99" })).rejects.toMatchObject({ code: "not-found" });
+  });
+
+  it("ip link and ip addr: cilium_net/cilium_host (a NOARP veth pair named after each other, the router /32 on cilium_host), cilium_vxlan, the lxc veths; no cni0", async () => {
+    await engine.load({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    const { model } = loadModel({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    const links = (await engine.show({ command: "ip link" })).stdout;
+    expect(links).toMatch(/^3: cilium_net@cilium_host: <BROADCAST,MULTICAST,NOARP,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\n    link\/ether [0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff\n4: cilium_host@cilium_net: <BROADCAST,MULTICAST,NOARP,UP,LOWER_UP> mtu 1500 /m);
+    expect(links).toMatch(/^5: cilium_vxlan: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UNKNOWN /m);
+    // Each pair is made on the node: its temporary peer takes an index first and keeps it in the pod as eth0.
+    expect(links).toContain(`7: ${lxcName("default", "client")}@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\n`);
+    expect((await engine.show({ command: "ip link", pod: "client" })).stdout).toMatch(/\n6: eth0@if7: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 .*\n.* link-netnsid 0\n$/);
+    expect(links).not.toMatch(/cni0|flannel|veth/);
+    expect((await engine.show({ command: "ip addr" })).stdout).toContain(`    inet ${model.nodes[0]!.cilium!.routerIP}/32 scope global cilium_host\n`);
+    expect((await engine.show({ command: "ip addr", pod: "client" })).stdout).toContain("    inet 10.244.0.10/32 scope global eth0\n");
+    expect((await engine.show({ command: "ip -d link show cilium_vxlan" })).stdout).toMatch(/\n    vxlan external id 0 srcport 0 0 dstport 8472 nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx /);
+    // The pod's gateway, answered by the lxc's ARP responder with its MAC.
+    const lxc = compileNetwork(model).ifaces.find((f) => f.name === lxcName("default", "client"))!;
+    expect((await engine.show({ command: "ip neigh", pod: "client" })).stdout).toBe(`${model.nodes[0]!.cilium!.routerIP} dev eth0 lladdr ${lxc.mac} REACHABLE\n`);
+  });
+
+  it("iptables-save is refused on Cilium (its own CILIUM_* chains are not simulated), saying that ebpf mode has no KUBE-* chain; there is no kube-proxy to ask for logs", async () => {
+    await engine.load({ scenario: "pod-to-service", settings: CILIUM("vxlan") });
+    await expect(engine.show({ command: "iptables-save -t nat" })).rejects.toMatchObject({ code: "unsupported", message: expect.stringMatching(/CILIUM_\*|CILIUM_INPUT.*not simulated; kube-proxy is replaced \(kube-proxy mode ebpf\), so no KUBE-\* chain exists/) });
+    await expect(engine.show({ command: "kubectl logs -n kube-system kube-proxy" })).rejects.toMatchObject({ code: "unsupported", message: expect.stringMatching(/no kube-proxy in this cluster/) });
+    await expect(engine.show({ command: "cat /run/flannel/subnet.env" })).resolves.toEqual({ stdout: "", stderr: "cat: /run/flannel/subnet.env: No such file or directory\n" });
+    await engine.load({ scenario: "pod-to-service" });
+    await expect(engine.show({ command: "cilium-dbg service list" })).rejects.toMatchObject({ code: "unsupported", message: expect.stringMatching(/CNI is flannel/) });
+  });
+});
+
