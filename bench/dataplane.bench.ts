@@ -2,8 +2,9 @@
 // new connections/s and rules walked per new connection as the number of services grows, per
 // kube-proxy mode (iptables walks KUBE-SERVICES rule by rule; nftables does one verdict-map
 // lookup; IPVS one virtual-server hash lookup, counted as one, next to its few ipset-matching
-// rules), and established packets/s (conntrack hits, no rule walks). Medians over repeats;
-// ratios from the same run.
+// rules; ebpf, Cilium's kube-proxy replacement on a Cilium cluster, one service-map lookup at
+// connect() in the socket LB), and established packets/s (conntrack hits, no rule walks).
+// Medians over repeats; ratios from the same run.
 
 import { compileKubeProxy } from "../src/compile/kube-proxy.js";
 import { compileNetwork } from "../src/compile/network.js";
@@ -22,11 +23,11 @@ interface Setup {
   services: number;
 }
 
-type Mode = "iptables" | "nftables" | "ipvs";
+type Mode = "iptables" | "nftables" | "ipvs" | "ebpf";
 
 async function setup(wasm: Uint8Array, services: number, flowCount: number, mode: Mode): Promise<Setup> {
   const nodes = Math.max(2, Math.ceil(services / 20));
-  const { model } = loadModel({ generate: { seed: 3, nodes, services, pods: services * 3 + nodes * 5, endpointsPerService: { min: 1, max: 3 }, settings: { kubeProxy: { mode } } } });
+  const { model } = loadModel({ generate: { seed: 3, nodes, services, pods: services * 3 + nodes * 5, endpointsPerService: { min: 1, max: 3 }, settings: { kubeProxy: { mode }, ...(mode === "ebpf" ? { cni: { plugin: "cilium", mode: "vxlan" } } : {}) } } });
   const net = compileNetwork(model);
   const rs = compileKubeProxy(model);
   const dp = await Dataplane.create(wasm);
@@ -55,7 +56,7 @@ function time(fn: () => void): number {
 export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ results: BenchResult[]; rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> }> {
   const results: BenchResult[] = [];
   const rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> = [];
-  for (const mode of ["iptables", "nftables", "ipvs"] as const) for (const services of [100, 1000, 10000]) {
+  for (const mode of ["iptables", "nftables", "ipvs", "ebpf"] as const) for (const services of [100, 1000, 10000]) {
     const flowCount = 4000;
     const s = await setup(wasm, services, flowCount, mode);
     const w: number[] = [];
