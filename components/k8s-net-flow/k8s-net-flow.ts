@@ -582,9 +582,9 @@ export class K8sNetFlowElement extends LitElement {
           <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>${layout.attach.label}</text>
         </g>
         <g class="proxy ${active(n, "netfilter", "conntrack")}">
-          <title>kube-proxy programs these rules; the node's kernel (netfilter, conntrack) applies them</title>
+          <title>${this.kubeProxyMode === "ebpf" ? "No kube-proxy: Cilium's agent loads the service map its eBPF programs translate with" : "kube-proxy programs these rules; the node's kernel (netfilter, conntrack) applies them"}</title>
           <rect x=${n.proxy.x} y=${n.proxy.y} width=${n.proxy.w} height=${n.proxy.h} rx="4"></rect>
-          <text x=${n.proxy.x + 8} y=${n.proxy.y + 17}>kube-proxy · ${this.kubeProxyMode}</text>
+          <text x=${n.proxy.x + 8} y=${n.proxy.y + 17}>${this.kubeProxyMode === "ebpf" ? "cilium · socket LB" : `kube-proxy · ${this.kubeProxyMode}`}</text>
         </g>
         ${layout.tunnel ? svg`<g class="vtep ${current?.node === n.name && (current.action === "encap" || current.action === "decap") ? "active" : ""}">
           <rect x=${n.vtep.x} y=${n.vtep.y} width=${n.vtep.w} height=${n.vtep.h} rx="4"></rect>
@@ -635,8 +635,9 @@ const SPEEDS = [0.5, 1, 2, 4];
 /** What the seed page runs on a node (kube-proxy's rules as its mode keeps them), and inside a pod. */
 function nodeCommands(summary: { kubeProxyMode: string; cni: { plugin: string } } | undefined): string[] {
   const mode = summary?.kubeProxyMode ?? "iptables";
-  // kube-proxy's rules as its mode keeps them.
-  const proxy = mode === "nftables" ? ["nft list ruleset"] : mode === "ipvs" ? ["ipvsadm -Ln", "iptables-save -t nat"] : mode === "ebpf" ? ["cilium-dbg service list"] : ["iptables-save -t nat"];
+  // The service translation's table as its owner keeps it: Cilium's eBPF service map (it
+  // translates before netfilter, with or without kube-proxy), else kube-proxy's rules.
+  const proxy = summary?.cni.plugin === "cilium" ? ["cilium-dbg service list"] : mode === "nftables" ? ["nft list ruleset"] : mode === "ipvs" ? ["ipvsadm -Ln", "iptables-save -t nat"] : ["iptables-save -t nat"];
   // flannel's pods hang off the cni0 bridge; Calico's and Cilium's veths are routed.
   const attach = summary?.cni.plugin === "flannel" || !summary ? "bridge fdb show" : "ip neigh";
   return ["ip route", ...proxy, "conntrack -L", attach, "ip addr"];

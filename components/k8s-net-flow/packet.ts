@@ -45,6 +45,10 @@ export function badgeOf(hop: Hop, previous: Hop | undefined): Badge {
     const before = tupleOf(previous.packet);
     if (before !== badge.tuple) badge.was = before;
   }
+  // Cilium's socket LB rewrites the address the application connected to before any packet
+  // exists: the frontend it replaced is the service entry's (`cilium-dbg service get`).
+  const frontend = hop.action === "socket-lb" ? hop.rule?.match(/(\d+\.\d+\.\d+\.\d+:\d+)\/[A-Z]+/)?.[1] : undefined;
+  if (frontend) badge.was = `${endpoint(p.src, p.sport)} → ${frontend}`;
   if (hop.dns) badge.dns = hop.phase === "dns-query" ? `DNS ${hop.dns.type} ${hop.dns.name}?` : `DNS ${hop.dns.result}: ${hop.dns.type} ${hop.dns.name}`;
   // An outer UDP header means VXLAN; without one the outer IPv4 carries the packet directly (IP-in-IP).
   if (p.outer) badge.outer = p.outer.dport ? `VXLAN ${p.outer.src} → ${p.outer.dst} UDP ${p.outer.dport} VNI ${p.outer.vni}` : `IP-in-IP ${p.outer.src} → ${p.outer.dst} proto 4`;

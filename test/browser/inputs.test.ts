@@ -135,6 +135,28 @@ describe("<k8s-net-flow> Calico", () => {
   });
 });
 
+describe("<k8s-net-flow> Cilium", () => {
+  it('cni="cilium/vxlan" mode="ebpf": the socket step shows the ClusterIP replaced before any packet; no kube-proxy', async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="pod-to-service" cni="cilium/vxlan" mode="ebpf"></k8s-net-flow>`);
+    expect(await settled(el)).to.contain("delivered");
+    const svg = () => el.shadowRoot!.querySelector("svg[part=diagram]")!;
+    expect(svg().querySelector(".proxy text")!.textContent).to.equal("cilium · socket LB");
+    expect(svg().querySelector(".bridge text")!.textContent).to.contain("lxc* veths");
+    const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+    el.hop = hops.findIndex((li) => li.textContent!.includes("socket · socket-lb") && !li.textContent!.includes("dns-"));
+    await el.updateComplete;
+    const text = (cls: string) => svg().querySelector(`g.packet text.${cls}`)?.textContent;
+    expect(text("was")).to.match(/^10\.244\.0\.10:\d+ → 10\.96\.0\.20:80$/);
+    expect(text("tuple")).to.match(/^10\.244\.0\.10:\d+ → 10\.244\.0\.1[567]:8080$/);
+    // No hop rewrites the destination later: the first packet already goes to the backend.
+    expect(hops.filter((li) => / · (dnat|unnat)/.test(li.textContent!))).to.deep.equal([]);
+    const panel = el.shadowRoot!.querySelector<HTMLDetailsElement>("details[part=commands]")!;
+    el.hop = hops.findIndex((li) => li.textContent!.includes("routing · redirect"));
+    await el.updateComplete;
+    expect([...panel.querySelectorAll("[role=tab]")].map((t) => t.textContent)).to.include("cilium-dbg service list");
+  });
+});
+
 describe("<k8s-net-flow> lazy start", () => {
   it("starts simulating only when scrolled near the viewport", async () => {
     const wrapper = await fixture<HTMLDivElement>(html`<div><div class="spacer"></div><k8s-net-flow scenario="pod-to-pod"></k8s-net-flow></div>`);
