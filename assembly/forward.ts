@@ -150,6 +150,11 @@ let natWalked: u32 = 0;
   return load<u32>(netns(ns), NS_NODE);
 }
 
+/** The node namespace `ns` belongs to (batch statistics: same-node or cross-node connections). */
+export function nodeOfNetns(ns: u32): u32 {
+  return nodeOf(ns);
+}
+
 /** The status (with TCP state) and timeout of a connection after a packet, as nf_conntrack_proto_tcp moves it. */
 let nextStatus: u32 = 0;
 function ctAdvance(status: u32, pkt: usize, replyDir: bool): u32 {

@@ -7,7 +7,7 @@ import {
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
+import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, nodeOfNetns, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
 import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
 import { ipcacheLoad, lbLoad, lbReset } from "./cilium";
@@ -53,7 +53,9 @@ export function configure(desc: usize): u32 {
   routeCacheInit();
   pairsInit();
   pkt = arenaAlloc(P_BYTES);
+  walkCounts = arenaAlloc(<usize>WALK_SLOTS * 4);
   resetCounters();
+  resetBatchStats();
   return E_OK;
 }
 
@@ -64,6 +66,7 @@ export function resetState(): void {
   ipvsReset();
   lbReset();
   resetCounters();
+  resetBatchStats();
   memory.fill(ruleHits, 0, <usize>ruleCount * 16);
   memory.fill(chainHits, 0, <usize>chainCount * 16);
 }
@@ -98,6 +101,7 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
   traceStart(trace);
   setPhase(PH_REQUEST);
   const v = forward(pkt, from);
+  requestEnd = endNetns;
   replyVerdict = 0;
   if (v == V_DELIVERED && reply) {
     const src = load<u32>(pkt, P_SRC);
@@ -171,9 +175,54 @@ export function runFlows(flows: usize, count: u32, packets: u32, established: bo
       store<u32>(pkt, 64, P_TTL);
       const first = k == 0 && !established;
       store<u32>(pkt, first ? PF_SYN | PF_DF : PF_ACK | PF_DF, P_FLAGS);
-      exchange(load<u32>(f, 0), first, false);
+      if (!first) {
+        exchange(load<u32>(f, 0), false, false);
+        continue;
+      }
+      // The new connection's first packet and its answer: the rules (or lookups) they walked,
+      // and whether the request reached a pod on the client's own node.
+      const walked = nfTotalWalked;
+      const v = exchange(load<u32>(f, 0), true, false);
+      countWalks(<u32>min<u64>(nfTotalWalked - walked, <u64>(WALK_SLOTS - 1)));
+      if (v == V_DELIVERED) {
+        if (nodeOfNetns(requestEnd) == nodeOfNetns(load<u32>(f, 0))) connSameNode++;
+        else connCrossNode++;
+      }
     }
   }
+}
+
+// Batch statistics of new connections: how many rules (or lookups) each one's first packet and
+// answer walked, as exact counts per value (the last slot holds WALK_SLOTS - 1 and more), and
+// where its request was delivered.
+const WALK_SLOTS: u32 = 1 << 16;
+let walkCounts: usize = 0;
+let requestEnd: u32 = NONE;
+let connSameNode: u64 = 0;
+let connCrossNode: u64 = 0;
+
+@inline function countWalks(n: u32): void {
+  const at = walkCounts + (<usize>n << 2);
+  store<u32>(at, load<u32>(at) + 1);
+}
+
+function resetBatchStats(): void {
+  if (walkCounts != 0) memory.fill(walkCounts, 0, <usize>WALK_SLOTS * 4);
+  connSameNode = 0;
+  connCrossNode = 0;
+}
+
+/** Writes up to `max` [rules walked, new connections] pairs at `out`, by rules walked; returns how many. */
+export function walkHistogram(out: usize, max: u32): u32 {
+  let n: u32 = 0;
+  for (let v: u32 = 0; v < WALK_SLOTS && n < max; v++) {
+    const c = load<u32>(walkCounts + (<usize>v << 2));
+    if (c == 0) continue;
+    store<u32>(out + <usize>n * 8, v);
+    store<u32>(out + <usize>n * 8 + 4, c);
+    n++;
+  }
+  return n;
 }
 
 // Counters, as f64 (exact below 2^53).
@@ -188,6 +237,8 @@ export const CNT_CT_MISSES: u32 = 7;
 export const CNT_CT_INSERTS: u32 = 8;
 export const CNT_CT_FULL: u32 = 9;
 export const CNT_CT_LIVE: u32 = 10;
+export const CNT_CONN_SAME_NODE: u32 = 11;
+export const CNT_CONN_CROSS_NODE: u32 = 12;
 
 export function counter(which: u32): f64 {
   switch (which) {
@@ -202,6 +253,8 @@ export function counter(which: u32): f64 {
     case CNT_CT_INSERTS: return <f64>ctInserts;
     case CNT_CT_FULL: return <f64>ctFullDrops;
     case CNT_CT_LIVE: return <f64>ctLive();
+    case CNT_CONN_SAME_NODE: return <f64>connSameNode;
+    case CNT_CONN_CROSS_NODE: return <f64>connCrossNode;
     default: return 0;
   }
 }

@@ -10,7 +10,7 @@ import type { PacketSpec, RawExchange } from "./packet.js";
 const CONFIG_ERRORS = ["", "an interface refers to a missing interface", "an interface refers to a missing namespace", "a route leaves by an interface of another namespace", "a rule jumps to a missing chain", "a chain's rules run past the rule table", "a hook names a missing chain", "a namespace or node refers to a missing node or interface", "two interfaces hold the same address or MAC", "a table lies outside the dataplane's memory"];
 
 /** Counters of the batch statistics, in the order of assembly/index.ts CNT_*. */
-export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive"] as const;
+export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive", "sameNodeConnections", "crossNodeConnections"] as const;
 export type Counters = Record<(typeof COUNTERS)[number], number>;
 
 /** A conntrack entry: tuples as [src, dst, sport << 16 | dport]; key = proto | node << 8. */
@@ -165,6 +165,18 @@ export class Dataplane {
     const out = new Map<string, number>();
     for (let i = 0; i < n; i++) out.set(`${words[i * 3]}>${words[i * 3 + 1]}`, words[i * 3 + 2]!);
     return out;
+  }
+
+  /**
+   * New connections by the netfilter rules (or service lookups) their first packet and its
+   * answer walked: [rules walked, connections] pairs, by rules walked (65535 stands for more).
+   */
+  walksPerNewConnection(): Array<[number, number]> {
+    const max = 1 << 16;
+    if (this.scratch.bytes < max * 8) this.scratch = { ptr: this.wasm.arenaAlloc(max * 8), bytes: max * 8 };
+    const n = this.wasm.walkHistogram(this.scratch.ptr, max);
+    const words = new Uint32Array(this.wasm.memory.buffer, this.scratch.ptr, n * 2);
+    return Array.from({ length: n }, (_, i) => [words[i * 2]!, words[i * 2 + 1]!]);
   }
 
   dropCount(reason: number): number {

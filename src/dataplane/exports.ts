@@ -28,5 +28,6 @@ export interface DataplaneExports {
   setSeed(seed: number): void;
   resetState(): void;
   nodePairs(out: number, max: number): number;
+  walkHistogram(out: number, max: number): number;
   setTime(seconds: number): void;
 }

@@ -69,12 +69,16 @@ export class ReferenceDataplane {
   private tracing = false;
   private phase = A.PH_REQUEST;
   readonly ruleHits: number[];
-  counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0 };
+  counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0, sameNodeConnections: 0, crossNodeConnections: 0 };
+  /** New connections by the rules (or lookups) their first packet and answer walked, as assembly/index.ts walkHistogram (capped at 65535). */
+  readonly walksPerNewConnection = new Map<number, number>();
   readonly drops = new Array<number>(16).fill(0);
   /** Delivered packets per "origin node>delivery node". */
   readonly nodePairs = new Map<string, number>();
   // Where the last forward ended
   private endNetns = 0;
+  /** Where the last exchange's request ended (before its answer moved endNetns). */
+  private requestEnd = 0;
   private rejectAddr = 0;
   /** Next-hop MTU of a forwarded packet dropped as too big (0: none), as assembly/forward.ts fragMtu. */
   private fragMtu = 0;
@@ -160,6 +164,7 @@ export class ReferenceDataplane {
     this.drops.fill(0);
     this.ruleHits.fill(0);
     this.nodePairs.clear();
+    this.walksPerNewConnection.clear();
     this.ipvs?.reset();
     this.lbState.clear();
   }
@@ -211,6 +216,7 @@ export class ReferenceDataplane {
     this.phase = A.PH_REQUEST;
     const p: Packet = { ...spec, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: 0 };
     const verdict = this.forward(p, from);
+    this.requestEnd = this.endNetns;
     let replyVerdict = 0;
     if (verdict === A.V_DELIVERED && reply) {
       [p.src, p.dst] = [p.dst, p.src];
@@ -240,7 +246,18 @@ export class ReferenceDataplane {
       for (let k = 0; k < packets; k++) {
         const first = k === 0 && !established;
         const spec: PacketSpec = { src: flows[i + 1]!, dst: flows[i + 2]!, sport: flows[i + 3]!, dport: flows[i + 4]!, proto: flows[i + 5]!, len: flows[i + 6]!, ttl: 64, flags: first ? A.PF_SYN | A.PF_DF : A.PF_ACK | A.PF_DF };
-        this.exchange(spec, flows[i]!, first, false);
+        if (!first) {
+          this.exchange(spec, flows[i]!, false, false);
+          continue;
+        }
+        const walked = this.counters.rulesWalked;
+        const { verdict } = this.exchange(spec, flows[i]!, true, false);
+        const n = Math.min(this.counters.rulesWalked - walked, 65535);
+        this.walksPerNewConnection.set(n, (this.walksPerNewConnection.get(n) ?? 0) + 1);
+        if (verdict === A.V_DELIVERED) {
+          if (this.nodeOf(this.requestEnd) === this.nodeOf(flows[i]!)) this.counters.sameNodeConnections++;
+          else this.counters.crossNodeConnections++;
+        }
       }
     }
     this.counters.ctLive = this.liveConns;

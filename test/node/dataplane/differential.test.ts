@@ -118,6 +118,8 @@ describe("Wasm dataplane vs TypeScript reference", () => {
         for (let reason = 0; reason < 12; reason++) expect(dp.dropCount(reason)).toBe(ref.drops[reason]);
         expect(cluster.rs.rules.map((r) => dp.ruleHits(r.id))).toEqual(ref.ruleHits);
         expect(new Map([...dp.nodePairs()].sort())).toEqual(new Map([...ref.nodePairs].sort()));
+        expect(dp.walksPerNewConnection()).toEqual([...ref.walksPerNewConnection].sort((a, b) => a[0] - b[0]));
+        expect(dp.counters().sameNodeConnections + dp.counters().crossNodeConnections).toBeLessThanOrEqual(model.pods.length);
       }),
       { numRuns: 25, seed: 11 },
     );
