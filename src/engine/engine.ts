@@ -7,7 +7,7 @@ import type { ModelInput } from "../model/types.js";
 import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
-import type { ShardResult, SimulationPlan, SimulationResult } from "./simulate.js";
+import type { ShardResult, SimulationPlan, SimulationResult, SimulationTiming } from "./simulate.js";
 import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
@@ -130,6 +130,7 @@ class EngineImpl implements Engine {
     this.live();
     const { signal, onProgress } = options;
     if (signal?.aborted) throw new K8sNetFlowError("cancelled", "the simulation was cancelled before it started");
+    const started = performance.now();
     const hosts = await Promise.all(this.hosts.map((_, i) => this.get(i)));
     const done = new Array<number>(hosts.length).fill(0);
     let lastReport = 0;
@@ -165,7 +166,13 @@ class EngineImpl implements Engine {
       // The cause, not the "cancelled" of the shards it stopped (unless the caller aborted).
       const failures = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
       if (failures.length) throw failures.find((e) => !(e instanceof K8sNetFlowError && e.code === "cancelled")) ?? failures[0];
-      return await hosts[0]!.aggregate(plan, settled.map((r) => (r as PromiseFulfilledResult<ShardResult>).value));
+      const result = await hosts[0]!.aggregate(plan, settled.map((r) => (r as PromiseFulfilledResult<ShardResult>).value));
+      // Wall time is the one number that differs between runs: not enumerable, so the result's
+      // JSON and deep equality stay the deterministic part (the CLI's --json adds it).
+      const seconds = Math.max(1e-6, (performance.now() - started) / 1000);
+      const timing: SimulationTiming = { seconds, packetsPerSecond: result.packets / seconds, connectionsPerSecond: result.flows / seconds };
+      Object.defineProperty(result, "timing", { value: timing, enumerable: false, configurable: true, writable: true });
+      return result;
     } finally {
       signal?.removeEventListener("abort", abort);
     }

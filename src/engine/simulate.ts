@@ -10,6 +10,7 @@ import { DROP_REASONS } from "../dataplane/decode.js";
 import type { LoadedCluster } from "../dataplane/forward.js";
 import * as A from "../dataplane/abi.js";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
+import { chiSquareUniform, distribution, type Distribution } from "./stats.js";
 
 export interface SimulationPlan {
   /**
@@ -38,6 +39,39 @@ export interface ShardResult {
   nodePairs: Uint32Array;
   /** IPVS mode: connections scheduled per real server (index = its global number). */
   ipvsScheduled?: Float64Array;
+  /** New connections by rules walked, as [rules walked, connections] pairs (flattened, by rules walked). */
+  walks: Uint32Array;
+  /** Conntrack entries of this shard after the plan's flows up to each of OCCUPANCY_SAMPLES points. */
+  occupancy: Float64Array;
+}
+
+/** Points across a run where conntrack occupancy is sampled, at fixed fractions of the plan's flows. */
+export const OCCUPANCY_SAMPLES = 20;
+
+/** The plan's flow index before which sample `s` is taken: the first ⌈flows·(s+1)/N⌉ flows. */
+export function occupancyPoint(flows: number, s: number): number {
+  return Math.ceil((flows * (s + 1)) / OCCUPANCY_SAMPLES);
+}
+
+/** The chi-square test of one Service port's new connections against a uniform choice of its endpoints. */
+export interface ServiceUniformity {
+  servicePort: string;
+  /** Endpoints the port's connections were spread over (with or without connections). */
+  endpoints: number;
+  connections: number;
+  chiSquare: number;
+  /** Degrees of freedom: endpoints − 1. */
+  df: number;
+  /** P(χ² ≥ chiSquare) under a uniform choice: small values say the spread is not uniform. */
+  pValue: number;
+}
+
+/** Wall-clock measurements of a run: they differ between runs, unlike everything else. */
+export interface SimulationTiming {
+  /** Seconds from the call to the result, in the engine (picking flows, forwarding, adding up). */
+  seconds: number;
+  packetsPerSecond: number;
+  connectionsPerSecond: number;
 }
 
 export interface SimulationResult {
@@ -53,6 +87,22 @@ export interface SimulationResult {
   nodePairs: Array<{ from: string; to: string; packets: number }>;
   /** Netfilter rules walked per connection opened. */
   rulesPerConnection: number;
+  /** Delivered new connections whose request reached a pod on the client's own node, or another node's. */
+  locality: { sameNode: number; crossNode: number; /** sameNode / (sameNode + crossNode), 0 without any. */ sameNodeShare: number };
+  /**
+   * Netfilter rules (IPVS: virtual-server lookups; eBPF: service-map lookups) walked by each new
+   * connection's first packet and its answer: buckets with fixed edges, exact order statistics.
+   */
+  rulesPerNewConnection: Distribution;
+  /** Conntrack entries after the plan's first `flows` flows, at fixed fractions of the plan (the same on any number of workers). */
+  conntrackOccupancy: Array<{ flows: number; entries: number }>;
+  /** Per Service port with new connections: the chi-square test of its endpoints' share (iptables, nftables, ipvs). */
+  serviceUniformity: ServiceUniformity[];
+  /**
+   * Wall time and throughput, set by the engine. Not enumerable: JSON.stringify(result) and deep
+   * equality see only the deterministic part (same seed, same numbers); read it as result.timing.
+   */
+  timing?: SimulationTiming;
 }
 
 export interface SimulationHooks {
@@ -174,6 +224,26 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   dp.reserveConntrack(2 * count + 1024);
   dp.resetState();
   dp.setTime(0);
+  // Conntrack occupancy at fixed points of the plan: sample s after this shard's flows below
+  // the plan's point s (their number here: a search of this shard's sorted flow indexes).
+  const samplePos = Array.from({ length: OCCUPANCY_SAMPLES }, (_, s) => {
+    const point = occupancyPoint(plan.flows, s);
+    if (!mine) return point;
+    let lo = 0;
+    let hi = mine.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (mine[mid]! < point) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  });
+  const occupancy = new Float64Array(OCCUPANCY_SAMPLES);
+  let sample = 0;
+  const takeSamples = (k: number) => {
+    for (; sample < OCCUPANCY_SAMPLES && samplePos[sample]! <= k; sample++) occupancy[sample] = dp.counters().ctLive;
+  };
+  takeSamples(0);
   // Start small: a flow may carry many packets, and the first chunk has no timing to go by.
   let chunk = 64;
   const buf = new Uint32Array(65536 * FLOW_WORDS);
@@ -181,10 +251,12 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
   for (let k = 0; k < count; ) {
     cancelled();
     const started = performance.now();
-    const n = Math.min(chunk, count - k);
+    // A chunk ends at the next sample point at the latest.
+    const n = Math.min(chunk, count - k, sample < OCCUPANCY_SAMPLES ? samplePos[sample]! - k : Infinity);
     for (let j = 0; j < n; j++) writeFlow(mine ? mine[k + j]! : k + j, buf, j * FLOW_WORDS);
     k += n;
     dp.runFlows(buf.subarray(0, n * FLOW_WORDS), plan.packetsPerFlow);
+    takeSamples(k);
     // Aim at ~20 ms of work between yields (progress ≥ 4 times a second, cancel within 100 ms),
     // from this chunk's pace, growing at most 4× at a time.
     const took = Math.max(0.25, performance.now() - started);
@@ -197,11 +269,12 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan:
     }
     await yieldToEvents();
   }
+  takeSamples(count);
   hooks.onProgress?.(plan.flows, plan.flows);
-  return collect(dp, cluster, count, plan.packetsPerFlow);
+  return collect(dp, cluster, count, plan.packetsPerFlow, occupancy);
 }
 
-function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPerFlow: number): ShardResult {
+function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPerFlow: number, occupancy: Float64Array): ShardResult {
   const ruleHits = new Float64Array(cluster.rs.rules.length);
   for (let i = 0; i < ruleHits.length; i++) ruleHits[i] = dp.ruleHits(i);
   const pairs = dp.nodePairs();
@@ -213,7 +286,8 @@ function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPe
     k++;
   }
   const ipvs = cluster.rs.ipvs ? Float64Array.from({ length: cluster.rs.ipvs.realServerCount }, (_, r) => dp.ipvsScheduled(r)) : undefined;
-  return { flows, packets: flows * packetsPerFlow, counters: dp.counters(), drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)), ruleHits, nodePairs, ...(ipvs ? { ipvsScheduled: ipvs } : {}) };
+  const walks = Uint32Array.from(dp.walksPerNewConnection().flat());
+  return { flows, packets: flows * packetsPerFlow, counters: dp.counters(), drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)), ruleHits, nodePairs, ...(ipvs ? { ipvsScheduled: ipvs } : {}), walks, occupancy };
 }
 
 /** Adds the shards up and names what the numbers are about. */
@@ -233,6 +307,9 @@ export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>
   }
   const names = cluster.model.nodes.map((n) => n.name);
   const flows = shards.reduce((s, r) => s + r.flows, 0);
+  const walks = new Map<number, number>();
+  for (const r of shards) for (let i = 0; i < r.walks.length; i += 2) walks.set(r.walks[i]!, (walks.get(r.walks[i]!) ?? 0) + r.walks[i + 1]!);
+  const { sameNodeConnections: sameNode, crossNodeConnections: crossNode } = counters;
   return {
     plan,
     workers: shards.length,
@@ -246,7 +323,47 @@ export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>
       return { from: names[from!]!, to: names[to!]!, packets };
     }),
     rulesPerConnection: flows ? counters.rulesWalked / flows : 0,
+    locality: { sameNode, crossNode, sameNodeShare: sameNode + crossNode ? sameNode / (sameNode + crossNode) : 0 },
+    rulesPerNewConnection: distribution([...walks].sort((a, b) => a[0] - b[0])),
+    conntrackOccupancy: Array.from({ length: OCCUPANCY_SAMPLES }, (_, s) => ({ flows: occupancyPoint(plan.flows, s), entries: shards.reduce((sum, r) => sum + r.occupancy[s]!, 0) })),
+    serviceUniformity: cluster.rs.ipvs ? ipvsUniformity(cluster, shards) : ruleUniformity(cluster, hits),
   };
+}
+
+/** iptables and nftables: every endpoint's DNAT rule hits (zero too), per Service port, tested for uniformity. */
+function ruleUniformity(cluster: LoadedCluster, hits: Float64Array): ServiceUniformity[] {
+  const ports = new Map<string, Map<string, number>>();
+  for (const r of cluster.rs.rules) {
+    if (r.target.kind !== "dnat" || r.servicePort === undefined || r.endpoint === undefined) continue;
+    const eps = ports.get(r.servicePort) ?? new Map<string, number>();
+    eps.set(r.endpoint, (eps.get(r.endpoint) ?? 0) + hits[r.id]!);
+    ports.set(r.servicePort, eps);
+  }
+  return uniformity(ports);
+}
+
+/** IPVS: every real server's scheduled connections, per virtual server. */
+function ipvsUniformity(cluster: LoadedCluster, shards: ShardResult[]): ServiceUniformity[] {
+  const ports = new Map<string, Map<string, number>>();
+  for (const vs of cluster.rs.ipvs!.virtualServers) {
+    const eps = ports.get(vs.servicePort) ?? new Map<string, number>();
+    vs.dests.forEach((d, i) => {
+      const key = `${formatIPv4(d.addr)}:${d.port}`;
+      eps.set(key, (eps.get(key) ?? 0) + shards.reduce((sum, r) => sum + (r.ipvsScheduled?.[vs.firstDest + i] ?? 0), 0));
+    });
+    ports.set(vs.servicePort, eps);
+  }
+  return uniformity(ports);
+}
+
+function uniformity(ports: Map<string, Map<string, number>>): ServiceUniformity[] {
+  const out: ServiceUniformity[] = [];
+  for (const [servicePort, eps] of [...ports].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const observed = [...eps.values()];
+    const connections = observed.reduce((s, o) => s + o, 0);
+    if (connections) out.push({ servicePort, endpoints: observed.length, connections, ...chiSquareUniform(observed) });
+  }
+  return out;
 }
 
 /** IPVS mode: connections per real server, summed over the shards, as Service port and endpoint. */

@@ -48,6 +48,20 @@ describe("simulate", () => {
       const rejectedFlows = a.counters.rejected / plan.packetsPerFlow;
       expect(rejectedFlows).toBeGreaterThan(0);
       expect(a.endpoints.reduce((s, e) => s + e.connections, 0) + rejectedFlows).toBe(a.flows);
+      // The statistics add up across shards too (compared above with everything else): one
+      // rules count per new connection, connections on 20 nodes mostly cross-node, conntrack
+      // sampled at the same points of the plan by every shard.
+      expect(b.rulesPerNewConnection).toEqual(a.rulesPerNewConnection);
+      expect(b.conntrackOccupancy).toEqual(a.conntrackOccupancy);
+      expect(b.serviceUniformity).toEqual(a.serviceUniformity);
+      expect(a.rulesPerNewConnection.count).toBe(a.flows);
+      expect(a.locality.sameNode + a.locality.crossNode).toBe(a.flows - rejectedFlows);
+      expect(a.locality.crossNode).toBeGreaterThan(a.locality.sameNode);
+      expect(a.conntrackOccupancy.at(-1)).toEqual({ flows: a.flows, entries: a.counters.ctLive });
+      for (let k = 1; k < 20; k++) expect(a.conntrackOccupancy[k]!.entries).toBeGreaterThan(a.conntrackOccupancy[k - 1]!.entries);
+      // Wall time differs, and stays out of the comparison (not enumerable).
+      expect(a.timing!.seconds).toBeGreaterThan(0);
+      expect(b.timing!.packetsPerSecond).toBeGreaterThan(0);
     }
   }, 60_000);
 
