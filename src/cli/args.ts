@@ -70,15 +70,17 @@ export function hostOption(command: string, value: string | undefined): "worker"
 }
 
 /** The cluster named by --scenario / --file (default: `fallback`), with --mode and --cni applied. */
-export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string }, fallback = DEFAULT_SCENARIO): Promise<ModelInput> {
+export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string }, fallback = DEFAULT_SCENARIO, generated?: ModelInput): Promise<ModelInput> {
   if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both", command);
+  // A generated cluster (simulate --nodes …) instead of a scenario or a file.
+  if (generated && (values.scenario !== undefined || values.file !== undefined)) throw new UsageError("give --scenario, --file or --nodes, not more than one", command);
   const mode = values.mode;
   if (mode !== undefined && !(KUBE_PROXY_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${KUBE_PROXY_MODES.join(", ")}, not "${mode}"`, command);
   const settings: Record<string, unknown> = {};
   if (mode) settings.kubeProxy = { mode };
   if (values.cni !== undefined) settings.cni = cniOption(command, values.cni);
   if (values["pod-mtu"] !== undefined) settings.cni = { ...(settings.cni as object | undefined), mtu: intOption(command, "pod-mtu", values["pod-mtu"], 0, 576, 9000) };
-  return withSettings(values.file !== undefined ? { text: await readCluster(values.file) } : { scenario: values.scenario ?? fallback }, settings);
+  return withSettings(generated ?? (values.file !== undefined ? { text: await readCluster(values.file) } : { scenario: values.scenario ?? fallback }), settings);
 }
 
 /** --cni PLUGIN[/MODE], as the element's `cni` attribute: without a mode, the plugin's first (flannel: vxlan). */

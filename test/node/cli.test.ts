@@ -196,14 +196,50 @@ describe("k8s-net-flow CLI", () => {
     const [a, b] = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
     expect(a.workers).toBe(1);
     expect(b.workers).toBe(2);
-    expect({ ...b, workers: 1 }).toEqual(a);
+    // Everything but the workers and the wall time (timing) is the same.
+    expect({ ...b, workers: 1, timing: undefined }).toEqual({ ...a, timing: undefined });
     expect(a.flows).toBe(20000);
+    expect(Object.keys(a.timing).sort()).toEqual(["connectionsPerSecond", "loadSeconds", "packetsPerSecond", "seconds"]);
+    expect(a.timing.packetsPerSecond).toBeCloseTo(a.packets / a.timing.seconds, 3);
     const text = run("simulate", "--scenario", "pod-to-service", "--flows", "3000");
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^3,000 connections × 10 packets \(uniform, seed 1\) on 1 worker in [\d.]+ s/);
     // One client, random source ports: a few of the 3,000 connections reuse a 5-tuple still in conntrack.
     expect(Number(/\nconntrack entries created +([\d,]+)\n/.exec(text.stdout)![1]!.replace(/,/g, ""))).toBeGreaterThan(2950);
     expect(text.stdout).toMatch(/\ndefault\/backend-svc +10\.244\.0\.1[567]:8080 +[\d,]+\n/);
+  });
+
+  it("simulate --nodes/--pods/--services/--namespaces generates the cluster, seeded by --seed; statistics in JSON and tables", () => {
+    const args = ["simulate", "--nodes", "4", "--pods", "80", "--services", "10", "--namespaces", "2", "--flows", "4000", "--packets", "2", "--seed", "3"];
+    const one = run(...args, "--json");
+    const two = run(...args, "--workers", "2", "--json");
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    const [a, b] = [JSON.parse(one.stdout), JSON.parse(two.stdout)];
+    expect({ ...b, workers: 1, timing: undefined }).toEqual({ ...a, timing: undefined });
+    // The generator's namespaces and node names.
+    expect(new Set(a.endpoints.map((e: { servicePort: string }) => e.servicePort.split("/")[0]))).toEqual(new Set(["kube-system", "ns-1", "ns-2"]));
+    expect(a.nodePairs.some((p: { from: string }) => p.from === "node-4")).toBe(true);
+    expect(a.rulesPerNewConnection.count).toBe(4000);
+    expect(a.locality.sameNode + a.locality.crossNode).toBe(4000 - a.counters.rejected / 2);
+    expect(a.conntrackOccupancy).toHaveLength(20);
+    expect(a.serviceUniformity.length).toBeGreaterThan(0);
+    // The same flags with --file of what generate prints: the same cluster, the same numbers.
+    const file = join(mkdtempSync(join(tmpdir(), "k8s-net-flow-")), "gen.yaml");
+    writeFileSync(file, run("generate", "--nodes", "4", "--pods", "80", "--services", "10", "--namespaces", "2", "--seed", "3").stdout);
+    const fromFile = JSON.parse(run("simulate", "--file", file, "--flows", "4000", "--packets", "2", "--seed", "3", "--json").stdout);
+    expect({ ...fromFile, timing: undefined }).toEqual({ ...a, timing: undefined });
+    const text = run(...args, "--mode", "nftables");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^4,000 connections × 2 packets \(uniform, seed 3\) on 1 worker in [\d.]+ s \([\d,]+ packets\/s, [\d,]+ connections\/s\); cluster loaded in [\d.]+ s\n/);
+    expect(text.stdout).toMatch(/\nrules per new connection: min \/ median \/ p99 \/ max +[\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+\n/);
+    expect(text.stdout).toMatch(/\nconnections same-node \/ cross-node +[\d,]+ \/ [\d,]+ \([\d.]+% same-node\)\n/);
+    expect(text.stdout).toMatch(/\nRules \(or lookups\) walked per new connection:\n/);
+    expect(text.stdout).toMatch(/\nConntrack entries over the run:\n/);
+    expect(text.stdout).toMatch(/\nEndpoint shares against a uniform choice \(chi-square\), \d+ Service ports with 2\+ endpoints: p < 0.05 for \d+/);
+    expect(run("simulate", "--pods", "10").stderr).toMatch(/--pods generates a cluster: give --nodes N too/);
+    expect(run("simulate", "--nodes", "2", "--scenario", "pod-to-service").stderr).toMatch(/give --scenario, --file or --nodes, not more than one/);
+    expect(run("simulate", "--nodes", "5001").stderr).toMatch(/--nodes must be a whole number from 1 to 5,000/);
   });
 
   it("simulate --mode names what is not simulated yet, as invalid input", () => {

@@ -1,4 +1,5 @@
 import { createEngine } from "../../engine/engine.js";
+import { LIMITS, type ModelInput } from "../../model/types.js";
 import type { SimulationResult } from "../../engine/simulate.js";
 import { CLUSTER_HELP, CLUSTER_OPTIONS, clusterInput, COMMON_OPTIONS, hostOption, intOption, parse, UsageError, type Command } from "../args.js";
 import { progressBar } from "../progress.js";
@@ -7,13 +8,17 @@ import { table } from "../table.js";
 export const simulate: Command = {
   name: "simulate",
   summary: "open many connections at once, with counters only, sharded over workers",
-  help: `Usage: k8s-net-flow simulate [cluster options] [--flows N] [--packets N] [--seed N] [--workers N] [--json]
+  help: `Usage: k8s-net-flow simulate [cluster options | --nodes N [--pods N] [--services N] [--namespaces N]]
+                            [--flows N] [--packets N] [--seed N] [--workers N] [--json]
 
 Opens --flows connections, each from a random pod to a random Service port of the cluster,
 and sends --packets packets on each (the first opens the connection and is answered; the
 rest are established traffic). Prints what the dataplane counted: packets delivered, dropped
 and rejected, conntrack, the rules walked, new connections per Service endpoint and packets
-per pair of nodes. The same seed gives the same numbers, on any number of workers.
+per pair of nodes; and statistics: throughput, same-node vs cross-node connections, the rules
+(or lookups) each new connection walked as a distribution, conntrack occupancy over the run,
+and per Service port a chi-square test of its endpoints' shares against a uniform choice.
+The same seed gives the same numbers, on any number of workers (but the times).
 
 Plan:
   --flows N         Connections to open (default 100000).
@@ -25,14 +30,21 @@ Plan:
   --top N           Rows in the endpoint and node-pair tables (default 10; --json has all).
 
 ${CLUSTER_HELP}
-  Without --scenario or --file: the pod-to-service scenario.
+  Without --scenario, --file or --nodes: the pod-to-service scenario.
+
+Generated cluster (as k8s-net-flow generate makes it, seeded by --seed):
+  --nodes N         Nodes, 1 to ${LIMITS.nodes.toLocaleString("en-US")}.
+  --pods N          Pods in all (default 30 per node; at most ${LIMITS.pods.toLocaleString("en-US")}).
+  --services N      Services (at most ${LIMITS.services.toLocaleString("en-US")}).
+  --namespaces N    Namespaces the pods and Services are spread over.
 
 Output:
-  --json            The engine's SimulationResult as JSON.
+  --json            The engine's SimulationResult as JSON, with "timing": the run's seconds,
+                    packets and connections per second, and the cluster's loadSeconds.
   A progress bar goes to stderr when it is a terminal.
 `,
   async run(argv, io) {
-    const { values } = parse("simulate", argv, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, flows: { type: "string" }, packets: { type: "string" }, pattern: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, top: { type: "string" }, host: { type: "string" } });
+    const { values } = parse("simulate", argv, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, flows: { type: "string" }, packets: { type: "string" }, pattern: { type: "string" }, seed: { type: "string" }, workers: { type: "string" }, top: { type: "string" }, host: { type: "string" }, nodes: { type: "string" }, pods: { type: "string" }, services: { type: "string" }, namespaces: { type: "string" } });
     if (values.help) return io.out(simulate.help), 0;
     if (values.pattern !== undefined && values.pattern !== "uniform" && values.pattern !== "zipf") throw new UsageError(`--pattern must be uniform or zipf, not "${values.pattern}"`, "simulate");
     const plan = {
@@ -45,7 +57,7 @@ Output:
     const top = intOption("simulate", "top", values.top, 10, 0, 1e6);
     const host = hostOption("simulate", values.host);
     if (host === "inline" && workers > 1) throw new UsageError("--host inline runs on one thread: drop --workers", "simulate");
-    const input = await clusterInput("simulate", values, "pod-to-service");
+    const input = await clusterInput("simulate", values, "pod-to-service", generated(values, plan.seed));
     const engine = await createEngine({ host, workers });
     const bar = io.errIsTTY && !values.json ? progressBar(io.err, "simulating") : undefined;
     // Ctrl-C stops the workers at their next chunk instead of leaving them running.
@@ -53,12 +65,13 @@ Output:
     const interrupt = () => controller.abort();
     process.once("SIGINT", interrupt);
     try {
+      const loading = performance.now();
       await engine.load(input);
-      const started = performance.now();
+      const loadSeconds = (performance.now() - loading) / 1000;
       const result = await engine.simulate(plan, { signal: controller.signal, onProgress: bar ? (done, total) => bar.update(done, total) : undefined });
-      const seconds = (performance.now() - started) / 1000;
       bar?.clear();
-      io.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatSimulation(result, seconds, top));
+      // timing is not enumerable (the rest is the deterministic part): written out explicitly.
+      io.out(values.json ? `${JSON.stringify({ ...result, timing: { ...result.timing!, loadSeconds } }, null, 2)}\n` : formatSimulation(result, result.timing!.seconds, top, loadSeconds));
       return 0;
     } finally {
       bar?.clear();
@@ -68,12 +81,33 @@ Output:
   },
 };
 
-const n = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 1 });
+/** --nodes and the rest: a generated cluster, seeded like the plan (undefined without --nodes). */
+function generated(values: { nodes?: string; pods?: string; services?: string; namespaces?: string }, seed: number): ModelInput | undefined {
+  if (values.nodes === undefined) {
+    const stray = (["pods", "services", "namespaces"] as const).find((k) => values[k] !== undefined);
+    if (stray) throw new UsageError(`--${stray} generates a cluster: give --nodes N too`, "simulate");
+    return undefined;
+  }
+  return {
+    generate: {
+      seed,
+      nodes: intOption("simulate", "nodes", values.nodes, 0, 1, LIMITS.nodes),
+      ...(values.pods !== undefined ? { pods: intOption("simulate", "pods", values.pods, 0, 0, LIMITS.pods) } : {}),
+      ...(values.services !== undefined ? { services: intOption("simulate", "services", values.services, 0, 0, LIMITS.services) } : {}),
+      ...(values.namespaces !== undefined ? { namespaces: intOption("simulate", "namespaces", values.namespaces, 0, 1, LIMITS.namespaces) } : {}),
+    },
+  };
+}
 
-export function formatSimulation(r: SimulationResult, seconds: number, top: number): string {
+const n = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 1 });
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const pval = (p: number) => (p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
+
+export function formatSimulation(r: SimulationResult, seconds: number, top: number, loadSeconds?: number): string {
   const c = r.counters;
+  const d = r.rulesPerNewConnection;
   const lines = [
-    `${n(r.flows)} connections × ${n(r.plan.packetsPerFlow)} packets (${r.plan.pattern}, seed ${r.plan.seed}) on ${r.workers} worker${r.workers === 1 ? "" : "s"} in ${seconds.toFixed(2)} s (${n(Math.round(r.packets / seconds))} packets/s)`,
+    `${n(r.flows)} connections × ${n(r.plan.packetsPerFlow)} packets (${r.plan.pattern}, seed ${r.plan.seed}) on ${r.workers} worker${r.workers === 1 ? "" : "s"} in ${seconds.toFixed(2)} s (${n(Math.round(r.packets / seconds))} packets/s, ${n(Math.round(r.flows / seconds))} connections/s)${loadSeconds !== undefined ? `; cluster loaded in ${loadSeconds.toFixed(2)} s` : ""}`,
     "",
     table(
       ["counter", "value"],
@@ -88,10 +122,27 @@ export function formatSimulation(r: SimulationResult, seconds: number, top: numb
         ["conntrack table full drops", n(c.ctFull)],
         ["netfilter rules walked", n(c.rulesWalked)],
         ["rules walked per connection", n(r.rulesPerConnection)],
+        ["rules per new connection: min / median / p99 / max", `${n(d.min)} / ${n(d.median)} / ${n(d.p99)} / ${n(d.max)}`],
+        ["connections same-node / cross-node", `${n(r.locality.sameNode)} / ${n(r.locality.crossNode)} (${pct(r.locality.sameNodeShare)} same-node)`],
       ],
       ["left", "right"],
     ),
   ];
+  if (d.count) {
+    const rows = d.counts.map((count, i) => [i + 1 < d.edges.length ? `${n(d.edges[i]!)}–${n(d.edges[i + 1]! - 1)}` : `${n(d.edges[i]!)} and more`, n(count), pct(count / d.count)]).filter((_, i) => d.counts[i]);
+    lines.push("", "Rules (or lookups) walked per new connection:", table(["rules", "connections", "share"], rows, ["left", "right", "right"]));
+  }
+  const occ = r.conntrackOccupancy.filter((_, i) => i % 4 === 3);
+  if (occ.length) lines.push("", "Conntrack entries over the run:", table(["after flows", "entries"], occ.map((o) => [n(o.flows), n(o.entries)]), ["right", "right"]));
+  const tested = r.serviceUniformity.filter((u) => u.df > 0);
+  if (tested.length) {
+    const below = (p: number) => tested.filter((u) => u.pValue < p).length;
+    lines.push("", `Endpoint shares against a uniform choice (chi-square), ${n(tested.length)} Service port${tested.length === 1 ? "" : "s"} with 2+ endpoints: p < 0.05 for ${n(below(0.05))} (${pct(below(0.05) / tested.length)}; about 5% by chance alone), p < 0.001 for ${n(below(0.001))}`);
+    if (top > 0) {
+      const rows = [...tested].sort((a, b) => a.pValue - b.pValue || (a.servicePort < b.servicePort ? -1 : 1)).slice(0, top);
+      lines.push(table(["service port", "endpoints", "connections", "chi-square", "df", "p-value"], rows.map((u) => [u.servicePort, n(u.endpoints), n(u.connections), u.chiSquare.toFixed(2), n(u.df), pval(u.pValue)]), ["left", "right", "right", "right", "right", "right"]));
+    }
+  }
   const drops = Object.entries(r.drops);
   if (drops.length) lines.push("", table(["dropped because", "packets"], drops.map(([why, count]) => [why, n(count)]), ["left", "right"]));
   if (top > 0 && r.endpoints.length) {
