@@ -53,8 +53,16 @@ function time(fn: () => void): number {
   return performance.now() - t;
 }
 
-export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ results: BenchResult[]; rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> }> {
+/** What the dataplane counted for one mode and size (the last repeat's seed): the same on every run. */
+export interface SweepCounters {
+  mode: Mode;
+  services: number;
+  counters: Record<string, number>;
+}
+
+export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ results: BenchResult[]; rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }>; counters: SweepCounters[] }> {
   const results: BenchResult[] = [];
+  const counters: SweepCounters[] = [];
   const rulesPerConnection: Array<{ mode: Mode; services: number; wasm: number; reference: number }> = [];
   for (const mode of ["iptables", "nftables", "ipvs", "ebpf"] as const) for (const services of [100, 1000, 10000]) {
     const flowCount = 4000;
@@ -73,6 +81,7 @@ export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ res
     const rc = s.ref.counters;
     if (wc.rulesWalked !== rc.rulesWalked) throw new Error(`Wasm and reference disagree: ${JSON.stringify(wc)} vs ${JSON.stringify(rc)}`);
     rulesPerConnection.push({ mode, services, wasm: wc.rulesWalked / flowCount, reference: rc.rulesWalked / flowCount });
+    counters.push({ mode, services, counters: { ...wc } as unknown as Record<string, number> });
     const wm = median(w);
     const rm = median(r);
     results.push({
@@ -103,5 +112,5 @@ export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ res
       });
     }
   }
-  return { results, rulesPerConnection };
+  return { results, rulesPerConnection, counters };
 }
