@@ -70,9 +70,13 @@ const dropReasons: usize = memory.data(16 * 8, 8);
 
 // Delivered packets per (origin node, delivery node): a hash map with fixed capacity, since
 // a dense matrix of 5,000 × 5,000 nodes would not fit. Pairs beyond capacity are counted apart.
+// It takes at most PAIR_MAX pairs (3/4 full), so a probe always meets an empty slot soon:
+// a full table would scan all of it for every packet of a pair it does not hold.
 const PAIR_SLOTS: u32 = 1 << 16;
+export const PAIR_MAX: u32 = (PAIR_SLOTS >> 2) * 3;
 let pairKeys: usize = 0; // (src << 16 | dst) + 1
 let pairCounts: usize = 0;
+let pairUsed: u32 = 0;
 export let pairOverflow: u64 = 0;
 
 export function pairsInit(): void {
@@ -86,7 +90,11 @@ function countPair(src: u32, dst: u32): void {
   for (let probes: u32 = 0; probes < PAIR_SLOTS; probes++) {
     const k = load<u32>(pairKeys + <usize>s * 4);
     if (k == key || k == 0) {
-      if (k == 0) store<u32>(pairKeys + <usize>s * 4, key);
+      if (k == 0) {
+        if (pairUsed >= PAIR_MAX) break;
+        pairUsed++;
+        store<u32>(pairKeys + <usize>s * 4, key);
+      }
       store<u64>(pairCounts + <usize>s * 8, load<u64>(pairCounts + <usize>s * 8) + 1);
       return;
     }
@@ -115,6 +123,7 @@ export function resetCounters(): void {
     memory.fill(pairCounts, 0, <usize>PAIR_SLOTS * 8);
   }
   pairOverflow = 0;
+  pairUsed = 0;
   delivered = 0;
   dropped = 0;
   rejected = 0;

@@ -384,7 +384,10 @@ export class ReferenceDataplane {
           }
           this.counters.delivered++;
           this.counters.bytes += p.len;
-          this.nodePairs.set(`${origin}>${n}`, (this.nodePairs.get(`${origin}>${n}`) ?? 0) + 1);
+          // At most 49,152 pairs, as assembly/forward.ts PAIR_MAX (the rest are not counted per pair).
+          const pair = `${origin}>${n}`;
+          const seen = this.nodePairs.get(pair);
+          if (seen !== undefined || this.nodePairs.size < 49152) this.nodePairs.set(pair, (seen ?? 0) + 1);
           this.endNetns = ns;
           const revsk = this.lbMode === A.LB_SOCKET ? this.socketRev(ns, p) : undefined;
           this.hop(n, ns, host ? A.K_SOCKET : A.K_POD, A.A_DELIVER, A.X_NONE, inIf, undefined, A.D_NONE, 0, revsk !== undefined && p.proto === A.PROTO_TCP ? revsk + 1 : 0, p);
