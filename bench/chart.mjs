@@ -64,14 +64,20 @@ export function svgChart(data) {
   }
   const w = 380;
   const h = 300;
-  const width = Math.max(1, panels.length) * w;
+  const width = Math.max(2, panels.length) * w;
   const legendY = h + 10;
   const m = data.meta ?? {};
   const sub = [m.machine?.cpu && `${m.machine.cpu} × ${m.machine.cores}`, m.machine?.node && `Node ${m.machine.node}`, m.versions?.["k8s-net-flow"] && `k8s-net-flow ${m.versions["k8s-net-flow"]}`, m.date].filter(Boolean).join(" · ");
   const body = panels.map((p, i) => panel({ ...p, left: i * w, top: 40, w, h }));
   const legend = modes.map((mode, i) => `<g transform="translate(${20 + i * 110} ${40 + legendY})"><rect width="14" height="4" y="-6" fill="${COLORS[mode] ?? "#555"}"/><text x="20" y="0" font-size="12">${esc(mode)}</text></g>`);
   if (data.workerScaling?.length) legend.push(`<g transform="translate(${width - w + 20} ${40 + legendY})"><rect width="14" height="4" y="-6" fill="#ff7f0e"/><text x="20" y="0" font-size="12">measured</text><line x1="110" x2="124" y1="-4" y2="-4" stroke="#bbb" stroke-width="2" stroke-dasharray="5 4"/><text x="130" y="0" font-size="12">ideal: 1 worker × n</text></g>`);
-  const total = 40 + legendY + 16;
+  // The macro scenario (and an empty chart) as a line of text under the panels.
+  const notes = [];
+  if (!panels.length) notes.push("No chart for these suites: the panels show the dataplane and engine suites.");
+  const mc = data.macro;
+  if (mc) notes.push(mc.error ? `Macro (5,000 nodes / 150,000 pods / 10,000 Services, ${mc.workers} workers): did not complete — ${mc.error}` : `Macro (5,000 nodes / 150,000 pods / 10,000 Services, nftables, ${mc.workers} workers, ${fmt(mc.flows)} connections × ${mc.packetsPerFlow}): load ${fmt(mc.loadMs)} ms, run ${fmt(mc.runMs)} ms, ${fmt(mc.packetsPerSecond)} packets/s, peak ${fmt(mc.peakRssMB)} MB RSS`);
+  const total = 40 + legendY + 16 + notes.length * 18;
+  legend.push(...notes.map((n, i) => `<text x="20" y="${40 + legendY + 24 + i * 18}" font-size="12">${esc(n)}</text>`));
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${total}" width="${width}" height="${total}" font-family="system-ui, sans-serif" font-size="13">
 <title>k8s-net-flow benchmarks</title>
 <rect width="100%" height="100%" fill="#fff"/>

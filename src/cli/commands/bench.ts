@@ -162,7 +162,8 @@ export function formatComparison(c: BenchComparison, fileA: string, fileB: strin
       ["left", "left", "right", "right", "right", "left"],
     ),
   ];
-  if (c.onlyInA.length || c.onlyInB.length) lines.push("", `Not compared: ${c.onlyInA.length} only in A${c.onlyInA.length ? ` (${c.onlyInA.join("; ")})` : ""}, ${c.onlyInB.length} only in B${c.onlyInB.length ? ` (${c.onlyInB.join("; ")})` : ""}.`);
+  const some = (ids: string[]) => (ids.length ? ` (${ids.slice(0, 5).join("; ")}${ids.length > 5 ? `; … ${ids.length - 5} more` : ""})` : "");
+  if (c.onlyInA.length || c.onlyInB.length) lines.push("", `Not compared: ${c.onlyInA.length} only in A${some(c.onlyInA)}, ${c.onlyInB.length} only in B${some(c.onlyInB)}.`);
   if (!c.sameSeeds) lines.push("", "Counters not compared: the two runs used different seeds.");
   else if (c.counters.length) {
     const differ = c.counters.filter((x) => !x.same);
