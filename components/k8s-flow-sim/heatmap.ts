@@ -1,0 +1,109 @@
+// The node-pair traffic of a simulation as a heat map on a <canvas>: an SVG of 5,000 × 5,000
+// cells would be 25 million elements, a canvas is one bitmap. With more nodes than pixels,
+// neighbouring nodes (in the cluster's order) share a cell, so every pixel stays a real value.
+
+export interface NodePair {
+  from: string;
+  to: string;
+  packets: number;
+}
+
+export interface HeatGrid {
+  /** Node names in the cluster's order (the axes). */
+  nodes: string[];
+  /** Nodes per cell along each axis (1 when every node has its own row and column). */
+  perCell: number;
+  /** Cells per side. */
+  size: number;
+  /** Packets per cell, row = origin bin, column = delivery bin. */
+  cells: Float64Array;
+  max: number;
+  total: number;
+  /** Packets delivered on the node they started on. */
+  sameNode: number;
+}
+
+/** Sums `pairs` into at most `maxCells` × `maxCells` cells. */
+export function binPairs(nodes: string[], pairs: NodePair[], maxCells: number): HeatGrid {
+  const names = nodes.length ? nodes : [...new Set(pairs.flatMap((p) => [p.from, p.to]))].sort();
+  const n = Math.max(1, names.length);
+  const perCell = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(maxCells))));
+  const size = Math.ceil(n / perCell);
+  const index = new Map(names.map((name, i) => [name, i]));
+  const cells = new Float64Array(size * size);
+  let total = 0;
+  let sameNode = 0;
+  for (const p of pairs) {
+    const a = index.get(p.from);
+    const b = index.get(p.to);
+    if (a === undefined || b === undefined) continue;
+    const k = Math.floor(a / perCell) * size + Math.floor(b / perCell);
+    cells[k] = cells[k]! + p.packets;
+    total += p.packets;
+    if (a === b) sameNode += p.packets;
+  }
+  let max = 0;
+  for (let i = 0; i < cells.length; i++) if (cells[i]! > max) max = cells[i]!;
+  return { nodes: names, perCell, size, cells, max, total, sameNode };
+}
+
+/** The nodes of row or column `bin`, as "node-1" or "node-0001 – node-0013 (13 nodes)". */
+export function binLabel(grid: HeatGrid, bin: number): string {
+  const first = bin * grid.perCell;
+  const last = Math.min(grid.nodes.length, first + grid.perCell) - 1;
+  if (first >= last) return grid.nodes[first] ?? "";
+  return `${grid.nodes[first]} – ${grid.nodes[last]} (${last - first + 1} nodes)`;
+}
+
+type Rgb = [number, number, number];
+
+/** Any CSS colour as RGB, through a 1×1 canvas (custom properties hold whatever authors wrote). */
+export function toRgb(color: string, fallback: Rgb): Rgb {
+  const c = document.createElement("canvas");
+  c.width = c.height = 1;
+  const ctx = c.getContext("2d", { willReadFrequently: true });
+  if (!ctx || !color.trim()) return fallback;
+  ctx.fillStyle = `rgb(${fallback.join(",")})`;
+  ctx.fillStyle = color.trim();
+  ctx.fillRect(0, 0, 1, 1);
+  const d = ctx.getImageData(0, 0, 1, 1).data;
+  return [d[0]!, d[1]!, d[2]!];
+}
+
+/**
+ * The grid as a size × size bitmap: empty cells in `empty`, the rest from `low` to `high` on a
+ * log scale (traffic spans orders of magnitude: a linear scale shows one hot cell and noise).
+ */
+export function gridBitmap(grid: HeatGrid, empty: Rgb, low: Rgb, high: Rgb): HTMLCanvasElement {
+  const bitmap = document.createElement("canvas");
+  bitmap.width = bitmap.height = grid.size;
+  const ctx = bitmap.getContext("2d")!;
+  const image = ctx.createImageData(grid.size, grid.size);
+  const scale = Math.log1p(grid.max) || 1;
+  for (let i = 0; i < grid.cells.length; i++) {
+    const v = grid.cells[i]!;
+    const t = v > 0 ? 0.15 + (0.85 * Math.log1p(v)) / scale : 0;
+    const rgb = v > 0 ? [0, 1, 2].map((c) => Math.round(low[c]! + (high[c]! - low[c]!) * t)) : empty;
+    image.data[i * 4] = rgb[0]!;
+    image.data[i * 4 + 1] = rgb[1]!;
+    image.data[i * 4 + 2] = rgb[2]!;
+    image.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+  return bitmap;
+}
+
+/** Paints the bitmap scaled to the canvas, cells kept sharp, and outlines the cursor cell. */
+export function paint(canvas: HTMLCanvasElement, bitmap: HTMLCanvasElement, size: number, cursor: { row: number; col: number } | undefined, outline: string): void {
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.imageSmoothingEnabled = false;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  if (!cursor) return;
+  const cw = canvas.width / size;
+  const ch = canvas.height / size;
+  ctx.strokeStyle = outline;
+  ctx.lineWidth = Math.max(2, Math.round(canvas.width / 300));
+  ctx.strokeRect(cursor.col * cw, cursor.row * ch, Math.max(cw, 3), Math.max(ch, 3));
+}
