@@ -180,20 +180,20 @@ export class K8sFlowSimElement extends LitElement {
           else if (done > first.done) eta = ((now - first.t) / (done - first.done)) * (total - done) / 1000;
           this.state = { status: "running", done, total, eta };
           this.requestUpdate();
-          this.emit("k8s-sim-progress", { done, total, eta });
+          this.dispatchEvent(new CustomEvent("k8s-sim-progress", { bubbles: true, composed: true, detail: { done, total, eta } }));
         },
       });
       if (mine !== this.generation) return;
       this.state = { status: "done", result, summary, seconds: (performance.now() - started) / 1000 };
       this.cursor = undefined;
       this.requestUpdate();
-      this.emit("k8s-sim-done", { result });
+      this.dispatchEvent(new CustomEvent("k8s-sim-done", { bubbles: true, composed: true, detail: { result } }));
     } catch (err) {
       if (mine !== this.generation) return;
       const error = toErrorInfo(err);
       this.state = error.code === "cancelled" ? { status: "cancelled" } : { status: "error", error };
       this.requestUpdate();
-      this.emit("k8s-error", { error });
+      this.dispatchEvent(new CustomEvent("k8s-error", { bubbles: true, composed: true, detail: { error } }));
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }
@@ -212,10 +212,6 @@ export class K8sFlowSimElement extends LitElement {
       if (!Number.isInteger(v) || v < min || v > max) throw new K8sNetFlowError("invalid-input", `${key} must be a whole number from ${fmt(min)} to ${fmt(max)}, got ${String(v)}`, key);
     }
     if (this.pattern !== "uniform" && this.pattern !== "zipf") throw new K8sNetFlowError("invalid-input", `pattern must be "uniform" or "zipf", got ${JSON.stringify(this.pattern)}`, "pattern");
-  }
-
-  private emit(type: string, detail: unknown): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
   // ---- lifecycle: lazy start, theme ----
