@@ -221,6 +221,12 @@ export class K8sFlowSimElement extends LitElement {
   private autoran = false;
   private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
   private themeWatch: MutationObserver | undefined;
+  private readonly schemeWatch = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : undefined;
+  /** The heat map's bitmap holds resolved colours: a new colour scheme needs a new one. */
+  private onScheme = (): void => {
+    this.bitmap = undefined;
+    this.requestUpdate();
+  };
 
   /** With theme="auto": the nearest ancestor's `data-theme` (light/dark), across shadow roots. */
   private followAncestorTheme(): void {
@@ -248,6 +254,7 @@ export class K8sFlowSimElement extends LitElement {
     this.followAncestorTheme();
     this.themeWatch = new MutationObserver(() => this.followAncestorTheme());
     this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"], subtree: true });
+    this.schemeWatch?.addEventListener("change", this.onScheme);
     if (typeof IntersectionObserver === "undefined" || this.visible) return;
     this.observer = new IntersectionObserver(
       (entries) => {
@@ -272,6 +279,7 @@ export class K8sFlowSimElement extends LitElement {
     this.observer = undefined;
     this.themeWatch?.disconnect();
     this.themeWatch = undefined;
+    this.schemeWatch?.removeEventListener("change", this.onScheme);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -286,6 +294,8 @@ export class K8sFlowSimElement extends LitElement {
 
   private grid: HeatGrid | undefined;
   private gridOf: SimulationResult | undefined;
+  /** The 20 busiest node pairs of gridOf (sorted once, not on every cursor move). */
+  private topPairs: SimulationResult["nodePairs"] = [];
   private bitmap: HTMLCanvasElement | undefined;
   private cursor: { row: number; col: number } | undefined;
 
@@ -314,6 +324,7 @@ export class K8sFlowSimElement extends LitElement {
       const canvas = this.renderRoot.querySelector<HTMLCanvasElement>("canvas[part=heatmap]");
       this.grid = binPairs(summary.nodes.map((n) => n.name), result.nodePairs, canvas?.clientWidth || 360);
       this.gridOf = result;
+      this.topPairs = [...result.nodePairs].sort((a, b) => b.packets - a.packets).slice(0, 20);
       this.bitmap = undefined;
     }
     return this.grid;
@@ -454,7 +465,7 @@ export class K8sFlowSimElement extends LitElement {
 
   private renderResult(result: SimulationResult, summary: ModelSummary) {
     const grid = this.heatGrid(result, summary);
-    const top = [...result.nodePairs].sort((a, b) => b.packets - a.packets).slice(0, 20);
+    const top = this.topPairs;
     const cellText = grid.perCell > 1 ? `${fmt(grid.nodes.length)} nodes in ${grid.size} × ${grid.size} cells of ${grid.perCell} nodes each` : `${fmt(grid.nodes.length)} × ${fmt(grid.nodes.length)} nodes`;
     const share = grid.total ? ((grid.sameNode / grid.total) * 100).toFixed(1) : "0";
     return html`
