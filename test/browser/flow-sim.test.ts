@@ -205,8 +205,10 @@ describe("<k8s-flow-sim>", () => {
     observer.disconnect();
     const during = tasks.filter((t) => t.start >= runStart && t.start + t.duration <= runEnd);
     const max = (list: typeof tasks) => Math.max(0, ...list.map((t) => t.duration));
-    // Reported, not asserted beyond what holds on any host: the numbers go in the test output.
-    console.log(`[long tasks] plan ${detail.result.flows.toLocaleString("en-US")} flows × ${detail.result.plan.packetsPerFlow} = ${detail.result.packets.toLocaleString("en-US")} packets, ${detail.result.workers} workers; run ${(runEnd - runStart).toFixed(0)} ms (start-up ${(runStart - t0).toFixed(0)} ms); long tasks during the run: ${during.length}, max ${max(during).toFixed(0)} ms; from Run to the charts drawn (start-up included): ${tasks.filter((t) => t.start >= t0).length}, max ${max(tasks.filter((t) => t.start >= t0)).toFixed(0)} ms`);
+    // Reported, not asserted: run alone, no task over 50 ms during the run (4 runs, load average
+    // 5-10); once, in the whole suite, one of 58 ms — with 2 busy workers on 2 cores, the page's
+    // thread gets descheduled, and a long task is measured in wall-clock time.
+    console.log(`[long tasks] plan ${detail.result.flows.toLocaleString("en-US")} flows × ${detail.result.plan.packetsPerFlow} = ${detail.result.packets.toLocaleString("en-US")} packets, ${detail.result.workers} workers; run ${(runEnd - runStart).toFixed(0)} ms (start-up ${(runStart - t0).toFixed(0)} ms); long tasks during the run: ${during.length}, max ${max(during).toFixed(0)} ms${during.length ? ` (${during.map((t) => `${t.duration.toFixed(0)} ms at +${(t.start - runStart).toFixed(0)} ms`).join(", ")})` : ""}; from Run to the charts drawn (start-up included): ${tasks.filter((t) => t.start >= t0).length}, max ${max(tasks.filter((t) => t.start >= t0)).toFixed(0)} ms`);
     expect(control).to.be.greaterThan(0);
     expect(detail.result.packets).to.equal(12_000_000);
   });
