@@ -5,6 +5,7 @@ import { withSettings } from "../../src/model/with-settings.js";
 import type { SimulationPlan, SimulationResult } from "../../src/engine/simulate.js";
 import type { ModelSummary } from "../../src/engine/types.js";
 import { K8sNetFlowError, toErrorInfo, type ErrorInfo } from "../../src/errors.js";
+import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { SimEngine } from "./sim-controller.js";
 import { binLabel, binPairs, gridBitmap, paint, toRgb, type HeatGrid } from "./heatmap.js";
 import { fmt, renderHistogram } from "./histogram.js";
@@ -220,7 +221,11 @@ export class K8sFlowSimElement extends LitElement {
   private observer: IntersectionObserver | undefined;
   private autoran = false;
   private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
-  private themeWatch: MutationObserver | undefined;
+  // A new theme needs a new heat-map bitmap (it holds resolved colours).
+  private readonly ancestorTheme = new AncestorTheme(this, this.internals, () => {
+    this.bitmap = undefined;
+    this.requestUpdate();
+  });
   private readonly schemeWatch = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : undefined;
   /** The heat map's bitmap holds resolved colours: a new colour scheme needs a new one. */
   private onScheme = (): void => {
@@ -228,32 +233,10 @@ export class K8sFlowSimElement extends LitElement {
     this.requestUpdate();
   };
 
-  /** With theme="auto": the nearest ancestor's `data-theme` (light/dark), across shadow roots. */
-  private followAncestorTheme(): void {
-    const states = this.internals?.states;
-    if (!states) return;
-    let found: string | null = null;
-    if (this.theme === "auto") {
-      for (let node: Node | null = this.parentNode; node && found === null; ) {
-        if (node instanceof Element) {
-          found = node.getAttribute("data-theme");
-          node = node.parentNode;
-        } else node = node instanceof ShadowRoot ? node.host : node.parentNode;
-      }
-    }
-    for (const t of ["light", "dark"]) {
-      if (found === t) states.add(t);
-      else states.delete(t);
-    }
-    this.bitmap = undefined; // colours may have changed
-    this.requestUpdate();
-  }
+
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.followAncestorTheme();
-    this.themeWatch = new MutationObserver(() => this.followAncestorTheme());
-    this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"], subtree: true });
     this.schemeWatch?.addEventListener("change", this.onScheme);
     if (typeof IntersectionObserver === "undefined" || this.visible) return;
     this.observer = new IntersectionObserver(
@@ -277,13 +260,11 @@ export class K8sFlowSimElement extends LitElement {
     void this.sim.dispose();
     this.observer?.disconnect();
     this.observer = undefined;
-    this.themeWatch?.disconnect();
-    this.themeWatch = undefined;
     this.schemeWatch?.removeEventListener("change", this.onScheme);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has("theme")) this.followAncestorTheme();
+    if (changed.has("theme")) this.ancestorTheme.follow();
     if (this.autorun && this.visible && !this.autoran) {
       this.autoran = true;
       void this.run();

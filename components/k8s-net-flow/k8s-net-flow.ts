@@ -4,6 +4,7 @@ import type { FlowQuery, Hop } from "../../src/engine/types.js";
 import { K8sNetFlowError } from "../../src/errors.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
+import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { TraceController } from "../internal/trace-controller.js";
 import { columnsFor, hopPoints, layoutCluster, type Layout, type Point } from "./layout.js";
 import { animateAlong, badgeOf, renderBadge } from "./packet.js";
@@ -241,26 +242,9 @@ export class K8sNetFlowElement extends LitElement {
   private observer: IntersectionObserver | undefined;
 
   private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
-  private themeWatch: MutationObserver | undefined;
+  private readonly ancestorTheme = new AncestorTheme(this, this.internals);
 
-  /** With theme="auto": the nearest ancestor's `data-theme` (light/dark), across shadow roots. */
-  private followAncestorTheme(): void {
-    const states = this.internals?.states;
-    if (!states) return;
-    let found: string | null = null;
-    if (this.theme === "auto") {
-      for (let node: Node | null = this.parentNode; node && found === null; ) {
-        if (node instanceof Element) {
-          found = node.getAttribute("data-theme");
-          node = node.parentNode;
-        } else node = node instanceof ShadowRoot ? node.host : node.parentNode;
-      }
-    }
-    for (const t of ["light", "dark"]) {
-      if (found === t) states.add(t);
-      else states.delete(t);
-    }
-  }
+
 
   private resizeWatch: ResizeObserver | undefined;
   /** Nodes side by side in the drawing, from the element's width. */
@@ -268,10 +252,6 @@ export class K8sNetFlowElement extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.followAncestorTheme();
-    // Sites switch themes by changing data-theme on <html> or a wrapper: follow it live.
-    this.themeWatch = new MutationObserver(() => this.followAncestorTheme());
-    this.themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"], subtree: true });
     // A narrow element (a phone, a sidebar) stacks the nodes so the text stays readable.
     if (typeof ResizeObserver !== "undefined") {
       this.resizeWatch = new ResizeObserver(([entry]) => {
@@ -304,8 +284,6 @@ export class K8sNetFlowElement extends LitElement {
     this.pause();
     this.observer?.disconnect();
     this.observer = undefined;
-    this.themeWatch?.disconnect();
-    this.themeWatch = undefined;
     this.resizeWatch?.disconnect();
     this.resizeWatch = undefined;
   }
@@ -388,7 +366,7 @@ export class K8sNetFlowElement extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has("theme")) this.followAncestorTheme();
+    if (changed.has("theme")) this.ancestorTheme.follow();
     if (changed.has("hop")) this.pan = { x: 0, y: 0 }; // the view follows the packet again
     const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "model", "flow", "from", "to", "seed"];
     if (inputs.some((k) => (changed as Map<PropertyKey, unknown>).has(k))) {
