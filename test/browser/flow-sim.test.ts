@@ -22,6 +22,19 @@ const cancelButton = (el: K8sFlowSimElement) => shadow(el).querySelector<HTMLBut
 describe("<k8s-flow-sim>", () => {
   afterEach(() => emulateMedia({ colorScheme: "light" }));
 
+  it("follows an ancestor's data-theme live when theme is auto", async () => {
+    const wrapper = await fixture<HTMLDivElement>(html`<div data-theme="dark"><k8s-flow-sim scenario="cross-node" workers="1"></k8s-flow-sim></div>`);
+    const el = wrapper.querySelector<K8sFlowSimElement>("k8s-flow-sim")!;
+    const bg = () => getComputedStyle(el).getPropertyValue("--k8s-bg").trim();
+    const dark = bg();
+    wrapper.setAttribute("data-theme", "light");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(bg()).to.not.equal(dark);
+    wrapper.setAttribute("data-theme", "dark");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(bg()).to.equal(dark);
+  });
+
   it("reflects its plan attributes and builds the plan and cluster from them", async () => {
     const el = await fixture<K8sFlowSimElement>(html`<k8s-flow-sim nodes="50" flows="1234" packets-per-flow="3" pattern="zipf" workers="1" seed="7" mode="nftables" cni="calico/ipip"></k8s-flow-sim>`);
     expect(el.flows).to.equal(1234);
