@@ -6,6 +6,7 @@ import type { SimulationPlan, SimulationResult } from "../../src/engine/simulate
 import type { ModelSummary } from "../../src/engine/types.js";
 import { K8sNetFlowError, toErrorInfo, type ErrorInfo } from "../../src/errors.js";
 import { AncestorTheme } from "../internal/ancestor-theme.js";
+import { NearViewport } from "../internal/near-viewport.js";
 import { SimEngine } from "./sim-controller.js";
 import { binLabel, binPairs, gridBitmap, paint, toRgb, type HeatGrid } from "./heatmap.js";
 import { fmt, renderHistogram } from "./histogram.js";
@@ -217,8 +218,8 @@ export class K8sFlowSimElement extends LitElement {
 
   // ---- lifecycle: lazy start, theme ----
 
-  private visible = typeof IntersectionObserver === "undefined";
-  private observer: IntersectionObserver | undefined;
+  /** The engine starts (and the work runs) only once the element is near the viewport. */
+  private readonly viewport = new NearViewport(this);
   private autoran = false;
   private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
   // A new theme needs a new heat-map bitmap (it holds resolved colours).
@@ -233,23 +234,9 @@ export class K8sFlowSimElement extends LitElement {
     this.requestUpdate();
   };
 
-
-
   override connectedCallback(): void {
     super.connectedCallback();
     this.schemeWatch?.addEventListener("change", this.onScheme);
-    if (typeof IntersectionObserver === "undefined" || this.visible) return;
-    this.observer = new IntersectionObserver(
-      (entries) => {
-        if (!entries.some((e) => e.isIntersecting)) return;
-        this.visible = true;
-        this.observer?.disconnect();
-        this.observer = undefined;
-        this.requestUpdate();
-      },
-      { rootMargin: "200px" },
-    );
-    this.observer.observe(this);
   }
 
   override disconnectedCallback(): void {
@@ -258,14 +245,12 @@ export class K8sFlowSimElement extends LitElement {
     this.generation++;
     if (this.running) this.state = { status: "idle" };
     void this.sim.dispose();
-    this.observer?.disconnect();
-    this.observer = undefined;
     this.schemeWatch?.removeEventListener("change", this.onScheme);
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("theme")) this.ancestorTheme.follow();
-    if (this.autorun && this.visible && !this.autoran) {
+    if (this.autorun && this.viewport.near && !this.autoran) {
       this.autoran = true;
       void this.run();
     }

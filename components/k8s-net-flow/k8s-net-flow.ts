@@ -5,6 +5,7 @@ import { K8sNetFlowError } from "../../src/errors.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
 import { AncestorTheme } from "../internal/ancestor-theme.js";
+import { NearViewport } from "../internal/near-viewport.js";
 import { TraceController } from "../internal/trace-controller.js";
 import { columnsFor, hopPoints, layoutCluster, type Layout, type Point } from "./layout.js";
 import { animateAlong, badgeOf, renderBadge } from "./packet.js";
@@ -237,14 +238,11 @@ export class K8sNetFlowElement extends LitElement {
 
   /** Inputs changed since the last run. */
   private stale = false;
-  /** Near the viewport (or no IntersectionObserver to tell). */
-  private visible = typeof IntersectionObserver === "undefined";
-  private observer: IntersectionObserver | undefined;
+  /** The engine starts (and the work runs) only once the element is near the viewport. */
+  private readonly viewport = new NearViewport(this);
 
   private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
   private readonly ancestorTheme = new AncestorTheme(this, this.internals);
-
-
 
   private resizeWatch: ResizeObserver | undefined;
   /** Nodes side by side in the drawing, from the element's width. */
@@ -264,26 +262,11 @@ export class K8sNetFlowElement extends LitElement {
       });
       this.resizeWatch.observe(this);
     }
-    if (typeof IntersectionObserver === "undefined" || this.visible) return;
-    // A page of many diagrams starts the engine for the first one the reader scrolls near.
-    this.observer = new IntersectionObserver(
-      (entries) => {
-        if (!entries.some((e) => e.isIntersecting)) return;
-        this.visible = true;
-        this.observer?.disconnect();
-        this.observer = undefined;
-        this.requestUpdate();
-      },
-      { rootMargin: "200px" },
-    );
-    this.observer.observe(this);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.pause();
-    this.observer?.disconnect();
-    this.observer = undefined;
     this.resizeWatch?.disconnect();
     this.resizeWatch = undefined;
   }
@@ -376,7 +359,7 @@ export class K8sNetFlowElement extends LitElement {
       this.stale = true;
     }
     // The engine starts (and the simulation runs) only once the element is near the viewport.
-    if (this.stale && this.visible) {
+    if (this.stale && this.viewport.near) {
       this.stale = false;
       void this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...this.flow }).then(() => {
         if (this.autoplay && this.engine.state.status === "ready") this.play();
