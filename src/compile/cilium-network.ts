@@ -9,53 +9,32 @@
 import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { CILIUM_HOST_DEV, CILIUM_NET_DEV, CILIUM_VXLAN_DEV, CILIUM_VXLAN_PORT, ciliumDeviceMtu, ciliumMode, lxcName, podIdentities } from "./cilium.js";
-import type { CompiledNetwork, Iface, NetnsInfo, NodeInfo } from "./network.js";
+import type { CompiledNetwork, Iface, NodeInfo } from "./network.js";
+import { NetworkTables, NIC_MTU, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 import { ciliumRouter, NODE_IFACE, POD_IFACE, type compileRoutes } from "./routes.js";
 
 /** What network.ts lends (passed in, so that the two modules do not import each other). */
-export interface NetworkHelpers {
-  localMac: (key: string, used: Set<string>) => string;
-  nicMac: (key: string, used: Set<string>) => string;
-  resolveRoutes: (routes: ReturnType<typeof compileRoutes>, netns: NetnsInfo[], ifaces: Iface[]) => void;
-  nicMtu: number;
-  segments: { underlay: number; overlay: number };
-}
-
-export function compileCiliumNetwork(model: ClusterModel, routes: ReturnType<typeof compileRoutes>, helpers: NetworkHelpers): CompiledNetwork {
-  const { localMac, nicMac, resolveRoutes, nicMtu: NIC_MTU } = helpers;
-  const { underlay: SEGMENT_UNDERLAY, overlay: SEGMENT_OVERLAY } = helpers.segments;
+export function compileCiliumNetwork(model: ClusterModel, routes: ReturnType<typeof compileRoutes>): CompiledNetwork {
   const vxlan = ciliumMode(model) === "vxlan";
   const mtu = ciliumDeviceMtu(model);
-  const macs = new Set<string>();
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name));
+  const add = (f: Omit<Iface, "id">) => t.add(f);
   const identities = podIdentities(model);
-  const ifaces: Iface[] = [];
-  const add = (f: Omit<Iface, "id">): number => {
-    ifaces.push({ id: ifaces.length, ...f });
-    return ifaces.length - 1;
-  };
-  const netns: NetnsInfo[] = routes.tables.map((t, id) => ({
-    id,
-    kind: t.netns.kind,
-    node: model.nodes.findIndex((n) => n.name === t.netns.node),
-    label: t.netns.kind === "host" ? "host" : `${t.netns.namespace}/${t.netns.pod}`,
-    ...(t.netns.kind === "pod" ? { pod: { namespace: t.netns.namespace, name: t.netns.pod } } : {}),
-    routes: [],
-  }));
   const underlayLen = parseInt(model.settings.nodeNetwork.split("/")[1]!, 10);
   // Each veth pair is its own point-to-point link: a segment of two, after the shared ones.
   let segment = 2;
   const nodes: NodeInfo[] = model.nodes.map((n, i) => {
     const host = routes.hostTable.get(n.name)!;
-    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY, bpf: "netdev", linkOrder: 0 });
+    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY, bpf: "netdev", linkOrder: 0 });
     // setupBaseDevice: one veth pair, the peer (cilium_net) created first, so it has the lower ifindex.
-    const net = add({ name: CILIUM_NET_DEV, netns: host, kind: "veth", mac: localMac(`cilium_net/${n.name}`, macs), mtu, segment, noarp: true, linkOrder: 1 });
-    const ciliumHost = add({ name: CILIUM_HOST_DEV, netns: host, kind: "veth", peer: net, mac: localMac(`cilium_host/${n.name}`, macs), addr: ciliumRouter(n, i), prefixLength: 32, mtu, segment, noarp: true, bpf: "host", linkOrder: 2 });
-    ifaces[net]!.peer = ciliumHost;
+    const net = add({ name: CILIUM_NET_DEV, netns: host, kind: "veth", mac: t.localMac(`cilium_net/${n.name}`), mtu, segment, noarp: true, linkOrder: 1 });
+    const ciliumHost = add({ name: CILIUM_HOST_DEV, netns: host, kind: "veth", peer: net, mac: t.localMac(`cilium_host/${n.name}`), addr: ciliumRouter(n, i), prefixLength: 32, mtu, segment, noarp: true, bpf: "host", linkOrder: 2 });
+    t.ifaces[net]!.peer = ciliumHost;
     segment++;
     const podCIDR = parseCidr(n.podCIDR, "podCIDR");
     if (!vxlan) return { name: n.name, host, eth, ciliumHost, podCIDR };
     // setupVxlanDevice: flow-based (`external`, VNI per packet from the tunnel key), dstport 8472.
-    const vx = add({ name: CILIUM_VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`cilium_vxlan/${n.name}`, macs), mtu, segment: SEGMENT_OVERLAY, vni: 0, port: CILIUM_VXLAN_PORT, bpf: "overlay", linkOrder: 3 });
+    const vx = add({ name: CILIUM_VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac(`cilium_vxlan/${n.name}`), mtu, segment: SEGMENT_OVERLAY, vni: 0, port: CILIUM_VXLAN_PORT, bpf: "overlay", linkOrder: 3 });
     return { name: n.name, host, eth, vxlan: vx, ciliumHost, podCIDR };
   });
   const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
@@ -66,11 +45,10 @@ export function compileCiliumNetwork(model: ClusterModel, routes: ReturnType<typ
     podNetns.set(key, ns);
     if (pod.hostNetwork) continue;
     const node = nodes[nodeIndex.get(pod.node)!]!;
-    const hostEnd = add({ name: lxcName(pod.namespace, pod.name), netns: node.host, kind: "veth", mac: localMac(`lxc/${key}`, macs), mtu, segment, bpf: "lxc", identity: identities.get(key)!, linkOrder: 4 });
-    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: localMac(`eth0/${key}`, macs), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
-    ifaces[hostEnd]!.peer = podEnd;
+    const hostEnd = add({ name: lxcName(pod.namespace, pod.name), netns: node.host, kind: "veth", mac: t.localMac(`lxc/${key}`), mtu, segment, bpf: "lxc", identity: identities.get(key)!, linkOrder: 4 });
+    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: t.localMac(`eth0/${key}`), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
+    t.ifaces[hostEnd]!.peer = podEnd;
     segment++;
   }
-  resolveRoutes(routes, netns, ifaces);
-  return { netns, ifaces, nodes, podNetns };
+  return t.finish(nodes, podNetns);
 }

@@ -2,14 +2,15 @@
 // set it up: namespaces, interfaces (eth0, cni0, flannel.1 with VXLAN only, a veth pair per
 // pod) with their MACs and MTUs, and the routes of every namespace pointing at those interfaces.
 
-import { K8sNetFlowError } from "../errors.js";
 import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
-import { fnv1a32 } from "../model/random.js";
 import { calicoVethName, hostVethName } from "./interfaces.js";
 import { compileCiliumNetwork } from "./cilium-network.js";
+import { NetworkTables, NIC_MTU, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
+
+export { NIC_MTU, NO_DEVICE, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 import { ciliumDeviceMtu, ciliumMode } from "./cilium.js";
-import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Netns, type Route } from "./routes.js";
+import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Route } from "./routes.js";
 
 export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth" | "ipip";
 
@@ -81,7 +82,6 @@ export interface CompiledNetwork {
 /** flannel: VNI 1, the Linux-assigned VXLAN port 8472, MTU = NIC MTU − 50. */
 export const FLANNEL_VNI = 1;
 export const FLANNEL_PORT = 8472;
-export const NIC_MTU = 1500;
 export const OVERLAY_MTU = NIC_MTU - 50;
 
 /**
@@ -114,38 +114,6 @@ export const CALICO_VXLAN_PORT = 4789;
 /** The MAC the Calico CNI plugin gives every host-side veth (dataplane_linux.go: "EE:EE:EE:EE:EE:EE"). */
 export const CALICO_VETH_MAC = "ee:ee:ee:ee:ee:ee";
 
-export const SEGMENT_UNDERLAY = 0;
-export const SEGMENT_OVERLAY = 1;
-
-/**
- * A locally administered unicast MAC derived from `key` (real ones are random per boot).
- * Two hashes with different prefixes give 46 random bits; a collision (possible among the
- * ~300,000 MACs of a cluster at the limits) is re-drawn, since a real one would be too.
- */
-function localMac(key: string, used: Set<string>): string {
-  for (let n = 0; ; n++) {
-    const k = n === 0 ? key : `${key}#${n}`;
-    const a = fnv1a32(`a/${k}`);
-    const b = fnv1a32(`b/${k}`);
-    const mac = [((a >>> 24) & 0xfc) | 0x02, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, (b >>> 8) & 255, b & 255].map((x) => x.toString(16).padStart(2, "0")).join(":");
-    if (!used.has(mac)) {
-      used.add(mac);
-      return mac;
-    }
-  }
-}
-
-/** A virtual NIC's MAC: the 52:54:00 prefix QEMU/KVM gives guests (24 bits: 5,000 nodes can collide, so re-drawn). */
-function nicMac(key: string, used: Set<string>): string {
-  for (let n = 0; ; n++) {
-    const a = fnv1a32(n === 0 ? `nic/${key}` : `nic/${key}#${n}`);
-    const mac = ["52", "54", "00", ((a >>> 16) & 255).toString(16), ((a >>> 8) & 255).toString(16), (a & 255).toString(16)].map((x) => x.padStart(2, "0")).join(":");
-    if (!used.has(mac)) {
-      used.add(mac);
-      return mac;
-    }
-  }
-}
 
 /** The bridge plugin gives a pod's eth0 the MAC 0a:58 followed by its IPv4 address. */
 export function podMac(ip: number): string {
@@ -155,30 +123,19 @@ export function podMac(ip: number): string {
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const routes = compileRoutes(model);
   if (calicoMode(model)) return compileCalico(model, routes);
-  if (ciliumMode(model)) return compileCiliumNetwork(model, routes, { localMac, nicMac, resolveRoutes, nicMtu: NIC_MTU, segments: { underlay: SEGMENT_UNDERLAY, overlay: SEGMENT_OVERLAY } });
+  if (ciliumMode(model)) return compileCiliumNetwork(model, routes);
   const vxlanBackend = flannelBackend(model) === "vxlan";
   const mtu = podMtu(model);
-  const macs = new Set<string>(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip"))));
-  const ifaces: Iface[] = [];
-  const add = (f: Omit<Iface, "id">): number => {
-    ifaces.push({ id: ifaces.length, ...f });
-    return ifaces.length - 1;
-  };
-  const netns: NetnsInfo[] = routes.tables.map((t, id) => ({
-    id,
-    kind: t.netns.kind,
-    node: model.nodes.findIndex((n) => n.name === t.netns.node),
-    label: t.netns.kind === "host" ? "host" : `${t.netns.namespace}/${t.netns.pod}`,
-    ...(t.netns.kind === "pod" ? { pod: { namespace: t.netns.namespace, name: t.netns.pod } } : {}),
-    routes: [],
-  }));
+  // Pods' MACs are fixed by their IPs: generated ones must avoid them.
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), new Set(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip")))));
+  const add = (f: Omit<Iface, "id">) => t.add(f);
   const nodes: NodeInfo[] = model.nodes.map((n, i) => {
     const host = routes.hostTable.get(n.name)!;
     const cidr = parseCidr(n.podCIDR, "podCIDR");
-    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
-    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: localMac(`cni0/${n.name}`, macs), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu, segment: 2 + i });
+    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: t.localMac(`cni0/${n.name}`), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu, segment: 2 + i });
     if (!vxlanBackend) return { name: n.name, host, eth, bridge };
-    const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
+    const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac(`vtep/${n.name}`), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
     return { name: n.name, host, eth, vxlan, bridge };
   });
   const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
@@ -191,12 +148,11 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
     const node = nodes[nodeIndex.get(pod.node)!]!;
     const ip = parseIPv4(pod.ip, "ip");
     const cidr = parseCidr(model.nodes[nodeIndex.get(pod.node)!]!.podCIDR, "podCIDR");
-    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: localMac(`veth/${key}`, macs), mtu, segment: 2 + nodeIndex.get(pod.node)! });
+    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: t.localMac(`veth/${key}`), mtu, segment: 2 + nodeIndex.get(pod.node)! });
     const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu, segment: 2 + nodeIndex.get(pod.node)! });
-    ifaces[hostEnd]!.peer = podEnd;
+    t.ifaces[hostEnd]!.peer = podEnd;
   }
-  resolveRoutes(routes, netns, ifaces);
-  return { netns, ifaces, nodes, podNetns };
+  return t.finish(nodes, podNetns);
 }
 
 /**
@@ -209,31 +165,19 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
 function compileCalico(model: ClusterModel, routes: ReturnType<typeof compileRoutes>): CompiledNetwork {
   const mode = calicoMode(model)!;
   const mtu = podMtu(model);
-  const macs = new Set<string>([CALICO_VETH_MAC]);
-  const ifaces: Iface[] = [];
-  const add = (f: Omit<Iface, "id">): number => {
-    ifaces.push({ id: ifaces.length, ...f });
-    return ifaces.length - 1;
-  };
-  const netns: NetnsInfo[] = routes.tables.map((t, id) => ({
-    id,
-    kind: t.netns.kind,
-    node: model.nodes.findIndex((n) => n.name === t.netns.node),
-    label: t.netns.kind === "host" ? "host" : `${t.netns.namespace}/${t.netns.pod}`,
-    ...(t.netns.kind === "pod" ? { pod: { namespace: t.netns.namespace, name: t.netns.pod } } : {}),
-    routes: [],
-  }));
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), new Set([CALICO_VETH_MAC]));
+  const add = (f: Omit<Iface, "id">) => t.add(f);
   const underlayLen = parseCidr(model.settings.nodeNetwork, "n").prefixLength;
   const nodes: NodeInfo[] = model.nodes.map((n) => {
     const host = routes.hostTable.get(n.name)!;
-    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: nicMac(n.name, macs), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
     const tunnel = n.calico?.tunnelAddress === undefined ? undefined : parseIPv4(n.calico.tunnelAddress, "tunnelAddress");
     if (mode === "ipip") {
       const tunl0 = add({ name: CALICO_IPIP_DEV, netns: host, kind: "ipip", mac: "00:00:00:00:00:00", ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY });
       return { name: n.name, host, eth, vxlan: tunl0 };
     }
     if (mode === "vxlan") {
-      const vx = add({ name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: localMac(`vtep/${n.name}`, macs), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
+      const vx = add({ name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac(`vtep/${n.name}`), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
       return { name: n.name, host, eth, vxlan: vx };
     }
     return { name: n.name, host, eth };
@@ -249,30 +193,9 @@ function compileCalico(model: ClusterModel, routes: ReturnType<typeof compileRou
     if (pod.hostNetwork) continue;
     const node = nodes[nodeIndex.get(pod.node)!]!;
     const hostEnd = add({ name: calicoVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", mac: CALICO_VETH_MAC, mtu, segment, proxyArp: true });
-    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: localMac(`eth0/${key}`, macs), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
-    ifaces[hostEnd]!.peer = podEnd;
+    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: t.localMac(`eth0/${key}`), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
+    t.ifaces[hostEnd]!.peer = podEnd;
     segment++;
   }
-  resolveRoutes(routes, netns, ifaces);
-  return { netns, ifaces, nodes, podNetns };
-}
-
-/** Routes name their device; resolve it in the route's own namespace (a blackhole has none). */
-function resolveRoutes(routes: ReturnType<typeof compileRoutes>, netns: NetnsInfo[], ifaces: Iface[]): void {
-  const byNetnsName = new Map(ifaces.map((f) => [`${f.netns}/${f.name}`, f.id]));
-  routes.tables.forEach((t, id) => {
-    netns[id]!.routes = t.routes.map((r) => {
-      if (r.blackhole) return { ...r, oif: NO_DEVICE };
-      const oif = byNetnsName.get(`${id}/${r.dev}`);
-      if (oif === undefined) throw new K8sNetFlowError("internal", `route "${r.dev}" in ${labelOf(t.netns)} names no interface`);
-      return { ...r, oif };
-    });
-  });
-}
-
-/** The `oif` of a route with no device (blackhole), as the dataplane's NONE. */
-export const NO_DEVICE = 0xffffffff;
-
-function labelOf(n: Netns): string {
-  return n.kind === "host" ? `${n.node} (host)` : `${n.namespace}/${n.pod}`;
+  return t.finish(nodes, podNetns);
 }
