@@ -5,8 +5,9 @@
 // and proto 80 blackholes), then dumped: the dump must equal what we print, byte for byte.
 // This kernel may lack the ipip module: tunl0 is then stood in for by a veth of that name
 // (route lines do not depend on the device's type) and the test says so.
-import { execFileSync, spawnSync } from "node:child_process";
-import { afterAll, describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { missingTools, netnsFactory } from "./netns.js";
 import { compileNetwork, type CompiledNetwork } from "../../../src/compile/network.js";
 import { loadModel } from "../../../src/model/load.js";
 import type { ModelInput } from "../../../src/model/types.js";
@@ -14,23 +15,10 @@ import { formatIPv4 } from "../../../src/net/ipv4.js";
 import { formatRoute, ipRouteShow } from "../../../src/outputs/ip-route.js";
 import { ipDetailLinkShow } from "../../../src/outputs/links.js";
 
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const root = process.getuid?.() === 0;
-const missing = [!root && "root", !has("ip") && "iproute2"].filter(Boolean);
+const missing = missingTools({ ip: "iproute2" });
 if (missing.length) console.warn(`Calico real-tool tests skipped: this machine lacks ${missing.join(", ")}`);
 
-const created: string[] = [];
-let counter = 0;
-function netns(): string {
-  const name = `knfc-${process.pid}-${counter++}`;
-  execFileSync("ip", ["netns", "add", name]);
-  created.push(name);
-  return name;
-}
-afterAll(() => {
-  for (const n of created) spawnSync("ip", ["netns", "del", n]);
-});
-const ipn = (ns: string, ...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });
+const { netns, ipn } = netnsFactory("knfc");
 
 /** Can this kernel make IP-in-IP devices (the ipip module)? */
 function ipipAvailable(): boolean {

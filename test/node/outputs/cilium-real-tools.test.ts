@@ -12,8 +12,9 @@
 // What cannot be proven here: anything eBPF — no cilium-agent runs, so no program is attached
 // (cil_from_container, cil_sock4_connect, …), no BPF map exists and `cilium-dbg` cannot run;
 // the socket LB, the tunnel key's VNI and the ARP responder are modelled from bpf/*.c.
-import { execFileSync, spawnSync } from "node:child_process";
-import { afterAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { missingTools, netnsFactory } from "./netns.js";
 import { sandboxId } from "../../../src/compile/cilium.js";
 import { compileNetwork, type CompiledNetwork, type NetnsInfo } from "../../../src/compile/network.js";
 import { loadModel } from "../../../src/model/load.js";
@@ -22,26 +23,12 @@ import { formatIPv4 } from "../../../src/net/ipv4.js";
 import { formatRoute, ipRouteShow } from "../../../src/outputs/ip-route.js";
 import { ipAddrShow, ipDetailLinkShow, ipLinkShow, netnsName } from "../../../src/outputs/links.js";
 
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const root = process.getuid?.() === 0;
-const missing = [!root && "root", !has("ip") && "iproute2"].filter(Boolean);
+const missing = missingTools({ ip: "iproute2" });
 if (missing.length) console.warn(`Cilium real-tool tests skipped: this machine lacks ${missing.join(", ")}`);
 else console.warn("Cilium real-tool tests: devices, addresses and routes are proven with the real iproute2; the eBPF programs, BPF maps, socket LB and cilium-dbg cannot be (no cilium-agent here) and are modelled from Cilium's source");
 
-const created: string[] = [];
-let counter = 0;
-function netns(): string {
-  const name = `knfcil-${process.pid}-${counter++}`;
-  execFileSync("ip", ["netns", "add", name]);
-  created.push(name);
-  // No duplicate address detection: the link-local addresses are settled at once, as on a node that has been up a while.
-  execFileSync("ip", ["netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"]);
-  return name;
-}
-afterAll(() => {
-  for (const n of created) spawnSync("ip", ["netns", "del", n]);
-});
-const ipn = (ns: string, ...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });
+// No duplicate address detection: the link-local addresses are settled at once, as on a node that has been up a while.
+const { netns, ipn } = netnsFactory("knfcil", (name) => execFileSync("ip", ["netns", "exec", name, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0"]));
 
 const CILIUM = (mode: string) => ({ cni: { plugin: "cilium", mode }, kubeProxy: { mode: "ebpf" } });
 const CLUSTERS: Array<[string, ModelInput]> = ["vxlan", "native"].flatMap((mode): Array<[string, ModelInput]> => [

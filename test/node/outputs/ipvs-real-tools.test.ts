@@ -5,7 +5,8 @@
 // kube-ipvs0`. IPVS itself (ipvsadm -Ln) is replayed only where the kernel has it.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { has, missingTools, netnsFactory } from "./netns.js";
 import { compileIpvs } from "../../../src/compile/ipvs.js";
 import { loadModel } from "../../../src/model/load.js";
 import type { ModelInput } from "../../../src/model/types.js";
@@ -14,24 +15,13 @@ import { iptablesSave } from "../../../src/outputs/iptables-save.js";
 import { ipvsadmList, ipvsDeviceAddr, ipvsDeviceMac } from "../../../src/outputs/ipvsadm.js";
 import type { NfSet } from "../../../src/compile/iptables.js";
 
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const root = process.getuid?.() === 0;
-const missing = [!root && "root", !has("ip") && "iproute2", !has("iptables-restore") && "iptables", !has("ipset") && "ipset"].filter(Boolean);
+const missing = missingTools({ ip: "iproute2", "iptables-restore": "iptables", ipset: "ipset" });
 if (missing.length) console.warn(`IPVS-mode real-tool tests skipped: this machine lacks ${missing.join(", ")} (CI installs them)`);
 // IPVS lives in the kernel (CONFIG_IP_VS): without it nothing can replay the virtual servers.
 const ipvsKernel = existsSync("/proc/net/ip_vs") && has("ipvsadm");
 if (!ipvsKernel) console.warn("IPVS itself is not replayed: this kernel has no IPVS (/proc/net/ip_vs is missing; CONFIG_IP_VS unset) — the virtual servers and their schedulers are modelled from net/netfilter/ipvs/*.c, and what is proven here is kube-proxy's iptables rules, ipsets and kube-ipvs0");
 
-const created: string[] = [];
-function netns(): string {
-  const name = `knf-ipvs-${process.pid}-${created.length}`;
-  execFileSync("ip", ["netns", "add", name]);
-  created.push(name);
-  return name;
-}
-afterAll(() => {
-  for (const n of created) spawnSync("ip", ["netns", "del", n]);
-});
+const { netns } = netnsFactory("knf-ipvs");
 const inNs = (ns: string, cmd: string, args: string[], input?: string) => execFileSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", ...(input !== undefined ? { input } : {}) });
 
 /** A member as kube-proxy's ipset Entry.String() writes it (`ip,proto:port[,ip2]`, or a port). */

@@ -1,27 +1,18 @@
 // kube-proxy's nftables table as `nft list ruleset` prints it, proven with the real nft: our
 // listing is loaded with `nft -f` into a network namespace and listed back, and the two
 // must be equal line for line (the listing is nft's canonical form, so it reloads as is).
-import { execFileSync, spawnSync } from "node:child_process";
-import { afterAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { missingTools, netnsFactory } from "./netns.js";
 import { compileNftables, nftEndpointChain, nftServiceChain, servicePortChainBase } from "../../../src/compile/nftables.js";
 import { loadModel } from "../../../src/model/load.js";
 import type { ModelInput } from "../../../src/model/types.js";
 import { nftDuration, nftListChain, nftListTable } from "../../../src/outputs/nft.js";
 
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const missing = [process.getuid?.() !== 0 && "root", !has("ip") && "iproute2", !has("nft") && "nftables"].filter(Boolean);
+const missing = missingTools({ ip: "iproute2", nft: "nftables" });
 if (missing.length) console.warn(`nft round-trip tests skipped: this machine lacks ${missing.join(", ")} (CI installs them)`);
 
-const created: string[] = [];
-afterAll(() => {
-  for (const n of created) spawnSync("ip", ["netns", "del", n]);
-});
-function netns(): string {
-  const name = `knf-nft-${process.pid}-${created.length}`;
-  execFileSync("ip", ["netns", "add", name]);
-  created.push(name);
-  return name;
-}
+const { netns } = netnsFactory("knf-nft");
 
 const AFFINITY = "nodes: [{name: a}, {name: b}]\ndeployments: [{name: web, replicas: 3, labels: {app: web}, ports: ['http:8080', 'metrics:9090']}]\nservices:\n  - {name: web, selector: {app: web}, sessionAffinity: ClientIP, ports: ['http:80:http', 'metrics:9090:metrics']}\n  - {name: dns-like, selector: {app: web}, ports: ['dns:53/UDP', 'dns-tcp:53/TCP']}\n  - {name: empty, selector: {app: nothing}, ports: [80]}\n";
 const CLUSTERS: Array<[string, ModelInput]> = [

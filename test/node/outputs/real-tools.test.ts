@@ -2,7 +2,8 @@
 // print is loaded into a network namespace with the real programs and dumped again, and
 // the dump must equal ours line for line.
 import { execFileSync, spawnSync } from "node:child_process";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { missingTools, netnsFactory } from "./netns.js";
 import { compileIptables } from "../../../src/compile/iptables.js";
 import { compileNetwork } from "../../../src/compile/network.js";
 import { loadModel } from "../../../src/model/load.js";
@@ -11,23 +12,10 @@ import { ipRouteShow } from "../../../src/outputs/ip-route.js";
 import { iptablesSave } from "../../../src/outputs/iptables-save.js";
 import type { ModelInput } from "../../../src/model/types.js";
 
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const root = process.getuid?.() === 0;
-const missing = [!root && "root", !has("ip") && "iproute2", !has("iptables-restore") && "iptables"].filter(Boolean);
+const missing = missingTools({ ip: "iproute2", "iptables-restore": "iptables" });
 if (missing.length) console.warn(`real-tool tests skipped: this machine lacks ${missing.join(", ")} (CI installs them)`);
 
-const created: string[] = [];
-let counter = 0;
-function netns(): string {
-  const name = `knf-${process.pid}-${counter++}`;
-  execFileSync("ip", ["netns", "add", name]);
-  created.push(name);
-  return name;
-}
-afterAll(() => {
-  for (const n of created) spawnSync("ip", ["netns", "del", n]);
-});
-const ipn = (ns: string, ...args: string[]) => execFileSync("ip", ["-n", ns, ...args], { encoding: "utf8" });
+const { netns, ipn } = netnsFactory("knf");
 
 const CLUSTERS: Array<[string, ModelInput]> = [
   ["pod-to-pod", { scenario: "pod-to-pod" }],
