@@ -8,6 +8,7 @@
 
 import { BE_ADDR, BE_BYTES, BE_PORT, FE_ADDR, FE_AFFINITY, FE_BYTES, FE_COUNT, FE_FIRST, FE_PORTS, LB_NONE, N_POD_LEN, N_POD_NET, NONE } from "./abi";
 import { arenaAlloc } from "./arena";
+import { KT_BYTES, ktClear, ktFind, ktInit, mix } from "./keyed-table";
 import { node, nodeCount } from "./state";
 
 let feTable: usize = 0;
@@ -22,12 +23,6 @@ let feMask: u32 = 0;
 }
 @inline function beRec(b: u32): usize {
   return beTable + <usize>b * BE_BYTES;
-}
-@inline function mix(a: u32, b: u32): u32 {
-  let h = (a * 0x9e3779b1) ^ b;
-  h = (h ^ (h >>> 15)) * 0x85ebca6b;
-  h = (h ^ (h >>> 13)) * 0xc2b2ae35;
-  return h ^ (h >>> 16);
 }
 
 /** Loads the frontends (FE_*) and backends (BE_*). False when a frontend's backends run past the table. */
@@ -95,65 +90,21 @@ export const K_CT: u32 = 0x30000000; // per-packet LB, original direction: [node
 export const K_REVCT: u32 = 0x40000000; // per-packet LB, reply direction: [node, backend, client as sent, ports, proto] → frontend + 1, client + 0
 export const K_AFFINITY: u32 = 0x50000000; // [node, frontend, client id, 0, 0] → backend + 1, last used
 
-const BYTES: usize = 32; // 8 words
-let slots: usize = 0;
-let mask: u32 = 0;
-let used: u32 = 0;
+/** The state records: 5 key words, then 3 value words. */
+const state: usize = memory.data(KT_BYTES, 8);
 
 function tabInit(): void {
-  const cap: u32 = 256;
-  slots = arenaAlloc(<usize>cap * BYTES);
-  mask = cap - 1;
-  used = 0;
+  ktInit(state, 32, 5, 256);
 }
 
 /** Forgets every socket, conntrack entry and affinity. */
 export function lbReset(): void {
-  if (slots == 0) return;
-  memory.fill(slots, 0, <usize>(mask + 1) * BYTES);
-  used = 0;
-}
-
-@inline function keyHash(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32): u32 {
-  return mix(mix(mix(mix(k0, k1), k2), k3), k4);
+  ktClear(state);
 }
 
 /** The record keyed (k0 … k4); with `create`, a zeroed one is made when there is none. 0 if none. */
 export function stateFind(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, create: bool): usize {
-  if (slots == 0) return 0;
-  let s = keyHash(k0, k1, k2, k3, k4) & mask;
-  for (;;) {
-    const r = slots + <usize>s * BYTES;
-    const a = load<u32>(r);
-    if (a == 0) break;
-    if (a == k0 && load<u32>(r, 4) == k1 && load<u32>(r, 8) == k2 && load<u32>(r, 12) == k3 && load<u32>(r, 16) == k4) return r;
-    s = (s + 1) & mask;
-  }
-  if (!create) return 0;
-  // At most half full: double and re-insert first (the old slots stay behind until the next load).
-  if ((used + 1) * 2 > mask + 1) {
-    const cap = (mask + 1) * 2;
-    const fresh = arenaAlloc(<usize>cap * BYTES);
-    for (let i: u32 = 0; i <= mask; i++) {
-      const r = slots + <usize>i * BYTES;
-      if (load<u32>(r) == 0) continue;
-      let j = keyHash(load<u32>(r), load<u32>(r, 4), load<u32>(r, 8), load<u32>(r, 12), load<u32>(r, 16)) & (cap - 1);
-      while (load<u32>(fresh + <usize>j * BYTES) != 0) j = (j + 1) & (cap - 1);
-      memory.copy(fresh + <usize>j * BYTES, r, BYTES);
-    }
-    slots = fresh;
-    mask = cap - 1;
-    s = keyHash(k0, k1, k2, k3, k4) & mask;
-    while (load<u32>(slots + <usize>s * BYTES) != 0) s = (s + 1) & mask;
-  }
-  const r = slots + <usize>s * BYTES;
-  store<u32>(r, k0);
-  store<u32>(r, k1, 4);
-  store<u32>(r, k2, 8);
-  store<u32>(r, k3, 12);
-  store<u32>(r, k4, 16);
-  used++;
-  return r;
+  return ktFind(state, k0, k1, k2, k3, k4, create);
 }
 
 /** Value word `i` (0-2) of a record. */
@@ -166,7 +117,7 @@ export function stateFind(k0: u32, k1: u32, k2: u32, k3: u32, k4: u32, create: b
 
 /** Records in use (for the host's diagnostics). */
 export function stateCount(): u32 {
-  return used;
+  return load<u32>(state, 8);
 }
 
 // ---- The ipcache's view of other nodes' pod CIDRs (tunnel endpoints) ----------------------------

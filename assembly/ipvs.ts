@@ -12,6 +12,7 @@ import {
   VS_ADDR, VS_BYTES, VS_COUNT, VS_FIRST, VS_FLAGS, VS_MH, VS_PORTS, VS_SCHED, VS_TIMEOUT, VS_WRR_CW, VS_WRR_DI, VS_WRR_MW,
 } from "./abi";
 import { arenaAlloc } from "./arena";
+import { KT_BYTES, ktClear, ktFind, ktInit, mix } from "./keyed-table";
 import { now } from "./state";
 
 const IP_VS_SVC_F_PERSISTENT: u32 = 0x1;
@@ -38,12 +39,6 @@ let rsConns: usize = 0;
 }
 @inline function rsRec(r: u32): usize {
   return rsTable + <usize>r * RS_BYTES;
-}
-@inline function mix(a: u32, b: u32): u32 {
-  let h = (a * 0x9e3779b1) ^ b;
-  h = (h ^ (h >>> 15)) * 0x85ebca6b;
-  h = (h ^ (h >>> 13)) * 0xc2b2ae35;
-  return h ^ (h >>> 16);
 }
 
 /**
@@ -129,66 +124,23 @@ export function rsPort(r: u32): u32 {
 const T_NODE_VS: u32 = 0; // [node+1, vs, 0, rr/wrr position (NONE: the list head), wrr cw, lblc dest + 1, lblcr insertions]
 const T_NODE_RS: u32 = 1; // [node+1, rs, 0, activeconns, inactconns, lblcr set position (0: not in the set)]
 const T_TEMPLATE: u32 = 2; // [node+1, vs, client, dest, last use]: persistence templates
-const tabs: usize = memory.data(3 * 16, 8); // per table: slots, mask, count, words
+const tabs: usize = memory.data(3 * KT_BYTES, 8); // one keyed table (3 key words) each
 
 @inline function tab(t: u32): usize {
-  return tabs + <usize>t * 16;
+  return tabs + <usize>t * KT_BYTES;
 }
 
 function tabInit(t: u32, words: u32): void {
-  const d = tab(t);
-  const cap: u32 = 64;
-  store<u32>(d, <u32>arenaAlloc(<usize>cap * words * 4));
-  store<u32>(d, cap - 1, 4);
-  store<u32>(d, 0, 8);
-  store<u32>(d, words, 12);
+  ktInit(tab(t), words * 4, 3, 64);
 }
 
 function tabClear(t: u32): void {
-  const d = tab(t);
-  memory.fill(<usize>load<u32>(d), 0, <usize>(load<u32>(d, 4) + 1) * load<u32>(d, 12) * 4);
-  store<u32>(d, 0, 8);
+  ktClear(tab(t));
 }
 
 /** The record keyed (k0, k1, k2), k0 != 0; with `create`, a zeroed one is made when there is none. 0 if none. */
-function tabFind(t: u32, k0: u32, k1: u32, k2: u32, create: bool): usize {
-  const d = tab(t);
-  let slots = <usize>load<u32>(d);
-  let mask = load<u32>(d, 4);
-  const bytes = <usize>load<u32>(d, 12) * 4;
-  let s = mix(mix(k0, k1), k2) & mask;
-  for (;;) {
-    const r = slots + <usize>s * bytes;
-    const a = load<u32>(r);
-    if (a == 0) break;
-    if (a == k0 && load<u32>(r, 4) == k1 && load<u32>(r, 8) == k2) return r;
-    s = (s + 1) & mask;
-  }
-  if (!create) return 0;
-  // At most half full: double and re-insert first (the old slots stay behind until the next load).
-  if ((load<u32>(d, 8) + 1) * 2 > mask + 1) {
-    const cap = (mask + 1) * 2;
-    const fresh = arenaAlloc(<usize>cap * bytes);
-    for (let i: u32 = 0; i <= mask; i++) {
-      const r = slots + <usize>i * bytes;
-      if (load<u32>(r) == 0) continue;
-      let j = mix(mix(load<u32>(r), load<u32>(r, 4)), load<u32>(r, 8)) & (cap - 1);
-      while (load<u32>(fresh + <usize>j * bytes) != 0) j = (j + 1) & (cap - 1);
-      memory.copy(fresh + <usize>j * bytes, r, bytes);
-    }
-    slots = fresh;
-    mask = cap - 1;
-    store<u32>(d, <u32>slots);
-    store<u32>(d, mask, 4);
-    s = mix(mix(k0, k1), k2) & mask;
-    while (load<u32>(slots + <usize>s * bytes) != 0) s = (s + 1) & mask;
-  }
-  const r = slots + <usize>s * bytes;
-  store<u32>(r, k0);
-  store<u32>(r, k1, 4);
-  store<u32>(r, k2, 8);
-  store<u32>(d, load<u32>(d, 8) + 1, 8);
-  return r;
+@inline function tabFind(t: u32, k0: u32, k1: u32, k2: u32, create: bool): usize {
+  return ktFind(tab(t), k0, k1, k2, 0, 0, create);
 }
 
 /** Forgets every node's scheduler state, connection counters and templates. */
