@@ -37,7 +37,9 @@ export const NS_NODE: u32 = 4;
 export const NS_FIB: u32 = 8; // trie root (set by configure)
 export const NS_ROUTES: u32 = 12; // address of route records
 export const NS_ROUTE_COUNT: u32 = 16;
-export const NS_BYTES: u32 = 20;
+export const NS_PEER_OIF: u32 = 20; // a node's device to the shared peer routes (routing.ts), NONE: it holds none
+export const NS_PEER_GW: u32 = 24; // the gateway of peer routes without their own (Cilium's router), NONE: none
+export const NS_BYTES: u32 = 28;
 
 // ---- Nodes -------------------------------------------------------------------------------
 export const N_HOST: u32 = 0; // host namespace
@@ -58,6 +60,13 @@ export const RT_OIF: u32 = 8; // NONE: a blackhole route (no device)
 export const RT_GATEWAY: u32 = 12; // 0: directly connected
 export const RT_MTU: u32 = 16; // the route's MTU metric, 0: the device's
 export const RT_BYTES: u32 = 20;
+
+// Peer route record (one per node's pod network, shared by every node; see routing.ts)
+export const PR_PREFIX: u32 = 0;
+export const PR_LEN: u32 = 4;
+export const PR_NODE: u32 = 8; // the node whose pod network it is (its own holds no such route)
+export const PR_GATEWAY: u32 = 12; // NONE: the holder's NS_PEER_GW
+export const PR_BYTES: u32 = 16;
 
 // ---- Netfilter ---------------------------------------------------------------------------
 // Match flags

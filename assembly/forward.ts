@@ -11,10 +11,9 @@ import {
   H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_FILTER_OUTPUT_PRE, H_FILTER_PREROUTING_PRE, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
   IF_ADDR, IF_BRIDGE, IF_ETH, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN, IFF_PROXY_ARP,
   K_BRIDGE, K_CONNTRACK, K_IPIP, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
-  N_ETH, N_HOST, N_VXLAN, NONE, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTES,
+  N_ETH, N_HOST, N_VXLAN, NONE, NS_KIND, NS_NODE, NS_POD,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
   P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
-  RT_BYTES, RT_GATEWAY, RT_MTU, RT_OIF,
   A_REDIRECT, A_SOCK_LB, A_TO_STACK, D_EP, D_LB, D_LB_FE, D_TUNNEL, IFF_BPF_HOST, IFF_BPF_LXC, IFF_BPF_NETDEV, IFF_BPF_OVERLAY, K_BPF, K_SOCK_LB,
   LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
   PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
@@ -27,7 +26,7 @@ import {
   CS_IPVS, CS_IPVS_ACTIVE, CT_IPVS_RS,
   TIMEOUT_ICMP, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_TCP_SYN_RECV, TIMEOUT_TCP_SYN_SENT, TIMEOUT_UDP,
 } from "./conntrack";
-import { fibLookup } from "./fib";
+import { routeGateway, routeLookup, routeMtu, routeOif } from "./routing";
 import { hookChain, NF_DROP, NF_REJECT, nfAt, nfCountLookup, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
 import { ipvsActivate, ipvsBind, ipvsBound, ipvsFind, ipvsFromTemplate, ipvsSchedule, rsActive, rsAddr, rsInactive, rsPort, vsCount, vsFirst, vsKey } from "./ipvs";
 import { hop } from "./trace";
@@ -327,9 +326,9 @@ function neighbour(oif: u32, ip: u32): u32 {
     if ((load<u32>(iface(peer), IF_FLAGS) & IFF_BPF_LXC) != 0) return ip == load<u32>(iface(oif), IF_ADDR) ? NONE : peer;
     if ((load<u32>(iface(peer), IF_FLAGS) & IFF_PROXY_ARP) != 0) {
       const nsp = netns(load<u32>(iface(peer), IF_NETNS));
-      const r = fibLookup(<usize>load<u32>(nsp, NS_FIB), ip);
+      const r = routeLookup(nsp, ip);
       if (r >= 0) {
-        const out = load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>r * RT_BYTES, RT_OIF);
+        const out = routeOif(nsp, r);
         if (out != NONE && out != peer) return peer;
       }
     }
@@ -345,9 +344,9 @@ function neighbour(oif: u32, ip: u32): u32 {
  */
 export function errorSource(ns: u32, to: u32): u32 {
   const nsp = netns(ns);
-  const route = fibLookup(<usize>load<u32>(nsp, NS_FIB), to);
+  const route = routeLookup(nsp, to);
   if (route < 0) return 0;
-  const oif = load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES, RT_OIF);
+  const oif = routeOif(nsp, route);
   const addr: u32 = oif == NONE ? 0 : load<u32>(iface(oif), IF_ADDR);
   if (addr != 0 || load<u32>(nsp, NS_KIND) == NS_POD) return addr;
   return load<u32>(iface(load<u32>(node(nodeOf(ns)), N_ETH)), IF_ADDR);
@@ -410,12 +409,11 @@ function resolve(ns: u32, nsp: usize, dst: u32): void {
     return;
   }
   rcLocal = isLocal(ns, dst);
-  rcRoute = fibLookup(<usize>load<u32>(nsp, NS_FIB), dst);
+  rcRoute = routeLookup(nsp, dst);
   rcPeer = NONE;
   if (rcRoute >= 0) {
-    const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES;
-    const gw = load<u32>(rt, RT_GATEWAY);
-    const oif = load<u32>(rt, RT_OIF);
+    const gw = routeGateway(nsp, rcRoute);
+    const oif = routeOif(nsp, rcRoute);
     rcPeer = oif == NONE ? NONE : neighbour(oif, gw != 0 ? gw : dst); // a blackhole has no device
   }
   store<u32>(slot, ns + 1);
@@ -515,7 +513,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       }
       // A blackhole route (Calico's for a node's own block): discarded at the route lookup,
       // before any TTL is spent, with no ICMP (ip_error ignores EINVAL).
-      if (rcRoute >= 0 && load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES, RT_OIF) == NONE) {
+      if (rcRoute >= 0 && routeOif(nsp, rcRoute) == NONE) {
         return drop(ns, K_ROUTING, X_BLACKHOLE, inIf, NONE, D_ROUTE, <u32>rcRoute, pkt);
       }
       // br_netfilter's bridged DNAT (br_nf_pre_routing_finish): a frame that came in on a port
@@ -527,7 +525,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       // POSTROUTING. The FDB may pick the port it came in on (a pod reaching itself): hairpin
       // mode, which flannel's bridge plugin sets on every port (hairpinMode), lets it out there.
       if (!originating && host && dst != preDst && inIf != NONE && load<u32>(iface(inIf), IF_KIND) == IF_BRIDGE && rcRoute >= 0
-        && load<u32>(<usize>load<u32>(nsp, NS_ROUTES) + <usize>rcRoute * RT_BYTES, RT_OIF) == inIf) {
+        && routeOif(nsp, rcRoute) == inIf) {
         const t = rcPeer;
         if (t == NONE) {
           store<u32>(pkt, 0, P_DMAC_HI);
@@ -557,8 +555,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       const route = rcRoute;
       const peer = rcPeer;
       if (route < 0) return drop(ns, K_ROUTING, X_NO_ROUTE, inIf, NONE, D_NONE, 0, pkt);
-      const rt = <usize>load<u32>(nsp, NS_ROUTES) + <usize>route * RT_BYTES;
-      const oif = load<u32>(rt, RT_OIF);
+      const oif = routeOif(nsp, route);
       // The frame the route builds (neighbour resolution): its record shows the new MACs.
       setMacs(pkt, oif, peer);
       hop(n, ns, host ? K_ROUTING : K_POD, A_ROUTE, X_NONE, inIf, oif, D_ROUTE, <u32>route, 0, pkt);
@@ -578,7 +575,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       }
       // A route's MTU metric (Cilium's `mtu 1450`) limits what this namespace sends itself;
       // forwarded packets meet the device's (ip_dst_mtu_maybe_forward: the metric is not locked).
-      const rtMtu = load<u32>(rt, RT_MTU);
+      const rtMtu = routeMtu(nsp, route);
       const mtu = originating && rtMtu != 0 ? rtMtu : load<u32>(iface(oif), IF_MTU);
       if (load<u32>(pkt, P_LEN) > mtu && (load<u32>(pkt, P_FLAGS) & PF_DF)) {
         // Forwarded: the node answers with ICMP "fragmentation needed" (exchange() sends it).
@@ -589,7 +586,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       }
       if (oifKind == IF_IPIP) {
         // `ipip any remote any`: the outer destination is the route's next hop (ip_tunnel_xmit, rt_nexthop).
-        const gw = load<u32>(rt, RT_GATEWAY);
+        const gw = routeGateway(nsp, route);
         tunnelDst = gw != 0 ? gw : load<u32>(pkt, P_DST);
         tunnelRoute = <u32>route;
       }

@@ -12,6 +12,7 @@ import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
 import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
 import { ipcacheLoad, lbLoad, lbReset } from "./cilium";
 import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, setSeed } from "./state";
+import { routesLoad } from "./routing";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
@@ -38,7 +39,10 @@ let pkt: usize = 0;
  * Returns 0, or an error code when the tables are inconsistent.
  */
 export function configure(desc: usize): u32 {
-  const err = configureTables(desc);
+  let err = configureTables(desc);
+  if (err != E_OK) return err;
+  // Words 25-27: the peer routes every node shares, their count and MTU metric (routing.ts).
+  err = routesLoad(<usize>load<u32>(desc, 100), load<u32>(desc, 104), load<u32>(desc, 108));
   if (err != E_OK) return err;
   ctInit(load<u32>(desc, 44));
   nfInit(load<u32>(desc, 48));

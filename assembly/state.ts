@@ -5,10 +5,9 @@
 import { arenaAlloc } from "./arena";
 import {
   C_BYTES, C_COUNT, C_FIRST, H_COUNT, IF_ADDR, IF_BYTES, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_NETNS, IF_PEER, IF_VETH, IFF_PROXY_ARP,
-  N_BRIDGE, N_BYTES, N_CILIUM_HOST, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_FIB, NS_KIND, NS_NODE, NS_POD, NS_ROUTE_COUNT, NS_ROUTES,
-  R_ARG1, R_ARG2, R_BYTES, R_TARGET, RT_BYTES, RT_OIF, T_GOTO, T_JUMP, T_NUMGEN,
+  N_BRIDGE, N_BYTES, N_CILIUM_HOST, N_ETH, N_HOST, N_VXLAN, NONE, NS_BYTES, NS_KIND, NS_NODE, NS_POD,
+  R_ARG1, R_ARG2, R_BYTES, R_TARGET, T_GOTO, T_JUMP, T_NUMGEN,
 } from "./abi";
-import { fibBuild } from "./fib";
 
 export let ifaces: usize = 0;
 export let ifaceCount: u32 = 0;
@@ -48,7 +47,7 @@ export const E_DUPLICATE_ADDR: u32 = 8;
 export const E_OUT_OF_MEMORY: u32 = 9;
 
 /** A table [ptr, ptr + count·size) must lie inside linear memory. */
-function inMemory(ptr: usize, count: u32, size: u32): bool {
+export function inMemory(ptr: usize, count: u32, size: u32): bool {
   const end = <u64>ptr + <u64>count * <u64>size;
   return end <= (<u64>memory.size() << 16);
 }
@@ -111,17 +110,7 @@ export function configure(desc: usize): u32 {
   for (let i: u32 = 0; i < netnsCount; i++) {
     const n = netns(i);
     if (load<u32>(n, NS_NODE) >= nodeCount) return E_NODE_REF;
-    const routes = <usize>load<u32>(n, NS_ROUTES);
-    const count = load<u32>(n, NS_ROUTE_COUNT);
-    if (!inMemory(routes, count, RT_BYTES)) return E_OUT_OF_MEMORY;
-    for (let r: u32 = 0; r < count; r++) {
-      const oif = load<u32>(routes + <usize>r * RT_BYTES, RT_OIF);
-      if (oif == NONE) continue; // a blackhole route has no device
-      if (oif >= ifaceCount || load<u32>(iface(oif), IF_NETNS) != i) return E_ROUTE;
-    }
-    const root = fibBuild(routes, count, RT_BYTES);
-    if (root == 0) return E_ROUTE;
-    store<u32>(n, <u32>root, NS_FIB);
+    // Routes are checked and their tries built by routing.ts routesLoad.
   }
   for (let i: u32 = 0; i < nodeCount; i++) {
     const n = node(i);

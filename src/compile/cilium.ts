@@ -4,11 +4,11 @@
 // kube-proxy mode `ebpf`) or per packet at a pod's lxc (kube-proxy still running, mode
 // iptables/nftables/ipvs: Cilium translates ClusterIPs for pod traffic in bpf_lxc anyway).
 
+import { endpointsFor, slicesOf } from "./endpoints.js";
 import { parseIPv4 } from "../net/ipv4.js";
 import { fnv1a32 } from "../model/random.js";
 import type { ClusterModel, ClusterPod, ClusterService, Protocol } from "../model/types.js";
 import { sha256, utf8 } from "../util/sha256.js";
-import { endpointsFor } from "./iptables.js";
 
 /** Cilium's routing modes: `routingMode: tunnel` with `tunnelProtocol: vxlan` (the default), or `routingMode: native`. */
 export type CiliumMode = "vxlan" | "native";
@@ -170,8 +170,8 @@ export function compileCiliumLb(model: ClusterModel, socketLb: boolean): CiliumL
   for (const svc of services) {
     if (!svc.clusterIP || svc.clusterIP === "None" || svc.type === "ExternalName") continue;
     for (const port of svc.ports) {
-      const eps = endpointsFor(svc, port.name, port.protocol, model.endpointSlices);
-      const ready = (ip: string) => model.endpointSlices.some((sl) => sl.namespace === svc.namespace && sl.service === svc.name && sl.endpoints.some((e) => e.conditions.ready && e.addresses.includes(ip)));
+      const eps = endpointsFor(svc, port.name, port.protocol, model);
+      const ready = (ip: string) => slicesOf(model, svc).some((sl) => sl.endpoints.some((e) => e.conditions.ready && e.addresses.includes(ip)));
       const backends = eps.map((e): CiliumBackend => ({ addr: parseIPv4(e.ip, "ip"), port: e.port, state: ready(e.ip) ? "active" : "terminating" }));
       frontends.push({
         id: frontends.length + 1,

@@ -2,8 +2,9 @@
 // chains, hashed names, rule order, matches and comments (see docs/kube-proxy-iptables.md).
 // Each rule keeps both its `iptables-save` text and a structured form the dataplane walks.
 
+import { endpointsFor } from "./endpoints.js";
 import { maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
-import type { ClusterModel, ClusterService, EndpointSlice, Protocol } from "../model/types.js";
+import type { ClusterModel, ClusterService, Protocol } from "../model/types.js";
 import { base32, sha256, utf8 } from "../util/sha256.js";
 import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
 import type { IpvsTable } from "./ipvs.js";
@@ -183,35 +184,6 @@ export function formatProbability(threshold: number): string {
   return (threshold / 0x80000000).toFixed(11);
 }
 
-export interface EndpointInfo {
-  ip: string;
-  port: number;
-}
-
-/** The endpoints kube-proxy uses for one service port: ready ones, else serving-terminating ones. */
-export function endpointsFor(svc: ClusterService, portName: string | undefined, protocol: Protocol, slices: EndpointSlice[]): EndpointInfo[] {
-  const ready: EndpointInfo[] = [];
-  const terminating: EndpointInfo[] = [];
-  const seen = new Set<string>();
-  for (const s of slices) {
-    if (s.namespace !== svc.namespace || s.service !== svc.name) continue;
-    const port = s.ports.find((p) => (p.name ?? "") === (portName ?? "") && p.protocol === protocol);
-    if (!port) continue;
-    for (const e of s.endpoints) {
-      for (const ip of e.addresses) {
-        const key = `${ip}:${port.port}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        if (e.conditions.ready) ready.push({ ip, port: port.port });
-        else if (e.conditions.serving && e.conditions.terminating) terminating.push({ ip, port: port.port });
-      }
-    }
-  }
-  const list = ready.length ? ready : terminating;
-  // kube-proxy orders a service's endpoints by their "ip:port" string.
-  return list.sort((a, b) => (`${a.ip}:${a.port}` < `${b.ip}:${b.port}` ? -1 : `${a.ip}:${a.port}` > `${b.ip}:${b.port}` ? 1 : 0));
-}
-
 const host = (ip: string): AddrMatch => ({ addr: parseIPv4(ip, "ip"), mask: 0xffffffff, invert: false });
 
 export function compileIptables(model: ClusterModel): Ruleset {
@@ -282,7 +254,7 @@ export function compileIptables(model: ClusterModel): Ruleset {
     const proto = port.protocol.toLowerCase();
     const protoNumber = PROTO_NUMBER[port.protocol];
     const clusterIP = svc.clusterIP!;
-    const endpoints = endpointsFor(svc, port.name, port.protocol, model.endpointSlices);
+    const endpoints = endpointsFor(svc, port.name, port.protocol, model);
     const dstMatch = `-d ${clusterIP}/32 -p ${proto}`;
     const svcMatch: RuleMatch = { dst: host(clusterIP), proto: protoNumber, dport: port.port };
     if (endpoints.length === 0) {

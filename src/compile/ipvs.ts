@@ -9,10 +9,11 @@
 // netfilter walker runs (with `-m set` matches added); the virtual servers are a table of their
 // own that the dataplane's IPVS step looks up (assembly/ipvs.ts, src/reference/ipvs.ts).
 
+import { endpointsFor, slicesOf } from "./endpoints.js";
 import { maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, IpvsScheduler, Protocol } from "../model/types.js";
 import {
-  endpointsFor, MASQ_MARK, PROTO_NUMBER, servicePortName,
+  MASQ_MARK, PROTO_NUMBER, servicePortName,
   type IpsetDims, type RuleMatch, type RuleTarget, type Ruleset,
 } from "./iptables.js";
 import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
@@ -164,11 +165,10 @@ export function compileIpvs(model: ClusterModel): Ruleset {
   for (const { svc, port, spn } of ports) {
     const vip = parseIPv4(svc.clusterIP!, "clusterIP");
     const proto = PROTO_NUMBER[port.protocol];
-    const endpoints = endpointsFor(svc, port.name, port.protocol, model.endpointSlices);
+    const endpoints = endpointsFor(svc, port.name, port.protocol, model);
     // Which node each endpoint is on: EndpointSlice's nodeName (kube-proxy's IsLocal).
     const nodeOf = new Map<string, number>();
-    for (const slice of model.endpointSlices) {
-      if (slice.namespace !== svc.namespace || slice.service !== svc.name) continue;
+    for (const slice of slicesOf(model, svc)) {
       for (const e of slice.endpoints) for (const ip of e.addresses) if (e.nodeName !== undefined && nodeIndex.has(e.nodeName)) nodeOf.set(ip, nodeIndex.get(e.nodeName)!);
     }
     // Hairpin: each node's own endpoints, `ip,proto:port,ip` (the endpoint's address twice).

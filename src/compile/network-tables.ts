@@ -73,14 +73,16 @@ export class NetworkTables {
   finish(nodes: NodeInfo[], podNetns: Map<string, number>): CompiledNetwork {
     const byNetnsName = new Map(this.ifaces.map((f) => [`${f.netns}/${f.name}`, f.id]));
     this.routes.tables.forEach((t, id) => {
-      this.netns[id]!.routes = t.routes.map((r) => {
-        if (r.blackhole) return { ...r, oif: NO_DEVICE };
-        const oif = byNetnsName.get(`${id}/${r.dev}`);
-        if (oif === undefined) throw new K8sNetFlowError("internal", `route "${r.dev}" in ${labelOf(t.netns)} names no interface`);
-        return { ...r, oif };
-      });
+      const device = (dev: string): number => {
+        const oif = byNetnsName.get(`${id}/${dev}`);
+        if (oif === undefined) throw new K8sNetFlowError("internal", `route "${dev}" in ${labelOf(t.netns)} names no interface`);
+        return oif;
+      };
+      this.netns[id]!.routes = t.routes.map((r) => ({ ...r, oif: r.blackhole ? NO_DEVICE : device(r.dev) }));
+      if (t.peers) this.netns[id]!.peers = { ...t.peers, oif: device(t.peers.shared.route.dev) };
     });
-    return { netns: this.netns, ifaces: this.ifaces, nodes, podNetns };
+    const { peerRoutes } = this.routes;
+    return { netns: this.netns, ifaces: this.ifaces, nodes, podNetns, ...(peerRoutes ? { peerRoutes } : {}) };
   }
 }
 

@@ -10,7 +10,7 @@ import { NetworkTables, NIC_MTU, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./net
 
 export { NIC_MTU, NO_DEVICE, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 import { ciliumDeviceMtu, ciliumMode } from "./cilium.js";
-import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type Route } from "./routes.js";
+import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type PeerHolder, type PeerRoutes, type Route } from "./routes.js";
 
 export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth" | "ipip";
 
@@ -54,7 +54,10 @@ export interface NetnsInfo {
   /** `default/pod-a`, or `host`. */
   label: string;
   pod?: { namespace: string; name: string };
+  /** Its own routes, each pointed at its device. */
   routes: Array<Route & { oif: number }>;
+  /** A node's routes to the other nodes' pod networks (shared, see PeerRoutes), all by device `oif`. */
+  peers?: PeerHolder & { oif: number };
 }
 
 export interface NodeInfo {
@@ -77,6 +80,8 @@ export interface CompiledNetwork {
   nodes: NodeInfo[];
   /** Namespace of each pod (`namespace/name`): its own, or its node's for hostNetwork pods. */
   podNetns: Map<string, number>;
+  /** The routes to the nodes' pod networks that every host namespace shares. */
+  peerRoutes?: PeerRoutes;
 }
 
 /** flannel: VNI 1, the Linux-assigned VXLAN port 8472, MTU = NIC MTU − 50. */

@@ -7,11 +7,12 @@
 // Each rule keeps the text `nft list ruleset` prints for it and a structured form the
 // dataplane walks (the same walker as iptables, with maps, sets, goto and numgen added).
 
+import { endpointsFor } from "./endpoints.js";
 import { formatCidr, maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { base32, sha256, utf8 } from "../util/sha256.js";
 import {
-  endpointsFor, MASQ_MARK, PROTO_NUMBER, servicePortName,
+  MASQ_MARK, PROTO_NUMBER, servicePortName,
   type MapVerdict, type RuleMatch, type RuleTarget, type Ruleset, type Table,
 } from "./iptables.js";
 import { RulesetBuilder } from "./ruleset-builder.js";
@@ -147,7 +148,7 @@ export function compileNftables(model: ClusterModel): NftRuleset {
     const ip = parseIPv4(clusterIP, "clusterIP");
     const key = { addr: ip, proto: protoNumber, port: port.port };
     if (!b.sets[clusterIPs]!.elements.some((e) => e.addr === ip)) b.element(clusterIPs, { addr: ip, proto: 0, port: 0 });
-    const endpoints = endpointsFor(svc, port.name, port.protocol, model.endpointSlices);
+    const endpoints = endpointsFor(svc, port.name, port.protocol, model);
     if (endpoints.length === 0) {
       b.element(noEndpointServices, { ...key, comment: spn, verdict: { kind: "goto", chain: rejectChain } });
       continue;

@@ -36,13 +36,68 @@ export type Netns = { kind: "host"; node: string } | { kind: "pod"; node: string
 
 export interface RouteTable {
   netns: Netns;
+  /** The namespace's own routes, in `ip route show` order. */
   routes: Route[];
+  /** A node's routes to the other nodes' pod networks, held once for the cluster (see PeerRoutes). */
+  peers?: PeerHolder;
   /** Addresses owned by this namespace (the kernel's `local` table), checked before `main`. */
   local: number[];
 }
 
+/**
+ * The routes every node holds to every other node's pod network (flanneld's, BIRD's, Felix's or
+ * cilium-agent's), kept once for the whole cluster: one per node (or Calico block), the same
+ * on every node but for the device's owner and, with Cilium's VXLAN, the holder's own router
+ * as gateway. 5,000 nodes would otherwise hold 25 million routes; the kernel holds them per node,
+ * and `ip route show` (allRoutes) still prints each node's full table.
+ */
+export interface PeerRoutes {
+  /** One per remote pod network, in node order; `gateway` absent: the holder's own (`PeerHolder.gateway`). */
+  entries: Array<{ prefix: number; prefixLength: number; node: number; gateway?: number }>;
+  /** What the rest of each route looks like on every node. */
+  route: Omit<Route, "prefix" | "prefixLength" | "via" | "src"> & { srcHolder?: boolean };
+}
+
+/** A host namespace's view of the shared peer routes: its node's own entries are not its routes. */
+export interface PeerHolder {
+  shared: PeerRoutes;
+  /** The holding node's index. */
+  node: number;
+  /** The gateway (and, with `srcHolder`, the preferred source) of entries without their own. */
+  gateway?: number;
+}
+
+/**
+ * Route `index` of a table: its own routes first, then entry `index - routes.length` of the
+ * shared peer routes. Undefined past the end and for the holder's own entries (never matched).
+ */
+export function routeAt<R extends Route>(table: { routes: R[]; peers?: PeerHolder & Omit<R, keyof Route> }, index: number): R | undefined {
+  if (index < table.routes.length) return table.routes[index];
+  const p = table.peers;
+  const e = p?.shared.entries[index - table.routes.length];
+  if (!p || !e || e.node === p.node) return undefined;
+  const { srcHolder, ...rest } = p.shared.route;
+  const { shared: _s, node: _n, gateway, ...extra } = p;
+  const via = e.gateway ?? gateway;
+  return { ...rest, ...extra, prefix: e.prefix, prefixLength: e.prefixLength, ...(via !== undefined ? { via } : {}), ...(srcHolder && gateway !== undefined ? { src: gateway } : {}) } as unknown as R;
+}
+
+/** Every route of a table, own and peer, in `ip route show` order. */
+export function allRoutes<R extends Route>(table: { routes: R[]; peers?: PeerHolder & Omit<R, keyof Route> }): R[] {
+  if (!table.peers) return table.routes;
+  const out = [...table.routes];
+  const n = table.peers.shared.entries.length;
+  for (let i = 0; i < n; i++) {
+    const r = routeAt(table, table.routes.length + i);
+    if (r) out.push(r);
+  }
+  return sortLikeKernel(out);
+}
+
 export interface CompiledRoutes {
   tables: RouteTable[];
+  /** The routes to the nodes' pod networks every host table shares; absent when none are needed. */
+  peerRoutes?: PeerRoutes;
   /** Index into `tables` of each node's host namespace, by node name. */
   hostTable: Map<string, number>;
   /** Index into `tables` of each pod's namespace, by `namespace/name`. */
@@ -107,32 +162,100 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
   const backend = flannelBackend(model);
   const calico = calicoMode(model);
   const cilium = ciliumMode(model);
+  const peerRoutes = compilePeerRoutes(model, underlay.address, underlay.prefixLength);
   const tables: RouteTable[] = [];
   const hostTable = new Map<string, number>();
   const podTable = new Map<string, number>();
-  for (const node of model.nodes) {
+  const podsOf = new Map<string, ClusterPod[]>(model.nodes.map((n) => [n.name, []]));
+  for (const pod of model.pods) if (!pod.hostNetwork) podsOf.get(pod.node)?.push(pod);
+  model.nodes.forEach((node, i) => {
     hostTable.set(node.name, tables.length);
-    tables.push(
-      calico ? calicoHostRoutes(model, node, underlay.address, underlay.prefixLength, calico)
-        : cilium ? ciliumHostRoutes(model, node, underlay.address, underlay.prefixLength, cilium)
-        : hostRoutes(node, model.nodes, underlay.address, underlay.prefixLength, backend),
-    );
-  }
-  const nodes = new Map(model.nodes.map((n) => [n.name, n]));
+    const table = calico ? calicoHostRoutes(node, podsOf.get(node.name)!, underlay.address, underlay.prefixLength, calico)
+      : cilium ? ciliumHostRoutes(node, i, underlay.address, underlay.prefixLength)
+      : hostRoutes(node, underlay.address, underlay.prefixLength, backend);
+    if (peerRoutes) table.peers = { shared: peerRoutes, node: i, ...(cilium === "vxlan" ? { gateway: ciliumRouter(node, i) } : {}) };
+    tables.push(table);
+  });
+  const nodes = new Map(model.nodes.map((n, i) => [n.name, { node: n, index: i }]));
   for (const pod of model.pods) {
-    const node = nodes.get(pod.node)!;
+    const { node, index } = nodes.get(pod.node)!;
     if (pod.hostNetwork) {
       // A host-network pod lives in its node's namespace.
       podTable.set(`${pod.namespace}/${pod.name}`, hostTable.get(node.name)!);
       continue;
     }
     podTable.set(`${pod.namespace}/${pod.name}`, tables.length);
-    tables.push(calico ? calicoPodRoutes(pod) : cilium ? ciliumPodRoutes(model, pod, node) : podRoutes(pod, node, cluster.address, cluster.prefixLength));
+    tables.push(calico ? calicoPodRoutes(pod) : cilium ? ciliumPodRoutes(model, pod, node, index) : podRoutes(pod, node, cluster.address, cluster.prefixLength));
   }
-  return { tables, hostTable, podTable };
+  return { tables, hostTable, podTable, ...(peerRoutes ? { peerRoutes } : {}) };
 }
 
-function hostRoutes(node: ClusterNode, all: ClusterNode[], underlay: number, underlayLen: number, backend: FlannelBackend): RouteTable {
+/** Throws unless `peer`'s IP is on the node network, for the modes that route pod networks via node IPs. */
+function onUnderlay(peer: ClusterNode, i: number, underlay: number, underlayLen: number, why: string): number {
+  const peerIP = parseIPv4(peer.internalIP, "internalIP");
+  if (!cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
+    throw new K8sNetFlowError("invalid-input", why.replace("{net}", () => formatCidr({ address: underlay, prefixLength: underlayLen })).replace("{node}", () => `node ${peer.name}'s ${peer.internalIP}`), `nodes[${i}].internalIP`);
+  }
+  return peerIP;
+}
+
+/**
+ * The routes each node holds to the other nodes' pod networks, as PeerRoutes (one entry per
+ * remote network, shared by all nodes):
+ * - flannel VXLAN: flanneld adds one onlink route per remote node via that node's VTEP address,
+ *   the network address of its pod CIDR, which it puts on its flannel.1.
+ * - flannel host-gw (pkg/backend/hostgw/hostgw.go): Dst the lease's subnet, Gw the node's
+ *   PublicIP, LinkIndex the external interface; no onlink flag and no Protocol, so netlink sends
+ *   RTPROT_BOOT, which `ip route` omits. The kernel takes such a gateway only on a connected
+ *   network ("Nexthop has invalid gateway"): host-gw needs every node on one L2 segment.
+ * - Calico, per block of every other node: with IP-in-IP, BIRD's BGP route through tunl0
+ *   (bird.cfg.template's kernel filter sets `krt_tunnel = "tunl0"`; Calico's BIRD makes it
+ *   onlink); with BGP alone, the same route on eth0; with VXLAN, Felix's route via the peer's
+ *   VTEP address (its vxlan.calico /32) on vxlan.calico, onlink, no protocol shown.
+ * - Cilium (pkg/datapath/linux/node.go): with VXLAN, each remote pod CIDR via the holder's own
+ *   router on cilium_host with the router as preferred source and the route MTU
+ *   (createNodeRouteSpec); with native routing, auto-direct-node-routes (createDirectRouteSpec:
+ *   `Dst` the CIDR, `Gw` the node's IP, the device towards it, proto kernel).
+ */
+function compilePeerRoutes(model: ClusterModel, underlay: number, underlayLen: number): PeerRoutes | undefined {
+  const calico = calicoMode(model);
+  const cilium = ciliumMode(model);
+  const entries: PeerRoutes["entries"] = [];
+  if (calico) {
+    model.nodes.forEach((peer, i) => {
+      const peerIP = calico === "bgp"
+        ? onUnderlay(peer, i, underlay, underlayLen, "Calico without encapsulation routes each node's blocks via the node's IP, so every node must be on the node network {net}: {node} is not (a router between them would have to learn the pod routes by BGP, which is not simulated)")
+        : parseIPv4(peer.internalIP, "internalIP");
+      for (const block of peer.calico?.blocks ?? []) {
+        const b = parseCidr(block, "block");
+        entries.push({ prefix: b.address, prefixLength: b.prefixLength, node: i, gateway: calico === "vxlan" ? parseIPv4(peer.calico!.tunnelAddress!, "tunnelAddress") : peerIP });
+      }
+    });
+    const route = calico === "ipip" ? { dev: CALICO_IPIP_DEV, proto: "bird", onlink: true } : calico === "bgp" ? { dev: NODE_IFACE, proto: "bird" } : { dev: CALICO_VXLAN_DEV, onlink: true };
+    return { entries, route };
+  }
+  if (cilium) {
+    model.nodes.forEach((peer, i) => {
+      const cidr = parseCidr(peer.podCIDR, "podCIDR");
+      const gateway = cilium === "native"
+        ? onUnderlay(peer, i, underlay, underlayLen, "Cilium's native routing with auto-direct-node-routes routes each node's pod CIDR via the node's IP, so every node must be on the node network {net}: {node} is not (the agent refuses: \"route to destination … contains gateway …, must be directly reachable\")")
+        : undefined;
+      entries.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, node: i, ...(gateway !== undefined ? { gateway } : {}) });
+    });
+    const route = cilium === "vxlan" ? { dev: CILIUM_HOST_DEV, proto: "kernel", srcHolder: true, mtu: ciliumRouteMtu(model) } : { dev: NODE_IFACE, proto: "kernel" };
+    return { entries, route };
+  }
+  const vxlan = flannelBackend(model) === "vxlan";
+  model.nodes.forEach((peer, i) => {
+    const cidr = parseCidr(peer.podCIDR, "podCIDR");
+    const gateway = vxlan ? cidr.address
+      : onUnderlay(peer, i, underlay, underlayLen, "flannel host-gw routes to each node's IP directly, so every node must be on the node network {net} (one L2 segment): {node} is not (the kernel refuses the route with \"Nexthop has invalid gateway\")");
+    entries.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, node: i, gateway });
+  });
+  return { entries, route: vxlan ? { dev: VXLAN_DEV, onlink: true } : { dev: NODE_IFACE } };
+}
+
+function hostRoutes(node: ClusterNode, underlay: number, underlayLen: number, backend: FlannelBackend): RouteTable {
   const own = parseCidr(node.podCIDR, "podCIDR");
   const nodeIP = parseIPv4(node.internalIP, "internalIP");
   const gateway = own.address + 1;
@@ -142,30 +265,6 @@ function hostRoutes(node: ClusterNode, all: ClusterNode[], underlay: number, und
     { prefix: own.address, prefixLength: own.prefixLength, dev: BRIDGE, connected: { src: gateway } },
     { prefix: underlay, prefixLength: underlayLen, dev: NODE_IFACE, connected: { src: nodeIP } },
   ];
-  all.forEach((peer, i) => {
-    if (peer === node) return;
-    const cidr = parseCidr(peer.podCIDR, "podCIDR");
-    if (backend === "vxlan") {
-      // flanneld (VXLAN backend) adds one onlink route per remote node, via that node's VTEP
-      // address: the network address of its pod CIDR, which it puts on its flannel.1.
-      routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: VXLAN_DEV, via: cidr.address, onlink: true });
-      return;
-    }
-    // flanneld (host-gw backend, pkg/backend/hostgw/hostgw.go) adds one route per remote node:
-    // Dst its lease's subnet, Gw its PublicIP (the node IP), LinkIndex the external interface;
-    // no onlink flag and no Protocol, so netlink sends RTPROT_BOOT, which `ip route` omits.
-    // The kernel takes such a gateway only on a connected network ("Nexthop has invalid
-    // gateway"): host-gw needs every node on one L2 segment.
-    const peerIP = parseIPv4(peer.internalIP, "internalIP");
-    if (!cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
-      throw new K8sNetFlowError(
-        "invalid-input",
-        `flannel host-gw routes to each node's IP directly, so every node must be on the node network ${formatCidr({ address: underlay, prefixLength: underlayLen })} (one L2 segment): node ${peer.name}'s ${peer.internalIP} is not (the kernel refuses the route with "Nexthop has invalid gateway")`,
-        `nodes[${i}].internalIP`,
-      );
-    }
-    routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: NODE_IFACE, via: peerIP });
-  });
   return {
     netns: { kind: "host", node: node.name },
     routes: sortLikeKernel(routes),
@@ -198,12 +297,9 @@ function podRoutes(pod: ClusterPod, node: ClusterNode, cluster: number, clusterL
  * protocol). Per own IPAM block a blackhole, so an address of the block that no pod holds is
  * discarded rather than sent to the default gateway: BIRD's static protocol
  * (confd bird_aggr.cfg.template: `route <block> blackhole;`, `proto bird`) with IP-in-IP or
- * BGP, Felix's with VXLAN (`proto 80`). Per block of every other node: with IP-in-IP, BIRD's BGP
- * route through tunl0 (bird.cfg.template's kernel filter sets `krt_tunnel = "tunl0"`; Calico's
- * BIRD makes it onlink); with BGP alone, the same route on eth0; with VXLAN, Felix's route via
- * the peer's VTEP address (its vxlan.calico /32) on vxlan.calico, onlink, no protocol shown.
+ * BGP, Felix's with VXLAN (`proto 80`). The other nodes' blocks: compilePeerRoutes.
  */
-function calicoHostRoutes(model: ClusterModel, node: ClusterNode, underlay: number, underlayLen: number, mode: CalicoMode): RouteTable {
+function calicoHostRoutes(node: ClusterNode, pods: ClusterPod[], underlay: number, underlayLen: number, mode: CalicoMode): RouteTable {
   const nodeIP = parseIPv4(node.internalIP, "internalIP");
   const routes: Route[] = [
     { prefix: 0, prefixLength: 0, dev: NODE_IFACE, via: underlay + 1 },
@@ -213,27 +309,7 @@ function calicoHostRoutes(model: ClusterModel, node: ClusterNode, underlay: numb
     const b = parseCidr(block, "block");
     routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: "", blackhole: true, proto: mode === "vxlan" ? FELIX_PROTO : "bird" });
   }
-  for (const pod of model.pods) {
-    if (pod.node !== node.name || pod.hostNetwork) continue;
-    routes.push({ prefix: parseIPv4(pod.ip, "ip"), prefixLength: 32, dev: calicoVethName(pod.namespace, pod.name), scopeLink: true });
-  }
-  model.nodes.forEach((peer, i) => {
-    if (peer === node) return;
-    const peerIP = parseIPv4(peer.internalIP, "internalIP");
-    if (mode === "bgp" && !cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
-      throw new K8sNetFlowError(
-        "invalid-input",
-        `Calico without encapsulation routes each node's blocks via the node's IP, so every node must be on the node network ${formatCidr({ address: underlay, prefixLength: underlayLen })}: node ${peer.name}'s ${peer.internalIP} is not (a router between them would have to learn the pod routes by BGP, which is not simulated)`,
-        `nodes[${i}].internalIP`,
-      );
-    }
-    for (const block of peer.calico?.blocks ?? []) {
-      const b = parseCidr(block, "block");
-      if (mode === "ipip") routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: CALICO_IPIP_DEV, via: peerIP, proto: "bird", onlink: true });
-      else if (mode === "bgp") routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: NODE_IFACE, via: peerIP, proto: "bird" });
-      else routes.push({ prefix: b.address, prefixLength: b.prefixLength, dev: CALICO_VXLAN_DEV, via: parseIPv4(peer.calico!.tunnelAddress!, "tunnelAddress"), onlink: true });
-    }
-  });
+  for (const pod of pods) routes.push({ prefix: parseIPv4(pod.ip, "ip"), prefixLength: 32, dev: calicoVethName(pod.namespace, pod.name), scopeLink: true });
   const tunnel = node.calico?.tunnelAddress;
   return {
     netns: { kind: "host", node: node.name },
@@ -269,13 +345,10 @@ export function ciliumRouter(node: ClusterNode, index: number): number {
  * = RTPROT_KERNEL) and go through route.Upsert, which first adds the router address as a
  * link-scope route on cilium_host (createNexthopRoute), then the prefix via it with the router as
  * preferred source (pkg/datapath/linux/node.go createNodeRouteSpec): the node's own pod CIDR
- * (EnableLocalNodeRoute) with no MTU, and, with VXLAN, every other node's with the route MTU
- * (1450). With native routing the other nodes' CIDRs are auto-direct-node-routes instead
- * (createDirectRouteSpec: `Dst` the CIDR, `Gw` the node's IP, the device towards it, proto kernel).
+ * (EnableLocalNodeRoute) with no MTU. The other nodes' CIDRs: compilePeerRoutes.
  */
-function ciliumHostRoutes(model: ClusterModel, node: ClusterNode, underlay: number, underlayLen: number, mode: CiliumMode): RouteTable {
+function ciliumHostRoutes(node: ClusterNode, index: number, underlay: number, underlayLen: number): RouteTable {
   const nodeIP = parseIPv4(node.internalIP, "internalIP");
-  const index = model.nodes.indexOf(node);
   const router = ciliumRouter(node, index);
   const own = parseCidr(node.podCIDR, "podCIDR");
   const routes: Route[] = [
@@ -284,24 +357,6 @@ function ciliumHostRoutes(model: ClusterModel, node: ClusterNode, underlay: numb
     { prefix: router, prefixLength: 32, dev: CILIUM_HOST_DEV, proto: "kernel", scopeLink: true },
     { prefix: own.address, prefixLength: own.prefixLength, dev: CILIUM_HOST_DEV, via: router, proto: "kernel", src: router },
   ];
-  const routeMtu = ciliumRouteMtu(model);
-  model.nodes.forEach((peer, i) => {
-    if (peer === node) return;
-    const cidr = parseCidr(peer.podCIDR, "podCIDR");
-    if (mode === "vxlan") {
-      routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: CILIUM_HOST_DEV, via: router, proto: "kernel", src: router, mtu: routeMtu });
-      return;
-    }
-    const peerIP = parseIPv4(peer.internalIP, "internalIP");
-    if (!cidrContains({ address: underlay, prefixLength: underlayLen }, peerIP)) {
-      throw new K8sNetFlowError(
-        "invalid-input",
-        `Cilium's native routing with auto-direct-node-routes routes each node's pod CIDR via the node's IP, so every node must be on the node network ${formatCidr({ address: underlay, prefixLength: underlayLen })}: node ${peer.name}'s ${peer.internalIP} is not (the agent refuses: "route to destination … contains gateway …, must be directly reachable")`,
-        `nodes[${i}].internalIP`,
-      );
-    }
-    routes.push({ prefix: cidr.address, prefixLength: cidr.prefixLength, dev: NODE_IFACE, via: peerIP, proto: "kernel" });
-  });
   return { netns: { kind: "host", node: node.name }, routes: sortLikeKernel(routes), local: [nodeIP, router] };
 }
 
@@ -311,8 +366,8 @@ function ciliumHostRoutes(model: ClusterModel, node: ClusterNode, underlay: numb
  * then the default route via it carrying the route MTU. The pod's address is a /32
  * (AddrToIPNet), so there is no subnet route.
  */
-function ciliumPodRoutes(model: ClusterModel, pod: ClusterPod, node: ClusterNode): RouteTable {
-  const router = ciliumRouter(node, model.nodes.indexOf(node));
+function ciliumPodRoutes(model: ClusterModel, pod: ClusterPod, node: ClusterNode, index: number): RouteTable {
+  const router = ciliumRouter(node, index);
   return {
     netns: { kind: "pod", node: pod.node, namespace: pod.namespace, pod: pod.name },
     routes: sortLikeKernel([
@@ -324,7 +379,7 @@ function ciliumPodRoutes(model: ClusterModel, pod: ClusterPod, node: ClusterNode
 }
 
 /** `ip route show` order: by network address, and for one address the longer prefix first. */
-function sortLikeKernel(routes: Route[]): Route[] {
+function sortLikeKernel<R extends Route>(routes: R[]): R[] {
   return routes.sort((a, b) => a.prefix - b.prefix || b.prefixLength - a.prefixLength);
 }
 

@@ -37,7 +37,9 @@ export const NS_NODE = 4;
 export const NS_FIB = 8; // trie root (set by configure)
 export const NS_ROUTES = 12; // address of route records
 export const NS_ROUTE_COUNT = 16;
-export const NS_BYTES = 20;
+export const NS_PEER_OIF = 20; // a node's device to the shared peer routes (routing.ts), NONE: it holds none
+export const NS_PEER_GW = 24; // the gateway of peer routes without their own (Cilium's router), NONE: none
+export const NS_BYTES = 28;
 
 // ---- Nodes -------------------------------------------------------------------------------
 export const N_HOST = 0; // host namespace
@@ -58,6 +60,13 @@ export const RT_OIF = 8; // NONE: a blackhole route (no device)
 export const RT_GATEWAY = 12; // 0: directly connected
 export const RT_MTU = 16; // the route's MTU metric, 0: the device's
 export const RT_BYTES = 20;
+
+// Peer route record (one per node's pod network, shared by every node; see routing.ts)
+export const PR_PREFIX = 0;
+export const PR_LEN = 4;
+export const PR_NODE = 8; // the node whose pod network it is (its own holds no such route)
+export const PR_GATEWAY = 12; // NONE: the holder's NS_PEER_GW
+export const PR_BYTES = 16;
 
 // ---- Netfilter ---------------------------------------------------------------------------
 // Match flags

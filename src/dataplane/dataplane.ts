@@ -93,7 +93,7 @@ export class Dataplane {
     t.routeOffsets.forEach((offset, i) => {
       netns[(i * A.NS_BYTES + A.NS_ROUTES) / 4] = routes + offset * A.RT_BYTES;
     });
-    const desc = Uint32Array.of(put(t.ifaces), t.ifaces.length / (A.IF_BYTES / 4), put(netns), netns.length / (A.NS_BYTES / 4), put(t.nodes), t.nodes.length / (A.N_BYTES / 4), put(t.rules), t.rules.length / (A.R_BYTES / 4), put(t.chains), t.chains.length / (A.C_BYTES / 4), put(t.hooks), caps.conntrack, caps.recent, caps.trace, put(t.elements), t.elements.length / (A.SE_BYTES / 4), put(t.virtualServers), t.virtualServers.length / (A.VS_BYTES / 4), put(t.realServers), t.realServers.length / (A.RS_BYTES / 4), put(t.frontends), t.frontends.length / (A.FE_BYTES / 4), put(t.backends), t.backends.length / (A.BE_BYTES / 4), t.lbMode);
+    const desc = Uint32Array.of(put(t.ifaces), t.ifaces.length / (A.IF_BYTES / 4), put(netns), netns.length / (A.NS_BYTES / 4), put(t.nodes), t.nodes.length / (A.N_BYTES / 4), put(t.rules), t.rules.length / (A.R_BYTES / 4), put(t.chains), t.chains.length / (A.C_BYTES / 4), put(t.hooks), caps.conntrack, caps.recent, caps.trace, put(t.elements), t.elements.length / (A.SE_BYTES / 4), put(t.virtualServers), t.virtualServers.length / (A.VS_BYTES / 4), put(t.realServers), t.realServers.length / (A.RS_BYTES / 4), put(t.frontends), t.frontends.length / (A.FE_BYTES / 4), put(t.backends), t.backends.length / (A.BE_BYTES / 4), t.lbMode, put(t.peerRoutes), t.peerRoutes.length / (A.PR_BYTES / 4), t.peerMtu);
     const err = this.wasm.configure(put(desc));
     if (err !== 0) throw new K8sNetFlowError("internal", `the compiled tables were rejected by the dataplane: ${CONFIG_ERRORS[err] ?? `error ${err}`}`);
   }

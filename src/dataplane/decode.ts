@@ -4,6 +4,7 @@
 
 import type { CompiledNetwork } from "../compile/network.js";
 import { serviceChainName, type Ruleset } from "../compile/iptables.js";
+import { routeAt } from "../compile/routes.js";
 import { nftServiceChain } from "../compile/nftables.js";
 import { formatIPv4 } from "../net/ipv4.js";
 import { formatRoute } from "../outputs/ip-route.js";
@@ -75,7 +76,8 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
     const arg = at(A.T_ARG);
     const decider = at(A.T_DECIDER);
     if (decider === A.D_ROUTE) {
-      const route = ctx.net.netns[at(A.T_NETNS)]?.routes[arg];
+      const ns = ctx.net.netns[at(A.T_NETNS)];
+      const route = ns && routeAt(ns, arg);
       if (route) t.routes[`${at(A.T_NETNS)}/${arg}`] = formatRoute(route);
     } else if ((decider === A.D_IPVS || decider === A.D_IPVS_VS) && ctx.rs.ipvs) {
       const ipvs = (t.ipvs ??= { vs: {}, rs: {} });

@@ -34,6 +34,9 @@ export interface Encoded {
   /** Route records of every namespace, back to back; netns[i] points into it by index. */
   routes: Uint32Array;
   routeOffsets: number[];
+  /** The peer routes every node shares (PR_* records) and their MTU metric. */
+  peerRoutes: Uint32Array;
+  peerMtu: number;
   nodes: Uint32Array;
   rules: Uint32Array;
   chains: Uint32Array;
@@ -75,11 +78,19 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
   const routeOffsets: number[] = [];
   let r = 0;
   const netns = new Uint32Array(net.netns.length * w(A.NS_BYTES));
+  // Namespaces with the same prefixes (a node's pods) share one trie: NS_FIB hints at the first.
+  const firstWithPrefixes = new Map<string, number>();
   net.netns.forEach((ns, i) => {
     const o = i * w(A.NS_BYTES);
     netns[o + w(A.NS_KIND)] = ns.kind === "host" ? A.NS_HOST : A.NS_POD;
     netns[o + w(A.NS_NODE)] = ns.node;
     netns[o + w(A.NS_ROUTE_COUNT)] = ns.routes.length;
+    netns[o + w(A.NS_PEER_OIF)] = ns.peers?.oif ?? A.NONE;
+    netns[o + w(A.NS_PEER_GW)] = ns.peers?.gateway ?? A.NONE;
+    const prefixes = ns.routes.map((route) => `${route.prefix}/${route.prefixLength}`).join(" ");
+    const first = firstWithPrefixes.get(prefixes);
+    if (first === undefined) firstWithPrefixes.set(prefixes, i);
+    else netns[o + w(A.NS_FIB)] = first + 1;
     routeOffsets.push(r);
     for (const route of ns.routes) {
       const ro = r * w(A.RT_BYTES);
@@ -91,6 +102,16 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
       r++;
     }
   });
+  const entries = net.peerRoutes?.entries ?? [];
+  const peerRoutes = new Uint32Array(entries.length * w(A.PR_BYTES));
+  entries.forEach((e, i) => {
+    const o = i * w(A.PR_BYTES);
+    peerRoutes[o + w(A.PR_PREFIX)] = e.prefix;
+    peerRoutes[o + w(A.PR_LEN)] = e.prefixLength;
+    peerRoutes[o + w(A.PR_NODE)] = e.node;
+    peerRoutes[o + w(A.PR_GATEWAY)] = e.gateway ?? A.NONE;
+  });
+  const peerMtu = net.peerRoutes?.route.mtu ?? 0;
   const nodes = new Uint32Array(net.nodes.length * w(A.N_BYTES));
   net.nodes.forEach((n, i) => {
     const o = i * w(A.N_BYTES);
@@ -292,5 +313,5 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     });
   });
   const lbMode = !lb ? A.LB_NONE : lb.socketLb ? A.LB_SOCKET : A.LB_PER_PACKET;
-  return { ifaces, netns, routes, routeOffsets, nodes, rules, chains, hooks, elements, virtualServers, realServers, frontends, backends, lbMode };
+  return { ifaces, netns, routes, routeOffsets, peerRoutes, peerMtu, nodes, rules, chains, hooks, elements, virtualServers, realServers, frontends, backends, lbMode };
 }

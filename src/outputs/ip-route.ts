@@ -1,7 +1,7 @@
 // `ip route show` lines, as iproute2 prints them for the main table.
 
 import { formatIPv4 } from "../net/ipv4.js";
-import type { Route } from "../compile/routes.js";
+import { allRoutes, type PeerHolder, type Route } from "../compile/routes.js";
 
 export function formatRoute(route: Route): string {
   // A host route (/32) is printed as the bare address.
@@ -22,6 +22,6 @@ export function formatRoute(route: Route): string {
 }
 
 /** The whole of `ip route show` for one namespace (iproute2 ends every line with a space). */
-export function ipRouteShow(table: { routes: Route[] }): string {
-  return table.routes.map((r) => `${formatRoute(r)} \n`).join("");
+export function ipRouteShow(table: { routes: Route[]; peers?: PeerHolder }): string {
+  return allRoutes(table).map((r) => `${formatRoute(r)} \n`).join("");
 }

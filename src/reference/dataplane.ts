@@ -5,6 +5,8 @@
 
 import type { IpsetDims, Ruleset, NfRule, SetElement } from "../compile/iptables.js";
 import type { CompiledNetwork, Iface } from "../compile/network.js";
+import { routeAt } from "../compile/routes.js";
+import { maskOf } from "../net/ipv4.js";
 import * as A from "../dataplane/abi.js";
 import type { PacketSpec, RawExchange } from "../dataplane/packet.js";
 import { referenceLookup } from "./fib.js";
@@ -301,17 +303,36 @@ export class ReferenceDataplane {
     // Cilium: cil_from_container's ARP responder answers the pod for any address but its own.
     if (peer?.bpf === "lxc") return ip === oif.addr ? undefined : peer;
     if (!peer?.proxyArp) return undefined;
-    const r = referenceLookup(this.routeRecords[peer.netns]!, ip);
-    const out = r < 0 ? A.NONE : this.net.netns[peer.netns]!.routes[r]!.oif;
+    const r = this.route(peer.netns, ip);
+    const out = r < 0 ? A.NONE : routeAt(this.net.netns[peer.netns]!, r)!.oif;
     return out !== A.NONE && out !== peer.id ? peer : undefined;
+  }
+
+  /**
+   * The namespace's route to `dst`: the longest prefix among its own routes and, on a node, the
+   * shared routes to the other nodes' pod networks (its own node's entries are not its routes).
+   */
+  private route(ns: number, dst: number): number {
+    const netns = this.net.netns[ns]!;
+    let best = referenceLookup(this.routeRecords[ns]!, dst);
+    const peers = netns.peers;
+    if (!peers) return best;
+    let bestLength = best < 0 ? -1 : netns.routes[best]!.prefixLength;
+    peers.shared.entries.forEach((e, i) => {
+      if (e.node !== peers.node && e.prefixLength > bestLength && ((dst & maskOf(e.prefixLength)) >>> 0) === e.prefix) {
+        best = netns.routes.length + i;
+        bestLength = e.prefixLength;
+      }
+    });
+    return best;
   }
 
   /** As assembly/forward.ts errorSource: the route's interface address, else the node's eth0's. */
   private errorSource(ns: number, to: number): number {
     const netns = this.net.netns[ns]!;
-    const route = referenceLookup(this.routeRecords[ns]!, to);
+    const route = this.route(ns, to);
     if (route < 0) return 0;
-    const oif = netns.routes[route]!.oif;
+    const oif = routeAt(netns, route)!.oif;
     const addr = oif === A.NONE ? 0 : (this.net.ifaces[oif]!.addr ?? 0);
     if (addr !== 0 || netns.kind === "pod") return addr;
     return this.net.ifaces[this.net.nodes[netns.node]!.eth]!.addr!;
@@ -399,18 +420,18 @@ export class ReferenceDataplane {
           }
           return A.V_DELIVERED;
         }
-        const found = referenceLookup(this.routeRecords[ns]!, p.dst);
+        const found = this.route(ns, p.dst);
         // A blackhole route discards at the lookup, before the TTL is spent, with no ICMP.
-        if (found >= 0 && netns.routes[found]!.oif === A.NONE) return this.drop(ns, A.K_ROUTING, A.X_BLACKHOLE, inIf, undefined, A.D_ROUTE, found, p);
+        if (found >= 0 && routeAt(netns, found)!.oif === A.NONE) return this.drop(ns, A.K_ROUTING, A.X_BLACKHOLE, inIf, undefined, A.D_ROUTE, found, p);
         // br_netfilter's bridged DNAT (br_nf_pre_routing_finish): a frame from a bridge port
         // (`cur`) whose destination PREROUTING rewrote, when the route to the new destination
         // leaves by that same bridge, stays bridged: no routing, TTL untouched, source MAC the
         // sender's, destination MAC the new destination's neighbour entry. Then FDB (hairpin
         // mode lets it out the port it came in on), FORWARD and POSTROUTING, as bridged traffic.
-        const bridgedRoute = !originating && host && p.dst !== preDst && inIf !== undefined && this.net.ifaces[inIf]!.kind === "bridge" ? referenceLookup(this.routeRecords[ns]!, p.dst) : -1;
-        if (bridgedRoute >= 0 && netns.routes[bridgedRoute]!.oif === inIf) {
+        const bridgedRoute = !originating && host && p.dst !== preDst && inIf !== undefined && this.net.ifaces[inIf]!.kind === "bridge" ? this.route(ns, p.dst) : -1;
+        if (bridgedRoute >= 0 && routeAt(netns, bridgedRoute)!.oif === inIf) {
           const bridge = this.net.ifaces[inIf!]!;
-          const r = netns.routes[bridgedRoute]!;
+          const r = routeAt(netns, bridgedRoute)!;
           const t = this.neighbour(bridge, r.via ?? p.dst);
           if (!t) {
             p.dmac = [0, 0];
@@ -436,7 +457,7 @@ export class ReferenceDataplane {
         }
         const route = found;
         if (route < 0) return this.drop(ns, A.K_ROUTING, A.X_NO_ROUTE, inIf, undefined, A.D_NONE, 0, p);
-        const r = netns.routes[route]!;
+        const r = routeAt(netns, route)!;
         const oif = this.net.ifaces[r.oif]!;
         const peer = this.neighbour(oif, r.via ?? p.dst);
         this.setMacs(p, oif, peer);

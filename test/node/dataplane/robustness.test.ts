@@ -24,7 +24,7 @@ beforeAll(async () => {
   podA = net.podNetns.get("default/client")!;
 });
 
-const copy = (e: Encoded): Encoded => ({ ...e, ifaces: e.ifaces.slice(), netns: e.netns.slice(), routes: e.routes.slice(), nodes: e.nodes.slice(), rules: e.rules.slice(), chains: e.chains.slice(), hooks: e.hooks.slice() });
+const copy = (e: Encoded): Encoded => ({ ...e, ifaces: e.ifaces.slice(), netns: e.netns.slice(), routes: e.routes.slice(), peerRoutes: e.peerRoutes.slice(), nodes: e.nodes.slice(), rules: e.rules.slice(), chains: e.chains.slice(), hooks: e.hooks.slice() });
 
 function delivered(): number {
   dp.resetState();
@@ -39,6 +39,8 @@ describe("dataplane robustness", () => {
     ["a chain running past the rules", (e: Encoded) => { e.chains[1] = 1e6; }, /past the rule table/],
     ["a hook naming a missing chain", (e: Encoded) => { e.hooks[0] = 5e5; }, /missing chain/],
     ["a namespace on a missing node", (e: Encoded) => { e.netns[A.NS_NODE / 4] = 77; }, /missing node/],
+    ["a shared peer route of a missing node", (e: Encoded) => { e.peerRoutes[A.PR_NODE / 4] = 77; }, /missing node/],
+    ["a node's peer routes by another namespace's interface", (e: Encoded) => { e.netns[A.NS_PEER_OIF / 4] = e.ifaces.length / (A.IF_BYTES / 4) - 1; }, /another namespace/],
   ])("refuses %s with a clear error and stays usable", (_what, corrupt, message) => {
     const bad = copy(good);
     corrupt(bad);
@@ -48,7 +50,7 @@ describe("dataplane robustness", () => {
   });
 
   it("random corruption of any table word never traps", () => {
-    const fields: Array<keyof Encoded> = ["ifaces", "netns", "nodes", "rules", "chains", "hooks", "routes"];
+    const fields: Array<keyof Encoded> = ["ifaces", "netns", "nodes", "rules", "chains", "hooks", "routes", "peerRoutes"];
     fc.assert(
       fc.property(fc.constantFrom(...fields), fc.nat(), fc.constantFrom(0, 1, 0xffffffff, 0x7fffffff, 12345678, 3), (field, index, value) => {
         const bad = copy(good);

@@ -7,6 +7,7 @@
 // (route lines do not depend on the device's type) and the test says so.
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { allRoutes } from "../../../src/compile/routes.js";
 import { missingTools, netnsFactory } from "./netns.js";
 import { compileNetwork, type CompiledNetwork } from "../../../src/compile/network.js";
 import { loadModel } from "../../../src/model/load.js";
@@ -78,7 +79,7 @@ function build(net: CompiledNetwork, tunl0IsIpip: boolean): { host: string; pod:
     ipn(n, "link", "set", f.name, "address", f.mac, "up");
   }
   // The routes as their owners add them: each printed line is what `ip route add` takes.
-  for (const r of hostNs.routes.filter((r) => !r.connected)) ipn(n, "route", "add", ...formatRoute(r).replace(/ proto bird/, " proto 12").split(" "));
+  for (const r of allRoutes(hostNs).filter((r) => !r.connected)) ipn(n, "route", "add", ...formatRoute(r).replace(/ proto bird/, " proto 12").split(" "));
   const firstPod = net.netns.find((x) => x.kind === "pod" && x.node === 0 && net.ifaces.some((f) => f.netns === x.id))!;
   // The CNI plugin adds the link-scope route to 169.254.1.1 first: the default route's gateway needs it.
   for (const r of [...firstPod.routes].sort((a, b) => Number(!a.scopeLink) - Number(!b.scopeLink))) ipn(podNs!, "route", "add", ...formatRoute(r).split(" "));

@@ -14,6 +14,7 @@
 // the socket LB, the tunnel key's VNI and the ARP responder are modelled from bpf/*.c.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { allRoutes } from "../../../src/compile/routes.js";
 import { missingTools, netnsFactory } from "./netns.js";
 import { sandboxId } from "../../../src/compile/cilium.js";
 import { compileNetwork, type CompiledNetwork, type NetnsInfo } from "../../../src/compile/network.js";
@@ -88,7 +89,7 @@ function build(net: CompiledNetwork): Built {
     for (const r of [...net.netns[podEnd.netns]!.routes].sort((a, b) => Number(!a.scopeLink) - Number(!b.scopeLink))) ipn(p, "route", "add", ...formatRoute(r).split(" "));
   }
   // The agent's routes (the route to the router address first: the others go through it).
-  const own = hostNs.routes.filter((r) => !r.connected).sort((a, b) => Number(!a.scopeLink) - Number(!b.scopeLink));
+  const own = allRoutes(hostNs).filter((r) => !r.connected).sort((a, b) => Number(!a.scopeLink) - Number(!b.scopeLink));
   for (const r of own) ipn(n, "route", "add", ...formatRoute(r).split(" "));
   return { host: n, pods };
 }

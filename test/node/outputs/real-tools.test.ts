@@ -3,6 +3,7 @@
 // the dump must equal ours line for line.
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { allRoutes } from "../../../src/compile/routes.js";
 import { missingTools, netnsFactory } from "./netns.js";
 import { compileIptables } from "../../../src/compile/iptables.js";
 import { compileNetwork } from "../../../src/compile/network.js";
@@ -94,7 +95,7 @@ describe.skipIf(missing.length > 0)("real tools", () => {
     // Then the routes as their owners add them: flanneld's peers (VXLAN: via the VTEP onlink;
     // host-gw: via the node IP, no flag, the kernel's default proto boot as netlink sends it),
     // the default route, the pod's.
-    for (const r of host.routes.filter((r) => !r.connected)) {
+    for (const r of allRoutes(host).filter((r) => !r.connected)) {
       const dst = r.prefixLength === 0 ? "default" : `${formatIPv4(r.prefix)}/${r.prefixLength}`;
       ipn(n, "route", "add", dst, "via", formatIPv4(r.via!), "dev", iface(r.oif).name, ...(r.onlink ? ["onlink"] : []));
     }
