@@ -55,16 +55,41 @@ export const styles = css`
   svg .bar:hover { fill: var(--k8s-accent); }
   svg .axis { stroke: var(--k8s-muted); }
   svg .tick { fill: var(--k8s-muted); font-size: 11px; }
+  /* Time series: the first series a filled line, the others dashed so they differ without colour. */
+  svg .grid { stroke: var(--k8s-border); }
+  svg .series { fill: none; stroke-width: 2; stroke-linejoin: round; stroke-linecap: round; }
+  svg .dot { stroke: none; }
+  svg .s0 { stroke: var(--k8s-bar); }
+  svg .s1 { stroke: var(--k8s-accent); stroke-dasharray: 6 3; }
+  svg .s2 { stroke: var(--k8s-heat-high); stroke-dasharray: 2 3; }
+  svg .s3 { stroke: var(--k8s-fg); stroke-dasharray: 8 3 2 3; }
+  svg .dot.s0 { fill: var(--k8s-bar); }
+  svg .dot.s1 { fill: var(--k8s-accent); }
+  svg .dot.s2 { fill: var(--k8s-heat-high); }
+  svg .dot.s3 { fill: var(--k8s-fg); }
+  svg .area.s0 { fill: var(--k8s-bar); fill-opacity: 0.14; stroke: none; }
+  svg .event .marker { stroke: var(--k8s-muted); stroke-dasharray: 3 3; }
+  svg .event-label, svg .legend-label { fill: var(--k8s-fg); font-size: 11px; }
+  /* Labels over lines stay readable: a halo in the background colour. */
+  svg .event-label { paint-order: stroke; stroke: var(--k8s-bg); stroke-width: 3px; stroke-linejoin: round; }
+  details.series-table { margin-top: 4px; }
+  details.series-table table { margin-top: 4px; }
+  details.series-table .scroll { max-height: 16em; overflow-y: auto; width: max-content; max-width: 100%; }
   .heat { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
   canvas[part="heatmap"] { width: 360px; height: 360px; max-width: 100%; aspect-ratio: 1; border: 1px solid var(--k8s-border); image-rendering: pixelated; cursor: crosshair; }
   [part="readout"] { font-size: 0.8125rem; min-height: 2.6em; max-width: 36ch; overflow-wrap: anywhere; }
   .legend { font-size: 0.75rem; color: var(--k8s-muted); }
   table { border-collapse: collapse; font-size: 0.8125rem; }
   th, td { text-align: left; padding: 2px 10px 2px 0; border-bottom: 1px solid var(--k8s-border); }
-  td.num { text-align: right; font-family: var(--k8s-mono); font-variant-numeric: tabular-nums; }
+  td.num, th.num { text-align: right; font-family: var(--k8s-mono); font-variant-numeric: tabular-nums; }
   details { margin-top: 8px; font-size: 0.875rem; }
   .tables { display: flex; flex-wrap: wrap; gap: 16px 32px; }
   .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  @media (forced-colors: active) {
+    svg .series, svg .event .marker, svg .axis, svg .grid { stroke: CanvasText; }
+    svg .dot, svg .tick, svg .event-label, svg .legend-label { fill: CanvasText; }
+    svg .area.s0 { fill: none; }
+  }
   @media (prefers-reduced-motion: reduce) {
     * { transition: none !important; animation: none !important; }
   }

@@ -1,4 +1,5 @@
 import { html, LitElement, nothing, type PropertyValues } from "lit";
+import { guard } from "lit/directives/guard.js";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
@@ -11,6 +12,8 @@ import { SimEngine } from "./sim-controller.js";
 import { binLabel, binPairs, gridBitmap, paint, toRgb, type HeatGrid } from "./heatmap.js";
 import { fmt, renderHistogram } from "./histogram.js";
 import { styles } from "./k8s-flow-sim.styles.js";
+import { conntrackSeries, eventMarkers, rateSeries, timelineOf } from "./timeline.js";
+import { renderTimeSeries } from "./timeseries.js";
 
 type SimState =
   | { status: "idle" }
@@ -40,6 +43,10 @@ const LIMITS: Record<string, [number, number]> = { flows: [1, 1e9], packetsPerFl
  * @csspart cancel - The Cancel button.
  * @csspart progress - The progress bar.
  * @csspart status - Progress, ETA, the result's summary and error messages.
+ * @csspart conntrack-chart - The SVG line chart of conntrack entries over simulated time, with the run's events.
+ * @csspart conntrack-table - The conntrack chart's numbers as a table (in a <details>).
+ * @csspart rate-chart - The SVG line chart of delivered and dropped packets per second of simulated time, with the run's events.
+ * @csspart rate-table - The packets-per-second chart's numbers as a table (in a <details>).
  * @csspart histogram - The SVG bar chart of connections per endpoint.
  * @csspart heatmap - The canvas heat map of packets between nodes.
  * @csspart readout - The heat map cell under the pointer or keyboard cursor.
@@ -51,8 +58,8 @@ const LIMITS: Record<string, [number, number]> = { flows: [1, 1e9], packetsPerFl
  * @cssproperty --k8s-muted - Secondary text, axes.
  * @cssproperty --k8s-border - Borders.
  * @cssproperty --k8s-node-bg - Buttons and the progress bar's track.
- * @cssproperty --k8s-accent - Errors and the hovered bar.
- * @cssproperty --k8s-bar - Bars and the progress bar's fill.
+ * @cssproperty --k8s-accent - Errors, the hovered bar and the dropped-packets line.
+ * @cssproperty --k8s-bar - Bars, the progress bar's fill and the time series' first line.
  * @cssproperty --k8s-heat-low - Heat map colour of the least traffic (empty cells take --k8s-bg).
  * @cssproperty --k8s-heat-high - Heat map colour of the most traffic.
  * @cssproperty --k8s-focus - Keyboard focus ring and the heat map cursor.
@@ -435,6 +442,7 @@ export class K8sFlowSimElement extends LitElement {
     const cellText = grid.perCell > 1 ? `${fmt(grid.nodes.length)} nodes in ${grid.size} × ${grid.size} cells of ${grid.perCell} nodes each` : `${fmt(grid.nodes.length)} × ${fmt(grid.nodes.length)} nodes`;
     const share = grid.total ? ((grid.sameNode / grid.total) * 100).toFixed(1) : "0";
     return html`
+      ${guard([result], () => renderTimeline(result))}
       <h3>Connections per endpoint</h3>
       ${renderHistogram(result.endpoints, "hist-title", "hist-desc")}
       <h3>Packets between nodes</h3>
@@ -462,6 +470,18 @@ export class K8sFlowSimElement extends LitElement {
         ${table("Statistics", extraStats(result), "")}
       </div>`;
   }
+}
+
+/** The run over simulated time, when the engine's result has a timeline (engines before it have none). */
+function renderTimeline(result: SimulationResult) {
+  const t = timelineOf(result);
+  if (!t) return nothing;
+  const events = eventMarkers(t.events);
+  const perSecond = (n: number) => fmt(Math.round(n));
+  return html`<h3>Conntrack entries over time</h3>
+    ${renderTimeSeries({ id: "conntrack", title: "Conntrack entries over time, all nodes", part: "conntrack-chart", tablePart: "conntrack-table", series: ["conntrack entries"], unit: "entries", points: conntrackSeries(t.timeline), events })}
+    <h3>Packets per second</h3>
+    ${renderTimeSeries({ id: "rate", title: "Packets per second of simulated time, delivered and dropped", part: "rate-chart", tablePart: "rate-table", series: ["delivered", "dropped"], unit: "packets/s", points: rateSeries(t.timeline), events, format: perSecond })}`;
 }
 
 /** Numbers the engine adds to the result beyond the fields this element knows (statistics as they arrive). */

@@ -7,6 +7,8 @@ import "../../components/index.js";
 import type { K8sFlowSimElement } from "../../components/index.js";
 import { binLabel, binPairs } from "../../components/k8s-flow-sim/heatmap.js";
 import { MAX_BARS } from "../../components/k8s-flow-sim/histogram.js";
+import { renderTimeSeries } from "../../components/k8s-flow-sim/timeseries.js";
+import { render } from "lit";
 
 const until = async (cond: () => boolean, ms = 30000) => {
   const end = Date.now() + ms;
@@ -180,6 +182,74 @@ describe("<k8s-flow-sim>", () => {
     for (const key of ["Home", "End"]) canvas.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, composed: true }));
     await el.updateComplete;
     expect(shadow(el).querySelector("[part=readout]")!.textContent).to.match(/^From node-0001 – node-0003 \(3 nodes\) to node-1000: [\d,]+ packets?/);
+  });
+
+  it("renderTimeSeries: ticks, lines, event markers, a legend and the numbers as a table", async () => {
+    const host = await fixture<HTMLDivElement>(html`<div></div>`);
+    const points = Array.from({ length: 300 }, (_, i) => ({ x: (i + 1) * 0.01, values: [i < 150 ? i * 1000 : (300 - i) * 1000, i === 40 ? NaN : i * 10] }));
+    render(renderTimeSeries({ id: "t", title: "Test series", part: "test-chart", tablePart: "test-table", series: ["delivered", "dropped"], unit: "packets/s", points, events: [{ x: 1, label: "node down", detail: "node-0002 left" }, { x: 1.02, label: "churn" }, { x: 2.99, label: "endpoints removed" }] }), host);
+    const chart = host.querySelector("svg[part=test-chart]")!;
+    expect(chart.getAttribute("role")).to.equal("img");
+    expect(chart.querySelector("title")!.textContent).to.equal("Test series");
+    expect(chart.querySelector("desc")!.textContent).to.contain("300 points from 0.01 s to 3 s").and.to.contain("highest 150,000 at 1.51 s").and.to.contain("node down: node-0002 left at 1 s");
+    // Y ticks on round numbers with SI labels; x ticks in seconds.
+    expect([...chart.querySelectorAll("text.tick")].map((t) => t.textContent)).to.include.members(["0", "50k", "100k", "150k", "0 s", "1 s", "3 s"]);
+    // One path per series; the dropped line has a gap where its value is NaN (a second "M").
+    const paths = [...chart.querySelectorAll("path.series")].map((p) => p.getAttribute("d")!);
+    expect(paths).to.have.length(2);
+    expect(paths[0]!.match(/M/g)).to.have.length(1);
+    expect(paths[1]!.match(/M/g)).to.have.length(2);
+    expect(chart.querySelector("path.area.s0")).to.exist;
+    // Three markers; the two close ones on different label rows, the last one's label ends left of its marker.
+    const labels = [...chart.querySelectorAll("g.event text.event-label")];
+    expect(labels.map((l) => l.textContent)).to.deep.equal(["node down", "churn", "endpoints removed"]);
+    expect(labels[0]!.getAttribute("y")).to.not.equal(labels[1]!.getAttribute("y"));
+    expect(labels[2]!.getAttribute("text-anchor")).to.equal("end");
+    expect(chart.querySelector("g.event title")!.textContent).to.equal("node down: node-0002 left at 1 s");
+    expect([...chart.querySelectorAll("text.legend-label")].map((t) => t.textContent)).to.deep.equal(["delivered", "dropped"]);
+    // Everything in the chart lies inside its viewBox.
+    for (const el of chart.querySelectorAll<SVGGraphicsElement>("path, line, text")) {
+      const b = el.getBBox();
+      expect(b.x).to.be.at.least(-0.5);
+      expect(b.x + b.width).to.be.at.most(640.5);
+    }
+    const rows = host.querySelectorAll("[part=test-table] .scroll tbody tr");
+    expect(rows.length).to.equal(300);
+    expect(rows[40]!.textContent).to.contain("–");
+    expect(host.querySelectorAll("[part=test-table] table")[1]!.textContent).to.contain("node-0002 left");
+    host.querySelector<HTMLDetailsElement>("details")!.open = true;
+    await expect(host).to.be.accessible();
+  });
+
+  it("draws the timeline charts when a result has a timeline, with the run's events", async () => {
+    const el = await fixture<K8sFlowSimElement>(html`<k8s-flow-sim scenario="cross-node" flows="2000" workers="1"></k8s-flow-sim>`);
+    // The engine's result with a timeline laid over it: the element reads it through a guard,
+    // so this holds for engines with and without one.
+    const sim = (el as unknown as { sim: { run: (...args: unknown[]) => Promise<{ result: Record<string, unknown> }> } }).sim;
+    const run = sim.run.bind(sim);
+    sim.run = async (...args) => {
+      const out = await run(...args);
+      const timeline = Array.from({ length: 40 }, (_, i) => ({ flows: (i + 1) * 50, seconds: (i + 1) * 0.25, conntrack: 100 * (i + 1), delivered: 1000, dropped: i === 20 ? 500 : 0, newConnections: 50, dnsQueries: 2 }));
+      return { ...out, result: { ...out.result, timeline, events: [{ seconds: 5, kind: "node-down", detail: "worker-node-2 down", rulesWritten: 321 }] } };
+    };
+    const done = oneEvent(el, "k8s-sim-done");
+    void el.run();
+    await done;
+    await el.updateComplete;
+    const ct = shadow(el).querySelector("svg[part=conntrack-chart]")!;
+    const rate = shadow(el).querySelector("svg[part=rate-chart]")!;
+    expect(ct.querySelector("title")!.textContent).to.contain("Conntrack entries over time");
+    expect(ct.querySelector("desc")!.textContent).to.contain("highest 4,000 at 10 s");
+    // 1,000 packets per 0.25 s interval = 4,000/s; the 21st interval dropped 500 = 2,000/s.
+    expect(rate.querySelector("desc")!.textContent).to.contain("delivered: 4,000 packets/s at 0.25 s").and.to.contain("dropped: 0 packets/s at 0.25 s, highest 2,000 at 5.25 s");
+    for (const chart of [ct, rate]) expect(chart.querySelector("g.event title")!.textContent).to.equal("node down: worker-node-2 down (321 rules written) at 5 s");
+    expect(shadow(el).querySelectorAll("[part=conntrack-table] tbody tr").length).to.be.at.least(40);
+    expect(shadow(el).querySelectorAll("[part=rate-table] .scroll tbody tr").length).to.equal(40);
+    // The other charts are still there.
+    expect(shadow(el).querySelector("svg[part=histogram]")).to.exist;
+    expect(shadow(el).querySelector("canvas[part=heatmap]")).to.exist;
+    for (const part of ["conntrack-table", "rate-table"]) shadow(el).querySelector<HTMLDetailsElement>(`[part=${part}]`)!.open = true;
+    await expect(el).to.be.accessible();
   });
 
   it("binPairs: 5,000 nodes on 360 pixels become 358 × 358 cells of 14 nodes, every packet kept", () => {
