@@ -55,16 +55,38 @@ export function binLabel(grid: HeatGrid, bin: number): string {
   return `${grid.nodes[first]} – ${grid.nodes[last]} (${last - first + 1} nodes)`;
 }
 
+/**
+ * The `k` pairs with the most packets, most first (ties in input order): one pass keeping a
+ * short sorted list, instead of sorting every pair — 5,000 nodes can mean 100,000 pairs.
+ */
+export function topPairs<T extends { packets: number }>(pairs: readonly T[], k: number): T[] {
+  const top: T[] = [];
+  for (const p of pairs) {
+    if (top.length === k && p.packets <= top[k - 1]!.packets) continue;
+    let i = top.length;
+    while (i > 0 && top[i - 1]!.packets < p.packets) i--;
+    top.splice(i, 0, p);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
 type Rgb = [number, number, number];
+
+let probe: CanvasRenderingContext2D | null | undefined;
 
 /** Any CSS colour as RGB, through a 1×1 canvas (custom properties hold whatever authors wrote). */
 export function toRgb(color: string, fallback: Rgb): Rgb {
-  const c = document.createElement("canvas");
-  c.width = c.height = 1;
-  const ctx = c.getContext("2d", { willReadFrequently: true });
+  if (probe === undefined) {
+    const c = document.createElement("canvas");
+    c.width = c.height = 1;
+    probe = c.getContext("2d", { willReadFrequently: true });
+  }
+  const ctx = probe;
   if (!ctx || !color.trim()) return fallback;
   ctx.fillStyle = `rgb(${fallback.join(",")})`;
   ctx.fillStyle = color.trim();
+  ctx.clearRect(0, 0, 1, 1);
   ctx.fillRect(0, 0, 1, 1);
   const d = ctx.getImageData(0, 0, 1, 1).data;
   return [d[0]!, d[1]!, d[2]!];
@@ -80,14 +102,22 @@ export function gridBitmap(grid: HeatGrid, empty: Rgb, low: Rgb, high: Rgb): HTM
   const ctx = bitmap.getContext("2d")!;
   const image = ctx.createImageData(grid.size, grid.size);
   const scale = Math.log1p(grid.max) || 1;
+  const data = image.data;
+  // No allocation per cell: 5,000 nodes on a wide canvas are 128,000+ cells.
   for (let i = 0; i < grid.cells.length; i++) {
     const v = grid.cells[i]!;
-    const t = v > 0 ? 0.15 + (0.85 * Math.log1p(v)) / scale : 0;
-    const rgb = v > 0 ? [0, 1, 2].map((c) => Math.round(low[c]! + (high[c]! - low[c]!) * t)) : empty;
-    image.data[i * 4] = rgb[0]!;
-    image.data[i * 4 + 1] = rgb[1]!;
-    image.data[i * 4 + 2] = rgb[2]!;
-    image.data[i * 4 + 3] = 255;
+    const o = i * 4;
+    if (v > 0) {
+      const t = 0.15 + (0.85 * Math.log1p(v)) / scale;
+      data[o] = Math.round(low[0] + (high[0] - low[0]) * t);
+      data[o + 1] = Math.round(low[1] + (high[1] - low[1]) * t);
+      data[o + 2] = Math.round(low[2] + (high[2] - low[2]) * t);
+    } else {
+      data[o] = empty[0];
+      data[o + 1] = empty[1];
+      data[o + 2] = empty[2];
+    }
+    data[o + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
   return bitmap;

@@ -9,7 +9,7 @@ import { K8sNetFlowError, toErrorInfo, type ErrorInfo } from "../../src/errors.j
 import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { NearViewport } from "../internal/near-viewport.js";
 import { SimEngine } from "./sim-controller.js";
-import { binLabel, binPairs, gridBitmap, paint, toRgb, type HeatGrid } from "./heatmap.js";
+import { binLabel, binPairs, gridBitmap, paint, toRgb, topPairs, type HeatGrid } from "./heatmap.js";
 import { fmt, renderHistogram } from "./histogram.js";
 import { styles } from "./k8s-flow-sim.styles.js";
 import { conntrackSeries, eventMarkers, rateSeries, timelineOf } from "./timeline.js";
@@ -192,10 +192,23 @@ export class K8sFlowSimElement extends LitElement {
           this.dispatchEvent(new CustomEvent("k8s-sim-progress", { bubbles: true, composed: true, detail: { done, total, eta } }));
         },
       });
+      const seconds = (performance.now() - started) / 1000;
       if (mine !== this.generation) return;
-      this.state = { status: "done", result, summary, seconds: (performance.now() - started) / 1000 };
+      // The result arrives in the task that deserialized it. Each step of drawing it gets a task
+      // of its own — the heat map's grid, the page's render, the heat map's bitmap — so none
+      // holds the page's thread past a long task's 50 ms (at 5,000 nodes each takes tens of ms).
+      await nextTask();
+      if (mine !== this.generation) return;
+      this.heatGrid(result, summary);
+      await nextTask();
+      if (mine !== this.generation) return;
+      this.state = { status: "done", result, summary, seconds };
       this.cursor = undefined;
       this.requestUpdate();
+      await this.updateComplete;
+      await this.bitmapTask;
+      if (mine !== this.generation) return;
+      // Done once the charts are drawn: a listener reads what the reader sees.
       this.dispatchEvent(new CustomEvent("k8s-sim-done", { bubbles: true, composed: true, detail: { result } }));
     } catch (err) {
       if (mine !== this.generation) return;
@@ -231,13 +244,13 @@ export class K8sFlowSimElement extends LitElement {
   private readonly internals: ElementInternals | undefined = typeof this.attachInternals === "function" ? this.attachInternals() : undefined;
   // A new theme needs a new heat-map bitmap (it holds resolved colours).
   private readonly ancestorTheme = new AncestorTheme(this, this.internals, () => {
-    this.bitmap = undefined;
+    this.bitmapStale = true;
     this.requestUpdate();
   });
   private readonly schemeWatch = typeof matchMedia === "function" ? matchMedia("(prefers-color-scheme: dark)") : undefined;
   /** The heat map's bitmap holds resolved colours: a new colour scheme needs a new one. */
   private onScheme = (): void => {
-    this.bitmap = undefined;
+    this.bitmapStale = true;
     this.requestUpdate();
   };
 
@@ -270,6 +283,10 @@ export class K8sFlowSimElement extends LitElement {
   /** The 20 busiest node pairs of gridOf (sorted once, not on every cursor move). */
   private topPairs: SimulationResult["nodePairs"] = [];
   private bitmap: HTMLCanvasElement | undefined;
+  /** The bitmap's colours are the previous theme's: painted until the new one is made. */
+  private bitmapStale = false;
+  /** Making the bitmap, in a task after the render's (settles when it is painted). */
+  private bitmapTask: Promise<void> | undefined;
   private cursor: { row: number; col: number } | undefined;
 
   protected override updated(): void {
@@ -282,13 +299,21 @@ export class K8sFlowSimElement extends LitElement {
   private drawHeatmap(): void {
     const canvas = this.renderRoot.querySelector<HTMLCanvasElement>("canvas[part=heatmap]");
     if (!canvas || this.state.status !== "done" || !this.grid) return;
-    const css = getComputedStyle(this);
-    if (!this.bitmap) {
-      this.bitmap = gridBitmap(this.grid, toRgb(css.getPropertyValue("--k8s-bg"), [255, 255, 255]), toRgb(css.getPropertyValue("--k8s-heat-low"), [221, 244, 255]), toRgb(css.getPropertyValue("--k8s-heat-high"), [179, 16, 29]));
+    if (!this.bitmap || this.bitmapStale) {
+      // Not in the render's task: the bitmap of a big grid takes as long as the render.
+      this.bitmapTask ??= nextTask().then(() => {
+        this.bitmapTask = undefined;
+        if (this.state.status !== "done" || !this.grid) return;
+        const css = getComputedStyle(this);
+        this.bitmap = gridBitmap(this.grid, toRgb(css.getPropertyValue("--k8s-bg"), [255, 255, 255]), toRgb(css.getPropertyValue("--k8s-heat-low"), [221, 244, 255]), toRgb(css.getPropertyValue("--k8s-heat-high"), [179, 16, 29]));
+        this.bitmapStale = false;
+        this.drawHeatmap();
+      });
+      if (!this.bitmap) return;
     }
     const px = Math.round((canvas.clientWidth || 360) * (devicePixelRatio || 1));
     if (canvas.width !== px) canvas.width = canvas.height = px;
-    paint(canvas, this.bitmap, this.grid.size, this.cursor, css.getPropertyValue("--k8s-focus").trim() || "#0969da");
+    paint(canvas, this.bitmap, this.grid.size, this.cursor, getComputedStyle(this).getPropertyValue("--k8s-focus").trim() || "#0969da");
   }
 
   /** The grid for this result: one cell per node while the canvas has a pixel per node, else bins. */
@@ -297,7 +322,7 @@ export class K8sFlowSimElement extends LitElement {
       const canvas = this.renderRoot.querySelector<HTMLCanvasElement>("canvas[part=heatmap]");
       this.grid = binPairs(summary.nodes.map((n) => n.name), result.nodePairs, canvas?.clientWidth || 360);
       this.gridOf = result;
-      this.topPairs = [...result.nodePairs].sort((a, b) => b.packets - a.packets).slice(0, 20);
+      this.topPairs = topPairs(result.nodePairs, 20);
       this.bitmap = undefined;
     }
     return this.grid;
@@ -502,6 +527,24 @@ function table(caption: string, rows: Array<[string, number]>, empty = "none") {
     <caption>${caption}</caption>
     <tbody>${rows.length ? rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td class="num">${Number.isInteger(v) ? fmt(v) : v.toPrecision(4)}</td></tr>`) : html`<tr><td>${empty}</td></tr>`}</tbody>
   </table>`;
+}
+
+/**
+ * Resolves in a task of its own: what follows no longer counts toward the current task's length
+ * (a long task is one over 50 ms). `scheduler.yield()` where there is one (it resumes before
+ * other queued work), else a message to ourselves (not throttled like setTimeout in background tabs).
+ */
+function nextTask(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === "function") return scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function formatSeconds(s: number): string {
