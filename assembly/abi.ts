@@ -233,6 +233,7 @@ export const PF_ENCAP: u32 = 2; // inside an outer packet (VXLAN, or IP-in-IP wh
 export const PF_SYN: u32 = 4;
 export const PF_ACK: u32 = 8;
 export const PF_RST: u32 = 16;
+export const PF_FIN: u32 = 64; // FIN: closes its direction of a TCP connection
 export const PF_CONNECTED: u32 = 32; // the application connect()ed its UDP socket (glibc's resolver does): socket LB at connect(), not sendmsg()
 
 export const PROTO_ICMP: u32 = 1;
@@ -315,6 +316,7 @@ export const X_NO_FDB: u32 = 11;
 export const X_BLACKHOLE: u32 = 12; // a blackhole route discards it
 export const X_NO_BACKEND: u32 = 13; // socket LB: the Service has no backend, the socket call fails (EHOSTUNREACH)
 export const X_NO_ENDPOINT: u32 = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
+export const X_NODE_DOWN: u32 = 15; // the next hop's node is down: nothing receives the frame (the last of 16 reasons)
 
 // Hop record
 export const T_SEQ: u32 = 0;
@@ -343,3 +345,20 @@ export const V_DROPPED: u32 = 2;
 export const V_REJECTED: u32 = 3;
 
 export const NONE: u32 = 0xffffffff;
+
+// Batch flow record (runFlows): one connection, or one DNS query, of a simulation plan
+export const FL_FROM: u32 = 0; // client namespace
+export const FL_SRC: u32 = 4;
+export const FL_DST: u32 = 8;
+export const FL_SPORT: u32 = 12;
+export const FL_DPORT: u32 = 16;
+export const FL_PROTO: u32 = 20;
+export const FL_LEN: u32 = 24;
+export const FL_SEED: u32 = 28; // the flow's own PRNG seed
+export const FL_PACKETS: u32 = 32; // packets the client sends (the first opens the connection)
+export const FL_TIME: u32 = 36; // simulated second it starts
+export const FL_FLAGS: u32 = 40; // RF_*
+export const FL_BYTES: u32 = 44;
+export const RF_ESTABLISHED: u32 = 1; // established traffic of a connection opened before: no SYN, no answers
+export const RF_CLOSE: u32 = 2; // TCP: closed after its packets (FIN, FIN-ACK, ACK), leaving TIME_WAIT
+export const RF_CONNECTED: u32 = 4; // UDP from a connect()ed socket (glibc's resolver): PF_CONNECTED on its packets

@@ -34,11 +34,19 @@ export const TCP_SHIFT: u32 = 8;
 export const TCP_SYN_SENT: u32 = 1;
 export const TCP_SYN_RECV: u32 = 2;
 export const TCP_ESTABLISHED: u32 = 3;
+export const TCP_FIN_WAIT: u32 = 4;
+export const TCP_CLOSE_WAIT: u32 = 5;
+export const TCP_LAST_ACK: u32 = 6;
+export const TCP_TIME_WAIT: u32 = 7;
 
 // Timeouts (seconds), the kernel's defaults.
 export const TIMEOUT_TCP_ESTABLISHED: u32 = 432000;
 export const TIMEOUT_TCP_SYN_SENT: u32 = 120;
 export const TIMEOUT_TCP_SYN_RECV: u32 = 60;
+export const TIMEOUT_TCP_FIN_WAIT: u32 = 120;
+export const TIMEOUT_TCP_CLOSE_WAIT: u32 = 60;
+export const TIMEOUT_TCP_LAST_ACK: u32 = 30;
+export const TIMEOUT_TCP_TIME_WAIT: u32 = 120;
 // A UDP flow becomes a "stream" (120 s) only after traffic both ways for more than 2 s;
 // the exchanges simulated here are shorter, so 30 s applies.
 export const TIMEOUT_UDP: u32 = 30;
@@ -54,6 +62,9 @@ let capacity: u32 = 0;
 let slots: usize = 0; // u32 per slot: 0 empty, TOMB deleted, else (entry << 1 | dir) + 1
 let slotMask: u32 = 0;
 let freeList: u32 = 0; // next never-used entry
+// Entries freed by expiry, reused before never-used ones run out: a stack of indexes.
+let freed: usize = 0;
+let freedCount: u32 = 0;
 let live: u32 = 0;
 const TOMB: u32 = 0xffffffff;
 
@@ -70,6 +81,7 @@ export function ctInit(max: u32): void {
   while (s < max * 4) s <<= 1;
   slotMask = s - 1;
   slots = arenaAlloc(<usize>s * 4);
+  freed = arenaAlloc(<usize>max * 4);
   ctClear();
 }
 
@@ -91,6 +103,7 @@ export function ctClear(): void {
   memory.fill(entries, 0, <usize>capacity * CT_BYTES);
   memory.fill(slots, 0, <usize>(slotMask + 1) * 4);
   freeList = 0;
+  freedCount = 0;
   live = 0;
   ctHits = 0;
   ctMisses = 0;
@@ -125,6 +138,8 @@ function expire(e: u32): void {
   store<u32>(p, 0, CT_STATUS);
   live--;
   ctExpired++;
+  store<u32>(freed + <usize>freedCount * 4, e);
+  freedCount++;
   // Both of its slots become tombstones.
   for (let dir: u32 = 0; dir < 2; dir++) {
     const off: u32 = dir == 0 ? CT_ORIG_SRC : CT_REPLY_SRC;
@@ -140,6 +155,11 @@ function expire(e: u32): void {
       s = (s + 1) & slotMask;
     }
   }
+}
+
+/** Removes connection `e` now (a SYN reopening a TIME_WAIT tuple). */
+export function ctKill(e: u32): void {
+  if (load<u32>(ctEntry(e), CT_STATUS) != 0) expire(e);
 }
 
 /** The connection a packet belongs to (either direction), or NONE; sets foundDir. */
@@ -189,21 +209,18 @@ function insertSlot(src: u32, dst: u32, ports: u32, key: u32, value: u32): void 
  * or NONE when the table is full (the caller drops the packet).
  */
 export function ctInsert(src: u32, dst: u32, ports: u32, key: u32, rsrc: u32, rdst: u32, rports: u32, status: u32, timeout: u32): u32 {
+  // Full: first reap what has expired (the kernel's gc worker would have), then give up.
+  if (live >= capacity) ctGc();
   if (live >= capacity) {
     ctFullDrops++;
     return 0xffffffff;
   }
   let e: u32;
-  if (freeList < capacity) {
-    e = freeList++;
+  if (freedCount != 0) {
+    freedCount--;
+    e = load<u32>(freed + <usize>freedCount * 4);
   } else {
-    // Reuse an expired slot: scan for a free entry (rare: only once the table has wrapped).
-    e = 0;
-    while (e < capacity && load<u32>(ctEntry(e), CT_STATUS) != 0) e++;
-    if (e == capacity) {
-      ctFullDrops++;
-      return 0xffffffff;
-    }
+    e = freeList++;
   }
   const p = ctEntry(e);
   store<u32>(p, src, CT_ORIG_SRC);
@@ -220,6 +237,17 @@ export function ctInsert(src: u32, dst: u32, ports: u32, key: u32, rsrc: u32, rd
   live++;
   ctInserts++;
   return e;
+}
+
+/**
+ * Reaps every expired entry, as the kernel's conntrack gc worker does in the background (here:
+ * when the table is full, and before occupancy is read), so `live` counts what is alive now.
+ */
+export function ctGc(): void {
+  for (let e: u32 = 0; e < freeList; e++) {
+    const p = ctEntry(e);
+    if (load<u32>(p, CT_STATUS) != 0 && load<u32>(p, CT_EXPIRES) < now) expire(e);
+  }
 }
 
 export function ctRefresh(e: u32, timeout: u32): void {

@@ -13,18 +13,18 @@ import {
   K_BRIDGE, K_CONNTRACK, K_IPIP, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
   N_ETH, N_HOST, N_VXLAN, NONE, NS_KIND, NS_NODE, NS_POD,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
-  P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
+  P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_FIN, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
   A_REDIRECT, A_SOCK_LB, A_TO_STACK, D_EP, D_LB, D_LB_FE, D_TUNNEL, IFF_BPF_HOST, IFF_BPF_LXC, IFF_BPF_NETDEV, IFF_BPF_OVERLAY, K_BPF, K_SOCK_LB,
   LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
   PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
   V_DELIVERED, V_DROPPED, V_REJECTED,
-  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
+  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
 } from "./abi";
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
-  CS_ASSURED, ctEntry, ctInsert, ctLookup, ctRefresh, foundDir, TCP_ESTABLISHED, TCP_SHIFT, TCP_SYN_RECV, TCP_SYN_SENT,
-  CS_IPVS, CS_IPVS_ACTIVE, CT_IPVS_RS,
-  TIMEOUT_ICMP, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_TCP_SYN_RECV, TIMEOUT_TCP_SYN_SENT, TIMEOUT_UDP,
+  CS_ASSURED, ctEntry, ctInsert, ctKill, ctLookup, ctRefresh, foundDir, TCP_ESTABLISHED, TCP_SHIFT, TCP_SYN_RECV, TCP_SYN_SENT,
+  CS_IPVS, CS_IPVS_ACTIVE, CT_IPVS_RS, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT,
+  TIMEOUT_ICMP, TIMEOUT_TCP_CLOSE_WAIT, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_TCP_FIN_WAIT, TIMEOUT_TCP_LAST_ACK, TIMEOUT_TCP_SYN_RECV, TIMEOUT_TCP_SYN_SENT, TIMEOUT_TCP_TIME_WAIT, TIMEOUT_UDP,
 } from "./conntrack";
 import { routeGateway, routeLookup, routeMtu, routeOif } from "./routing";
 import { hookChain, NF_DROP, NF_REJECT, nfAt, nfCountLookup, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
@@ -34,7 +34,7 @@ import {
   beAddr, bePort, feAddr, feAffinity, feBackends, feFirst, fePort, K_AFFINITY, K_CT, K_REVCT, K_REVSK, K_SOCK, lbFind, lbMode, podCidrNode, stateFind, stateGet, stateSet,
 } from "./cilium";
 import { arenaAlloc } from "./arena";
-import { iface, ifaceByAddr, ifaceByMac, netns, node, now, random32, seedValue } from "./state";
+import { iface, ifaceByAddr, ifaceByMac, netns, node, nodeCount, now, random32, seedValue } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
 export const VXLAN_OVERHEAD: u32 = 50;
@@ -77,6 +77,19 @@ let pairKeys: usize = 0; // (src << 16 | dst) + 1
 let pairCounts: usize = 0;
 let pairUsed: u32 = 0;
 export let pairOverflow: u64 = 0;
+
+// Nodes that have failed (a byte each): frames sent to them are lost.
+let nodeDown: usize = 0;
+
+export function nodeDownInit(): void {
+  nodeDown = arenaAlloc(<usize>nodeCount + 1);
+  memory.fill(nodeDown, 0, <usize>nodeCount + 1);
+}
+
+/** Marks node `n` failed (or back up); out-of-range nodes are ignored. */
+export function setNodeDown(n: u32, down: bool): void {
+  if (n < nodeCount) store<u8>(nodeDown + <usize>n, down ? 1 : 0);
+}
 
 export function pairsInit(): void {
   pairKeys = arenaAlloc(<usize>PAIR_SLOTS * 4);
@@ -174,13 +187,27 @@ function ctAdvance(status: u32, pkt: usize, replyDir: bool): u32 {
   }
   const flags = load<u32>(pkt, P_FLAGS);
   let state = (s >>> TCP_SHIFT) & 15;
+  // nf_conntrack_proto_tcp.c tcp_conntracks, for the packets simulated: the handshake, and the
+  // close FIN → FIN-ACK → ACK (FIN_WAIT, LAST_ACK, then TIME_WAIT for two minutes).
   if (state == 0) state = flags & PF_SYN ? TCP_SYN_SENT : TCP_ESTABLISHED; // a new connection (or one picked up mid-stream)
   else if (state == TCP_SYN_SENT && replyDir && (flags & PF_SYN)) state = TCP_SYN_RECV;
   else if (state == TCP_SYN_RECV && !replyDir && !(flags & PF_SYN)) state = TCP_ESTABLISHED;
+  else if (flags & PF_FIN) {
+    if (state == TCP_ESTABLISHED) state = replyDir ? TCP_CLOSE_WAIT : TCP_FIN_WAIT;
+    else if (state == TCP_FIN_WAIT || state == TCP_CLOSE_WAIT) state = TCP_LAST_ACK;
+  } else if (state == TCP_LAST_ACK && (flags & PF_ACK)) state = TCP_TIME_WAIT;
   s = (s & ~(15 << TCP_SHIFT)) | (state << TCP_SHIFT);
   if (state == TCP_ESTABLISHED) s |= CS_ASSURED;
   nextStatus = s;
-  return state == TCP_SYN_SENT ? TIMEOUT_TCP_SYN_SENT : state == TCP_SYN_RECV ? TIMEOUT_TCP_SYN_RECV : TIMEOUT_TCP_ESTABLISHED;
+  switch (state) {
+    case TCP_SYN_SENT: return TIMEOUT_TCP_SYN_SENT;
+    case TCP_SYN_RECV: return TIMEOUT_TCP_SYN_RECV;
+    case TCP_FIN_WAIT: return TIMEOUT_TCP_FIN_WAIT;
+    case TCP_CLOSE_WAIT: return TIMEOUT_TCP_CLOSE_WAIT;
+    case TCP_LAST_ACK: return TIMEOUT_TCP_LAST_ACK;
+    case TCP_TIME_WAIT: return TIMEOUT_TCP_TIME_WAIT;
+  }
+  return TIMEOUT_TCP_ESTABLISHED;
 }
 
 function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize): u32 {
@@ -212,7 +239,14 @@ function conntrackIn(ns: u32, pkt: usize, natHook: u32, inIf: u32): void {
   const src = load<u32>(pkt, P_SRC);
   const dst = load<u32>(pkt, P_DST);
   const pp = ports(pkt);
-  const e = ctLookup(src, dst, pp, key);
+  let e = ctLookup(src, dst, pp, key);
+  // A SYN meeting its tuple's connection in TIME_WAIT opens a new one (tcp_packet: the old
+  // entry is killed and the packet looked up again).
+  if (e != NONE && foundDir == 0 && (load<u32>(pkt, P_FLAGS) & PF_SYN) && load<u32>(pkt, P_PROTO) == PROTO_TCP
+    && ((load<u32>(ctEntry(e), CT_STATUS) >>> TCP_SHIFT) & 15) == TCP_TIME_WAIT) {
+    ctKill(e);
+    e = NONE;
+  }
   if (e != NONE) {
     pendActive = false;
     const c = ctEntry(e);
@@ -678,6 +712,8 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
           ? ifaceByAddr(load<u32>(pkt, P_OUTER_DST))
           : ifaceByMac(load<u32>(pkt, P_DMAC_HI), load<u32>(pkt, P_DMAC_LO));
         if (t == NONE || load<u32>(iface(t), IF_KIND) != IF_ETH) return drop(ns, K_UNDERLAY, X_LEAVES_CLUSTER, NONE, cur, D_NONE, 0, pkt);
+        // A failed node: its neighbour entries are still here, so the frame is sent; nothing takes it.
+        if (load<u8>(nodeDown + <usize>nodeOf(load<u32>(iface(t), IF_NETNS))) != 0) return drop(ns, K_UNDERLAY, X_NODE_DOWN, NONE, cur, D_NONE, 0, pkt);
         hop(n, ns, K_UNDERLAY, A_WIRE, X_NONE, cur, t, D_FDB, t, 0, pkt);
         inIf = t;
         ns = load<u32>(iface(t), IF_NETNS);
@@ -818,7 +854,9 @@ function ipvsTcpState(n: u32, c: usize, r: u32, pkt: usize): void {
   const f = load<u32>(pkt, P_FLAGS);
   const status = load<u32>(c, CT_STATUS);
   const was = (status & CS_IPVS_ACTIVE) != 0;
-  const active = f & PF_RST ? false : f & PF_SYN ? was : (f & PF_ACK) != 0;
+  // Once closing (a FIN seen either way), IPVS's state leaves ESTABLISHED for good.
+  const closing = ((status >>> TCP_SHIFT) & 15) >= TCP_FIN_WAIT;
+  const active = f & (PF_RST | PF_FIN) || closing ? false : f & PF_SYN ? was : (f & PF_ACK) != 0;
   if (active == was) return;
   store<u32>(c, active ? status | CS_IPVS_ACTIVE : status & ~CS_IPVS_ACTIVE, CT_STATUS);
   ipvsActivate(n, r, active);

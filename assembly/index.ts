@@ -2,25 +2,27 @@
 // linear memory, written by the host (src/dataplane/) and read back by it.
 
 import {
-  NONE, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_ICMP, P_LEN, P_MARK, P_PROTO, P_SPORT, P_SRC, P_TTL, PF_ACK, PF_DF, PF_SYN,
-  PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, V_DELIVERED, V_DROPPED, V_REJECTED,
+  FL_BYTES, FL_DPORT, FL_DST, FL_FLAGS, FL_FROM, FL_LEN, FL_PACKETS, FL_PROTO, FL_SEED, FL_SPORT, FL_SRC, FL_TIME,
+  NONE, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_ICMP, P_LEN, P_MARK, P_PROTO, P_SPORT, P_SRC, P_TTL, PF_ACK, PF_DF, PF_FIN, PF_SYN,
+  PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, PROTO_TCP, RF_CLOSE, RF_CONNECTED, RF_ESTABLISHED, PF_CONNECTED, V_DELIVERED, V_DROPPED, V_REJECTED,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, nodeOfNetns, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
+import { nodeDownInit, bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, nodeOfNetns, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
 import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
 import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
 import { ipcacheLoad, lbLoad, lbReset } from "./cilium";
-import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, setSeed } from "./state";
+import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, rulesConfigure, setSeed, setTime } from "./state";
 import { routesLoad } from "./routing";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
 export { fibBuild, fibLookup, fibLookupBatch } from "./fib";
 export { setSeed, setTime } from "./state";
+export { setNodeDown } from "./forward";
 export { traceBuffer } from "./trace";
 export { nodePairs } from "./forward";
-export { ctCapacity, ctReserve } from "./conntrack";
+export { ctCapacity, ctGc, ctReserve } from "./conntrack";
 
 /** Entry `i` of the conntrack table as 9 u32 at `out` (orig src, dst, ports, key, reply src, dst, ports, status, expires); false if unused. */
 export function ctRead(i: u32, out: usize): bool {
@@ -56,10 +58,25 @@ export function configure(desc: usize): u32 {
   traceInit(load<u32>(desc, 52));
   routeCacheInit();
   pairsInit();
+  nodeDownInit();
   pkt = arenaAlloc(P_BYTES);
   walkCounts = arenaAlloc(<usize>WALK_SLOTS * 4);
   resetCounters();
   resetBatchStats();
+  return E_OK;
+}
+
+/**
+ * kube-proxy's re-sync during a run (iptables and nftables modes): new rules, chains, hooks
+ * and set elements at `desc` ([rules, count, chains, count, hooks, elements, count]) replace
+ * the loaded ones; conntrack, affinities and counters stay (rule hits start again at zero).
+ * Returns 0, or an error of configure(): the host compiled the tables, so an error is a bug
+ * there, and the dataplane must be loaded again.
+ */
+export function reloadRules(desc: usize): u32 {
+  const err = rulesConfigure(<usize>load<u32>(desc, 0), load<u32>(desc, 4), <usize>load<u32>(desc, 8), load<u32>(desc, 12), <usize>load<u32>(desc, 16));
+  if (err != E_OK) return err;
+  if (!nfSetsLoad(<usize>load<u32>(desc, 20), load<u32>(desc, 24), chainCount)) return E_RULE_TARGET;
   return E_OK;
 }
 
@@ -117,7 +134,7 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     store<u32>(pkt, 64, P_TTL);
     store<u32>(pkt, 0, P_MARK);
     const flags = load<u32>(pkt, P_FLAGS);
-    store<u32>(pkt, (flags & PF_DF) | PF_ACK | (flags & PF_SYN), P_FLAGS);
+    store<u32>(pkt, (flags & PF_DF) | PF_ACK | (flags & (PF_SYN | PF_FIN)), P_FLAGS);
     setPhase(PH_REPLY);
     replyVerdict = forward(pkt, endNetns);
   } else if (v == V_REJECTED && reply) {
@@ -156,44 +173,61 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
 }
 
 /**
- * Batch mode: `count` flows of 8 u32 each at `flows` ([from, src, dst, sport, dport, proto,
- * len, seed]); each sends `packets` packets, the first a SYN that is answered (so conntrack
- * sees the reply), the rest established traffic. With `established`, every packet is
- * established traffic of a connection set up before (no SYN, no answers). The PRNG is
- * seeded per flow, so a flow's random choices do not depend on which flows ran before it
- * (runs sharded over several workers add up to the same counters). Counters only.
+ * Batch mode: `count` flow records (FL_* words, see abi.ts) at `flows`. Each starts at its
+ * FL_TIME second of simulated time and sends FL_PACKETS packets: the first opens the connection
+ * and is answered (so conntrack sees the reply), the rest are established traffic; with
+ * RF_ESTABLISHED all of them are established traffic (no SYN, no answers); with RF_CLOSE a TCP
+ * connection is then closed (FIN answered by FIN-ACK, then the last ACK), its entries left in
+ * TIME_WAIT. The PRNG is seeded per flow, so a flow's random choices do not depend on which
+ * flows ran before it (runs sharded over several workers add up to the same counters).
+ * Counters only.
  */
-export function runFlows(flows: usize, count: u32, packets: u32, established: bool): void {
+export function runFlows(flows: usize, count: u32): void {
   traceStart(false);
   for (let i: u32 = 0; i < count; i++) {
-    const f = flows + <usize>i * 32;
-    setSeed(load<u32>(f, 28));
+    const f = flows + <usize>i * FL_BYTES;
+    setSeed(load<u32>(f, FL_SEED));
+    setTime(load<u32>(f, FL_TIME));
+    const from = load<u32>(f, FL_FROM);
+    const established = (load<u32>(f, FL_FLAGS) & RF_ESTABLISHED) != 0;
+    const packets = load<u32>(f, FL_PACKETS);
+    let open = true;
     for (let k: u32 = 0; k < packets; k++) {
-      memory.fill(pkt, 0, P_BYTES);
-      store<u32>(pkt, load<u32>(f, 4), P_SRC);
-      store<u32>(pkt, load<u32>(f, 8), P_DST);
-      store<u32>(pkt, load<u32>(f, 12), P_SPORT);
-      store<u32>(pkt, load<u32>(f, 16), P_DPORT);
-      store<u32>(pkt, load<u32>(f, 20), P_PROTO);
-      store<u32>(pkt, load<u32>(f, 24), P_LEN);
-      store<u32>(pkt, 64, P_TTL);
-      const first = k == 0 && !established;
-      store<u32>(pkt, first ? PF_SYN | PF_DF : PF_ACK | PF_DF, P_FLAGS);
-      if (!first) {
-        exchange(load<u32>(f, 0), false, false);
+      flowPacket(f, k == 0 && !established ? PF_SYN : PF_ACK);
+      if (k != 0 || established) {
+        exchange(from, false, false);
         continue;
       }
       // The new connection's first packet and its answer: the rules (or lookups) they walked,
       // and whether the request reached a pod on the client's own node.
       const walked = nfTotalWalked;
-      const v = exchange(load<u32>(f, 0), true, false);
+      const v = exchange(from, true, false);
       countWalks(<u32>min<u64>(nfTotalWalked - walked, <u64>(WALK_SLOTS - 1)));
       if (v == V_DELIVERED) {
-        if (nodeOfNetns(requestEnd) == nodeOfNetns(load<u32>(f, 0))) connSameNode++;
+        if (nodeOfNetns(requestEnd) == nodeOfNetns(from)) connSameNode++;
         else connCrossNode++;
-      }
+      } else open = false;
+    }
+    if (open && (load<u32>(f, FL_FLAGS) & RF_CLOSE) != 0 && load<u32>(f, FL_PROTO) == PROTO_TCP) {
+      flowPacket(f, PF_FIN | PF_ACK);
+      exchange(from, true, false);
+      flowPacket(f, PF_ACK);
+      exchange(from, false, false);
     }
   }
+}
+
+/** The flow's next packet in packetBuffer(), with TCP `flags`. */
+function flowPacket(f: usize, flags: u32): void {
+  memory.fill(pkt, 0, P_BYTES);
+  store<u32>(pkt, load<u32>(f, FL_SRC), P_SRC);
+  store<u32>(pkt, load<u32>(f, FL_DST), P_DST);
+  store<u32>(pkt, load<u32>(f, FL_SPORT), P_SPORT);
+  store<u32>(pkt, load<u32>(f, FL_DPORT), P_DPORT);
+  store<u32>(pkt, load<u32>(f, FL_PROTO), P_PROTO);
+  store<u32>(pkt, load<u32>(f, FL_LEN), P_LEN);
+  store<u32>(pkt, 64, P_TTL);
+  store<u32>(pkt, flags | PF_DF | ((load<u32>(f, FL_FLAGS) & RF_CONNECTED) != 0 ? PF_CONNECTED : 0), P_FLAGS);
 }
 
 // Batch statistics of new connections: how many rules (or lookups) each one's first packet and

@@ -93,13 +93,7 @@ export function configure(desc: usize): u32 {
   netnsCount = load<u32>(desc, 12);
   nodes = <usize>load<u32>(desc, 16);
   nodeCount = load<u32>(desc, 20);
-  rules = <usize>load<u32>(desc, 24);
-  ruleCount = load<u32>(desc, 28);
-  chains = <usize>load<u32>(desc, 32);
-  chainCount = load<u32>(desc, 36);
-  hooks = <usize>load<u32>(desc, 40);
-  if (!inMemory(ifaces, ifaceCount, IF_BYTES) || !inMemory(namespaces, netnsCount, NS_BYTES) || !inMemory(nodes, nodeCount, N_BYTES) ||
-      !inMemory(rules, ruleCount, R_BYTES) || !inMemory(chains, chainCount, C_BYTES) || !inMemory(hooks, H_COUNT, 4)) return E_OUT_OF_MEMORY;
+  if (!inMemory(ifaces, ifaceCount, IF_BYTES) || !inMemory(namespaces, netnsCount, NS_BYTES) || !inMemory(nodes, nodeCount, N_BYTES)) return E_OUT_OF_MEMORY;
 
   for (let i: u32 = 0; i < ifaceCount; i++) {
     const f = iface(i);
@@ -119,20 +113,8 @@ export function configure(desc: usize): u32 {
     if (load<u32>(n, N_ETH) >= ifaceCount) return E_NODE_REF;
     if (!ref(load<u32>(n, N_VXLAN), ifaceCount) || !ref(load<u32>(n, N_BRIDGE), ifaceCount) || !ref(load<u32>(n, N_CILIUM_HOST), ifaceCount)) return E_NODE_REF;
   }
-  for (let i: u32 = 0; i < chainCount; i++) {
-    const c = chain(i);
-    if (<u64>load<u32>(c, C_FIRST) + <u64>load<u32>(c, C_COUNT) > <u64>ruleCount) return E_CHAIN_RANGE;
-  }
-  for (let i: u32 = 0; i < ruleCount; i++) {
-    const r = rule(i);
-    const target = load<u32>(r, R_TARGET);
-    if ((target == T_JUMP || target == T_GOTO) && load<u32>(r, R_ARG1) >= chainCount) return E_RULE_TARGET;
-    if (target == T_NUMGEN && (load<u32>(r, R_ARG2) == 0 || <u64>load<u32>(r, R_ARG1) + <u64>load<u32>(r, R_ARG2) > <u64>chainCount)) return E_RULE_TARGET;
-  }
-  for (let h: u32 = 0; h < H_COUNT; h++) {
-    const c = load<u32>(hooks + <usize>h * 4);
-    if (!ref(c, chainCount)) return E_HOOK;
-  }
+  const err = rulesConfigure(<usize>load<u32>(desc, 24), load<u32>(desc, 28), <usize>load<u32>(desc, 32), load<u32>(desc, 36), <usize>load<u32>(desc, 40));
+  if (err != E_OK) return err;
 
   // Lookups, sized for a load factor of at most one half.
   let cap: u32 = 16;
@@ -170,6 +152,35 @@ export function configure(desc: usize): u32 {
     store<u32>(macKeysLo + <usize>m * 4, lo);
     store<u32>(macVals + <usize>m * 4, i + 1);
   }
+  return E_OK;
+}
+
+/**
+ * The netfilter tables alone: rules, chains and the hooks' chains, checked, with fresh hit
+ * counters. At load, and when kube-proxy re-syncs during a simulation (the connections stay).
+ * Nothing changes unless all of it is consistent.
+ */
+export function rulesConfigure(newRules: usize, newRuleCount: u32, newChains: usize, newChainCount: u32, newHooks: usize): u32 {
+  if (!inMemory(newRules, newRuleCount, R_BYTES) || !inMemory(newChains, newChainCount, C_BYTES) || !inMemory(newHooks, H_COUNT, 4)) return E_OUT_OF_MEMORY;
+  for (let i: u32 = 0; i < newChainCount; i++) {
+    const c = newChains + <usize>i * C_BYTES;
+    if (<u64>load<u32>(c, C_FIRST) + <u64>load<u32>(c, C_COUNT) > <u64>newRuleCount) return E_CHAIN_RANGE;
+  }
+  for (let i: u32 = 0; i < newRuleCount; i++) {
+    const r = newRules + <usize>i * R_BYTES;
+    const target = load<u32>(r, R_TARGET);
+    if ((target == T_JUMP || target == T_GOTO) && load<u32>(r, R_ARG1) >= newChainCount) return E_RULE_TARGET;
+    if (target == T_NUMGEN && (load<u32>(r, R_ARG2) == 0 || <u64>load<u32>(r, R_ARG1) + <u64>load<u32>(r, R_ARG2) > <u64>newChainCount)) return E_RULE_TARGET;
+  }
+  for (let h: u32 = 0; h < H_COUNT; h++) {
+    const c = load<u32>(newHooks + <usize>h * 4);
+    if (!ref(c, newChainCount)) return E_HOOK;
+  }
+  rules = newRules;
+  ruleCount = newRuleCount;
+  chains = newChains;
+  chainCount = newChainCount;
+  hooks = newHooks;
   ruleHits = arenaAlloc(<usize>ruleCount * 16 + 16);
   chainHits = arenaAlloc(<usize>chainCount * 16 + 16);
   return E_OK;

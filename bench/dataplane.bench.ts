@@ -8,7 +8,7 @@
 
 import { compileKubeProxy } from "../src/compile/kube-proxy.js";
 import { compileNetwork } from "../src/compile/network.js";
-import { Dataplane } from "../src/dataplane/dataplane.js";
+import { Dataplane, flowRecords } from "../src/dataplane/dataplane.js";
 import { DEFAULT_CAPACITIES, encode } from "../src/dataplane/layout.js";
 import * as A from "../src/dataplane/abi.js";
 import { loadModel } from "../src/model/load.js";
@@ -74,8 +74,8 @@ export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ res
       s.ref.resetState();
       s.dp.setSeed(i + 1);
       s.ref.setSeed(i + 1);
-      w.push(time(() => s.dp.runFlows(s.flows, 1)));
-      r.push(time(() => s.ref.runFlows(s.flows, 1)));
+      w.push(time(() => s.dp.runFlows(flowRecords(s.flows, 1))));
+      r.push(time(() => s.ref.runFlows(flowRecords(s.flows, 1))));
     }
     const wc = s.dp.counters();
     const rc = s.ref.counters;
@@ -98,8 +98,8 @@ export async function run(wasm: Uint8Array, { repeats = 5 } = {}): Promise<{ res
       const we: number[] = [];
       const re: number[] = [];
       for (let i = 0; i < repeats; i++) {
-        we.push(time(() => s.dp.runFlows(s.flows, packets, true)));
-        re.push(time(() => s.ref.runFlows(s.flows, packets, true)));
+        we.push(time(() => s.dp.runFlows(flowRecords(s.flows, packets, A.RF_ESTABLISHED))));
+        re.push(time(() => s.ref.runFlows(flowRecords(s.flows, packets, A.RF_ESTABLISHED))));
       }
       const n = flowCount * packets;
       results.push({

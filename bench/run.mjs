@@ -18,7 +18,7 @@ import { svgChart } from "./chart.mjs";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}build/bench`;
 await build({
-  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/dataplane.bench.ts`, `${root}bench/stats.ts`, `${root}bench/limits.ts`],
+  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/dataplane.bench.ts`, `${root}bench/stats.ts`],
   bundle: true,
   splitting: true,
   format: "esm",
@@ -136,9 +136,8 @@ if (suites.includes("engine")) {
   log(`An AbortSignal stopped a running 2-worker simulation after ${engine.cancelMs.median.toFixed(1)} ms (median; worst ${engine.cancelMs.max.toFixed(1)} ms). Progress reached the caller ${engine.progressPerSecond.median.toFixed(1)} times a second (median; fewest ${engine.progressPerSecond.min.toFixed(1)}).`);
 }
 if (suites.includes("macro")) {
-  const { MAX_CONNECTIONS_PER_WORKER } = await load("limits");
-  // Flows are sharded by hash: leave each worker 0.5 % headroom under its conntrack limit.
-  const flows = Math.min(MACRO_PLAN.flows, Math.floor(MACRO_WORKERS * MAX_CONNECTIONS_PER_WORKER * 0.995));
+  // Connections close and leave conntrack two minutes later, so the whole plan fits.
+  const flows = MACRO_PLAN.flows;
   let macro;
   try {
     macro = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--macro", String(flows), String(macroRepeats)], { encoding: "utf8", maxBuffer: 1 << 24 }));

@@ -233,6 +233,7 @@ export const PF_ENCAP = 2; // inside an outer packet (VXLAN, or IP-in-IP when P_
 export const PF_SYN = 4;
 export const PF_ACK = 8;
 export const PF_RST = 16;
+export const PF_FIN = 64; // FIN: closes its direction of a TCP connection
 export const PF_CONNECTED = 32; // the application connect()ed its UDP socket (glibc's resolver does): socket LB at connect(), not sendmsg()
 
 export const PROTO_ICMP = 1;
@@ -315,6 +316,7 @@ export const X_NO_FDB = 11;
 export const X_BLACKHOLE = 12; // a blackhole route discards it
 export const X_NO_BACKEND = 13; // socket LB: the Service has no backend, the socket call fails (EHOSTUNREACH)
 export const X_NO_ENDPOINT = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
+export const X_NODE_DOWN = 15; // the next hop's node is down: nothing receives the frame (the last of 16 reasons)
 
 // Hop record
 export const T_SEQ = 0;
@@ -343,3 +345,20 @@ export const V_DROPPED = 2;
 export const V_REJECTED = 3;
 
 export const NONE = 0xffffffff;
+
+// Batch flow record (runFlows): one connection, or one DNS query, of a simulation plan
+export const FL_FROM = 0; // client namespace
+export const FL_SRC = 4;
+export const FL_DST = 8;
+export const FL_SPORT = 12;
+export const FL_DPORT = 16;
+export const FL_PROTO = 20;
+export const FL_LEN = 24;
+export const FL_SEED = 28; // the flow's own PRNG seed
+export const FL_PACKETS = 32; // packets the client sends (the first opens the connection)
+export const FL_TIME = 36; // simulated second it starts
+export const FL_FLAGS = 40; // RF_*
+export const FL_BYTES = 44;
+export const RF_ESTABLISHED = 1; // established traffic of a connection opened before: no SYN, no answers
+export const RF_CLOSE = 2; // TCP: closed after its packets (FIN, FIN-ACK, ACK), leaving TIME_WAIT
+export const RF_CONNECTED = 4; // UDP from a connect()ed socket (glibc's resolver): PF_CONNECTED on its packets

@@ -23,8 +23,24 @@ export interface ConntrackEntry {
 }
 
 const ROUTE_RECORD_U32 = 2;
-/** Words of a batch flow record. */
-export const FLOW_WORDS = 8;
+/** Words of a batch flow record (FL_* in abi.ts). */
+export const FLOW_WORDS = A.FL_BYTES / 4;
+
+/**
+ * Flow records from rows of [from, src, dst, sport, dport, proto, len, seed] (flattened): each
+ * sends `packets` packets, starting at second `time`, with the RF_* `flags`.
+ */
+export function flowRecords(rows: ArrayLike<number>, packets: number, flags = 0, time = 0): Uint32Array {
+  const n = rows.length / 8;
+  const out = new Uint32Array(n * FLOW_WORDS);
+  for (let i = 0; i < n; i++) {
+    for (let w = 0; w < 8; w++) out[i * FLOW_WORDS + w] = rows[i * 8 + w]!;
+    out[i * FLOW_WORDS + A.FL_PACKETS / 4] = packets;
+    out[i * FLOW_WORDS + A.FL_TIME / 4] = time;
+    out[i * FLOW_WORDS + A.FL_FLAGS / 4] = flags;
+  }
+  return out;
+}
 
 export class Dataplane {
   /** A reusable region for batch input/output, so repeated batches do not grow the arena. */
@@ -82,11 +98,7 @@ export class Dataplane {
   /** Loads a compiled cluster (replacing any other); throws if the tables are inconsistent. */
   loadCluster(t: Encoded, caps: Capacities): void {
     this.reset();
-    const put = (words: Uint32Array): number => {
-      const ptr = this.wasm.arenaAlloc(Math.max(words.byteLength, 4));
-      new Uint32Array(this.wasm.memory.buffer, ptr, words.length).set(words);
-      return ptr;
-    };
+    const put = (words: Uint32Array) => this.put(words);
     const routes = put(t.routes);
     // Each namespace points at its own route records.
     const netns = t.netns.slice();
@@ -96,6 +108,24 @@ export class Dataplane {
     const desc = Uint32Array.of(put(t.ifaces), t.ifaces.length / (A.IF_BYTES / 4), put(netns), netns.length / (A.NS_BYTES / 4), put(t.nodes), t.nodes.length / (A.N_BYTES / 4), put(t.rules), t.rules.length / (A.R_BYTES / 4), put(t.chains), t.chains.length / (A.C_BYTES / 4), put(t.hooks), caps.conntrack, caps.recent, caps.trace, put(t.elements), t.elements.length / (A.SE_BYTES / 4), put(t.virtualServers), t.virtualServers.length / (A.VS_BYTES / 4), put(t.realServers), t.realServers.length / (A.RS_BYTES / 4), put(t.frontends), t.frontends.length / (A.FE_BYTES / 4), put(t.backends), t.backends.length / (A.BE_BYTES / 4), t.lbMode, put(t.peerRoutes), t.peerRoutes.length / (A.PR_BYTES / 4), t.peerMtu);
     const err = this.wasm.configure(put(desc));
     if (err !== 0) throw new K8sNetFlowError("internal", `the compiled tables were rejected by the dataplane: ${CONFIG_ERRORS[err] ?? `error ${err}`}`);
+  }
+
+  /** Copies words into fresh Wasm memory; returns where. */
+  private put(words: Uint32Array): number {
+    const ptr = this.wasm.arenaAlloc(Math.max(words.byteLength, 4));
+    new Uint32Array(this.wasm.memory.buffer, ptr, words.length).set(words);
+    return ptr;
+  }
+
+  /**
+   * kube-proxy's re-sync (iptables and nftables modes): new rules, chains, hooks and set
+   * elements replace the loaded ones; connections, affinities and counters stay, rule hits
+   * start again. The old tables' memory is not reused until the next load.
+   */
+  reloadRules(t: Pick<Encoded, "rules" | "chains" | "hooks" | "elements">): void {
+    const desc = Uint32Array.of(this.put(t.rules), t.rules.length / (A.R_BYTES / 4), this.put(t.chains), t.chains.length / (A.C_BYTES / 4), this.put(t.hooks), this.put(t.elements), t.elements.length / (A.SE_BYTES / 4));
+    const err = this.wasm.reloadRules(this.put(desc));
+    if (err !== 0) throw new K8sNetFlowError("internal", `the re-synced rules were rejected by the dataplane: ${CONFIG_ERRORS[err] ?? `error ${err}`}`);
   }
 
   /** Forgets connections and affinities and zeroes counters, keeping the loaded tables. */
@@ -142,14 +172,21 @@ export class Dataplane {
     return this.wasm.lastDropReason();
   }
 
-  /**
-   * Batch: flows as [from, src, dst, sport, dport, proto, len, seed] words; counters only.
-   * Each flow's first packet opens the connection (and is answered) unless `established`.
-   */
-  runFlows(flows: Uint32Array, packets: number, established = false): void {
+  /** Batch: flow records of FLOW_WORDS words (FL_* in abi.ts, see assembly/index.ts runFlows); counters only. */
+  runFlows(flows: Uint32Array): void {
     if (this.scratch.bytes < flows.byteLength) this.scratch = { ptr: this.wasm.arenaAlloc(flows.byteLength), bytes: flows.byteLength };
     new Uint32Array(this.wasm.memory.buffer, this.scratch.ptr, flows.length).set(flows);
-    this.wasm.runFlows(this.scratch.ptr, flows.length / FLOW_WORDS, packets, established ? 1 : 0);
+    this.wasm.runFlows(this.scratch.ptr, flows.length / FLOW_WORDS);
+  }
+
+  /** Reaps expired conntrack entries now (the kernel's gc worker), so ctLive counts what is alive. */
+  conntrackGc(): void {
+    this.wasm.ctGc();
+  }
+
+  /** A failed node loses every frame sent to it (or, `down` false, is back). */
+  setNodeDown(node: number, down: boolean): void {
+    this.wasm.setNodeDown(node >>> 0, down ? 1 : 0);
   }
 
   counters(): Counters {

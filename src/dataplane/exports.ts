@@ -14,7 +14,10 @@ export interface DataplaneExports {
   exchange(from: number, reply: number, trace: number): number;
   lastReplyVerdict(): number;
   lastDropReason(): number;
-  runFlows(flows: number, count: number, packets: number, established: number): void;
+  runFlows(flows: number, count: number): void;
+  ctGc(): void;
+  reloadRules(desc: number): number;
+  setNodeDown(node: number, down: number): void;
   counter(which: number): number;
   dropCount(reason: number): number;
   ruleHitCount(rule: number): number;

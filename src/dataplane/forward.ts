@@ -187,7 +187,8 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
 }
 
 /** The bytes of a DNS query as a UDP packet: 20 IP + 8 UDP + 12 header + the name + 4 (type, class). */
-function queryLength(qname: string): number {
+/** A DNS query's IPv4 length: IP and UDP headers, the DNS header, the name in wire format, type and class. */
+export function queryLength(qname: string): number {
   const wire = qname.replace(/\.$/, "").split(".").reduce((n, label) => n + label.length + 1, 0) + 1;
   return 20 + 8 + 12 + wire + 4;
 }

@@ -1,56 +1,100 @@
-// Batch simulation: many connections from the cluster's pods to its Services, forwarded by
-// the Wasm dataplane with counters only. A plan is split into shards by the hash of each
-// flow's 5-tuple; every flow seeds its own random choices, so the shards of N workers add up
-// to exactly the counters of one worker with the same seed.
+// Batch simulation: many connections from the cluster's pods, forwarded by the Wasm dataplane
+// with counters only, in simulated time: flow i starts at second ⌊i / connectionsPerSecond⌋,
+// sends its packets, and closes (TCP: FIN, FIN-ACK, ACK, then TIME_WAIT), so conntrack fills
+// and drains as on real nodes. During the run a node may fail and endpoints may churn:
+// kube-proxy re-syncs (src/engine/resync.ts) while the connections stay.
+//
+// A plan is split into shards by the hash of each record's 5-tuple (IPVS mode: by client
+// node); every record seeds its own random choices and every shard walks the plan's events at
+// the same flows, so the shards of N workers add up to exactly the counters of one worker.
 
 import { K8sNetFlowError } from "../errors.js";
 import type { Dataplane } from "../dataplane/dataplane.js";
 import { COUNTERS, FLOW_WORDS, type Counters } from "../dataplane/dataplane.js";
 import { DROP_REASONS } from "../dataplane/decode.js";
 import type { LoadedCluster } from "../dataplane/forward.js";
+import type { Ruleset } from "../compile/iptables.js";
 import * as A from "../dataplane/abi.js";
-import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
+import { formatIPv4 } from "../net/ipv4.js";
 import { chiSquareUniform, distribution, type Distribution } from "./stats.js";
+import { mix, MAX_RECORDS_PER_FLOW, Traffic, TRAFFIC_PATTERNS, type TrafficPattern } from "./traffic.js";
+import { assertResyncable, resync } from "./resync.js";
+
+export type { TrafficPattern } from "./traffic.js";
 
 export interface SimulationPlan {
-  /**
-   * Connections to open, each from a random pod (not in kube-system, not on the host network)
-   * to a random port of a random Service with a cluster IP (but `default/kubernetes`).
-   */
+  /** Connections to open (with the `dns` and `external` patterns, lookups, each followed by its connection if it found an address). */
   flows: number;
   /** Packets per connection: the first opens it (and is answered), the rest are established traffic. */
   packetsPerFlow?: number;
   /**
-   * Which Service port each connection goes to: `uniform` (the default), or `zipf` — popularity
-   * falling as 1/rank in the cluster's Service order, a few hot Services and a long tail.
+   * Where connections go: `uniform` (the default) a random Service port; `zipf` Service ports
+   * by popularity falling as 1/rank in the cluster's Service order; `all-to-all` a random pod's
+   * container port, directly; `dns` a random Service port by name (`svc` in the client's
+   * namespace, `svc.ns` elsewhere), resolved first by the client's resolver (ndots:5, the
+   * search list: each query a UDP packet to kube-dns); `external` a name from
+   * settings.upstreamDNS, resolved the same way, then port 443.
    */
-  pattern?: "uniform" | "zipf";
+  pattern?: TrafficPattern;
   seed?: number;
+  /** New connections per second across the cluster, in simulated time (default 10,000). */
+  connectionsPerSecond?: number;
+  /**
+   * Endpoint churn: `events` times, spread evenly over the run, `endpoints` ready endpoints
+   * (drawn by the seed) leave their Services, and those of the event before come back;
+   * kube-proxy re-syncs each time (iptables and nftables modes).
+   */
+  churn?: { events: number; endpoints: number };
+  /**
+   * A node fails once `at` (0–1) of the plan's flows have started: frames sent to it are lost
+   * and its pods open nothing. `detectionSeconds` later (default 40, kube-controller-manager's
+   * --node-monitor-grace-period) the node is NotReady, its pods' endpoints leave their
+   * Services and kube-proxy re-syncs; until then connections sent to them fail.
+   */
+  nodeFailure?: { node: string; at: number; detectionSeconds?: number };
 }
+
+/** A plan with every default filled in, as results report it. */
+export interface NormalizedPlan {
+  flows: number;
+  packetsPerFlow: number;
+  pattern: TrafficPattern;
+  seed: number;
+  connectionsPerSecond: number;
+  churn: { events: number; endpoints: number };
+  nodeFailure?: { node: string; at: number; detectionSeconds: number };
+}
+
+/** Points across a run where the timeline is sampled, at fixed fractions of the plan's flows. */
+export const TIMELINE_POINTS = 40;
+
+/** The plan's flow index before which point `s` is taken: the first ⌈flows·(s+1)/N⌉ flows. */
+export function timelinePoint(flows: number, s: number): number {
+  return Math.ceil((flows * (s + 1)) / TIMELINE_POINTS);
+}
+
+/** Cumulative counters a shard samples at each timeline point. */
+const SAMPLED = ["conntrack", "delivered", "dropped", "newConnections", "dnsQueries"] as const;
 
 export interface ShardResult {
   flows: number;
   packets: number;
   counters: Counters;
   drops: number[];
-  /** Packets per rule (index = rule id). */
-  ruleHits: Float64Array;
+  /** New connections per Service endpoint (DNAT rule hits, summed over every ruleset of the run), as "servicePort\tendpoint" → count. */
+  endpointHits: Array<[string, number]>;
   /** Delivered packets per origin node × delivery node, as [from, to, packets] triples. */
   nodePairs: Uint32Array;
   /** IPVS mode: connections scheduled per real server (index = its global number). */
   ipvsScheduled?: Float64Array;
   /** New connections by rules walked, as [rules walked, connections] pairs (flattened, by rules walked). */
   walks: Uint32Array;
-  /** Conntrack entries of this shard after the plan's flows up to each of OCCUPANCY_SAMPLES points. */
-  occupancy: Float64Array;
-}
-
-/** Points across a run where conntrack occupancy is sampled, at fixed fractions of the plan's flows. */
-export const OCCUPANCY_SAMPLES = 20;
-
-/** The plan's flow index before which sample `s` is taken: the first ⌈flows·(s+1)/N⌉ flows. */
-export function occupancyPoint(flows: number, s: number): number {
-  return Math.ceil((flows * (s + 1)) / OCCUPANCY_SAMPLES);
+  /** The SAMPLED values at each timeline point (TIMELINE_POINTS × SAMPLED.length, point-major). */
+  samples: Float64Array;
+  /** Lookups by queries sent, as [queries, lookups] pairs (dns and external patterns). */
+  queriesPerLookup: Array<[number, number]>;
+  /** The plan's events, with what their re-syncs wrote (every shard computes the same). */
+  events: SimulationEvent[];
 }
 
 /** The chi-square test of one Service port's new connections against a uniform choice of its endpoints. */
@@ -74,10 +118,42 @@ export interface SimulationTiming {
   connectionsPerSecond: number;
 }
 
+/** One point of a run's timeline: the state at that point, and what happened since the one before. */
+export interface TimelinePoint {
+  /** Flows of the plan started before this point. */
+  flows: number;
+  /** Simulated time of this point, seconds since the run's start. */
+  seconds: number;
+  /** Conntrack entries alive at this point, all nodes (expired ones reaped). */
+  conntrack: number;
+  /** Packets delivered since the previous point (requests and answers). */
+  delivered: number;
+  /** Packets dropped since the previous point. */
+  dropped: number;
+  /** Connections opened since the previous point (DNS queries not counted). */
+  newConnections: number;
+  /** DNS queries sent since the previous point. */
+  dnsQueries: number;
+}
+
+/** Something that happened during a run, and what kube-proxy wrote for it. */
+export interface SimulationEvent {
+  seconds: number;
+  /** The plan's flow index it happened before. */
+  flows: number;
+  kind: "node-down" | "endpoints-removed" | "churn";
+  detail: string;
+  /** Rule lines this mode's kube-proxy writes for the sync (src/engine/resync.ts), none for node-down. */
+  rulesWritten?: number;
+  /** What a full re-sync of the same rules writes. */
+  fullSync?: number;
+}
+
 export interface SimulationResult {
-  plan: Required<SimulationPlan>;
+  plan: NormalizedPlan;
   workers: number;
   flows: number;
+  /** The plan's packets: each connection's packetsPerFlow and each DNS query (answers and the close handshake not counted). */
   packets: number;
   counters: Counters;
   /** Drops by reason, e.g. { "rejected": 12 }. */
@@ -87,15 +163,18 @@ export interface SimulationResult {
   nodePairs: Array<{ from: string; to: string; packets: number }>;
   /** Netfilter rules walked per connection opened. */
   rulesPerConnection: number;
-  /** Delivered new connections whose request reached a pod on the client's own node, or another node's. */
+  /** Delivered new connections (DNS queries included) whose request reached a pod on the client's own node, or another node's. */
   locality: { sameNode: number; crossNode: number; /** sameNode / (sameNode + crossNode), 0 without any. */ sameNodeShare: number };
   /**
    * Netfilter rules (IPVS: virtual-server lookups; eBPF: service-map lookups) walked by each new
-   * connection's first packet and its answer: buckets with fixed edges, exact order statistics.
+   * connection's first packet and its answer (DNS queries included): buckets with fixed edges, exact order statistics.
    */
   rulesPerNewConnection: Distribution;
-  /** Conntrack entries after the plan's first `flows` flows, at fixed fractions of the plan (the same on any number of workers). */
-  conntrackOccupancy: Array<{ flows: number; entries: number }>;
+  /** DNS queries each lookup sent (dns and external patterns; empty otherwise). */
+  dnsQueriesPerLookup: Distribution;
+  /** The run at TIMELINE_POINTS fixed fractions of the plan (the same on any number of workers). */
+  timeline: TimelinePoint[];
+  events: SimulationEvent[];
   /** Per Service port with new connections: the chi-square test of its endpoints' share (iptables, nftables, ipvs). */
   serviceUniformity: ServiceUniformity[];
   /**
@@ -110,23 +189,33 @@ export interface SimulationHooks {
   isCancelled?: () => boolean;
 }
 
-export function normalizePlan(plan: SimulationPlan): Required<SimulationPlan> {
-  const flows = plan?.flows;
-  if (typeof flows !== "number" || !Number.isInteger(flows) || flows < 1 || flows > 1e9) throw new K8sNetFlowError("invalid-input", `expected a whole number of flows from 1 to 1,000,000,000, got ${String(flows)}`, "flows");
-  const packetsPerFlow = plan.packetsPerFlow ?? 10;
-  if (!Number.isInteger(packetsPerFlow) || packetsPerFlow < 1 || packetsPerFlow > 1e6) throw new K8sNetFlowError("invalid-input", `expected 1 to 1,000,000 packets per flow, got ${String(packetsPerFlow)}`, "packetsPerFlow");
-  const seed = plan.seed ?? 1;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(plan.seed)}`, "seed");
-  const pattern = plan.pattern ?? "uniform";
-  if (pattern !== "uniform" && pattern !== "zipf") throw new K8sNetFlowError("invalid-input", `expected "uniform" or "zipf", got ${JSON.stringify(plan.pattern)}`, "pattern");
-  return { flows, packetsPerFlow, pattern, seed };
-}
+const whole = (v: unknown, min: number, max: number) => typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 
-function mix(a: number, b: number): number {
-  let h = (a ^ Math.imul(b, 0x9e3779b1)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
+export function normalizePlan(plan: SimulationPlan): NormalizedPlan {
+  const flows = plan?.flows;
+  if (!whole(flows, 1, 1e9)) throw new K8sNetFlowError("invalid-input", `expected a whole number of flows from 1 to 1,000,000,000, got ${String(flows)}`, "flows");
+  const packetsPerFlow = plan.packetsPerFlow ?? 10;
+  if (!whole(packetsPerFlow, 1, 1e6)) throw new K8sNetFlowError("invalid-input", `expected 1 to 1,000,000 packets per flow, got ${String(packetsPerFlow)}`, "packetsPerFlow");
+  const seed = plan.seed ?? 1;
+  if (!whole(seed, 0, 0xffffffff)) throw new K8sNetFlowError("invalid-input", `expected an integer from 0 to 4294967295, got ${String(plan.seed)}`, "seed");
+  const pattern = plan.pattern ?? "uniform";
+  if (!TRAFFIC_PATTERNS.includes(pattern)) throw new K8sNetFlowError("invalid-input", `expected one of ${TRAFFIC_PATTERNS.map((p) => `"${p}"`).join(", ")}, got ${JSON.stringify(plan.pattern)}`, "pattern");
+  const connectionsPerSecond = plan.connectionsPerSecond ?? 10_000;
+  if (!whole(connectionsPerSecond, 1, 1e9)) throw new K8sNetFlowError("invalid-input", `expected a whole number of connections per second from 1 to 1,000,000,000, got ${String(plan.connectionsPerSecond)}`, "connectionsPerSecond");
+  if (flows! / connectionsPerSecond > 1e7) throw new K8sNetFlowError("invalid-input", `${flows} flows at ${connectionsPerSecond} per second last ${Math.ceil(flows! / connectionsPerSecond)} simulated seconds; at most 10,000,000 are simulated: raise connectionsPerSecond`, "connectionsPerSecond");
+  const churn = { events: plan.churn?.events ?? 0, endpoints: plan.churn?.endpoints ?? 0 };
+  if (!whole(churn.events, 0, 100)) throw new K8sNetFlowError("invalid-input", `expected 0 to 100 churn events, got ${String(plan.churn?.events)}`, "churn.events");
+  if (!whole(churn.endpoints, 0, 1e6) || (churn.events > 0 && churn.endpoints < 1)) throw new K8sNetFlowError("invalid-input", `expected 1 to 1,000,000 endpoints per churn event, got ${String(plan.churn?.endpoints)}`, "churn.endpoints");
+  const out: NormalizedPlan = { flows: flows!, packetsPerFlow, pattern, seed, connectionsPerSecond, churn };
+  if (plan.nodeFailure !== undefined) {
+    const f = plan.nodeFailure;
+    if (typeof f?.node !== "string" || !f.node) throw new K8sNetFlowError("invalid-input", `expected the name of the node that fails, got ${JSON.stringify(f?.node)}`, "nodeFailure.node");
+    if (typeof f.at !== "number" || !(f.at >= 0 && f.at <= 1)) throw new K8sNetFlowError("invalid-input", `expected the share of the plan's flows before the failure, 0 to 1, got ${String(f.at)}`, "nodeFailure.at");
+    const detectionSeconds = f.detectionSeconds ?? 40;
+    if (!whole(detectionSeconds, 0, 1e7)) throw new K8sNetFlowError("invalid-input", `expected whole seconds from 0 to 10,000,000, got ${String(f.detectionSeconds)}`, "nodeFailure.detectionSeconds");
+    out.nodeFailure = { node: f.node, at: f.at, detectionSeconds };
+  }
+  return out;
 }
 
 /** The shard a flow belongs to: the hash of its 5-tuple, so equal tuples meet in one conntrack. */
@@ -134,167 +223,258 @@ export function shardOf(src: number, dst: number, sport: number, dport: number, 
   return shards === 1 ? 0 : mix(mix(mix(src, dst), (sport << 16) | dport), proto) % shards;
 }
 
-/** Connections one worker keeps in conntrack (two entries each at most, 40 bytes + index each). */
-export const MAX_CONNECTIONS_PER_WORKER = 2_000_000;
-
-function zipfCdf(n: number): Float64Array {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let r = 0; r < n; r++) cdf[r] = sum += 1 / (r + 1);
-  for (let r = 0; r < n; r++) cdf[r] = cdf[r]! / sum;
-  return cdf;
-}
-
-/** The first index whose cumulative share exceeds u. */
-function lowerBound(cdf: Float64Array, u: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid]! > u) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
+/**
+ * Conntrack entries one worker holds at once, at most: two per connection (its client's node
+ * and, across nodes, the endpoint's), for every connection in its last two minutes (TIME_WAIT).
+ */
+export const MAX_CONNTRACK_PER_WORKER = 8_000_000;
+/** Seconds a record's conntrack entries can outlive its start: TIME_WAIT and SYN_SENT's 120 s, and one more. */
+const ENTRY_LIFETIME = 122;
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** A plan's event, at the plan's flow index it happens before. */
+interface PlannedEvent {
+  index: number;
+  kind: SimulationEvent["kind"];
+  node?: number;
+  /** churn: the endpoints out of their Services from now on (those of the event before come back). */
+  churned?: string[];
+}
+
+/** The plan's events, the same in every shard. */
+function planEvents(cluster: LoadedCluster, plan: NormalizedPlan): PlannedEvent[] {
+  const out: PlannedEvent[] = [];
+  const rate = plan.connectionsPerSecond;
+  if (plan.nodeFailure) {
+    assertResyncable(cluster, "nodeFailure");
+    const node = cluster.model.nodes.findIndex((n) => n.name === plan.nodeFailure!.node);
+    if (node < 0) throw new K8sNetFlowError("not-found", `no node ${plan.nodeFailure.node} in the cluster (it has ${cluster.model.nodes.slice(0, 3).map((n) => n.name).join(", ")}${cluster.model.nodes.length > 3 ? ", …" : ""})`, "nodeFailure.node");
+    const failed = Math.min(plan.flows - 1, Math.floor(plan.nodeFailure.at * plan.flows));
+    out.push({ index: failed, kind: "node-down", node });
+    // The first flow starting once the failure has been noticed.
+    const detected = (Math.floor(failed / rate) + plan.nodeFailure.detectionSeconds) * rate;
+    if (detected < plan.flows) out.push({ index: Math.max(detected, failed), kind: "endpoints-removed", node });
+  }
+  if (plan.churn.events > 0) {
+    assertResyncable(cluster, "churn");
+    // Ready endpoints of the Services clients connect to, in a fixed order.
+    const ready = [...new Set(cluster.model.endpointSlices.filter((s) => !(s.namespace === "default" && s.service === "kubernetes")).flatMap((s) => s.endpoints.filter((e) => e.conditions.ready).flatMap((e) => e.addresses)))].sort();
+    if (ready.length < plan.churn.endpoints) throw new K8sNetFlowError("invalid-input", `each churn event takes ${plan.churn.endpoints} endpoints out, and the cluster has ${ready.length} ready ones`, "churn.endpoints");
+    for (let k = 0; k < plan.churn.events; k++) {
+      // A seeded partial shuffle: `endpoints` distinct addresses.
+      const pool = ready.slice();
+      const churned: string[] = [];
+      for (let j = 0; j < plan.churn.endpoints; j++) {
+        const r = j + (mix(plan.seed, 0x5eed0000 + k * 1_000_003 + j) % (pool.length - j));
+        [pool[j], pool[r]] = [pool[r]!, pool[j]!];
+        churned.push(pool[j]!);
+      }
+      out.push({ index: Math.floor((plan.flows * (k + 1)) / (plan.churn.events + 1)), kind: "churn", churned });
+    }
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
 /** Runs this worker's share of a plan; yields between chunks so progress and cancel get through. */
-export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, plan: Required<SimulationPlan>, shard: number, shards: number, hooks: SimulationHooks = {}): Promise<ShardResult> {
-  const { model, net } = cluster;
-  const clients = model.pods.filter((p) => !p.hostNetwork && p.namespace !== "kube-system");
-  // Every Service with a cluster IP but `default/kubernetes`: its endpoint, the API server, is
-  // outside the simulated nodes (settings.apiServer), so its packets would only leave the model.
-  const targets = model.services.flatMap((s) => (s.clusterIP && s.clusterIP !== "None" && s.type !== "ExternalName" && !(s.namespace === "default" && s.name === "kubernetes") ? s.ports.filter((p) => p.protocol !== "SCTP").map((p) => ({ ip: parseIPv4(s.clusterIP!, "ip"), port: p.port, proto: p.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP })) : []));
-  if (!clients.length) throw new K8sNetFlowError("invalid-input", "the cluster has no pods to open connections from", "flows");
-  if (!targets.length) throw new K8sNetFlowError("invalid-input", "the cluster has no Service ports to connect to", "flows");
-  const clientNs = clients.map((p) => net.podNetns.get(`${p.namespace}/${p.name}`)!);
-  const clientIPs = clients.map((p) => parseIPv4(p.ip, "ip"));
-  // IPVS keeps per-node state (rr's position, connection counts), so in IPVS mode a shard takes
-  // whole client nodes: each node then sees its connections in plan order, as one worker would.
-  const nodeOfClient = cluster.rs.ipvs ? new Map(clientIPs.map((ip, i) => [ip, net.netns[clientNs[i]!]!.node])) : undefined;
-  // zipf: the cumulative popularity of the targets, searched with a uniform draw.
-  const cdf = plan.pattern === "zipf" ? zipfCdf(targets.length) : undefined;
-  const pick = (u: number) => (cdf ? lowerBound(cdf, u / 4294967296) : u % targets.length);
-  // Flow i of the plan, the same in every shard: a client, a Service port, a source port, a seed.
-  // Written straight into the record buffer (no objects per flow: plans run to millions).
-  const writeFlow = (i: number, out: Uint32Array, at: number) => {
-    const h = mix(plan.seed, i);
-    const c = h % clients.length;
-    const t = targets[pick(mix(h, 1))]!;
-    out[at] = clientNs[c]!;
-    out[at + 1] = clientIPs[c]!;
-    out[at + 2] = t.ip;
-    out[at + 3] = 1024 + (mix(h, 2) % 64512);
-    out[at + 4] = t.port;
-    out[at + 5] = t.proto;
-    out[at + 6] = 60;
-    out[at + 7] = mix(h, 3);
-  };
-  const tooMany = () => new K8sNetFlowError("invalid-input", `a worker holds at most ${MAX_CONNECTIONS_PER_WORKER.toLocaleString("en-US")} connections in conntrack at once; this plan gives each of ${shards} more: use more workers or fewer flows`, "flows");
-  if (plan.flows > 2 * MAX_CONNECTIONS_PER_WORKER * shards) throw tooMany();
+export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input: SimulationPlan, shard: number, shards: number, hooks: SimulationHooks = {}): Promise<ShardResult> {
+  const plan = normalizePlan(input);
+  const { net } = cluster;
+  const rate = plan.connectionsPerSecond;
+  const traffic = new Traffic(cluster, plan);
+  const events = planEvents(cluster, plan);
   const cancelled = () => {
     if (hooks.isCancelled?.()) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
   };
-  // This shard's flows, by index into the plan (all of them for one shard). Picking them takes
-  // a while for big plans: in slices, so a cancel gets through.
-  let mine: Uint32Array | undefined;
-  let count = plan.flows;
-  if (shards > 1) {
-    const picked = new Uint32Array(Math.min(plan.flows, MAX_CONNECTIONS_PER_WORKER + 1));
-    const rec = new Uint32Array(FLOW_WORDS);
-    count = 0;
-    for (let i = 0; i < plan.flows; ) {
-      const end = Math.min(plan.flows, i + 250_000);
-      for (; i < end; i++) {
-        writeFlow(i, rec, 0);
-        if ((nodeOfClient ? nodeOfClient.get(rec[1]!)! % shards : shardOf(rec[1]!, rec[2]!, rec[3]!, rec[4]!, rec[5]!, shards)) !== shard) continue;
-        if (count > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
-        picked[count++] = i;
+  // IPVS keeps per-node state (rr's position, connection counts), so in IPVS mode a shard takes
+  // whole client nodes: each node then sees its records in plan order, as one worker would.
+  const ipvs = cluster.rs.ipvs !== undefined;
+  const shardOfRecord = (r: Uint32Array, at: number) =>
+    shards === 1 ? 0 : ipvs ? net.netns[r[at + A.FL_FROM / 4]!]!.node % shards : shardOf(r[at + A.FL_SRC / 4]!, r[at + A.FL_DST / 4]!, r[at + A.FL_SPORT / 4]!, r[at + A.FL_DPORT / 4]!, r[at + A.FL_PROTO / 4]!, shards);
+  // The traffic walks the plan's node states in order, as the run will.
+  const down = events.filter((e) => e.kind === "node-down");
+  const replay = (i: number) => {
+    for (const e of down) traffic.setNodeDown(e.node!, e.index <= i);
+  };
+  // First pass: which of the plan's flows have records here, and how many records start each
+  // second (conntrack is sized from the busiest ENTRY_LIFETIME seconds, so it never fills and
+  // the shards stay independent). In slices, so a cancel gets through.
+  const scratch = new Uint32Array(MAX_RECORDS_PER_FLOW * FLOW_WORDS);
+  let mine = new Uint32Array(shards === 1 ? 0 : Math.min(plan.flows, Math.ceil(plan.flows / shards) + 1024));
+  let count = 0;
+  const perSecond = new Uint32Array(Math.floor((plan.flows - 1) / rate) + 1);
+  for (let i = 0; i < plan.flows; ) {
+    const end = Math.min(plan.flows, i + 100_000);
+    for (; i < end; i++) {
+      if (down.length) replay(i);
+      const n = traffic.write(i, Math.floor(i / rate), scratch, 0);
+      let here = 0;
+      for (let r = 0; r < n; r++) if (shardOfRecord(scratch, r * FLOW_WORDS) === shard) here++;
+      if (!here) continue;
+      perSecond[Math.floor(i / rate)] = perSecond[Math.floor(i / rate)]! + here;
+      if (shards > 1) {
+        if (count === mine.length) {
+          const grown = new Uint32Array(Math.min(plan.flows, mine.length * 2));
+          grown.set(mine);
+          mine = grown;
+        }
+        mine[count] = i;
       }
-      await yieldToEvents();
-      cancelled();
+      count++;
     }
-    mine = picked.subarray(0, count);
+    await yieldToEvents();
+    cancelled();
   }
-  // Every connection stays in conntrack (nothing closes within a plan), on its client's node and,
-  // across nodes, on the endpoint's too: the table is sized so that it never fills, and the
-  // shards add up to exactly what one worker counts.
-  if (count > MAX_CONNECTIONS_PER_WORKER) throw tooMany();
-  dp.reserveConntrack(2 * count + 1024);
+  let busiest = 0;
+  let window = 0;
+  for (let t = 0; t < perSecond.length; t++) {
+    window += perSecond[t]!;
+    if (t >= ENTRY_LIFETIME) window -= perSecond[t - ENTRY_LIFETIME]!;
+    busiest = Math.max(busiest, window);
+  }
+  const capacity = 2 * busiest + 1024;
+  if (capacity > MAX_CONNTRACK_PER_WORKER) {
+    throw new K8sNetFlowError("invalid-input", `this plan keeps up to ${capacity.toLocaleString("en-US")} conntrack entries alive at once in each of ${shards} worker(s) (${rate.toLocaleString("en-US")} connections per second, each held ${ENTRY_LIFETIME - 2} s after it closes); a worker holds ${MAX_CONNTRACK_PER_WORKER.toLocaleString("en-US")}: use more workers or fewer connections per second`, "connectionsPerSecond");
+  }
+  dp.reserveConntrack(capacity);
   dp.resetState();
   dp.setTime(0);
-  // Conntrack occupancy at fixed points of the plan: sample s after this shard's flows below
-  // the plan's point s (their number here: a search of this shard's sorted flow indexes).
-  const samplePos = Array.from({ length: OCCUPANCY_SAMPLES }, (_, s) => {
-    const point = occupancyPoint(plan.flows, s);
-    if (!mine) return point;
-    let lo = 0;
-    let hi = mine.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (mine[mid]! < point) lo = mid + 1;
-      else hi = mid;
+  for (const e of down) traffic.setNodeDown(e.node!, false);
+
+  // The run: this shard's flows in plan order, in chunks that end at the next timeline point
+  // or event, where the dataplane is sampled or changed.
+  const flowAt = (k: number) => (shards === 1 ? k : mine[k]!);
+  const samples = new Float64Array(TIMELINE_POINTS * SAMPLED.length);
+  const endpointHits = new Map<string, number>();
+  const harvest = (rs: Ruleset) => {
+    for (const r of rs.rules) {
+      if (r.target.kind !== "dnat" || r.servicePort === undefined || r.endpoint === undefined) continue;
+      const n = dp.ruleHits(r.id);
+      if (n) endpointHits.set(`${r.servicePort}\t${r.endpoint}`, (endpointHits.get(`${r.servicePort}\t${r.endpoint}`) ?? 0) + n);
     }
-    return lo;
-  });
-  const occupancy = new Float64Array(OCCUPANCY_SAMPLES);
-  let sample = 0;
-  const takeSamples = (k: number) => {
-    for (; sample < OCCUPANCY_SAMPLES && samplePos[sample]! <= k; sample++) occupancy[sample] = dp.counters().ctLive;
   };
-  takeSamples(0);
-  // Start small: a flow may carry many packets, and the first chunk has no timing to go by.
-  let chunk = 64;
+  let rs = cluster.rs;
+  const done: SimulationEvent[] = [];
+  let unreadyNode: string[] = [];
+  let churned: string[] = [];
+  const nodePods = (node: number) => cluster.model.pods.filter((p) => !p.hostNetwork && p.node === cluster.model.nodes[node]!.name).map((p) => p.ip);
+  const apply = (e: PlannedEvent) => {
+    const seconds = Math.floor(e.index / rate);
+    const name = e.node === undefined ? "" : cluster.model.nodes[e.node]!.name;
+    if (e.kind === "node-down") {
+      dp.setNodeDown(e.node!, true);
+      traffic.setNodeDown(e.node!, true);
+      done.push({ seconds, flows: e.index, kind: e.kind, detail: `node ${name} fails: frames sent to it are lost and its pods open nothing; its endpoints stay in their Services until it is marked NotReady` });
+      return;
+    }
+    if (e.kind === "endpoints-removed") unreadyNode = nodePods(e.node!);
+    else churned = e.churned!;
+    harvest(rs);
+    const next = resync(dp, cluster, rs, new Set([...unreadyNode, ...churned]));
+    rs = next.rs;
+    const detail = e.kind === "endpoints-removed"
+      ? `node ${name} is NotReady: its ${unreadyNode.length} pod(s) leave their Services' endpoints; kube-proxy re-syncs`
+      : `churn: ${churned.length} endpoint(s) leave their Services${done.some((d) => d.kind === "churn") ? ", those of the last event come back" : ""}; kube-proxy re-syncs`;
+    done.push({ seconds, flows: e.index, kind: e.kind, detail, rulesWritten: next.cost.rulesWritten, fullSync: next.cost.fullSync });
+  };
+  let queries = 0;
+  let connections = 0;
+  const lookups = new Map<number, number>();
+  let point = 0;
+  let next = 0; // next event
+  const sample = (k: number) => {
+    // Sample every point whose plan index this shard has passed (several when this shard has no flows between them).
+    while (point < TIMELINE_POINTS && (k >= count || flowAt(k) >= timelinePoint(plan.flows, point))) {
+      dp.setTime(Math.floor((timelinePoint(plan.flows, point) - 1) / rate));
+      dp.conntrackGc();
+      const c = dp.counters();
+      samples.set([c.ctLive, c.delivered, c.dropped, connections, queries], point * SAMPLED.length);
+      point++;
+    }
+  };
+  const eventsDue = (k: number) => {
+    while (next < events.length && (k >= count || flowAt(k) >= events[next]!.index)) {
+      dp.setTime(Math.floor(events[next]!.index / rate));
+      apply(events[next]!);
+      next++;
+    }
+  };
   const buf = new Uint32Array(65536 * FLOW_WORDS);
+  let chunk = 64;
   let lastReport = performance.now();
   for (let k = 0; k < count; ) {
     cancelled();
+    eventsDue(k);
     const started = performance.now();
-    // A chunk ends at the next sample point at the latest.
-    const n = Math.min(chunk, count - k, sample < OCCUPANCY_SAMPLES ? samplePos[sample]! - k : Infinity);
-    for (let j = 0; j < n; j++) writeFlow(mine ? mine[k + j]! : k + j, buf, j * FLOW_WORDS);
-    k += n;
-    dp.runFlows(buf.subarray(0, n * FLOW_WORDS), plan.packetsPerFlow);
-    takeSamples(k);
+    const stop = Math.min(next < events.length ? events[next]!.index : Infinity, point < TIMELINE_POINTS ? timelinePoint(plan.flows, point) : Infinity);
+    let records = 0;
+    let flowsRun = 0;
+    while (k < count && flowsRun < chunk && records + MAX_RECORDS_PER_FLOW <= 65536) {
+      const i = flowAt(k);
+      if (i >= stop) break;
+      const n = traffic.write(i, Math.floor(i / rate), scratch, 0);
+      const q = traffic.lastQueries;
+      let firstQueryHere = false;
+      for (let r = 0; r < n; r++) {
+        if (shardOfRecord(scratch, r * FLOW_WORDS) !== shard) continue;
+        if (r < q) queries++;
+        else connections++;
+        // A lookup is counted where its first query runs.
+        if (r === 0 && q > 0) firstQueryHere = true;
+        buf.set(scratch.subarray(r * FLOW_WORDS, (r + 1) * FLOW_WORDS), records * FLOW_WORDS);
+        records++;
+      }
+      if (firstQueryHere) lookups.set(q, (lookups.get(q) ?? 0) + 1);
+      k++;
+      flowsRun++;
+    }
+    if (records) dp.runFlows(buf.subarray(0, records * FLOW_WORDS));
+    sample(k);
     // Aim at ~20 ms of work between yields (progress ≥ 4 times a second, cancel within 100 ms),
     // from this chunk's pace, growing at most 4× at a time.
     const took = Math.max(0.25, performance.now() - started);
-    chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((n * 20) / took)));
+    chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((Math.max(1, flowsRun) * 20) / took)));
     if (k < count && performance.now() - lastReport >= 200) {
-      // Progress in the plan's terms: how far this shard got through the plan's flows (the end
-      // is reported once, below).
-      hooks.onProgress?.(mine ? mine[k]! : k, plan.flows);
+      // Progress in the plan's terms: how far this shard got through the plan's flows.
+      hooks.onProgress?.(flowAt(k), plan.flows);
       lastReport = performance.now();
     }
     await yieldToEvents();
   }
-  takeSamples(count);
+  eventsDue(count);
+  sample(count);
+  harvest(rs);
   hooks.onProgress?.(plan.flows, plan.flows);
-  return collect(dp, cluster, count, plan.packetsPerFlow, occupancy);
-}
-
-function collect(dp: Dataplane, cluster: LoadedCluster, flows: number, packetsPerFlow: number, occupancy: Float64Array): ShardResult {
-  const ruleHits = new Float64Array(cluster.rs.rules.length);
-  for (let i = 0; i < ruleHits.length; i++) ruleHits[i] = dp.ruleHits(i);
   const pairs = dp.nodePairs();
   const nodePairs = new Uint32Array(pairs.size * 3);
-  let k = 0;
+  let p = 0;
   for (const [key, packets] of pairs) {
     const [from, to] = key.split(">").map(Number);
-    nodePairs.set([from!, to!, packets], k * 3);
-    k++;
+    nodePairs.set([from!, to!, packets], p * 3);
+    p++;
   }
-  const ipvs = cluster.rs.ipvs ? Float64Array.from({ length: cluster.rs.ipvs.realServerCount }, (_, r) => dp.ipvsScheduled(r)) : undefined;
-  const walks = Uint32Array.from(dp.walksPerNewConnection().flat());
-  return { flows, packets: flows * packetsPerFlow, counters: dp.counters(), drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)), ruleHits, nodePairs, ...(ipvs ? { ipvsScheduled: ipvs } : {}), walks, occupancy };
+  const ipvsScheduled = cluster.rs.ipvs ? Float64Array.from({ length: cluster.rs.ipvs.realServerCount }, (_, r) => dp.ipvsScheduled(r)) : undefined;
+  return {
+    flows: connections,
+    packets: connections * plan.packetsPerFlow + queries,
+    counters: dp.counters(),
+    drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)),
+    endpointHits: [...endpointHits],
+    nodePairs,
+    ...(ipvsScheduled ? { ipvsScheduled } : {}),
+    walks: Uint32Array.from(dp.walksPerNewConnection().flat()),
+    samples,
+    queriesPerLookup: [...lookups].sort((a, b) => a[0] - b[0]),
+    events: done,
+  };
 }
 
 /** Adds the shards up and names what the numbers are about. */
-export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>, shards: ShardResult[]): SimulationResult {
+export function aggregate(cluster: LoadedCluster, input: SimulationPlan, shards: ShardResult[]): SimulationResult {
+  const plan = normalizePlan(input);
   const counters = Object.fromEntries(COUNTERS.map((c) => [c, shards.reduce((s, r) => s + r.counters[c], 0)])) as Counters;
-  const hits = new Float64Array(cluster.rs.rules.length);
-  for (const r of shards) for (let i = 0; i < hits.length; i++) hits[i] = hits[i]! + r.ruleHits[i]!;
+  const hits = new Map<string, number>();
+  for (const r of shards) for (const [key, n] of r.endpointHits) hits.set(key, (hits.get(key) ?? 0) + n);
   const drops: Record<string, number> = {};
   for (let reason = 1; reason < 16; reason++) {
     const n = shards.reduce((s, r) => s + (r.drops[reason] ?? 0), 0);
@@ -309,7 +489,19 @@ export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>
   const flows = shards.reduce((s, r) => s + r.flows, 0);
   const walks = new Map<number, number>();
   for (const r of shards) for (let i = 0; i < r.walks.length; i += 2) walks.set(r.walks[i]!, (walks.get(r.walks[i]!) ?? 0) + r.walks[i + 1]!);
+  const lookups = new Map<number, number>();
+  for (const r of shards) for (const [q, n] of r.queriesPerLookup) lookups.set(q, (lookups.get(q) ?? 0) + n);
   const { sameNodeConnections: sameNode, crossNodeConnections: crossNode } = counters;
+  const at = (point: number, field: (typeof SAMPLED)[number]) => (point < 0 ? 0 : shards.reduce((sum, r) => sum + r.samples[point * SAMPLED.length + SAMPLED.indexOf(field)]!, 0));
+  const timeline = Array.from({ length: TIMELINE_POINTS }, (_, s): TimelinePoint => ({
+    flows: timelinePoint(plan.flows, s),
+    seconds: Math.floor((timelinePoint(plan.flows, s) - 1) / plan.connectionsPerSecond),
+    conntrack: at(s, "conntrack"),
+    delivered: at(s, "delivered") - at(s - 1, "delivered"),
+    dropped: at(s, "dropped") - at(s - 1, "dropped"),
+    newConnections: at(s, "newConnections") - at(s - 1, "newConnections"),
+    dnsQueries: at(s, "dnsQueries") - at(s - 1, "dnsQueries"),
+  }));
   return {
     plan,
     workers: shards.length,
@@ -317,7 +509,10 @@ export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>
     packets: shards.reduce((s, r) => s + r.packets, 0),
     counters,
     drops,
-    endpoints: cluster.rs.ipvs ? ipvsEndpoints(cluster, shards) : cluster.rs.rules.filter((r) => r.target.kind === "dnat" && hits[r.id]).map((r) => ({ servicePort: r.servicePort!, endpoint: r.endpoint!, connections: hits[r.id]! })),
+    endpoints: cluster.rs.ipvs ? ipvsEndpoints(cluster, shards) : [...hits].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, connections]) => {
+      const [servicePort, endpoint] = key.split("\t");
+      return { servicePort: servicePort!, endpoint: endpoint!, connections };
+    }),
     nodePairs: [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, packets]) => {
       const [from, to] = key.split(">").map(Number);
       return { from: names[from!]!, to: names[to!]!, packets };
@@ -325,18 +520,26 @@ export function aggregate(cluster: LoadedCluster, plan: Required<SimulationPlan>
     rulesPerConnection: flows ? counters.rulesWalked / flows : 0,
     locality: { sameNode, crossNode, sameNodeShare: sameNode + crossNode ? sameNode / (sameNode + crossNode) : 0 },
     rulesPerNewConnection: distribution([...walks].sort((a, b) => a[0] - b[0])),
-    conntrackOccupancy: Array.from({ length: OCCUPANCY_SAMPLES }, (_, s) => ({ flows: occupancyPoint(plan.flows, s), entries: shards.reduce((sum, r) => sum + r.occupancy[s]!, 0) })),
+    dnsQueriesPerLookup: distribution([...lookups].sort((a, b) => a[0] - b[0]), QUERY_BUCKET_EDGES),
+    timeline,
+    events: shards[0]?.events ?? [],
     serviceUniformity: cluster.rs.ipvs ? ipvsUniformity(cluster, shards) : ruleUniformity(cluster, hits),
   };
 }
 
-/** iptables and nftables: every endpoint's DNAT rule hits (zero too), per Service port, tested for uniformity. */
-function ruleUniformity(cluster: LoadedCluster, hits: Float64Array): ServiceUniformity[] {
+/** Buckets of DNS queries per lookup: one per count up to 16 (a lookup sends at most 16 here). */
+const QUERY_BUCKET_EDGES = Array.from({ length: 17 }, (_, i) => i);
+
+/**
+ * iptables and nftables: every endpoint's DNAT rule hits (zero too), per Service port of the
+ * loaded rules, tested for uniformity (endpoints that churned away for part of the run skew it).
+ */
+function ruleUniformity(cluster: LoadedCluster, hits: Map<string, number>): ServiceUniformity[] {
   const ports = new Map<string, Map<string, number>>();
   for (const r of cluster.rs.rules) {
     if (r.target.kind !== "dnat" || r.servicePort === undefined || r.endpoint === undefined) continue;
     const eps = ports.get(r.servicePort) ?? new Map<string, number>();
-    eps.set(r.endpoint, (eps.get(r.endpoint) ?? 0) + hits[r.id]!);
+    eps.set(r.endpoint, hits.get(`${r.servicePort}\t${r.endpoint}`) ?? 0);
     ports.set(r.servicePort, eps);
   }
   return uniformity(ports);

@@ -36,13 +36,13 @@ interface Connection {
   dnat: boolean;
   snat: boolean;
   seenReply: boolean;
-  tcp: "" | "SYN_SENT" | "SYN_RECV" | "ESTABLISHED";
+  tcp: "" | "SYN_SENT" | "SYN_RECV" | "ESTABLISHED" | "FIN_WAIT" | "CLOSE_WAIT" | "LAST_ACK" | "TIME_WAIT";
   expires: number;
   /** IPVS translated it: the real server it is bound to, and whether IPVS counts it as active. */
   ipvs?: { rs: number; active: boolean };
 }
 
-const TIMEOUT = { tcpEstablished: 432000, tcpSynSent: 120, tcpSynRecv: 60, udp: 30, icmp: 30 };
+const TIMEOUT = { tcpEstablished: 432000, tcpSynSent: 120, tcpSynRecv: 60, tcpFinWait: 120, tcpCloseWait: 60, tcpLastAck: 30, tcpTimeWait: 120, udp: 30, icmp: 30 };
 const VXLAN_OVERHEAD = 50;
 const IPIP_OVERHEAD = 20;
 const MAX_STEPS = 64;
@@ -225,7 +225,7 @@ export class ReferenceDataplane {
       [p.sport, p.dport] = [p.dport, p.sport];
       p.ttl = 64;
       p.mark = 0;
-      p.flags = (p.flags & A.PF_DF) | A.PF_ACK | (p.flags & A.PF_SYN);
+      p.flags = (p.flags & A.PF_DF) | A.PF_ACK | (p.flags & (A.PF_SYN | A.PF_FIN));
       this.phase = A.PH_REPLY;
       replyVerdict = this.forward(p, this.endNetns);
     } else if (verdict === A.V_REJECTED && reply) {
@@ -241,25 +241,35 @@ export class ReferenceDataplane {
     return { verdict, replyVerdict, hops: Uint32Array.from(this.hops.flat()), hopCount: this.hops.length };
   }
 
-  /** Batch mode, as assembly/index.ts runFlows. */
-  runFlows(flows: Uint32Array, packets: number, established = false): void {
-    for (let i = 0; i < flows.length; i += 8) {
-      this.setSeed(flows[i + 7]!);
-      for (let k = 0; k < packets; k++) {
+  /** Batch mode, as assembly/index.ts runFlows: FL_* records. */
+  runFlows(flows: Uint32Array): void {
+    const W = A.FL_BYTES / 4;
+    for (let i = 0; i < flows.length; i += W) {
+      const word = (at: number) => flows[i + at / 4]!;
+      this.setSeed(word(A.FL_SEED));
+      this.setTime(word(A.FL_TIME));
+      const from = word(A.FL_FROM);
+      const established = (word(A.FL_FLAGS) & A.RF_ESTABLISHED) !== 0;
+      const packet = (flags: number): PacketSpec => ({ src: word(A.FL_SRC), dst: word(A.FL_DST), sport: word(A.FL_SPORT), dport: word(A.FL_DPORT), proto: word(A.FL_PROTO), len: word(A.FL_LEN), ttl: 64, flags: flags | A.PF_DF | (word(A.FL_FLAGS) & A.RF_CONNECTED ? A.PF_CONNECTED : 0) });
+      let open = true;
+      for (let k = 0; k < word(A.FL_PACKETS); k++) {
         const first = k === 0 && !established;
-        const spec: PacketSpec = { src: flows[i + 1]!, dst: flows[i + 2]!, sport: flows[i + 3]!, dport: flows[i + 4]!, proto: flows[i + 5]!, len: flows[i + 6]!, ttl: 64, flags: first ? A.PF_SYN | A.PF_DF : A.PF_ACK | A.PF_DF };
         if (!first) {
-          this.exchange(spec, flows[i]!, false, false);
+          this.exchange(packet(A.PF_ACK), from, false, false);
           continue;
         }
         const walked = this.counters.rulesWalked;
-        const { verdict } = this.exchange(spec, flows[i]!, true, false);
+        const { verdict } = this.exchange(packet(A.PF_SYN), from, true, false);
         const n = Math.min(this.counters.rulesWalked - walked, 65535);
         this.walksPerNewConnection.set(n, (this.walksPerNewConnection.get(n) ?? 0) + 1);
         if (verdict === A.V_DELIVERED) {
-          if (this.nodeOf(this.requestEnd) === this.nodeOf(flows[i]!)) this.counters.sameNodeConnections++;
+          if (this.nodeOf(this.requestEnd) === this.nodeOf(from)) this.counters.sameNodeConnections++;
           else this.counters.crossNodeConnections++;
-        }
+        } else open = false;
+      }
+      if (open && (word(A.FL_FLAGS) & A.RF_CLOSE) !== 0 && word(A.FL_PROTO) === A.PROTO_TCP) {
+        this.exchange(packet(A.PF_FIN | A.PF_ACK), from, true, false);
+        this.exchange(packet(A.PF_ACK), from, false, false);
       }
     }
     this.counters.ctLive = this.liveConns;
@@ -640,11 +650,12 @@ export class ReferenceDataplane {
 
   // ---- IPVS (kube-proxy's IPVS mode), as assembly/forward.ts ------------------------------------
 
-  /** set_tcp_state's effect on the counters: ACK (no SYN) → ESTABLISHED (active), SYN keeps, RST or no flag → inactive. */
+  /** set_tcp_state's effect on the counters: ACK (no SYN) → ESTABLISHED (active), SYN keeps, RST, FIN or no flag → inactive. */
   private ipvsTcpState(n: number, c: Connection, p: Packet): void {
     if (p.proto !== A.PROTO_TCP || !c.ipvs) return;
     const was = c.ipvs.active;
-    const active = p.flags & A.PF_RST ? false : p.flags & A.PF_SYN ? was : (p.flags & A.PF_ACK) !== 0;
+    const closing = c.tcp === "FIN_WAIT" || c.tcp === "CLOSE_WAIT" || c.tcp === "LAST_ACK" || c.tcp === "TIME_WAIT";
+    const active = p.flags & (A.PF_RST | A.PF_FIN) || closing ? false : p.flags & A.PF_SYN ? was : (p.flags & A.PF_ACK) !== 0;
     if (active === was) return;
     c.ipvs.active = active;
     this.ipvs!.activate(n, c.ipvs.rs, active);
@@ -917,10 +928,15 @@ export class ReferenceDataplane {
     if (replyDir) c.seenReply = true;
     if (p.proto !== A.PROTO_TCP) return p.proto === A.PROTO_UDP ? TIMEOUT.udp : TIMEOUT.icmp;
     const syn = (p.flags & A.PF_SYN) !== 0;
+    const fin = (p.flags & A.PF_FIN) !== 0;
     if (c.tcp === "") c.tcp = syn ? "SYN_SENT" : "ESTABLISHED";
     else if (c.tcp === "SYN_SENT" && replyDir && syn) c.tcp = "SYN_RECV";
     else if (c.tcp === "SYN_RECV" && !replyDir && !syn) c.tcp = "ESTABLISHED";
-    return c.tcp === "SYN_SENT" ? TIMEOUT.tcpSynSent : c.tcp === "SYN_RECV" ? TIMEOUT.tcpSynRecv : TIMEOUT.tcpEstablished;
+    else if (fin && c.tcp === "ESTABLISHED") c.tcp = replyDir ? "CLOSE_WAIT" : "FIN_WAIT";
+    else if (fin && (c.tcp === "FIN_WAIT" || c.tcp === "CLOSE_WAIT")) c.tcp = "LAST_ACK";
+    else if (!fin && c.tcp === "LAST_ACK" && (p.flags & A.PF_ACK) !== 0) c.tcp = "TIME_WAIT";
+    const timeouts = { "": TIMEOUT.tcpEstablished, SYN_SENT: TIMEOUT.tcpSynSent, SYN_RECV: TIMEOUT.tcpSynRecv, ESTABLISHED: TIMEOUT.tcpEstablished, FIN_WAIT: TIMEOUT.tcpFinWait, CLOSE_WAIT: TIMEOUT.tcpCloseWait, LAST_ACK: TIMEOUT.tcpLastAck, TIME_WAIT: TIMEOUT.tcpTimeWait };
+    return timeouts[c.tcp];
   }
 
   private lookup(src: number, dst: number, ports: number, key: number): { conn: Connection; dir: 0 | 1 } | undefined {
@@ -954,7 +970,15 @@ export class ReferenceDataplane {
     const n = this.nodeOf(ns);
     const key = p.proto | (n << 8);
     const ports = ((p.sport << 16) | (p.dport & 0xffff)) >>> 0;
-    const found = this.lookup(p.src, p.dst, ports, key);
+    let found = this.lookup(p.src, p.dst, ports, key);
+    // A SYN meeting its tuple's connection in TIME_WAIT opens a new one.
+    if (found && found.dir === 0 && (p.flags & A.PF_SYN) !== 0 && p.proto === A.PROTO_TCP && found.conn.tcp === "TIME_WAIT") {
+      this.tuples.delete(`${found.conn.orig.join(",")},${key}`);
+      this.tuples.delete(`${found.conn.reply.join(",")},${key}`);
+      this.conns[found.conn.index] = undefined as unknown as Connection;
+      this.liveConns--;
+      found = undefined;
+    }
     if (found) {
       this.pending = undefined;
       const c = found.conn;

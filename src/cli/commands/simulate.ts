@@ -132,8 +132,18 @@ export function formatSimulation(r: SimulationResult, seconds: number, top: numb
     const rows = d.counts.map((count, i) => [i + 1 < d.edges.length ? `${n(d.edges[i]!)}–${n(d.edges[i + 1]! - 1)}` : `${n(d.edges[i]!)} and more`, n(count), pct(count / d.count)]).filter((_, i) => d.counts[i]);
     lines.push("", "Rules (or lookups) walked per new connection:", table(["rules", "connections", "share"], rows, ["left", "right", "right"]));
   }
-  const occ = r.conntrackOccupancy.filter((_, i) => i % 4 === 3);
-  if (occ.length) lines.push("", "Conntrack entries over the run:", table(["after flows", "entries"], occ.map((o) => [n(o.flows), n(o.entries)]), ["right", "right"]));
+  // Every fourth timeline point, its rates over the four intervals up to it.
+  const tl = r.timeline.flatMap((pt, i) => {
+    if (i % 4 !== 3) return [];
+    const span = r.timeline.slice(i - 3, i + 1);
+    const seconds = pt.seconds - (i >= 4 ? r.timeline[i - 4]!.seconds : 0) || 1;
+    const sum = (f: "delivered" | "dropped" | "newConnections" | "dnsQueries") => span.reduce((s, x) => s + x[f], 0);
+    return [[n(pt.seconds), n(pt.flows), n(pt.conntrack), n(Math.round(sum("newConnections") / seconds)), n(Math.round(sum("delivered") / seconds)), n(Math.round(sum("dropped") / seconds)), n(sum("dnsQueries"))]];
+  });
+  if (tl.length) lines.push("", "Over simulated time (rates per simulated second):", table(["second", "flows", "conntrack entries", "new conns/s", "delivered/s", "dropped/s", "DNS queries"], tl, ["right", "right", "right", "right", "right", "right", "right"]));
+  if (r.events.length) lines.push("", table(["second", "event", "rule lines written (full re-sync)"], r.events.map((e) => [n(e.seconds), e.detail, e.rulesWritten === undefined ? "" : `${n(e.rulesWritten)} (${n(e.fullSync ?? 0)})`]), ["right", "left", "right"]));
+  const q = r.dnsQueriesPerLookup;
+  if (q.count) lines.push("", `DNS lookups: ${n(q.count)}, queries per lookup: min ${n(q.min)} / median ${n(q.median)} / max ${n(q.max)} (mean ${q.mean.toFixed(2)})`);
   const tested = r.serviceUniformity.filter((u) => u.df > 0);
   if (tested.length) {
     const below = (p: number) => tested.filter((u) => u.pValue < p).length;

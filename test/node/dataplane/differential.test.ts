@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compileIptables } from "../../../src/compile/iptables.js";
 import { compileKubeProxy } from "../../../src/compile/kube-proxy.js";
 import { compileNetwork } from "../../../src/compile/network.js";
-import { Dataplane } from "../../../src/dataplane/dataplane.js";
+import { Dataplane, flowRecords } from "../../../src/dataplane/dataplane.js";
 import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
 import { ephemeralPort, isNamed, packetFor, resolveFlow as resolveAny, type LoadedCluster } from "../../../src/dataplane/forward.js";
 import * as A from "../../../src/dataplane/abi.js";
@@ -112,8 +112,8 @@ describe("Wasm dataplane vs TypeScript reference", () => {
         ref.resetState();
         dp.setSeed(seed);
         ref.setSeed(seed);
-        dp.runFlows(Uint32Array.from(words), packets);
-        ref.runFlows(Uint32Array.from(words), packets);
+        dp.runFlows(flowRecords(words, packets));
+        ref.runFlows(flowRecords(words, packets));
         expect(dp.counters()).toEqual(ref.counters);
         for (let reason = 0; reason < 12; reason++) expect(dp.dropCount(reason)).toBe(ref.drops[reason]);
         expect(cluster.rs.rules.map((r) => dp.ruleHits(r.id))).toEqual(ref.ruleHits);
@@ -134,7 +134,7 @@ describe("resetState", () => {
     const dp = await Dataplane.create(wasm);
     dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
     const flows = Uint32Array.of(net.podNetns.get("default/client")!, parseIPv4("10.244.0.10", "ip"), parseIPv4("10.96.0.20", "ip"), 40000, 80, A.PROTO_TCP, 60, 1);
-    dp.runFlows(flows, 3);
+    dp.runFlows(flowRecords(flows, 3));
     dp.resetState();
     expect(Object.values(dp.counters()).every((v) => v === 0)).toBe(true);
     expect(rs.rules.every((r) => dp.ruleHits(r.id) === 0)).toBe(true);

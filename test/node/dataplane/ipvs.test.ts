@@ -10,7 +10,7 @@ import { IP_VS_MH_TAB_SIZE, wrrState, type IpvsVirtualServer } from "../../../sr
 import { compileNetwork } from "../../../src/compile/network.js";
 import type { Ruleset } from "../../../src/compile/iptables.js";
 import * as A from "../../../src/dataplane/abi.js";
-import { Dataplane } from "../../../src/dataplane/dataplane.js";
+import { Dataplane, flowRecords } from "../../../src/dataplane/dataplane.js";
 import { ephemeralPort, isNamed, packetFor, resolveFlow, type LoadedCluster } from "../../../src/dataplane/forward.js";
 import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
 import { loadModel } from "../../../src/model/load.js";
@@ -309,8 +309,8 @@ describe("Wasm dataplane vs TypeScript reference in IPVS mode", () => {
           const v = vips[(i * 7 + seed) % vips.length]!;
           words.push(net.podNetns.get(`${p.namespace}/${p.name}`)!, parseIPv4(p.ip, "ip"), v.addr, 32768 + i, v.port, v.protocol === "UDP" ? A.PROTO_UDP : A.PROTO_TCP, 60, (seed + i * 7919) >>> 0);
         });
-        dp.runFlows(Uint32Array.from(words), packets);
-        ref.runFlows(Uint32Array.from(words), packets);
+        dp.runFlows(flowRecords(words, packets));
+        ref.runFlows(flowRecords(words, packets));
         expect(dp.counters()).toEqual(ref.counters);
         expect(rs.rules.map((r) => dp.ruleHits(r.id))).toEqual(ref.ruleHits);
         expect(vips.flatMap((v) => v.dests.map((_, i) => dp.ipvsScheduled(v.firstDest + i)))).toEqual(ref.ipvs!.scheduled);

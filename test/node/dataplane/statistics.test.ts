@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileIptables } from "../../../src/compile/iptables.js";
 import { compileNetwork } from "../../../src/compile/network.js";
-import { Dataplane } from "../../../src/dataplane/dataplane.js";
+import { Dataplane, flowRecords } from "../../../src/dataplane/dataplane.js";
 import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
 import * as A from "../../../src/dataplane/abi.js";
 import { loadModel } from "../../../src/model/load.js";
@@ -49,7 +49,7 @@ describe("endpoint selection", () => {
     const flows = new Uint32Array(N * 8);
     // Distinct 5-tuples: each is a new connection, with its own PRNG seed.
     for (let i = 0; i < N; i++) flows.set([netns, parseIPv4(client.ip, "ip"), parseIPv4("10.96.0.50", "ip"), 1024 + (i % 60000), 80, A.PROTO_TCP, 60, (2026 + i * 0x9e3779b1) >>> 0], i * 8);
-    dp.runFlows(flows, 1);
+    dp.runFlows(flowRecords(flows, 1));
     const dnat = rs.rules.filter((r) => r.target.kind === "dnat" && r.servicePort === "default/api");
     const hits = dnat.map((r) => dp.ruleHits(r.id));
     expect(hits.reduce((a, b) => a + b, 0)).toBe(N);

@@ -52,13 +52,15 @@ describe("simulate", () => {
       // rules count per new connection, connections on 20 nodes mostly cross-node, conntrack
       // sampled at the same points of the plan by every shard.
       expect(b.rulesPerNewConnection).toEqual(a.rulesPerNewConnection);
-      expect(b.conntrackOccupancy).toEqual(a.conntrackOccupancy);
+      expect(b.timeline).toEqual(a.timeline);
       expect(b.serviceUniformity).toEqual(a.serviceUniformity);
       expect(a.rulesPerNewConnection.count).toBe(a.flows);
       expect(a.locality.sameNode + a.locality.crossNode).toBe(a.flows - rejectedFlows);
       expect(a.locality.crossNode).toBeGreaterThan(a.locality.sameNode);
-      expect(a.conntrackOccupancy.at(-1)).toEqual({ flows: a.flows, entries: a.counters.ctLive });
-      for (let k = 1; k < 20; k++) expect(a.conntrackOccupancy[k]!.entries).toBeGreaterThan(a.conntrackOccupancy[k - 1]!.entries);
+      expect(a.timeline.at(-1)!.flows).toBe(a.flows);
+      expect(a.timeline.at(-1)!.conntrack).toBe(a.counters.ctLive);
+      // Within the first two minutes nothing has left TIME_WAIT: occupancy only grows.
+      for (let k = 1; k < a.timeline.length; k++) expect(a.timeline[k]!.conntrack).toBeGreaterThan(a.timeline[k - 1]!.conntrack);
       // Wall time differs, and stays out of the comparison (not enumerable).
       expect(a.timing!.seconds).toBeGreaterThan(0);
       expect(b.timing!.packetsPerSecond).toBeGreaterThan(0);
@@ -152,14 +154,15 @@ describe("simulate", () => {
     expect((await e.simulate({ flows: 10 })).flows).toBe(10);
   });
 
-  it("refuses a plan whose connections would not fit one worker's conntrack, instead of dropping them", async () => {
+  it("refuses a plan whose live connections would not fit one worker's conntrack, instead of dropping them", async () => {
     const e = await engine({ host: "inline" });
     await e.load(cluster);
-    const err = await rejection(e.simulate({ flows: 4_000_001 }));
-    expect(err).toMatchObject({ code: "invalid-input", path: "flows" });
-    expect(err.message).toMatch(/at most 2,000,000 connections/);
-    // A plan that fills most of the table keeps every connection: nothing is dropped as "table full".
-    const big = await e.simulate({ flows: 300_000, packetsPerFlow: 1 });
+    // 4,000,001 connections in the same second, each held in TIME_WAIT: 8,000,002 entries and more.
+    const err = await rejection(e.simulate({ flows: 4_000_001, connectionsPerSecond: 1_000_000_000 }));
+    expect(err).toMatchObject({ code: "invalid-input", path: "connectionsPerSecond" });
+    expect(err.message).toMatch(/a worker holds 8,000,000: use more workers or fewer connections per second/);
+    // A plan that keeps many connections alive at once drops none as "table full".
+    const big = await e.simulate({ flows: 100_000, packetsPerFlow: 1 });
     expect(big.counters.ctFull).toBe(0);
     expect(big.drops).toEqual({});
   }, 60_000);

@@ -83,7 +83,8 @@ describe("kube-proxy IPVS mode", () => {
     const walked = async (services: number, mode: string) => {
       const e = await engine({ host: "inline" });
       await e.load({ generate: { seed: 3, nodes: 40, pods: services * 4 + 20, services, settings: { kubeProxy: { mode } } } } as never);
-      return (await e.simulate({ flows: 400, packetsPerFlow: 1, seed: 5 })).rulesPerConnection;
+      // The first packet and its answer (the close handshake walks the filter hooks in every mode alike).
+      return (await e.simulate({ flows: 400, packetsPerFlow: 1, seed: 5 })).rulesPerNewConnection.mean;
     };
     const [v10, v1000, i1000] = [await walked(10, "ipvs"), await walked(1000, "ipvs"), await walked(1000, "iptables")];
     expect(Math.abs(v1000 - v10) / v10).toBeLessThan(0.03);

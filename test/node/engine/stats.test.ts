@@ -98,14 +98,14 @@ describe("simulation statistics, checked by hand", () => {
     expect(d.median).toBeLessThanOrEqual(d.p99);
     expect(d.p99).toBeLessThanOrEqual(d.max);
     expect(d.min).toBeGreaterThan(0);
-    // Nothing closes within a plan: occupancy never falls, and ends at the live entries.
-    const occ = r.conntrackOccupancy;
-    expect(occ).toHaveLength(20);
-    expect(occ.at(-1)).toEqual({ flows: 300, entries: r.counters.ctLive });
-    expect(occ[0]!.flows).toBe(15);
-    for (let k = 1; k < occ.length; k++) expect(occ[k]!.entries).toBeGreaterThanOrEqual(occ[k - 1]!.entries);
-    // One node, one entry per connection.
-    expect(occ.map((o) => o.entries)).toEqual(occ.map((o) => o.flows));
+    // All 300 connections start in the first simulated second (10,000 a second) and close into
+    // TIME_WAIT, held two minutes: occupancy never falls, one entry per connection on one node.
+    const tl = r.timeline;
+    expect(tl).toHaveLength(40);
+    expect(tl[0]!.flows).toBe(8);
+    expect(tl.at(-1)).toMatchObject({ flows: 300, seconds: 0, conntrack: r.counters.ctLive });
+    expect(tl.map((p) => p.conntrack)).toEqual(tl.map((p) => p.flows));
+    expect(tl.reduce((s, p) => s + p.newConnections, 0)).toBe(300);
     // Wall time: present, but not part of the result's JSON.
     expect(r.timing!.seconds).toBeGreaterThan(0);
     expect(r.timing!.packetsPerSecond).toBeCloseTo(r.packets / r.timing!.seconds, 6);
