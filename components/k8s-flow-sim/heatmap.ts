@@ -23,28 +23,56 @@ export interface HeatGrid {
   sameNode: number;
 }
 
+/**
+ * Sums pairs into at most `maxCells` × `maxCells` cells, a slice at a time: 5,000 nodes can
+ * mean 100,000 pairs, summed in slices that each fit in a few milliseconds of the page's thread.
+ */
+export class PairBinner {
+  private readonly names: string[];
+  private readonly index: Map<string, number>;
+  private readonly perCell: number;
+  private readonly size: number;
+  private readonly cells: Float64Array;
+  private total = 0;
+  private sameNode = 0;
+
+  /** `nodes` in the cluster's order; empty, the names in `pairs`, sorted. */
+  constructor(nodes: string[], maxCells: number, pairs: readonly NodePair[] = []) {
+    this.names = nodes.length ? nodes : [...new Set(pairs.flatMap((p) => [p.from, p.to]))].sort();
+    const n = Math.max(1, this.names.length);
+    this.perCell = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(maxCells))));
+    this.size = Math.ceil(n / this.perCell);
+    this.index = new Map(this.names.map((name, i) => [name, i]));
+    this.cells = new Float64Array(this.size * this.size);
+  }
+
+  /** Adds pairs[start, end). */
+  add(pairs: readonly NodePair[], start = 0, end = pairs.length): void {
+    const { index, perCell, size, cells } = this;
+    for (let i = start; i < end; i++) {
+      const p = pairs[i]!;
+      const a = index.get(p.from);
+      const b = index.get(p.to);
+      if (a === undefined || b === undefined) continue;
+      const k = Math.floor(a / perCell) * size + Math.floor(b / perCell);
+      cells[k] = cells[k]! + p.packets;
+      this.total += p.packets;
+      if (a === b) this.sameNode += p.packets;
+    }
+  }
+
+  grid(): HeatGrid {
+    let max = 0;
+    for (let i = 0; i < this.cells.length; i++) if (this.cells[i]! > max) max = this.cells[i]!;
+    return { nodes: this.names, perCell: this.perCell, size: this.size, cells: this.cells, max, total: this.total, sameNode: this.sameNode };
+  }
+}
+
 /** Sums `pairs` into at most `maxCells` × `maxCells` cells. */
 export function binPairs(nodes: string[], pairs: NodePair[], maxCells: number): HeatGrid {
-  const names = nodes.length ? nodes : [...new Set(pairs.flatMap((p) => [p.from, p.to]))].sort();
-  const n = Math.max(1, names.length);
-  const perCell = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(maxCells))));
-  const size = Math.ceil(n / perCell);
-  const index = new Map(names.map((name, i) => [name, i]));
-  const cells = new Float64Array(size * size);
-  let total = 0;
-  let sameNode = 0;
-  for (const p of pairs) {
-    const a = index.get(p.from);
-    const b = index.get(p.to);
-    if (a === undefined || b === undefined) continue;
-    const k = Math.floor(a / perCell) * size + Math.floor(b / perCell);
-    cells[k] = cells[k]! + p.packets;
-    total += p.packets;
-    if (a === b) sameNode += p.packets;
-  }
-  let max = 0;
-  for (let i = 0; i < cells.length; i++) if (cells[i]! > max) max = cells[i]!;
-  return { nodes: names, perCell, size, cells, max, total, sameNode };
+  const binner = new PairBinner(nodes, maxCells, pairs);
+  binner.add(pairs);
+  return binner.grid();
 }
 
 /** The nodes of row or column `bin`, as "node-1" or "node-0001 – node-0013 (13 nodes)". */

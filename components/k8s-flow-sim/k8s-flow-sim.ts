@@ -9,7 +9,7 @@ import { K8sNetFlowError, toErrorInfo, type ErrorInfo } from "../../src/errors.j
 import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { NearViewport } from "../internal/near-viewport.js";
 import { SimEngine } from "./sim-controller.js";
-import { binLabel, binPairs, gridBitmap, paint, toRgb, topPairs, type HeatGrid } from "./heatmap.js";
+import { binLabel, gridBitmap, PairBinner, paint, toRgb, topPairs, type HeatGrid } from "./heatmap.js";
 import { fmt, renderHistogram } from "./histogram.js";
 import { styles } from "./k8s-flow-sim.styles.js";
 import { conntrackSeries, eventMarkers, rateSeries, timelineOf } from "./timeline.js";
@@ -194,16 +194,20 @@ export class K8sFlowSimElement extends LitElement {
       });
       const seconds = (performance.now() - started) / 1000;
       if (mine !== this.generation) return;
-      // The result arrives in the task that deserialized it. Each step of drawing it gets a task
-      // of its own — the heat map's grid, the page's render, the heat map's bitmap — so none
-      // holds the page's thread past a long task's 50 ms (at 5,000 nodes each takes tens of ms).
+      // The result arrives in the task that deserialized it. Drawing it is split into tasks of
+      // their own — the heat map's grid in slices, the charts above the heat map, the rest, the
+      // heat map's bitmap — so none holds the page's thread past a long task's 50 ms (at 5,000
+      // nodes, the grid alone would take that; on a busy machine, every task takes longer).
       await nextTask();
-      if (mine !== this.generation) return;
-      this.heatGrid(result, summary);
-      await nextTask();
-      if (mine !== this.generation) return;
+      if (mine !== this.generation || !(await this.prepareGrid(result, summary, mine))) return;
       this.state = { status: "done", result, summary, seconds };
       this.cursor = undefined;
+      this.shown = 1;
+      this.requestUpdate();
+      await this.updateComplete;
+      await nextTask();
+      if (mine !== this.generation) return;
+      this.shown = 2;
       this.requestUpdate();
       await this.updateComplete;
       await this.bitmapTask;
@@ -319,13 +323,44 @@ export class K8sFlowSimElement extends LitElement {
   /** The grid for this result: one cell per node while the canvas has a pixel per node, else bins. */
   private heatGrid(result: SimulationResult, summary: ModelSummary): HeatGrid {
     if (this.gridOf !== result || !this.grid) {
-      const canvas = this.renderRoot.querySelector<HTMLCanvasElement>("canvas[part=heatmap]");
-      this.grid = binPairs(summary.nodes.map((n) => n.name), result.nodePairs, canvas?.clientWidth || 360);
-      this.gridOf = result;
-      this.topPairs = topPairs(result.nodePairs, 20);
-      this.bitmap = undefined;
+      const binner = this.binner(summary);
+      binner.add(result.nodePairs);
+      this.setGrid(result, binner.grid());
     }
-    return this.grid;
+    return this.grid!;
+  }
+
+  private binner(summary: ModelSummary): PairBinner {
+    const canvas = this.renderRoot.querySelector<HTMLCanvasElement>("canvas[part=heatmap]");
+    return new PairBinner(summary.nodes.map((n) => n.name), canvas?.clientWidth || 360);
+  }
+
+  private setGrid(result: SimulationResult, grid: HeatGrid): void {
+    this.grid = grid;
+    this.gridOf = result;
+    this.topPairs = topPairs(result.nodePairs, 20);
+    this.bitmap = undefined;
+  }
+
+  /** heatGrid in slices of the page's thread of at most SLICE_MS each; false if a newer run took over. */
+  private async prepareGrid(result: SimulationResult, summary: ModelSummary, mine: number): Promise<boolean> {
+    const binner = this.binner(summary);
+    const pairs = result.nodePairs;
+    for (let i = 0; i < pairs.length; ) {
+      const until = performance.now() + SLICE_MS;
+      do {
+        binner.add(pairs, i, Math.min(pairs.length, i + 2048));
+        i += 2048;
+      } while (i < pairs.length && performance.now() < until);
+      if (i < pairs.length) {
+        await nextTask();
+        if (mine !== this.generation) return false;
+      }
+    }
+    await nextTask();
+    if (mine !== this.generation) return false;
+    this.setGrid(result, binner.grid());
+    return true;
   }
 
   private cellAt = (e: PointerEvent): void => {
@@ -461,15 +496,41 @@ export class K8sFlowSimElement extends LitElement {
     </form>`;
   }
 
+  /** Which time series' tables are open (their rows are rendered only then). */
+  private openTables = { conntrack: false, rate: false };
+
+  /** The run over simulated time, when the engine's result has a timeline (engines before it have none). */
+  private renderTimeline(result: SimulationResult) {
+    const t = timelineOf(result);
+    if (!t) return nothing;
+    const events = eventMarkers(t.events);
+    const perSecond = (n: number) => fmt(Math.round(n));
+    const toggle = (key: "conntrack" | "rate") => (open: boolean) => {
+      if (this.openTables[key] === open) return;
+      this.openTables = { ...this.openTables, [key]: open };
+      this.requestUpdate();
+    };
+    return html`<h3>Conntrack entries over time</h3>
+      ${renderTimeSeries({ id: "conntrack", title: "Conntrack entries over time, all nodes", part: "conntrack-chart", tablePart: "conntrack-table", series: ["conntrack entries"], unit: "entries", points: conntrackSeries(t.timeline), events, tableOpen: this.openTables.conntrack, onToggle: toggle("conntrack") })}
+      <h3>Packets per second</h3>
+      ${renderTimeSeries({ id: "rate", title: "Packets per second of simulated time, delivered and dropped", part: "rate-chart", tablePart: "rate-table", series: ["delivered", "dropped"], unit: "packets/s", points: rateSeries(t.timeline), events, format: perSecond, tableOpen: this.openTables.rate, onToggle: toggle("rate") })}`;
+  }
+
+  /** How much of a new result is rendered: 1 the charts above the heat map, 2 everything (see run()). */
+  private shown = 2;
+
   private renderResult(result: SimulationResult, summary: ModelSummary) {
+    const charts = html`
+      ${guard([result, this.openTables.conntrack, this.openTables.rate], () => this.renderTimeline(result))}
+      <h3>Connections per endpoint</h3>
+      ${guard([result], () => renderHistogram(result.endpoints, "hist-title", "hist-desc"))}`;
+    if (this.shown < 2) return charts;
     const grid = this.heatGrid(result, summary);
     const top = this.topPairs;
     const cellText = grid.perCell > 1 ? `${fmt(grid.nodes.length)} nodes in ${grid.size} × ${grid.size} cells of ${grid.perCell} nodes each` : `${fmt(grid.nodes.length)} × ${fmt(grid.nodes.length)} nodes`;
     const share = grid.total ? ((grid.sameNode / grid.total) * 100).toFixed(1) : "0";
     return html`
-      ${guard([result], () => renderTimeline(result))}
-      <h3>Connections per endpoint</h3>
-      ${renderHistogram(result.endpoints, "hist-title", "hist-desc")}
+      ${charts}
       <h3>Packets between nodes</h3>
       <div class="heat">
         <canvas part="heatmap" tabindex="0" role="img" width="360" height="360"
@@ -489,24 +550,12 @@ export class K8sFlowSimElement extends LitElement {
         </table>
       </details>
       <h3>Counters</h3>
-      <div class="tables" part="counters">
+      ${guard([result], () => html`<div class="tables" part="counters">
         ${table("Counters", Object.entries(result.counters))}
         ${table("Drops by reason", Object.entries(result.drops), "no drops")}
         ${table("Statistics", extraStats(result), "")}
-      </div>`;
+      </div>`)}`;
   }
-}
-
-/** The run over simulated time, when the engine's result has a timeline (engines before it have none). */
-function renderTimeline(result: SimulationResult) {
-  const t = timelineOf(result);
-  if (!t) return nothing;
-  const events = eventMarkers(t.events);
-  const perSecond = (n: number) => fmt(Math.round(n));
-  return html`<h3>Conntrack entries over time</h3>
-    ${renderTimeSeries({ id: "conntrack", title: "Conntrack entries over time, all nodes", part: "conntrack-chart", tablePart: "conntrack-table", series: ["conntrack entries"], unit: "entries", points: conntrackSeries(t.timeline), events })}
-    <h3>Packets per second</h3>
-    ${renderTimeSeries({ id: "rate", title: "Packets per second of simulated time, delivered and dropped", part: "rate-chart", tablePart: "rate-table", series: ["delivered", "dropped"], unit: "packets/s", points: rateSeries(t.timeline), events, format: perSecond })}`;
 }
 
 /** Numbers the engine adds to the result beyond the fields this element knows (statistics as they arrive). */
@@ -528,6 +577,9 @@ function table(caption: string, rows: Array<[string, number]>, empty = "none") {
     <tbody>${rows.length ? rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td class="num">${Number.isInteger(v) ? fmt(v) : v.toPrecision(4)}</td></tr>`) : html`<tr><td>${empty}</td></tr>`}</tbody>
   </table>`;
 }
+
+/** The longest slice of the page's thread the heat map's grid takes at a time (of a long task's 50). */
+const SLICE_MS = 8;
 
 /**
  * Resolves in a task of its own: what follows no longer counts toward the current task's length

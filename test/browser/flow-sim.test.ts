@@ -243,13 +243,30 @@ describe("<k8s-flow-sim>", () => {
     // 1,000 packets per 0.25 s interval = 4,000/s; the 21st interval dropped 500 = 2,000/s.
     expect(rate.querySelector("desc")!.textContent).to.contain("delivered: 4,000 packets/s at 0.25 s").and.to.contain("dropped: 0 packets/s at 0.25 s, highest 2,000 at 5.25 s");
     for (const chart of [ct, rate]) expect(chart.querySelector("g.event title")!.textContent).to.equal("node down: worker-node-2 down (321 rules written) at 5 s");
-    expect(shadow(el).querySelectorAll("[part=conntrack-table] tbody tr").length).to.be.at.least(40);
+    // The tables' rows are rendered when their <details> opens.
+    expect(shadow(el).querySelectorAll("[part=rate-table] tr").length).to.equal(0);
+    for (const part of ["conntrack-table", "rate-table"]) {
+      const details = shadow(el).querySelector<HTMLDetailsElement>(`[part=${part}]`)!;
+      const toggled = oneEvent(details, "toggle");
+      details.open = true;
+      await toggled;
+    }
+    await el.updateComplete;
+    expect(shadow(el).querySelectorAll("[part=conntrack-table] .scroll tbody tr").length).to.equal(40);
     expect(shadow(el).querySelectorAll("[part=rate-table] .scroll tbody tr").length).to.equal(40);
+    expect(shadow(el).querySelector("[part=rate-table] .scroll tbody tr:nth-child(21)")!.textContent).to.contain("2,000");
+    expect(shadow(el).querySelector("[part=rate-table]")!.textContent).to.contain("worker-node-2 down (321 rules written)");
     // The other charts are still there.
     expect(shadow(el).querySelector("svg[part=histogram]")).to.exist;
     expect(shadow(el).querySelector("canvas[part=heatmap]")).to.exist;
-    for (const part of ["conntrack-table", "rate-table"]) shadow(el).querySelector<HTMLDetailsElement>(`[part=${part}]`)!.open = true;
     await expect(el).to.be.accessible();
+    // Closed again, the rows go.
+    const details = shadow(el).querySelector<HTMLDetailsElement>("[part=rate-table]")!;
+    const toggled = oneEvent(details, "toggle");
+    details.open = false;
+    await toggled;
+    await el.updateComplete;
+    expect(shadow(el).querySelectorAll("[part=rate-table] tr").length).to.equal(0);
   });
 
   it("binPairs: 5,000 nodes on 360 pixels become 358 × 358 cells of 14 nodes, every packet kept", () => {
