@@ -8,12 +8,24 @@ import { sha1 } from "../util/sha1.js";
  * same names.
  */
 export function hostVethName(namespace: string, pod: string): string {
-  let h = 0x811c9dc5;
-  for (const ch of `${namespace}/${pod}`) {
-    h ^= ch.codePointAt(0)!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
+  const h = codePointHash(codePointHash(codePointHash(0x811c9dc5, namespace), "/"), pod);
   return `veth${h.toString(16).padStart(8, "0")}`;
+}
+
+/** FNV-1a continued over the code points of `text` (a surrogate pair is one), as unsigned. */
+function codePointHash(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        c = (c - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    h = Math.imul(h ^ c, 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 /**

@@ -155,7 +155,8 @@ export const PROTO_NUMBER: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 1
 
 /** base32(sha256(input))[:16]: the suffix of KUBE-SVC-/KUBE-SEP- chain names. */
 export function chainHash(input: string): string {
-  return base32(sha256(utf8(input))).slice(0, 16);
+  // Sixteen base32 characters are the digest's first 80 bits: its first ten bytes.
+  return base32(sha256(utf8(input)).subarray(0, 10));
 }
 
 /** `ns/svc:port` as kube-proxy's ServicePortName prints it (no `:` for an unnamed port). */

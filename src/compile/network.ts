@@ -6,7 +6,7 @@ import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { calicoVethName, hostVethName } from "./interfaces.js";
 import { compileCiliumNetwork } from "./cilium-network.js";
-import { NetworkTables, NIC_MTU, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
+import { formatMac, MacSet, macNumber, NetworkTables, NIC_MTU, podNamespaces, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 
 export { NIC_MTU, NO_DEVICE, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 import { ciliumDeviceMtu, ciliumMode } from "./cilium.js";
@@ -122,7 +122,7 @@ export const CALICO_VETH_MAC = "ee:ee:ee:ee:ee:ee";
 
 /** The bridge plugin gives a pod's eth0 the MAC 0a:58 followed by its IPv4 address. */
 export function podMac(ip: number): string {
-  return ["0a", "58", ...[24, 16, 8, 0].map((s) => ((ip >>> s) & 255).toString(16).padStart(2, "0"))].join(":");
+  return formatMac(0x0a, 0x58, ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255);
 }
 
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
@@ -131,33 +131,44 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
   if (ciliumMode(model)) return compileCiliumNetwork(model, routes);
   const vxlanBackend = flannelBackend(model) === "vxlan";
   const mtu = podMtu(model);
+  const pods = model.pods;
   // Pods' MACs are fixed by their IPs: generated ones must avoid them.
-  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), new Set(model.pods.filter((p) => !p.hostNetwork).map((p) => podMac(parseIPv4(p.ip, "ip")))));
-  const add = (f: Omit<Iface, "id">) => t.add(f);
+  const podIPs = new Float64Array(pods.length);
+  const podMacs: string[] = new Array(pods.length);
+  const taken = new MacSet();
+  for (let i = 0; i < pods.length; i++) {
+    const pod = pods[i]!;
+    if (pod.hostNetwork) continue;
+    const ip = parseIPv4(pod.ip, "ip");
+    podIPs[i] = ip;
+    podMacs[i] = podMac(ip);
+    taken.add(0x0a58, ip);
+  }
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), taken);
+  const add = (f: Iface) => t.add(f);
+  const cidrs = model.nodes.map((n) => parseCidr(n.podCIDR, "podCIDR"));
   const nodes: NodeInfo[] = model.nodes.map((n, i) => {
     const host = routes.hostTable.get(n.name)!;
-    const cidr = parseCidr(n.podCIDR, "podCIDR");
-    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
-    const bridge = add({ name: BRIDGE, netns: host, kind: "bridge", mac: t.localMac(`cni0/${n.name}`), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu, segment: 2 + i });
+    const cidr = cidrs[i]!;
+    const eth = add({ id: 0, name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: parseCidr(model.settings.nodeNetwork, "n").prefixLength, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const bridge = add({ id: 0, name: BRIDGE, netns: host, kind: "bridge", mac: t.localMac("cni0/", n.name), addr: cidr.address + 1, prefixLength: cidr.prefixLength, mtu, segment: 2 + i });
     if (!vxlanBackend) return { name: n.name, host, eth, bridge };
-    const vxlan = add({ name: VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac(`vtep/${n.name}`), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
+    const vxlan = add({ id: 0, name: VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac("vtep/", n.name), addr: cidr.address, prefixLength: 32, mtu: OVERLAY_MTU, segment: SEGMENT_OVERLAY, vni: FLANNEL_VNI, port: FLANNEL_PORT });
     return { name: n.name, host, eth, vxlan, bridge };
   });
   const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
-  const podNetns = new Map<string, number>();
-  for (const pod of model.pods) {
-    const key = `${pod.namespace}/${pod.name}`;
-    const ns = routes.podTable.get(key)!;
-    podNetns.set(key, ns);
+  const netnsOf = podNamespaces(model, routes);
+  for (let i = 0; i < pods.length; i++) {
+    const pod = pods[i]!;
     if (pod.hostNetwork) continue;
-    const node = nodes[nodeIndex.get(pod.node)!]!;
-    const ip = parseIPv4(pod.ip, "ip");
-    const cidr = parseCidr(model.nodes[nodeIndex.get(pod.node)!]!.podCIDR, "podCIDR");
-    const hostEnd = add({ name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: t.localMac(`veth/${key}`), mtu, segment: 2 + nodeIndex.get(pod.node)! });
-    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: podMac(ip), addr: ip, prefixLength: cidr.prefixLength, mtu, segment: 2 + nodeIndex.get(pod.node)! });
-    t.ifaces[hostEnd]!.peer = podEnd;
+    const index = nodeIndex.get(pod.node)!;
+    const node = nodes[index]!;
+    const ip = podIPs[i]!;
+    // The host end's peer is the pod's end, added right after it (and the other way round).
+    const hostEnd = add({ id: 0, name: hostVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", master: node.bridge, mac: t.localMac("veth/", pod.namespace, "/", pod.name), mtu, segment: 2 + index, peer: t.ifaces.length + 1 });
+    add({ id: 0, name: POD_IFACE, netns: netnsOf[i]!, kind: "veth", peer: hostEnd, mac: podMacs[i]!, addr: ip, prefixLength: cidrs[index]!.prefixLength, mtu, segment: 2 + index });
   }
-  return t.finish(nodes, podNetns);
+  return t.finish(nodes, routes.podTable);
 }
 
 /**
@@ -167,40 +178,46 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
  * ee:ee:ee:ee:ee:ee and proxy_arp=1 (cni-plugin dataplane_linux.go configureSysctls), the pod's
  * eth0 with the pod's /32 and a MAC the kernel made up.
  */
+/** The MACs a Calico node's generated ones must avoid: the host veths' fixed one. */
+function calicoTaken(): MacSet {
+  const taken = new MacSet();
+  taken.add(...macNumber(CALICO_VETH_MAC));
+  return taken;
+}
+
 function compileCalico(model: ClusterModel, routes: ReturnType<typeof compileRoutes>): CompiledNetwork {
   const mode = calicoMode(model)!;
   const mtu = podMtu(model);
-  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), new Set([CALICO_VETH_MAC]));
-  const add = (f: Omit<Iface, "id">) => t.add(f);
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), calicoTaken());
+  const add = (f: Iface) => t.add(f);
   const underlayLen = parseCidr(model.settings.nodeNetwork, "n").prefixLength;
   const nodes: NodeInfo[] = model.nodes.map((n) => {
     const host = routes.hostTable.get(n.name)!;
-    const eth = add({ name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
+    const eth = add({ id: 0, name: NODE_IFACE, netns: host, kind: "eth", mac: t.nicMac(n.name), addr: parseIPv4(n.internalIP, "ip"), prefixLength: underlayLen, mtu: NIC_MTU, segment: SEGMENT_UNDERLAY });
     const tunnel = n.calico?.tunnelAddress === undefined ? undefined : parseIPv4(n.calico.tunnelAddress, "tunnelAddress");
     if (mode === "ipip") {
-      const tunl0 = add({ name: CALICO_IPIP_DEV, netns: host, kind: "ipip", mac: "00:00:00:00:00:00", ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY });
+      const tunl0 = add({ id: 0, name: CALICO_IPIP_DEV, netns: host, kind: "ipip", mac: "00:00:00:00:00:00", ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY });
       return { name: n.name, host, eth, vxlan: tunl0 };
     }
     if (mode === "vxlan") {
-      const vx = add({ name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac(`vtep/${n.name}`), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
+      const vx = add({ id: 0, name: CALICO_VXLAN_DEV, netns: host, kind: "vxlan", mac: t.localMac("vtep/", n.name), ...(tunnel !== undefined ? { addr: tunnel, prefixLength: 32 } : {}), mtu: backendMtu(model), segment: SEGMENT_OVERLAY, vni: CALICO_VXLAN_VNI, port: CALICO_VXLAN_PORT });
       return { name: n.name, host, eth, vxlan: vx };
     }
     return { name: n.name, host, eth };
   });
   const nodeIndex = new Map(model.nodes.map((n, i) => [n.name, i]));
-  const podNetns = new Map<string, number>();
+  const netnsOf = podNamespaces(model, routes);
   // Each veth pair is its own point-to-point link: a segment of two, after the shared ones.
   let segment = 2 + model.nodes.length;
-  for (const pod of model.pods) {
-    const key = `${pod.namespace}/${pod.name}`;
-    const ns = routes.podTable.get(key)!;
-    podNetns.set(key, ns);
+  const pods = model.pods;
+  for (let i = 0; i < pods.length; i++) {
+    const pod = pods[i]!;
     if (pod.hostNetwork) continue;
     const node = nodes[nodeIndex.get(pod.node)!]!;
-    const hostEnd = add({ name: calicoVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", mac: CALICO_VETH_MAC, mtu, segment, proxyArp: true });
-    const podEnd = add({ name: POD_IFACE, netns: ns, kind: "veth", peer: hostEnd, mac: t.localMac(`eth0/${key}`), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
-    t.ifaces[hostEnd]!.peer = podEnd;
+    // The host end's peer is the pod's end, added right after it (and the other way round).
+    const hostEnd = add({ id: 0, name: calicoVethName(pod.namespace, pod.name), netns: node.host, kind: "veth", mac: CALICO_VETH_MAC, mtu, segment, proxyArp: true, peer: t.ifaces.length + 1 });
+    add({ id: 0, name: POD_IFACE, netns: netnsOf[i]!, kind: "veth", peer: hostEnd, mac: t.localMac("eth0/", pod.namespace, "/", pod.name), addr: parseIPv4(pod.ip, "ip"), prefixLength: 32, mtu, segment });
     segment++;
   }
-  return t.finish(nodes, podNetns);
+  return t.finish(nodes, routes.podTable);
 }

@@ -22,7 +22,8 @@ export const NFT_TABLE = "kube-proxy";
 
 /** kube-proxy's hashAndTruncate: base32(sha256(name))[:8] + "-" + name (names here stay short of the 256-byte limit). */
 export function nftHash(name: string): string {
-  return base32(sha256(utf8(name))).slice(0, 8);
+  // Eight base32 characters are the digest's first 40 bits: its first five bytes.
+  return base32(sha256(utf8(name)).subarray(0, 5));
 }
 
 /** `ns/svc/proto/port` (port name, empty when unnamed): the base of a service port's chain names. */
@@ -141,13 +142,18 @@ export function compileNftables(model: ClusterModel): NftRuleset {
     .flatMap((svc) => svc.ports.map((port) => ({ svc, port, spn: servicePortName(svc, port.name) })))
     .sort((a, b) => (a.spn < b.spn ? -1 : a.spn > b.spn ? 1 : a.port.protocol.localeCompare(b.port.protocol)));
   const clusterText = formatCidr(cluster);
+  // The addresses in @cluster-ips so far (each once, however many ports its service has).
+  const inClusterIPs = new Set<number>();
   for (const { svc, port, spn } of ports) {
     const proto = port.protocol.toLowerCase();
     const protoNumber = PROTO_NUMBER[port.protocol];
     const clusterIP = svc.clusterIP!;
     const ip = parseIPv4(clusterIP, "clusterIP");
     const key = { addr: ip, proto: protoNumber, port: port.port };
-    if (!b.sets[clusterIPs]!.elements.some((e) => e.addr === ip)) b.element(clusterIPs, { addr: ip, proto: 0, port: 0 });
+    if (!inClusterIPs.has(ip)) {
+      inClusterIPs.add(ip);
+      b.element(clusterIPs, { addr: ip, proto: 0, port: 0 });
+    }
     const endpoints = endpointsFor(svc, port.name, port.protocol, model);
     if (endpoints.length === 0) {
       b.element(noEndpointServices, { ...key, comment: spn, verdict: { kind: "goto", chain: rejectChain } });

@@ -51,12 +51,25 @@ export class RulesetBuilder {
     this.sets[set]!.elements.push(e);
   }
 
-  /** Chains and rules with the rules renumbered chain by chain (a chain is a contiguous id range). */
+  /**
+   * Chains and rules with the rules renumbered chain by chain (a chain is a contiguous id
+   * range). The builder's own chains and rules are renumbered in place, not copied: call it
+   * once, when the ruleset is complete.
+   */
   numbered(): { chains: NfChain[]; rules: NfRule[] } {
-    const order = this.chains.flatMap((c) => c.rules);
-    const renumber = new Map(order.map((old, i) => [old, i]));
-    const rules = order.map((old, i) => ({ ...this.rules[old]!, id: i }));
-    const chains = this.chains.map((c) => ({ ...c, rules: c.rules.map((old) => renumber.get(old)!) }));
+    // Rule ids are dense (0 … rules.length - 1), so the renumbering is an array, not a map.
+    const renumber = new Int32Array(this.rules.length);
+    const rules: NfRule[] = [];
+    for (const c of this.chains) {
+      for (const old of c.rules) {
+        const rule = this.rules[old]!;
+        renumber[old] = rule.id = rules.length;
+        rules.push(rule);
+      }
+    }
+    const chains = this.chains;
+    for (const c of chains) c.rules = c.rules.map((old) => renumber[old]!);
+    this.rules = rules;
     return { chains, rules };
   }
 }

@@ -21,11 +21,49 @@ const IPSET_DIMS: Record<IpsetDims, number> = { dst: A.IPSET_DST, "dst-port": A.
 
 const KIND = { veth: A.IF_VETH, bridge: A.IF_BRIDGE, vxlan: A.IF_VXLAN, eth: A.IF_ETH, ipip: A.IF_IPIP } as const;
 
+const BPF = { lxc: A.IFF_BPF_LXC, host: A.IFF_BPF_HOST, netdev: A.IFF_BPF_NETDEV, overlay: A.IFF_BPF_OVERLAY } as const;
+
 const A_PROTO = { TCP: A.PROTO_TCP, UDP: A.PROTO_UDP, SCTP: A.PROTO_SCTP } as const;
 
 function macWords(mac: string): [number, number] {
   const b = mac.split(":").map((x) => parseInt(x, 16));
   return [(b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
+}
+
+/** A hex digit's value, or -1. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+}
+
+/**
+ * Writes macWords(mac) at ifaces[hi] and ifaces[lo]: directly for the usual `aa:bb:cc:dd:ee:ff`
+ * (two hex digits per byte), through macWords for anything else.
+ */
+function putMac(out: Uint32Array, hi: number, lo: number, mac: string): void {
+  if (mac.length === 17) {
+    let word = 0;
+    let ok = true;
+    for (let i = 0; i < 6; i++) {
+      const d1 = hexDigit(mac.charCodeAt(i * 3));
+      const d2 = hexDigit(mac.charCodeAt(i * 3 + 1));
+      if (d1 < 0 || d2 < 0 || (i < 5 && mac.charCodeAt(i * 3 + 2) !== 58)) {
+        ok = false;
+        break;
+      }
+      const byte = (d1 << 4) | d2;
+      if (i === 1) {
+        out[hi] = word * 256 + byte;
+        word = 0;
+      } else word = word * 256 + byte;
+    }
+    if (ok) {
+      out[lo] = word;
+      return;
+    }
+  }
+  const [h, l] = macWords(mac);
+  out[hi] = h;
+  out[lo] = l;
 }
 
 export interface Encoded {
@@ -56,20 +94,17 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
   const ifaces = new Uint32Array(net.ifaces.length * w(A.IF_BYTES));
   net.ifaces.forEach((f, i) => {
     const o = i * w(A.IF_BYTES);
-    const [hi, lo] = macWords(f.mac);
     ifaces[o + w(A.IF_NETNS)] = f.netns;
     ifaces[o + w(A.IF_KIND)] = KIND[f.kind];
     ifaces[o + w(A.IF_PEER)] = f.peer ?? A.NONE;
     ifaces[o + w(A.IF_MASTER)] = f.master ?? A.NONE;
-    ifaces[o + w(A.IF_MAC_HI)] = hi;
-    ifaces[o + w(A.IF_MAC_LO)] = lo;
+    putMac(ifaces, o + w(A.IF_MAC_HI), o + w(A.IF_MAC_LO), f.mac);
     ifaces[o + w(A.IF_ADDR)] = f.addr ?? 0;
     ifaces[o + w(A.IF_MTU)] = f.mtu;
     ifaces[o + w(A.IF_SEGMENT)] = f.segment;
     ifaces[o + w(A.IF_VNI)] = f.vni ?? 0;
     ifaces[o + w(A.IF_PORT)] = f.port ?? 0;
-    const bpf = { lxc: A.IFF_BPF_LXC, host: A.IFF_BPF_HOST, netdev: A.IFF_BPF_NETDEV, overlay: A.IFF_BPF_OVERLAY } as const;
-    ifaces[o + w(A.IF_FLAGS)] = (f.proxyArp ? A.IFF_PROXY_ARP : 0) | (f.bpf ? bpf[f.bpf] : 0);
+    ifaces[o + w(A.IF_FLAGS)] = (f.proxyArp ? A.IFF_PROXY_ARP : 0) | (f.bpf ? BPF[f.bpf] : 0);
     // A Cilium endpoint's security identity rides in the VNI field: it is what its packets' VNI will be.
     if (f.identity !== undefined) ifaces[o + w(A.IF_VNI)] = f.identity;
   });
@@ -87,7 +122,8 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     netns[o + w(A.NS_ROUTE_COUNT)] = ns.routes.length;
     netns[o + w(A.NS_PEER_OIF)] = ns.peers?.oif ?? A.NONE;
     netns[o + w(A.NS_PEER_GW)] = ns.peers?.gateway ?? A.NONE;
-    const prefixes = ns.routes.map((route) => `${route.prefix}/${route.prefixLength}`).join(" ");
+    let prefixes = "";
+    for (let k = 0; k < ns.routes.length; k++) prefixes += `${k ? " " : ""}${ns.routes[k]!.prefix}/${ns.routes[k]!.prefixLength}`;
     const first = firstWithPrefixes.get(prefixes);
     if (first === undefined) firstWithPrefixes.set(prefixes, i);
     else netns[o + w(A.NS_FIB)] = first + 1;

@@ -11,6 +11,21 @@ export function fnv1a32(text: string): number {
   return h >>> 0;
 }
 
+/** FNV-1a's offset basis: where fnv1aMore starts. */
+export const FNV1A_OFFSET = 0x811c9dc5;
+
+/**
+ * FNV-1a continued over `text` from state `h` (not yet `>>> 0`): fnv1a32(a + b) ===
+ * fnv1aMore(fnv1aMore(FNV1A_OFFSET, a), b) >>> 0, without building the joined string.
+ */
+export function fnv1aMore(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
 /** apimachinery's rand alphabet: no vowels (no accidental words), no confusable 0/1/3. */
 const ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789";
 
