@@ -18,7 +18,7 @@ import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace"
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
 export { fibBuild, fibLookup, fibLookupBatch } from "./fib";
-export { setSeed, setTime } from "./state";
+export { getTime, setSeed, setTime } from "./state";
 export { setNodeDown } from "./forward";
 export { traceBuffer } from "./trace";
 export { nodePairs } from "./forward";

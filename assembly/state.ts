@@ -241,6 +241,11 @@ export function random32(): u32 {
 
 export let now: u32 = 0; // seconds of simulated time
 
+/** The simulated clock, in seconds. */
+export function getTime(): u32 {
+  return now;
+}
+
 export function setTime(seconds: u32): void {
   now = seconds;
 }

@@ -145,6 +145,11 @@ export class Dataplane {
     this.wasm.setSeed(seed >>> 0);
   }
 
+  /** The simulated clock: 0 for traces, where a simulation left it otherwise. */
+  time(): number {
+    return this.wasm.getTime();
+  }
+
   setTime(seconds: number): void {
     this.wasm.setTime(seconds >>> 0);
   }

@@ -196,6 +196,7 @@ export const DROP_REASONS: Record<number, string> = {
   [A.X_BLACKHOLE]: "discarded by a blackhole route (no pod holds this address of the block)",
   [A.X_NO_BACKEND]: "the Service has no backend: the socket call fails with EHOSTUNREACH (No route to host)",
   [A.X_NO_ENDPOINT]: "no endpoint holds this address of the node's pod CIDR",
+  [A.X_NODE_DOWN]: "the next hop's node is down: nothing receives the frame",
 };
 
 export const VERDICTS: Record<number, Verdict> = { [A.V_DELIVERED]: "delivered", [A.V_DROPPED]: "dropped", [A.V_REJECTED]: "rejected" };

@@ -16,6 +16,7 @@ export interface DataplaneExports {
   lastDropReason(): number;
   runFlows(flows: number, count: number): void;
   ctGc(): void;
+  getTime(): number;
   reloadRules(desc: number): number;
   setNodeDown(node: number, down: number): void;
   counter(which: number): number;

@@ -38,9 +38,15 @@ function chainTexts(rs: Ruleset): Map<string, string[]> {
   return out;
 }
 
+/** Set and map elements as `nft` would print them: a verdict names its chain, whose index may differ between rulesets. */
 function elementKeys(rs: Ruleset): Set<string> {
   const out = new Set<string>();
-  for (const s of rs.sets) for (const e of s.elements) out.add(`${s.name} ${JSON.stringify(e)}`);
+  for (const s of rs.sets) {
+    for (const e of s.elements) {
+      const verdict = e.verdict?.kind === "goto" ? `goto ${rs.chains[e.verdict.chain]!.name}` : (e.verdict?.kind ?? "");
+      out.add(`${s.name} ${e.addr} ${e.proto} ${e.port} ${e.addr2 ?? ""} ${e.node ?? ""} ${verdict}`);
+    }
+  }
   return out;
 }
 

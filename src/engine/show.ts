@@ -126,7 +126,7 @@ export function show(dp: Dataplane, cluster: LoadedCluster, req: ShowRequest): S
     return out(bridgeFdbShow(net, hostNs, filter));
   }
   if (w0 === "conntrack" && (w1 === "-L" || w1 === "--dump")) {
-    const r = conntrackList(dp.conntrackEntries(), nodeIndex, 0);
+    const r = conntrackList(dp.conntrackEntries(), nodeIndex, dp.time());
     return out(r.stdout, r.stderr);
   }
   if (w0 === "cat") {

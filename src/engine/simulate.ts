@@ -19,6 +19,7 @@ import { formatIPv4 } from "../net/ipv4.js";
 import { chiSquareUniform, distribution, type Distribution } from "./stats.js";
 import { mix, MAX_RECORDS_PER_FLOW, Traffic, TRAFFIC_PATTERNS, type TrafficPattern } from "./traffic.js";
 import { assertResyncable, resync } from "./resync.js";
+import { encode } from "../dataplane/layout.js";
 
 export type { TrafficPattern } from "./traffic.js";
 
@@ -122,7 +123,7 @@ export interface SimulationTiming {
 export interface TimelinePoint {
   /** Flows of the plan started before this point. */
   flows: number;
-  /** Simulated time of this point, seconds since the run's start. */
+  /** Simulated time of this point, seconds since the run's start (flows / connectionsPerSecond; the clock itself ticks in whole seconds). */
   seconds: number;
   /** Conntrack entries alive at this point, all nodes (expired ones reaped). */
   conntrack: number;
@@ -359,7 +360,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
   let churned: string[] = [];
   const nodePods = (node: number) => cluster.model.pods.filter((p) => !p.hostNetwork && p.node === cluster.model.nodes[node]!.name).map((p) => p.ip);
   const apply = (e: PlannedEvent) => {
-    const seconds = Math.floor(e.index / rate);
+    const seconds = e.index / rate;
     const name = e.node === undefined ? "" : cluster.model.nodes[e.node]!.name;
     if (e.kind === "node-down") {
       dp.setNodeDown(e.node!, true);
@@ -399,51 +400,57 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
       next++;
     }
   };
-  const buf = new Uint32Array(65536 * FLOW_WORDS);
-  let chunk = 64;
-  let lastReport = performance.now();
-  for (let k = 0; k < count; ) {
-    cancelled();
-    eventsDue(k);
-    const started = performance.now();
-    const stop = Math.min(next < events.length ? events[next]!.index : Infinity, point < TIMELINE_POINTS ? timelinePoint(plan.flows, point) : Infinity);
-    let records = 0;
-    let flowsRun = 0;
-    while (k < count && flowsRun < chunk && records + MAX_RECORDS_PER_FLOW <= 65536) {
-      const i = flowAt(k);
-      if (i >= stop) break;
-      const n = traffic.write(i, Math.floor(i / rate), scratch, 0);
-      const q = traffic.lastQueries;
-      let firstQueryHere = false;
-      for (let r = 0; r < n; r++) {
-        if (shardOfRecord(scratch, r * FLOW_WORDS) !== shard) continue;
-        if (r < q) queries++;
-        else connections++;
-        // A lookup is counted where its first query runs.
-        if (r === 0 && q > 0) firstQueryHere = true;
-        buf.set(scratch.subarray(r * FLOW_WORDS, (r + 1) * FLOW_WORDS), records * FLOW_WORDS);
-        records++;
+  try {
+    const buf = new Uint32Array(65536 * FLOW_WORDS);
+    let chunk = 64;
+    let lastReport = performance.now();
+    for (let k = 0; k < count; ) {
+      cancelled();
+      eventsDue(k);
+      const started = performance.now();
+      const stop = Math.min(next < events.length ? events[next]!.index : Infinity, point < TIMELINE_POINTS ? timelinePoint(plan.flows, point) : Infinity);
+      let records = 0;
+      let flowsRun = 0;
+      while (k < count && flowsRun < chunk && records + MAX_RECORDS_PER_FLOW <= 65536) {
+        const i = flowAt(k);
+        if (i >= stop) break;
+        const n = traffic.write(i, Math.floor(i / rate), scratch, 0);
+        const q = traffic.lastQueries;
+        let firstQueryHere = false;
+        for (let r = 0; r < n; r++) {
+          if (shardOfRecord(scratch, r * FLOW_WORDS) !== shard) continue;
+          if (r < q) queries++;
+          else connections++;
+          // A lookup is counted where its first query runs.
+          if (r === 0 && q > 0) firstQueryHere = true;
+          buf.set(scratch.subarray(r * FLOW_WORDS, (r + 1) * FLOW_WORDS), records * FLOW_WORDS);
+          records++;
+        }
+        if (firstQueryHere) lookups.set(q, (lookups.get(q) ?? 0) + 1);
+        k++;
+        flowsRun++;
       }
-      if (firstQueryHere) lookups.set(q, (lookups.get(q) ?? 0) + 1);
-      k++;
-      flowsRun++;
+      if (records) dp.runFlows(buf.subarray(0, records * FLOW_WORDS));
+      sample(k);
+      // Aim at ~20 ms of work between yields (progress ≥ 4 times a second, cancel within 100 ms),
+      // from this chunk's pace, growing at most 4× at a time.
+      const took = Math.max(0.25, performance.now() - started);
+      chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((Math.max(1, flowsRun) * 20) / took)));
+      if (k < count && performance.now() - lastReport >= 200) {
+        // Progress in the plan's terms: how far this shard got through the plan's flows.
+        hooks.onProgress?.(flowAt(k), plan.flows);
+        lastReport = performance.now();
+      }
+      await yieldToEvents();
     }
-    if (records) dp.runFlows(buf.subarray(0, records * FLOW_WORDS));
-    sample(k);
-    // Aim at ~20 ms of work between yields (progress ≥ 4 times a second, cancel within 100 ms),
-    // from this chunk's pace, growing at most 4× at a time.
-    const took = Math.max(0.25, performance.now() - started);
-    chunk = Math.max(16, Math.min(65536, chunk * 4, Math.round((Math.max(1, flowsRun) * 20) / took)));
-    if (k < count && performance.now() - lastReport >= 200) {
-      // Progress in the plan's terms: how far this shard got through the plan's flows.
-      hooks.onProgress?.(flowAt(k), plan.flows);
-      lastReport = performance.now();
-    }
-    await yieldToEvents();
+    eventsDue(count);
+    sample(count);
+    harvest(rs);
+  } finally {
+    // What the run changed goes back: traces and command outputs see the cluster as loaded.
+    if (rs !== cluster.rs) dp.reloadRules(encode(net, cluster.rs));
+    for (const e of down) dp.setNodeDown(e.node!, false);
   }
-  eventsDue(count);
-  sample(count);
-  harvest(rs);
   hooks.onProgress?.(plan.flows, plan.flows);
   const pairs = dp.nodePairs();
   const nodePairs = new Uint32Array(pairs.size * 3);
@@ -495,7 +502,7 @@ export function aggregate(cluster: LoadedCluster, input: SimulationPlan, shards:
   const at = (point: number, field: (typeof SAMPLED)[number]) => (point < 0 ? 0 : shards.reduce((sum, r) => sum + r.samples[point * SAMPLED.length + SAMPLED.indexOf(field)]!, 0));
   const timeline = Array.from({ length: TIMELINE_POINTS }, (_, s): TimelinePoint => ({
     flows: timelinePoint(plan.flows, s),
-    seconds: Math.floor((timelinePoint(plan.flows, s) - 1) / plan.connectionsPerSecond),
+    seconds: timelinePoint(plan.flows, s) / plan.connectionsPerSecond,
     conntrack: at(s, "conntrack"),
     delivered: at(s, "delivered") - at(s - 1, "delivered"),
     dropped: at(s, "dropped") - at(s - 1, "dropped"),

@@ -5,7 +5,7 @@ import type { ConntrackEntry } from "../dataplane/dataplane.js";
 import { formatIPv4 } from "../net/ipv4.js";
 
 const NAMES: Record<number, string> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };
-const TCP_STATES = ["NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED"];
+const TCP_STATES = ["NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT"];
 // Status bits, as assembly/conntrack.ts keeps them.
 const SEEN_REPLY = 4;
 const ASSURED = 16;
@@ -15,7 +15,8 @@ function tuple(t: [number, number, number]): string {
 }
 
 export function conntrackList(entries: ConntrackEntry[], node: number, now: number): { stdout: string; stderr: string } {
-  const mine = entries.filter((e) => e.key >>> 8 === node);
+  // Expired entries the gc worker has not reaped yet are not listed (nf_conntrack skips them).
+  const mine = entries.filter((e) => e.key >>> 8 === node && e.expires >= now);
   const lines = mine.map((e) => {
     const proto = e.key & 255;
     const name = NAMES[proto] ?? "unknown";

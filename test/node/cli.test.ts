@@ -104,7 +104,11 @@ describe("k8s-net-flow CLI", () => {
     [["simulate", "--flows", "0"], /--flows must be a whole number from 1/],
     [["simulate", "--workers", "2", "--host", "inline"], /one thread/],
     [["simulate", "--mode", "userspace"], /--mode must be one of iptables, ipvs, nftables, ebpf/],
-    [["simulate", "--pattern", "pareto"], /--pattern must be uniform or zipf/],
+    [["simulate", "--pattern", "pareto"], /--pattern must be one of uniform, zipf, all-to-all, dns, external/],
+    [["simulate", "--fail-at", "0.5"], /--fail-at and --detect need --fail-node NODE/],
+    [["simulate", "--fail-node", "n1", "--fail-at", "2"], /--fail-at must be a number from 0 to 1/],
+    [["simulate", "--churn-endpoints", "3"], /--churn-endpoints needs --churn N/],
+    [["simulate", "--upstream", "example.com"], /--upstream takes NAME=IPv4/],
     [["generate"], /needs --nodes/],
     [["generate", "--nodes", "5001"], /--nodes must be a whole number from 1 to 5,000/],
   ])("exits 1 on usage errors, pointing at --help: %j", (args, message) => {
@@ -222,7 +226,8 @@ describe("k8s-net-flow CLI", () => {
     expect(a.nodePairs.some((p: { from: string }) => p.from === "node-4")).toBe(true);
     expect(a.rulesPerNewConnection.count).toBe(4000);
     expect(a.locality.sameNode + a.locality.crossNode).toBe(4000 - a.counters.rejected / 2);
-    expect(a.conntrackOccupancy).toHaveLength(20);
+    expect(a.timeline).toHaveLength(40);
+    expect(a.timeline.at(-1).conntrack).toBe(a.counters.ctLive);
     expect(a.serviceUniformity.length).toBeGreaterThan(0);
     // The same flags with --file of what generate prints: the same cluster, the same numbers.
     const file = join(mkdtempSync(join(tmpdir(), "k8s-net-flow-")), "gen.yaml");
@@ -235,11 +240,24 @@ describe("k8s-net-flow CLI", () => {
     expect(text.stdout).toMatch(/\nrules per new connection: min \/ median \/ p99 \/ max +[\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+\n/);
     expect(text.stdout).toMatch(/\nconnections same-node \/ cross-node +[\d,]+ \/ [\d,]+ \([\d.]+% same-node\)\n/);
     expect(text.stdout).toMatch(/\nRules \(or lookups\) walked per new connection:\n/);
-    expect(text.stdout).toMatch(/\nConntrack entries over the run:\n/);
+    expect(text.stdout).toMatch(/\nOver simulated time \(rates per simulated second\):\nsecond +flows +conntrack entries +new conns\/s +delivered\/s +dropped\/s +DNS queries\/s\n/);
     expect(text.stdout).toMatch(/\nEndpoint shares against a uniform choice \(chi-square\), \d+ Service ports with 2\+ endpoints: p < 0.05 for \d+/);
     expect(run("simulate", "--pods", "10").stderr).toMatch(/--pods generates a cluster: give --nodes N too/);
     expect(run("simulate", "--nodes", "2", "--scenario", "pod-to-service").stderr).toMatch(/give --scenario, --file or --nodes, not more than one/);
     expect(run("simulate", "--nodes", "5001").stderr).toMatch(/--nodes must be a whole number from 1 to 5,000/);
+  });
+
+  it("simulate --fail-node/--churn/--pattern dns: events with what kube-proxy re-wrote, DNS lookups, over simulated time", () => {
+    const args = ["simulate", "--nodes", "4", "--pods", "80", "--services", "10", "--flows", "4000", "--packets", "1", "--rate", "100", "--mode", "nftables", "--pattern", "dns", "--fail-node", "node-2", "--fail-at", "0.2", "--detect", "10", "--churn", "1", "--churn-endpoints", "2"];
+    const json = JSON.parse(run(...args, "--json").stdout);
+    expect(json.plan).toMatchObject({ connectionsPerSecond: 100, pattern: "dns", churn: { events: 1, endpoints: 2 }, nodeFailure: { node: "node-2", at: 0.2, detectionSeconds: 10 } });
+    expect(json.events.map((e: { kind: string; seconds: number }) => [e.kind, e.seconds])).toEqual([["node-down", 8], ["endpoints-removed", 18], ["churn", 20]]);
+    expect(json.dnsQueriesPerLookup.count).toBe(4000);
+    const text = run(...args).stdout;
+    expect(text).toMatch(/\n +8\.0 +node node-2 fails: frames sent to it are lost/);
+    expect(text).toMatch(/\n +18\.0 +node node-2 is NotReady: its \d+ pod\(s\) leave their Services' endpoints; kube-proxy re-syncs +[\d,]+ \([\d,]+\)\n/);
+    expect(text).toMatch(/\nDNS lookups: 4,000, queries per lookup: min \d+ \/ median \d+ \/ max \d+/);
+    expect(text).toMatch(/\nthe next hop's node is down: nothing receives the frame +[\d,]+\n/);
   });
 
   it("simulate --mode names what is not simulated yet, as invalid input", () => {
