@@ -1,47 +1,21 @@
 // The engine's time series of a run (SimulationResult.timeline and .events) as the element's
 // two charts: conntrack entries at each point, and packets per second over each interval.
-// Read through a guard: results from engines without a timeline (older builds, or a worker
-// from another version of the bundle) still render everything else.
 
+import type { SimulationEvent, SimulationResult, TimelinePoint } from "../../src/engine/simulate.js";
 import type { ChartEvent, SeriesPoint } from "./timeseries.js";
 
-/** One point of the engine's timeline (the fields this element draws). */
-export interface TimelinePointLike {
-  /** Simulated seconds since the run's start. */
-  seconds: number;
-  /** Conntrack entries alive at this point, all nodes. */
-  conntrack: number;
-  /** Packets delivered since the previous point. */
-  delivered: number;
-  /** Packets dropped since the previous point. */
-  dropped: number;
-}
+/** The fields of a timeline point the charts draw. */
+export type TimelinePointLike = Pick<TimelinePoint, "seconds" | "conntrack" | "delivered" | "dropped">;
+export type SimulationEventLike = Pick<SimulationEvent, "seconds" | "kind" | "detail" | "rulesWritten" | "fullSync">;
 
-export interface SimulationEventLike {
-  seconds: number;
-  kind: string;
-  detail: string;
-  rulesWritten?: number;
-}
-
-const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-
-function isPoint(p: unknown): p is TimelinePointLike {
-  const o = p as Record<string, unknown> | null;
-  return !!o && typeof o === "object" && isNum(o.seconds) && isNum(o.conntrack) && isNum(o.delivered) && isNum(o.dropped);
-}
-
-function isEvent(e: unknown): e is SimulationEventLike {
-  const o = e as Record<string, unknown> | null;
-  return !!o && typeof o === "object" && isNum(o.seconds) && typeof o.kind === "string" && typeof o.detail === "string";
-}
-
-/** The result's timeline and events, or undefined when it has no usable timeline. */
-export function timelineOf(result: object): { timeline: TimelinePointLike[]; events: SimulationEventLike[] } | undefined {
-  const r = result as { timeline?: unknown; events?: unknown };
-  if (!Array.isArray(r.timeline) || r.timeline.length === 0 || !r.timeline.every(isPoint)) return undefined;
-  const events = Array.isArray(r.events) ? r.events.filter(isEvent) : [];
-  return { timeline: r.timeline, events };
+/**
+ * The result's timeline and events, or undefined without a point to draw: a result from an
+ * engine of another version of the bundle (a page may load two) may lack them.
+ */
+export function timelineOf(result: Pick<SimulationResult, "timeline" | "events"> | object): { timeline: TimelinePointLike[]; events: SimulationEventLike[] } | undefined {
+  const r = result as Partial<Pick<SimulationResult, "timeline" | "events">>;
+  if (!Array.isArray(r.timeline) || r.timeline.length === 0) return undefined;
+  return { timeline: r.timeline, events: Array.isArray(r.events) ? r.events : [] };
 }
 
 /** Conntrack entries at each point. */
@@ -64,11 +38,16 @@ export function rateSeries(timeline: TimelinePointLike[]): SeriesPoint[] {
   });
 }
 
-/** Events as chart markers: the kind in words on the chart ("node down"), the engine's detail and the rules rewritten in the tooltip and table. */
+/**
+ * Events as chart markers: the kind in words on the chart ("node down"); in the tooltip and the
+ * table the engine's detail and what kube-proxy's sync wrote (against a full re-sync: the cost
+ * of a change is the rules rewritten, which is what makes big iptables clusters slow to converge).
+ */
 export function eventMarkers(events: SimulationEventLike[]): ChartEvent[] {
+  const n = (v: number) => v.toLocaleString("en-US");
   return events.map((e) => ({
     x: e.seconds,
     label: e.kind.replace(/-/g, " "),
-    detail: `${e.detail}${e.rulesWritten !== undefined ? ` (${e.rulesWritten.toLocaleString("en-US")} rules written)` : ""}`,
+    detail: `${e.detail}${e.rulesWritten !== undefined ? ` (${n(e.rulesWritten)} rules written${e.fullSync !== undefined ? `, a full sync ${n(e.fullSync)}` : ""})` : ""}`,
   }));
 }

@@ -65,6 +65,8 @@ describe("<k8s-flow-sim> and the page's thread (Long Tasks)", () => {
       );
       expect(loadedAt, "the progress bar appeared").to.be.greaterThan(0);
       expect(detail.result.flows).to.equal(1_000_000);
+      // What was drawn in that time: the time series, the bars, the heat map.
+      for (const part of ["conntrack-chart", "rate-chart", "histogram", "heatmap"]) expect(el.shadowRoot!.querySelector(`[part=${part}]`), part).to.exist;
       expect(after, "long tasks after the cluster loaded").to.deep.equal([]);
     } finally {
       observer.disconnect();

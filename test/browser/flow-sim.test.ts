@@ -5,6 +5,7 @@ import { expect, fixture, html, oneEvent } from "@open-wc/testing";
 import { emulateMedia } from "@web/test-runner-commands";
 import "../../components/index.js";
 import type { K8sFlowSimElement } from "../../components/index.js";
+import type { SimulationResult } from "../../src/engine/simulate.js";
 import { binLabel, binPairs } from "../../components/k8s-flow-sim/heatmap.js";
 import { MAX_BARS } from "../../components/k8s-flow-sim/histogram.js";
 import { renderTimeSeries } from "../../components/k8s-flow-sim/timeseries.js";
@@ -18,6 +19,7 @@ const until = async (cond: () => boolean, ms = 30000) => {
   }
 };
 const shadow = (el: K8sFlowSimElement) => el.shadowRoot!;
+const parseSi = (t: string) => Number.parseFloat(t) * ({ k: 1e3, M: 1e6, G: 1e9 }[t.slice(-1)] ?? 1);
 const runButton = (el: K8sFlowSimElement) => shadow(el).querySelector<HTMLButtonElement>("button[part=run]")!;
 const cancelButton = (el: K8sFlowSimElement) => shadow(el).querySelector<HTMLButtonElement>("button[part=cancel]")!;
 
@@ -96,6 +98,24 @@ describe("<k8s-flow-sim>", () => {
     canvas.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true, composed: true }));
     await el.updateComplete;
     expect(shadow(el).querySelector("[part=readout]")!.textContent).to.match(/From worker-node-\S+ to worker-node-\S+: [\d,]+ packets/);
+    // The run over simulated time: conntrack entries and packets per second, one point each of the engine's timeline.
+    const timeline: SimulationResult["timeline"] = detail.result.timeline;
+    expect(timeline.length).to.be.greaterThan(1);
+    const ct = shadow(el).querySelector("svg[part=conntrack-chart]")!;
+    const ctPath = ct.querySelector("path.series")!.getAttribute("d")!;
+    expect(ctPath.match(/L/g)).to.have.length(timeline.length - 1);
+    const peak = Math.max(...timeline.map((p) => p.conntrack));
+    expect(peak).to.be.greaterThan(0);
+    expect(ct.querySelector("desc")!.textContent).to.contain(`${timeline.length} points`).and.to.contain(`highest ${peak.toLocaleString("en-US")}`);
+    const rate = shadow(el).querySelector("svg[part=rate-chart]")!;
+    expect([...rate.querySelectorAll("text.legend-label")].map((t) => t.textContent)).to.deep.equal(["delivered", "dropped"]);
+    const delivered = timeline.reduce((sum, p) => sum + p.delivered, 0);
+    expect(delivered).to.be.greaterThan(0);
+    // The y axis reaches the highest rate (delivered in the interval / its seconds).
+    const rates = timeline.map((p, i) => p.delivered / (p.seconds - (i ? timeline[i - 1]!.seconds : 0))).filter(Number.isFinite);
+    const top = Math.max(...[...rate.querySelectorAll("text.tick")].map((t) => t.textContent!).filter((t) => !t.endsWith("s") && !t.includes("→")).map(parseSi));
+    expect(top).to.be.at.least(Math.max(...rates));
+    expect(rate.querySelectorAll("g.event")).to.have.length(0); // no churn, no failure in this plan
     // Counters and the text alternative.
     expect(shadow(el).querySelector("[part=counters]")!.textContent).to.contain("delivered");
     expect(shadow(el).querySelectorAll("[part=pairs] tbody tr").length).to.equal(Math.min(20, detail.result.nodePairs.length));
@@ -182,6 +202,37 @@ describe("<k8s-flow-sim>", () => {
     for (const key of ["Home", "End"]) canvas.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, composed: true }));
     await el.updateComplete;
     expect(shadow(el).querySelector("[part=readout]")!.textContent).to.match(/^From node-0001 – node-0003 \(3 nodes\) to node-1000: [\d,]+ packets?/);
+  });
+
+  it("marks the run's events on both time series: endpoint churn and a node failure, from the engine", async function () {
+    this.timeout(60000);
+    const el = await fixture<K8sFlowSimElement>(html`<k8s-flow-sim nodes="20" flows="300000" packets-per-flow="2" workers="2" mode="iptables"></k8s-flow-sim>`);
+    // The form has no fields for churn or a failure: the plan, with them, as a page could pass it.
+    const base = el.plan();
+    el.plan = () => ({ ...base, churn: { events: 2, endpoints: 5 }, nodeFailure: { node: "node-03", at: 0.5, detectionSeconds: 5 } });
+    const done = oneEvent(el, "k8s-sim-done");
+    void el.run();
+    const { detail } = await done;
+    await el.updateComplete;
+    const result: SimulationResult = detail.result;
+    const events = result.events;
+    expect(events.map((e) => e.kind)).to.include.members(["churn", "node-down", "endpoints-removed"]);
+    for (const part of ["conntrack-chart", "rate-chart"]) {
+      const chart = shadow(el).querySelector(`svg[part=${part}]`)!;
+      const titles = [...chart.querySelectorAll("g.event title")].map((t) => t.textContent);
+      expect(titles).to.have.length(events.length);
+      for (const e of events) expect(titles.some((t) => t!.startsWith(`${e.kind.replace(/-/g, " ")}: ${e.detail}`))).to.equal(true, `${part}: ${e.kind} ${e.detail}`);
+      expect(chart.querySelector("desc")!.textContent).to.contain("Events: ");
+    }
+    // Packets to the failed node are lost until its endpoints leave: drops in the rate chart.
+    expect(result.timeline.some((p) => p.dropped > 0)).to.equal(true);
+    const details = shadow(el).querySelector<HTMLDetailsElement>("[part=rate-table]")!;
+    const toggled = oneEvent(details, "toggle");
+    details.open = true;
+    await toggled;
+    await el.updateComplete;
+    expect(details.querySelectorAll("table")[1]!.textContent).to.contain("node down");
+    await expect(el).to.be.accessible();
   });
 
   it("renderTimeSeries: ticks, lines, event markers, a legend and the numbers as a table", async () => {

@@ -131,15 +131,18 @@ describe("the engine's timeline", () => {
     expect(conntrackSeries(timeline).map((p) => p.values[0])).toEqual([180, 350, 350, 90]);
   });
 
-  it("timelineOf reads a result with a timeline and ignores one without", () => {
-    const events = [{ seconds: 1, kind: "node-down", detail: "node-0003 down: 30 pods lost", rulesWritten: 1234 }, { nonsense: true }];
+  it("timelineOf reads a result with a timeline and leaves one without", () => {
+    const events = [{ seconds: 1, flows: 100, kind: "node-down" as const, detail: "node-0003 down: 30 pods lost", rulesWritten: 1234 }];
     const got = timelineOf({ flows: 300, timeline, events });
     expect(got?.timeline).toBe(timeline);
-    expect(got?.events).toEqual([events[0]]);
+    expect(got?.events).toBe(events);
     expect(timelineOf({ flows: 300, conntrackOccupancy: [{ flows: 1, entries: 2 }] })).toBeUndefined();
     expect(timelineOf({ timeline: [] })).toBeUndefined();
-    expect(timelineOf({ timeline: [{ seconds: 1 }] })).toBeUndefined();
     expect(timelineOf({ timeline })?.events).toEqual([]);
     expect(eventMarkers(got!.events)).toEqual([{ x: 1, label: "node down", detail: "node-0003 down: 30 pods lost (1,234 rules written)" }]);
+    expect(eventMarkers([{ seconds: 2.5, kind: "endpoints-removed", detail: "30 endpoints left 4 Services", rulesWritten: 80, fullSync: 52000 }, { seconds: 3, kind: "churn", detail: "5 endpoints out" }])).toEqual([
+      { x: 2.5, label: "endpoints removed", detail: "30 endpoints left 4 Services (80 rules written, a full sync 52,000)" },
+      { x: 3, label: "churn", detail: "5 endpoints out" },
+    ]);
   });
 });
