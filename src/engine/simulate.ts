@@ -423,7 +423,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
           else connections++;
           // A lookup is counted where its first query runs.
           if (r === 0 && q > 0) firstQueryHere = true;
-          buf.set(scratch.subarray(r * FLOW_WORDS, (r + 1) * FLOW_WORDS), records * FLOW_WORDS);
+          for (let w = 0; w < FLOW_WORDS; w++) buf[records * FLOW_WORDS + w] = scratch[r * FLOW_WORDS + w]!;
           records++;
         }
         if (firstQueryHere) lookups.set(q, (lookups.get(q) ?? 0) + 1);
