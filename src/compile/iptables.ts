@@ -5,7 +5,7 @@
 import { endpointsFor } from "./endpoints.js";
 import { maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterService, Protocol } from "../model/types.js";
-import { base32, sha256, utf8 } from "../util/sha256.js";
+import { base32Prefix, sha256Words } from "../util/sha256.js";
 import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
 import type { IpvsTable } from "./ipvs.js";
 import type { CiliumLbTable } from "./cilium.js";
@@ -155,8 +155,7 @@ export const PROTO_NUMBER: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 1
 
 /** base32(sha256(input))[:16]: the suffix of KUBE-SVC-/KUBE-SEP- chain names. */
 export function chainHash(input: string): string {
-  // Sixteen base32 characters are the digest's first 80 bits: its first ten bytes.
-  return base32(sha256(utf8(input)).subarray(0, 10));
+  return base32Prefix(sha256Words(input), 16);
 }
 
 /** `ns/svc:port` as kube-proxy's ServicePortName prints it (no `:` for an unnamed port). */

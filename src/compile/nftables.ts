@@ -10,7 +10,7 @@
 import { endpointsFor } from "./endpoints.js";
 import { formatCidr, maskOf, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
-import { base32, sha256, utf8 } from "../util/sha256.js";
+import { base32Prefix, sha256Words } from "../util/sha256.js";
 import {
   MASQ_MARK, PROTO_NUMBER, servicePortName,
   type MapVerdict, type RuleMatch, type RuleTarget, type Ruleset, type Table,
@@ -22,8 +22,7 @@ export const NFT_TABLE = "kube-proxy";
 
 /** kube-proxy's hashAndTruncate: base32(sha256(name))[:8] + "-" + name (names here stay short of the 256-byte limit). */
 export function nftHash(name: string): string {
-  // Eight base32 characters are the digest's first 40 bits: its first five bytes.
-  return base32(sha256(utf8(name)).subarray(0, 5));
+  return base32Prefix(sha256Words(name), 8);
 }
 
 /** `ns/svc/proto/port` (port name, empty when unnamed): the base of a service port's chain names. */

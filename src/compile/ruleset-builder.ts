@@ -12,19 +12,21 @@ export class RulesetBuilder {
   rules: NfRule[] = [];
   sets: NfSet[] = [];
   recentLists: string[] = [];
-  private byName = new Map<string, number>();
+  /** Chain ids by table, then by name. */
+  private byName = new Map<Table, Map<string, number>>();
 
   /** `ruleText` makes a rule's stored text from its chain and body (iptables-save prefixes `-A CHAIN`). */
   constructor(private readonly ruleText: (chain: NfChain, body: string) => string = (_, body) => body) {}
 
   /** The chain's id, creating it on first use. */
   chain(table: Table, name: string, builtin = false): number {
-    const key = `${table}/${name}`;
-    const found = this.byName.get(key);
+    let names = this.byName.get(table);
+    if (!names) this.byName.set(table, (names = new Map()));
+    const found = names.get(name);
     if (found !== undefined) return found;
     const id = this.chains.length;
     this.chains.push({ id, name, table, builtin, rules: [] });
-    this.byName.set(key, id);
+    names.set(name, id);
     return id;
   }
 

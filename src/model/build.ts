@@ -200,10 +200,17 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
   const ips: Array<number | undefined> = [];
 
   // Pass 1: names, explicit nodes and explicit IPs (reserved before any allocation).
+  // A namespace's pods come together: its name is checked once per run, not once per pod.
+  let lastNs: string | undefined;
+  let lastNsBad: string | undefined;
   drafts.forEach((p, i) => {
     const badName = checkSubdomain(p.name);
     if (badName) problems.error("invalid-name", p.at, ["name"], badName);
-    const badNs = checkLabelName(p.namespace);
+    if (p.namespace !== lastNs) {
+      lastNs = p.namespace;
+      lastNsBad = checkLabelName(p.namespace);
+    }
+    const badNs = lastNsBad;
     if (badNs) problems.error("invalid-name", p.at, ["namespace"], badNs);
     const key = `${p.namespace}/${p.name}`;
     const first = seen.get(key);

@@ -14,11 +14,20 @@ export class PodIndex {
   private readonly byNamespace = new Map<string, number[]>();
 
   constructor(readonly pods: ClusterPod[]) {
+    // A workload's pods share one labels object and come one after another: their
+    // `key=value` strings are made once per run of the same object, not once per pod.
+    let labels: Record<string, string> | undefined;
+    let pairs: string[] = [];
     pods.forEach((p, i) => {
       push(this.byNamespace, p.namespace, i);
       let ns = this.byLabel.get(p.namespace);
       if (!ns) this.byLabel.set(p.namespace, (ns = new Map()));
-      for (const key in p.labels) push(ns, `${key}=${p.labels[key]}`, i);
+      if (p.labels !== labels) {
+        labels = p.labels;
+        pairs = [];
+        for (const key in labels) pairs.push(`${key}=${labels[key]}`);
+      }
+      for (const pair of pairs) push(ns, pair, i);
     });
   }
 
@@ -53,24 +62,29 @@ export function resolveTargetPort(pod: ClusterPod, targetPort: number | string, 
 export function deriveSlices(service: ClusterService, index: PodIndex): EndpointSlice[] {
   const selector = service.selector!;
   const groups = new Map<string, { ports: EndpointSlice["ports"]; endpoints: Endpoint[] }>();
+  // The ports resolve from the pod's own ports alone, and a workload's pods share one array of
+  // them: the group is found once per run of pods with the same array.
+  let podPorts: ClusterPod["ports"] | undefined;
+  let group: { ports: EndpointSlice["ports"]; endpoints: Endpoint[] } | undefined;
   for (const i of index.select(service.namespace, selector)) {
     const pod = index.pods[i]!;
-    const ports = service.ports.flatMap((sp) => {
-      const port = resolveTargetPort(pod, sp.targetPort, sp.protocol);
-      return port === undefined ? [] : [{ ...(sp.name !== undefined ? { name: sp.name } : {}), port, protocol: sp.protocol }];
-    });
-    const key = ports.map((p) => `${p.name ?? ""}:${p.port}/${p.protocol}`).join(",");
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { ports, endpoints: [] }));
+    if (!group || pod.ports !== podPorts) {
+      podPorts = pod.ports;
+      const ports = service.ports.flatMap((sp) => {
+        const port = resolveTargetPort(pod, sp.targetPort, sp.protocol);
+        return port === undefined ? [] : [{ ...(sp.name !== undefined ? { name: sp.name } : {}), port, protocol: sp.protocol }];
+      });
+      const key = ports.map((p) => `${p.name ?? ""}:${p.port}/${p.protocol}`).join(",");
+      group = groups.get(key);
+      if (!group) groups.set(key, (group = { ports, endpoints: [] }));
+    }
     const ready = service.publishNotReadyAddresses || (pod.ready && !pod.terminating);
-    group.endpoints.push({
-      addresses: [pod.ip],
-      conditions: { ready, serving: service.publishNotReadyAddresses || pod.ready, terminating: pod.terminating },
-      nodeName: pod.node,
-      // The controller publishes a hostname when the pod's subdomain is this service.
-      ...(pod.hostname && pod.subdomain === service.name ? { hostname: pod.hostname } : {}),
-      targetRef: { kind: "Pod", namespace: pod.namespace, name: pod.name },
-    });
+    const conditions = { ready, serving: service.publishNotReadyAddresses || pod.ready, terminating: pod.terminating };
+    const targetRef = { kind: "Pod" as const, namespace: pod.namespace, name: pod.name };
+    // The controller publishes a hostname when the pod's subdomain is this service.
+    group.endpoints.push(pod.hostname && pod.subdomain === service.name
+      ? { addresses: [pod.ip], conditions, nodeName: pod.node, hostname: pod.hostname, targetRef }
+      : { addresses: [pod.ip], conditions, nodeName: pod.node, targetRef });
   }
   const slices: EndpointSlice[] = [];
   const make = (ports: EndpointSlice["ports"], endpoints: Endpoint[]) => {

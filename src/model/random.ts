@@ -55,14 +55,24 @@ export function prng(seed: number): () => number {
 
 /** `n` characters of the rand alphabet, derived from `key` (a generateName suffix stand-in). */
 export function suffix(key: string, n = 5): string {
+  return suffixOfHash(fnv1a32(key), n);
+}
+
+/** ALPHANUMS as character codes. */
+const ALPHANUM_CODES = Array.from(ALPHANUMS, (c) => c.charCodeAt(0));
+
+/** suffix(key, n) given fnv1a32(key): what suffix draws from the key's hash. */
+export function suffixOfHash(hash: number, n = 5): string {
   // mulberry32 inlined: this runs once per generated pod (150,000 times at the limits).
-  let a = fnv1a32(key);
-  let out = "";
-  for (let i = 0; i < n; i++) {
+  let a = hash;
+  const next = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out += ALPHANUMS[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * ALPHANUMS.length)];
-  }
+    return ALPHANUM_CODES[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * ALPHANUMS.length)]!;
+  };
+  if (n === 5) return String.fromCharCode(next(), next(), next(), next(), next());
+  let out = "";
+  for (let i = 0; i < n; i++) out += String.fromCharCode(next());
   return out;
 }

@@ -4,7 +4,7 @@
 
 import type { Draft, DraftPod, DraftWorkload } from "./draft.js";
 import { selectorMatches } from "./names.js";
-import { suffix, templateHash } from "./random.js";
+import { FNV1A_OFFSET, fnv1aMore, suffixOfHash, templateHash } from "./random.js";
 
 export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; labels: Record<string, string> }>): DraftPod[] {
   // A workload whose pods are in the input already (a kubectl dump) is not expanded again.
@@ -33,8 +33,9 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
   // Replicas share their template's objects (labels, ports): the model is never mutated, and
   // 150,000 pods must not mean 150,000 copies of each.
   const t = w.template;
-  const pod = (name: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string): DraftPod => {
-    taken.add(`${w.namespace}/${name}`);
+  // `key`: the pod's `namespace/name`, when the caller has built it already.
+  const pod = (name: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string, key = `${w.namespace}/${name}`): DraftPod => {
+    taken.add(key);
     const p: DraftPod = { at: w.at, name, namespace: w.namespace, labels, ports: t.ports, portsSub: t.portsSub, hostNetwork: t.hostNetwork, ready: true, terminating: false, owner };
     if (t.dnsPolicy) p.dnsPolicy = t.dnsPolicy;
     if (t.dnsConfig) p.dnsConfig = t.dnsConfig;
@@ -45,10 +46,15 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
     else if (t.node) p.node = t.node;
     return p;
   };
-  const unique = (base: string, seed: string) => {
+  // A pod named `<base>-<suffix(seed + "/" + attempt)>` that no pod of the namespace has yet,
+  // the seed being `<seedBase>/<item>`; hashed in parts, and its key built once.
+  const uniquePod = (base: string, seedBase: string, item: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string): DraftPod => {
+    const h = fnv1aMore(fnv1aMore(fnv1aMore(FNV1A_OFFSET, seedBase), "/"), item);
+    const prefix = `${w.namespace}/${base}-`;
     for (let attempt = 0; ; attempt++) {
-      const name = `${base}-${suffix(`${seed}/${attempt}`)}`;
-      if (!taken.has(`${w.namespace}/${name}`)) return name;
+      const end = suffixOfHash(fnv1aMore(fnv1aMore(h, "/"), String(attempt)) >>> 0);
+      const key = prefix + end;
+      if (!taken.has(key)) return pod(`${base}-${end}`, labels, owner, node, key);
     }
   };
   switch (w.kind) {
@@ -57,11 +63,13 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
       const rs = `${w.name}-${hash}`;
       const labels = { ...t.labels, "pod-template-hash": hash };
       const owner = { kind: "ReplicaSet", name: rs };
-      return Array.from({ length: w.replicas }, (_, i) => pod(unique(rs, `${w.namespace}/${rs}/${i}`), labels, owner));
+      const seed = `${w.namespace}/${rs}`;
+      return Array.from({ length: w.replicas }, (_, i) => uniquePod(rs, seed, String(i), labels, owner));
     }
     case "ReplicaSet": {
       const owner = { kind: "ReplicaSet", name: w.name };
-      return Array.from({ length: w.replicas }, (_, i) => pod(unique(w.name, `${w.namespace}/${w.name}/${i}`), t.labels, owner));
+      const seed = `${w.namespace}/${w.name}`;
+      return Array.from({ length: w.replicas }, (_, i) => uniquePod(w.name, seed, String(i), t.labels, owner));
     }
     case "StatefulSet":
       return Array.from({ length: w.replicas }, (_, i) => {
@@ -75,6 +83,6 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
     case "DaemonSet":
       return nodes
         .filter((n) => !w.template.nodeSelector || selectorMatches(w.template.nodeSelector, n.labels))
-        .map((n) => pod(unique(w.name, `${w.namespace}/${w.name}/${n.name}`), t.labels, { kind: "DaemonSet", name: w.name }, n.name));
+        .map((n) => uniquePod(w.name, `${w.namespace}/${w.name}`, n.name, t.labels, { kind: "DaemonSet", name: w.name }, n.name));
   }
 }

@@ -34,10 +34,62 @@ const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b0568
 
 export function sha256(data: Uint8Array): Uint8Array {
   const { padded } = padMessage(data);
+  digest(padded, padded.length);
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 8; i++) {
+    const v = H[i]!;
+    out[i * 4] = v >>> 24;
+    out[i * 4 + 1] = (v >>> 16) & 255;
+    out[i * 4 + 2] = (v >>> 8) & 255;
+    out[i * 4 + 3] = v & 255;
+  }
+  return out;
+}
+
+/** Scratch space for sha256Ascii's padded message, grown as needed. */
+let TEXT = new Uint8Array(256);
+
+/**
+ * The SHA-256 of `text`'s UTF-8 bytes as eight big-endian words, in a buffer reused by the next
+ * call: for the chain names kube-proxy hashes by the ten thousand, ASCII text is padded in place
+ * with no encoder, copy or digest array (anything else goes through utf8 and padMessage).
+ */
+export function sha256Words(text: string): Uint32Array {
+  const n = text.length;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (!ascii) {
+    const { padded } = padMessage(utf8(text));
+    digest(padded, padded.length);
+    return H;
+  }
+  const length = ((n + 9 + 63) >> 6) << 6;
+  if (TEXT.length < length) TEXT = new Uint8Array(length * 2);
+  const buf = TEXT;
+  for (let i = 0; i < n; i++) buf[i] = text.charCodeAt(i);
+  buf[n] = 0x80;
+  buf.fill(0, n + 1, length);
+  const bits = n * 8;
+  buf[length - 5] = Math.floor(bits / 2 ** 32) & 255;
+  buf[length - 4] = (bits >>> 24) & 255;
+  buf[length - 3] = (bits >>> 16) & 255;
+  buf[length - 2] = (bits >>> 8) & 255;
+  buf[length - 1] = bits & 255;
+  digest(buf, length);
+  return H;
+}
+
+/** Runs the compression function over the first `length` bytes of `padded` (a multiple of 64), from the initial state into H. */
+function digest(padded: Uint8Array, length: number): void {
   const h = H;
   const w = W;
   for (let i = 0; i < 8; i++) h[i] = H0[i]!;
-  for (let off = 0; off < padded.length; off += 64) {
+  for (let off = 0; off < length; off += 64) {
     for (let i = 0; i < 16; i++) {
       const o = off + i * 4;
       w[i] = (padded[o]! << 24) | (padded[o + 1]! << 16) | (padded[o + 2]! << 8) | padded[o + 3]!;
@@ -71,13 +123,25 @@ export function sha256(data: Uint8Array): Uint8Array {
     h[6] = (h[6]! + g) >>> 0;
     h[7] = (h[7]! + hh) >>> 0;
   }
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
-    const v = h[i]!;
-    out[i * 4] = v >>> 24;
-    out[i * 4 + 1] = (v >>> 16) & 255;
-    out[i * 4 + 2] = (v >>> 8) & 255;
-    out[i * 4 + 3] = v & 255;
+}
+
+/** The first `chars` (a multiple of 8, at most 48) characters of base32(digest) for sha256Words' digest: what kube-proxy's names keep. */
+export function base32Prefix(words: Uint32Array, chars: number): string {
+  let out = "";
+  for (let i = 0; i < chars; i += 8) {
+    // Eight characters are five bytes: 40 bits starting at byte i / 8 * 5.
+    const start = (i / 8) * 5;
+    let hi = 0;
+    let lo = 0;
+    for (let k = 0; k < 5; k++) {
+      const byteIndex = start + k;
+      const byte = (words[byteIndex >> 2]! >>> (24 - 8 * (byteIndex & 3))) & 255;
+      // 40 bits as hi (top 8) and lo (low 32).
+      hi = (hi << 8) | (lo >>> 24);
+      lo = ((lo << 8) | byte) >>> 0;
+    }
+    const bits = hi * 4294967296 + lo;
+    for (let j = 7; j >= 0; j--) out += BASE32[Math.floor(bits / 2 ** (5 * j)) & 31];
   }
   return out;
 }
