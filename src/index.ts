@@ -2,7 +2,7 @@
 export { createEngine, type Engine, type EngineOptions, type SimulateOptions } from "./engine/engine.js";
 export type { ServiceUniformity, SimulationPlan, SimulationResult, SimulationTiming } from "./engine/simulate.js";
 export type { Distribution } from "./engine/stats.js";
-export type { FlowQuery, Hop, HopAction, HopComponent, HopPacket, ModelSummary, ShowOutput, ShowRequest, Trace, Verdict } from "./engine/types.js";
+export type { FlowQuery, Hop, HopAction, HopComponent, HopPacket, LoadOptions, ModelSummary, ShowOutput, ShowRequest, Trace, Verdict } from "./engine/types.js";
 export { K8sNetFlowError, type ErrorCode, type ErrorInfo } from "./errors.js";
 export { SCENARIOS, DEFAULT_SCENARIO, type Scenario } from "./model/scenarios.js";
 export { loadModel } from "./model/load.js";

@@ -13,7 +13,7 @@ import { aggregate, normalizePlan, simulateShard, type ShardResult, type Simulat
 import { loadModel } from "../model/load.js";
 import { SCENARIOS } from "../model/scenarios.js";
 import type { ClusterModel, ModelInput } from "../model/types.js";
-import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export function countsOf(model: ClusterModel): ModelSummary["counts"] {
   return {
@@ -39,7 +39,7 @@ export class EngineCore {
    * Validates and compiles a cluster, replacing the loaded one. On error the previously
    * loaded cluster stays in place, so the engine remains usable.
    */
-  load(input: ModelInput): ModelSummary {
+  load(input: ModelInput, options: LoadOptions = {}): ModelSummary {
     const { model, warnings } = loadModel(input);
     const net = compileNetwork(model);
     const rs = compileKubeProxy(model);
@@ -52,6 +52,7 @@ export class EngineCore {
         warnings.push({ severity: "warning", code: "unsupported", path: `services ${s.namespace}/${s.name}`, message: "internalTrafficPolicy: Local is not simulated yet: the service is forwarded as with Cluster" });
       }
     }
+    const lists = options.lists !== false;
     const scenario = "scenario" in input && typeof input.scenario === "string" ? SCENARIOS[input.scenario] : undefined;
     return {
       name: model.name,
@@ -59,8 +60,9 @@ export class EngineCore {
       kubeProxyMode: model.settings.kubeProxy.mode,
       cni: { plugin: model.settings.cni.plugin, mode: model.settings.cni.mode },
       nodes: model.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP, podCIDR: n.podCIDR })),
-      pods: model.pods.map((p) => ({ name: p.name, namespace: p.namespace, node: p.node, ip: p.ip, labels: { ...p.labels } })),
-      services: model.services.map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ...(s.clusterIP !== undefined ? { clusterIP: s.clusterIP } : {}), ports: s.ports.map((p) => `${p.port}/${p.protocol}`) })),
+      pods: lists ? model.pods.map((p) => ({ name: p.name, namespace: p.namespace, node: p.node, ip: p.ip, labels: { ...p.labels } })) : [],
+      services: lists ? model.services.map((s) => ({ name: s.name, namespace: s.namespace, type: s.type, ...(s.clusterIP !== undefined ? { clusterIP: s.clusterIP } : {}), ports: s.ports.map((p) => `${p.port}/${p.protocol}`) })) : [],
+      lists,
       counts: countsOf(model),
       warnings,
       routeTables: net.netns.length,

@@ -8,7 +8,7 @@ import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
 import type { ShardResult, SimulationPlan, SimulationResult, SimulationTiming } from "./simulate.js";
-import type { FlowQuery, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
   /**
@@ -34,7 +34,7 @@ export interface Engine {
   readonly host: "worker" | "inline";
   readonly workers: number;
   /** Validates and compiles a cluster (a built-in scenario or a description); replaces the previous one. */
-  load(input: ModelInput): Promise<ModelSummary>;
+  load(input: ModelInput, options?: LoadOptions): Promise<ModelSummary>;
   /** Follows one connection through the loaded cluster, hop by hop (its DNS lookup first, for a name). */
   trace(flow: FlowQuery): Promise<Trace>;
   /** Opens many connections with counters only, sharded over the workers; same seed, same counters. */
@@ -108,9 +108,10 @@ class EngineImpl implements Engine {
     return this.hosts[i]!;
   }
 
-  async load(input: ModelInput): Promise<ModelSummary> {
+  async load(input: ModelInput, options: LoadOptions = {}): Promise<ModelSummary> {
     this.live();
-    const summaries = await Promise.all(this.hosts.map(async (_, i) => (await this.get(i)).load(input)));
+    // Only the first worker's summary is returned: the others send counts only.
+    const summaries = await Promise.all(this.hosts.map(async (_, i) => (await this.get(i)).load(input, i === 0 ? options : { lists: false })));
     this.lastInput = input;
     return summaries[0]!;
   }

@@ -100,6 +100,15 @@ export interface Trace {
   hops: Hop[];
 }
 
+export interface LoadOptions {
+  /**
+   * `false`: the summary without its pods and Services lists, counts only. At 150,000 pods the
+   * lists are ~25 MB to copy from the worker, a long task on the page's thread for nothing
+   * when only numbers are shown. Default `true`.
+   */
+  lists?: boolean;
+}
+
 export interface ModelSummary {
   name: string;
   /** The nodes' own network (settings.nodeNetwork). */
@@ -108,8 +117,11 @@ export interface ModelSummary {
   kubeProxyMode: string;
   cni: { plugin: string; mode: string };
   nodes: Array<{ name: string; internalIP: string; podCIDR: string }>;
+  /** The pods and the Services, unless loaded with `lists: false` (then empty: `counts` has their numbers). */
   pods: Array<{ name: string; namespace: string; node: string; ip: string; labels: Record<string, string> }>;
   services: Array<{ name: string; namespace: string; type: string; clusterIP?: string; ports: string[] }>;
+  /** Whether `pods` and `services` list the cluster's (see LoadOptions). */
+  lists: boolean;
   counts: { namespaces: number; nodes: number; pods: number; services: number; endpointSlices: number; endpoints: number };
   /** Problems that did not stop the load (unknown fields, inferred settings, …). */
   warnings: ModelProblem[];

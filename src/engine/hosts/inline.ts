@@ -22,7 +22,7 @@ export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
   return {
     kind: "inline",
     dead: false,
-    load: async (input) => unwrap(await api.load(input)),
+    load: async (input, options) => unwrap(await api.load(input, options)),
     trace: async (flow) => unwrap(await api.trace(flow)),
     show: async (request) => unwrap(await api.show(request)),
     simulate: async (plan, shard, shards, run, onProgress) => unwrap(await api.simulate(plan, shard, shards, run, onProgress)),

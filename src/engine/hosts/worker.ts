@@ -83,7 +83,7 @@ export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     get dead() {
       return dead;
     },
-    load: (input) => call(api.load(input)),
+    load: (input, options) => call(api.load(input, options)),
     trace: (flow) => call(api.trace(flow)),
     show: (request) => call(api.show(request)),
     simulate: (plan, shard, shards, run, onProgress) => call(api.simulate(plan, shard, shards, run, onProgress ? proxy(onProgress) : undefined)),

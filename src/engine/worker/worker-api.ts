@@ -9,11 +9,11 @@ import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
-import type { FlowQuery, ModelSummary, Outcome, ShowOutput, ShowRequest } from "../types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, Outcome, ShowOutput, ShowRequest } from "../types.js";
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
-  load(input: ModelInput): Promise<Outcome<ModelSummary>>;
+  load(input: ModelInput, options?: LoadOptions): Promise<Outcome<ModelSummary>>;
   /** Hop records packed in a typed array, moved (not copied) to the caller, who decodes them. */
   trace(flow: FlowQuery): Promise<Outcome<PackedTrace>>;
   show(request: ShowRequest): Promise<Outcome<ShowOutput>>;
@@ -63,9 +63,9 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
         core = await EngineCore.create(bytes.slice(0));
       });
     },
-    load: (input) =>
+    load: (input, options) =>
       attempt(() => {
-        const summary = ready().load(input);
+        const summary = ready().load(input, options);
         lastInput = input;
         return summary;
       }),

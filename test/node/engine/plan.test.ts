@@ -172,3 +172,15 @@ describe("a node failure and endpoint churn", () => {
     expect(a.timeline.some((p) => p.dropped > 0)).toBe(true);
   }, 60_000);
 });
+
+describe("load options", () => {
+  it("lists: false leaves the pods and Services lists out of the summary, the counts in", async () => {
+    const e = await engine({ host: "worker", workers: 2 });
+    const full = await e.load({ scenario: "pod-to-service" });
+    const counts = await e.load({ scenario: "pod-to-service" }, { lists: false });
+    expect(full.lists).toBe(true);
+    expect(full.pods.length).toBe(full.counts.pods);
+    expect(counts).toEqual({ ...full, pods: [], services: [], lists: false });
+  });
+});
+
