@@ -66,6 +66,13 @@ function putMac(out: Uint32Array, hi: number, lo: number, mac: string): void {
   out[lo] = l;
 }
 
+/** True when both route lists have the same prefixes, in the same order. */
+function samePrefixes(a: ReadonlyArray<{ prefix: number; prefixLength: number }>, b: ReadonlyArray<{ prefix: number; prefixLength: number }>): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k]!.prefix !== b[k]!.prefix || a[k]!.prefixLength !== b[k]!.prefixLength) return false;
+  return true;
+}
+
 export interface Encoded {
   ifaces: Uint32Array;
   netns: Uint32Array;
@@ -115,6 +122,8 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
   const netns = new Uint32Array(net.netns.length * w(A.NS_BYTES));
   // Namespaces with the same prefixes (a node's pods) share one trie: NS_FIB hints at the first.
   const firstWithPrefixes = new Map<string, number>();
+  let prev: CompiledNetwork["netns"][number] | undefined;
+  let prevFirst = 0;
   net.netns.forEach((ns, i) => {
     const o = i * w(A.NS_BYTES);
     netns[o + w(A.NS_KIND)] = ns.kind === "host" ? A.NS_HOST : A.NS_POD;
@@ -122,11 +131,19 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     netns[o + w(A.NS_ROUTE_COUNT)] = ns.routes.length;
     netns[o + w(A.NS_PEER_OIF)] = ns.peers?.oif ?? A.NONE;
     netns[o + w(A.NS_PEER_GW)] = ns.peers?.gateway ?? A.NONE;
-    let prefixes = "";
-    for (let k = 0; k < ns.routes.length; k++) prefixes += `${k ? " " : ""}${ns.routes[k]!.prefix}/${ns.routes[k]!.prefixLength}`;
-    const first = firstWithPrefixes.get(prefixes);
-    if (first === undefined) firstWithPrefixes.set(prefixes, i);
-    else netns[o + w(A.NS_FIB)] = first + 1;
+    // A node's pods come one after another with the same prefixes: the previous namespace's
+    // answer holds without building the key.
+    let first: number | undefined;
+    if (prev && samePrefixes(prev.routes, ns.routes)) first = prevFirst;
+    else {
+      let prefixes = "";
+      for (let k = 0; k < ns.routes.length; k++) prefixes += `${k ? " " : ""}${ns.routes[k]!.prefix}/${ns.routes[k]!.prefixLength}`;
+      first = firstWithPrefixes.get(prefixes);
+      if (first === undefined) firstWithPrefixes.set(prefixes, i);
+    }
+    prev = ns;
+    prevFirst = first ?? i;
+    if (first !== undefined) netns[o + w(A.NS_FIB)] = first + 1;
     routeOffsets.push(r);
     for (const route of ns.routes) {
       const ro = r * w(A.RT_BYTES);

@@ -11,7 +11,8 @@ export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; label
   const owners = new Set(draft.pods.flatMap((p) => (p.owner ? [`${p.namespace}/${p.owner.kind}/${p.owner.name}`] : [])));
   const ownedRS = new Map(draft.workloads.filter((w) => w.kind === "ReplicaSet" && w.owner?.kind === "Deployment").map((w) => [`${w.namespace}/${w.owner!.name}`, w]));
   const deployments = new Set(draft.workloads.filter((w) => w.kind === "Deployment").map((w) => `${w.namespace}/${w.name}`));
-  const taken = new Set(draft.pods.map((p) => `${p.namespace}/${p.name}`));
+  const taken = new PodKeys();
+  for (const p of draft.pods) taken.add(p.namespace, "", p.name);
   const out: DraftPod[] = [];
   for (const w of draft.workloads) {
     const key = `${w.namespace}/${w.kind}/${w.name}`;
@@ -29,13 +30,84 @@ export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; label
   return out;
 }
 
-function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<string, string> }>, taken: Set<string>): DraftPod[] {
+/**
+ * The pods' `namespace/name` keys taken so far, as a set of the keys' hashes (two, over the
+ * key's characters) that compares the keys themselves only when both hashes match: 150,000
+ * generated names are checked without building 150,000 key strings. A key is given as
+ * `namespace`, and `name` in two parts (`head + tail`).
+ */
+class PodKeys {
+  private ha = new Int32Array(1024);
+  private hb = new Int32Array(1024);
+  /** Index into the lists below plus one; 0 is an empty slot. */
+  private slot = new Int32Array(1024);
+  private readonly namespaces: string[] = [];
+  private readonly heads: string[] = [];
+  private readonly tails: string[] = [];
+
+  /** The two hashes of `namespace + "/" + head + tail`, from the two of `namespace + "/" + head`. */
+  static start(namespace: string, head: string): [number, number] {
+    return [hashB(hashB(hashB(FNV1A_OFFSET, namespace), "/"), head), fnv1aMore(fnv1aMore(fnv1aMore(FNV1A_OFFSET, namespace), "/"), head)];
+  }
+
+  has(namespace: string, head: string, tail: string, a?: number, b?: number): boolean {
+    if (a === undefined || b === undefined) [a, b] = PodKeys.finish(PodKeys.start(namespace, head), tail);
+    const mask = this.slot.length - 1;
+    for (let i = b & mask; ; i = (i + 1) & mask) {
+      const s = this.slot[i]!;
+      if (s === 0) return false;
+      if (this.ha[i] === a && this.hb[i] === b) {
+        const k = s - 1;
+        if (`${this.namespaces[k]}/${this.heads[k]}${this.tails[k]}` === `${namespace}/${head}${tail}`) return true;
+      }
+    }
+  }
+
+  add(namespace: string, head: string, tail: string, a?: number, b?: number): void {
+    if (a === undefined || b === undefined) [a, b] = PodKeys.finish(PodKeys.start(namespace, head), tail);
+    if (this.has(namespace, head, tail, a, b)) return;
+    if ((this.namespaces.length + 1) * 2 > this.slot.length) this.grow();
+    this.namespaces.push(namespace);
+    this.heads.push(head);
+    this.tails.push(tail);
+    this.put(a, b, this.namespaces.length);
+  }
+
+  static finish(start: [number, number], tail: string): [number, number] {
+    return [hashB(start[0], tail), fnv1aMore(start[1], tail)];
+  }
+
+  private put(a: number, b: number, s: number): void {
+    const mask = this.slot.length - 1;
+    let i = b & mask;
+    while (this.slot[i] !== 0) i = (i + 1) & mask;
+    this.ha[i] = a;
+    this.hb[i] = b;
+    this.slot[i] = s;
+  }
+
+  private grow(): void {
+    const { ha, hb, slot } = this;
+    this.ha = new Int32Array(slot.length * 2);
+    this.hb = new Int32Array(slot.length * 2);
+    this.slot = new Int32Array(slot.length * 2);
+    for (let i = 0; i < slot.length; i++) if (slot[i] !== 0) this.put(ha[i]!, hb[i]!, slot[i]!);
+  }
+}
+
+/** A second hash of a key (besides FNV-1a), continued over `text`. */
+function hashB(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<string, string> }>, taken: PodKeys): DraftPod[] {
   // Replicas share their template's objects (labels, ports): the model is never mutated, and
   // 150,000 pods must not mean 150,000 copies of each.
   const t = w.template;
-  // `key`: the pod's `namespace/name`, when the caller has built it already.
-  const pod = (name: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string, key = `${w.namespace}/${name}`): DraftPod => {
-    taken.add(key);
+  // `head + tail`: the pod's name, when the caller has it in these two parts, hashed as `hash`.
+  const pod = (name: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string, head = name, tail = "", hash?: [number, number]): DraftPod => {
+    taken.add(w.namespace, head, tail, hash?.[0], hash?.[1]);
     const p: DraftPod = { at: w.at, name, namespace: w.namespace, labels, ports: t.ports, portsSub: t.portsSub, hostNetwork: t.hostNetwork, ready: true, terminating: false, owner };
     if (t.dnsPolicy) p.dnsPolicy = t.dnsPolicy;
     if (t.dnsConfig) p.dnsConfig = t.dnsConfig;
@@ -47,14 +119,21 @@ function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<st
     return p;
   };
   // A pod named `<base>-<suffix(seed + "/" + attempt)>` that no pod of the namespace has yet,
-  // the seed being `<seedBase>/<item>`; hashed in parts, and its key built once.
+  // the seed being `<seedBase>/<item>`; hashed in parts, and its name built once.
+  let keyStart: [number, number] = [0, 0];
+  let keyBase: string | undefined;
+  let head = "";
   const uniquePod = (base: string, seedBase: string, item: string, labels: Record<string, string>, owner: { kind: string; name: string }, node?: string): DraftPod => {
     const h = fnv1aMore(fnv1aMore(fnv1aMore(FNV1A_OFFSET, seedBase), "/"), item);
-    const prefix = `${w.namespace}/${base}-`;
+    if (keyBase !== base) {
+      keyBase = base;
+      head = `${base}-`;
+      keyStart = PodKeys.start(w.namespace, head);
+    }
     for (let attempt = 0; ; attempt++) {
       const end = suffixOfHash(fnv1aMore(fnv1aMore(h, "/"), String(attempt)) >>> 0);
-      const key = prefix + end;
-      if (!taken.has(key)) return pod(`${base}-${end}`, labels, owner, node, key);
+      const hash = PodKeys.finish(keyStart, end);
+      if (!taken.has(w.namespace, head, end, hash[0], hash[1])) return pod(head + end, labels, owner, node, head, end, hash);
     }
   };
   switch (w.kind) {
