@@ -213,9 +213,14 @@ export function dnsLookup(
   const server = parseIPv4(conf.nameservers[0] ?? "0.0.0.0", "nameserver");
   const src = parseIPv4(pod.ip, "ip");
   let n = 0;
+  // One socket per name tried, so one source port: glibc (res_send.c) and musl send the A and
+  // AAAA queries of a name together from one UDP socket (retries too) and close it after; the
+  // second query of the pair meets the first one's conntrack entry.
+  const ports = new Map<string, number>();
   return lookup(name, conf, libc, (qname, type) => {
     n++;
-    const sport = ephemeralPort((seed + n * 0x9e37) >>> 0);
+    let sport = ports.get(qname);
+    if (sport === undefined) ports.set(qname, (sport = ephemeralPort((seed + (ports.size + 1) * 0x9e37) >>> 0)));
     // glibc connect()s its UDP socket to the nameserver before sending (res_send.c send_dg); musl sendto()s.
     const flags = libc === "glibc" ? A.PF_CONNECTED : 0;
     const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags }, netns, true, onQuery !== undefined);

@@ -42,9 +42,10 @@ interface Target {
   namespace?: string;
 }
 
-/** The queries of one lookup, as sent (A and AAAA per name tried), and whether it found an address. */
+/** The queries of one lookup, as sent (A and AAAA per name tried): their lengths, which name (socket) each is of, and whether the lookup found an address. */
 interface LookupPlan {
   lengths: number[];
+  names: number[];
   address: number | undefined;
 }
 
@@ -135,9 +136,10 @@ export class Traffic {
       const plan = this.lookupPlan(c, t);
       const server = parseIPv4(this.confs[this.clientConf![c]!]!.nameservers[0] ?? "0.0.0.0", "nameserver");
       plan.lengths.forEach((len, q) => {
-        const qh = mix(h, 10 + q);
-        // glibc connect()s its UDP socket to the nameserver before sending (res_send.c send_dg).
-        record(out, at + n * FLOW_WORDS, this.clientNs[c]!, this.clientIPs[c]!, server, 1024 + (qh % 64512), 53, A.PROTO_UDP, len, mix(qh, 3), 1, time, A.RF_CONNECTED);
+        // One UDP socket per name tried (its A and AAAA share the source port, as in
+        // src/dataplane/forward.ts dnsLookup); glibc connect()s it to the nameserver (res_send.c send_dg).
+        const qh = mix(h, 10 + plan.names[q]!);
+        record(out, at + n * FLOW_WORDS, this.clientNs[c]!, this.clientIPs[c]!, server, 1024 + (qh % 64512), 53, A.PROTO_UDP, len, mix(qh, 3 + q), 1, time, A.RF_CONNECTED);
         n++;
       });
       this.lastQueries = n;
@@ -157,11 +159,16 @@ export class Traffic {
     let plan = this.lookups.get(key);
     if (!plan) {
       const lengths: number[] = [];
+      const names: number[] = [];
+      const asked = new Map<string, number>();
       const result = lookup(name, this.confs[this.clientConf![c]!]!, "glibc", (qname, type): QueryResult => {
+        if (!asked.has(qname)) asked.set(qname, asked.size);
         lengths.push(queryLength(qname));
+        names.push(asked.get(qname)!);
         return this.zone!.answer(qname, type);
       });
-      plan = { lengths: lengths.slice(0, MAX_RECORDS_PER_FLOW - 1), address: result.addresses[0] === undefined ? undefined : parseIPv4(result.addresses[0], "address") };
+      const keep = MAX_RECORDS_PER_FLOW - 1;
+      plan = { lengths: lengths.slice(0, keep), names: names.slice(0, keep), address: result.addresses[0] === undefined ? undefined : parseIPv4(result.addresses[0], "address") };
       this.lookups.set(key, plan);
     }
     return plan;
