@@ -268,7 +268,7 @@ export class PolicyEvaluator {
       return { ...base, allowed: true, reason: "allowed-by-rule", message: `${key} ${dir} allowed by ${names}` };
     }
     if (rules === 0) {
-      return { ...base, allowed: false, reason: "isolated-by-default", message: `${key} is isolated for ${dir} by ${isolatedBy.join(", ")}, which allow no ${dir} at all` };
+      return { ...base, allowed: false, reason: "isolated-by-default", message: `${key} is isolated for ${dir} by ${isolatedBy.join(", ")}, which allow${isolatedBy.length === 1 ? "s" : ""} no ${dir} at all` };
     }
     const other = direction === "Ingress" ? "from" : "to";
     return { ...base, allowed: false, reason: "no-rule-matched", message: `no ${dir} rule of ${isolatedBy.join(", ")} allows ${key} ${other} ${endpointLabel(peer)} on ${protocol}/${port}` };
