@@ -10,14 +10,15 @@ import { parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel } from "../model/types.js";
 import { CILIUM_HOST_DEV, CILIUM_NET_DEV, CILIUM_VXLAN_DEV, CILIUM_VXLAN_PORT, ciliumDeviceMtu, ciliumMode, lxcName, podIdentities } from "./cilium.js";
 import type { CompiledNetwork, Iface, NodeInfo } from "./network.js";
-import { NetworkTables, podNamespaces, NIC_MTU, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
+import { MacSet, NetworkTables, podNamespaces, NIC_MTU, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 import { ciliumRouter, NODE_IFACE, POD_IFACE, type compileRoutes } from "./routes.js";
 
 /** What network.ts lends (passed in, so that the two modules do not import each other). */
 export function compileCiliumNetwork(model: ClusterModel, routes: ReturnType<typeof compileRoutes>): CompiledNetwork {
   const vxlan = ciliumMode(model) === "vxlan";
   const mtu = ciliumDeviceMtu(model);
-  const t = new NetworkTables(routes, model.nodes.map((n) => n.name));
+  // Two generated MACs per pod, three per node.
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), new MacSet(model.pods.length * 2 + model.nodes.length * 3));
   const add = (f: Iface) => t.add(f);
   const identities = podIdentities(model);
   const underlayLen = parseInt(model.settings.nodeNetwork.split("/")[1]!, 10);

@@ -9,8 +9,12 @@ import { sha1 } from "../util/sha1.js";
  */
 export function hostVethName(namespace: string, pod: string): string {
   const h = codePointHash(codePointHash(codePointHash(0x811c9dc5, namespace), "/"), pod);
-  return `veth${h.toString(16).padStart(8, "0")}`;
+  // "veth" and the hash as 8 lowercase hex digits, in one string.
+  return String.fromCharCode(118, 101, 116, 104, HEX[h >>> 28]!, HEX[(h >>> 24) & 15]!, HEX[(h >>> 20) & 15]!, HEX[(h >>> 16) & 15]!, HEX[(h >>> 12) & 15]!, HEX[(h >>> 8) & 15]!, HEX[(h >>> 4) & 15]!, HEX[h & 15]!);
 }
+
+/** Character codes of the lowercase hex digits. */
+const HEX = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
 
 /** FNV-1a continued over the code points of `text` (a surrogate pair is one), as unsigned. */
 function codePointHash(h: number, text: string): number {

@@ -30,9 +30,17 @@ export function formatMac(b0: number, b1: number, b2: number, b3: number, b4: nu
  * that the ~450,000 MACs of a cluster at the limits cost no strings or boxed numbers to check.
  */
 export class MacSet {
-  private hi = new Int32Array(1024).fill(-1);
-  private lo = new Uint32Array(1024);
+  private hi: Int32Array;
+  private lo: Uint32Array;
   size = 0;
+
+  /** `expected`: how many MACs it will hold, so that it need not grow on the way. */
+  constructor(expected = 512) {
+    let n = 1024;
+    while (n < expected * 2) n *= 2;
+    this.hi = new Int32Array(n).fill(-1);
+    this.lo = new Uint32Array(n);
+  }
 
   /** Adds the MAC; false if it was there already. */
   add(hi: number, lo: number): boolean {
@@ -63,6 +71,22 @@ export class MacSet {
 export function macNumber(mac: string): [number, number] {
   const b = mac.split(":").map((x) => parseInt(x, 16));
   return [(b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
+}
+
+/** The two running hashes of localMac (FNV-1a states, as int32). */
+const HASHES = new Int32Array(2);
+
+/** Continues both of HASHES over `text`, as fnv1aMore would each. */
+function fnv1aTwo(text: string): void {
+  let a = HASHES[0]!;
+  let b = HASHES[1]!;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  HASHES[0] = a;
+  HASHES[1] = b;
 }
 
 const A_PREFIX = fnv1aMore(FNV1A_OFFSET, "a/");
@@ -105,8 +129,15 @@ export class NetworkTables {
    * The key may come in parts (`key1 + key2 + key3 + key4`), hashed without being joined.
    */
   localMac(key1: string, key2 = "", key3 = "", key4 = ""): string {
-    const ha = fnv1aMore(fnv1aMore(fnv1aMore(fnv1aMore(A_PREFIX, key1), key2), key3), key4);
-    const hb = fnv1aMore(fnv1aMore(fnv1aMore(fnv1aMore(B_PREFIX, key1), key2), key3), key4);
+    // Both hashes in one pass over the key's parts.
+    HASHES[0] = A_PREFIX;
+    HASHES[1] = B_PREFIX;
+    fnv1aTwo(key1);
+    fnv1aTwo(key2);
+    fnv1aTwo(key3);
+    fnv1aTwo(key4);
+    const ha = HASHES[0]!;
+    const hb = HASHES[1]!;
     for (let n = 0; ; n++) {
       const tail = n === 0 ? "" : `#${n}`;
       const a = fnv1aMore(ha, tail) >>> 0;

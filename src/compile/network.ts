@@ -135,7 +135,8 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
   // Pods' MACs are fixed by their IPs: generated ones must avoid them.
   const podIPs = new Float64Array(pods.length);
   const podMacs: string[] = new Array(pods.length);
-  const taken = new MacSet();
+  // Each pod's MAC, and a generated one per pod and per node device.
+  const taken = new MacSet(pods.length * 2 + model.nodes.length * 3);
   for (let i = 0; i < pods.length; i++) {
     const pod = pods[i]!;
     if (pod.hostNetwork) continue;
@@ -179,8 +180,9 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
  * eth0 with the pod's /32 and a MAC the kernel made up.
  */
 /** The MACs a Calico node's generated ones must avoid: the host veths' fixed one. */
-function calicoTaken(): MacSet {
-  const taken = new MacSet();
+function calicoTaken(model: ClusterModel): MacSet {
+  // Then a generated one per pod, two per node.
+  const taken = new MacSet(model.pods.length + model.nodes.length * 2);
   taken.add(...macNumber(CALICO_VETH_MAC));
   return taken;
 }
@@ -188,7 +190,7 @@ function calicoTaken(): MacSet {
 function compileCalico(model: ClusterModel, routes: ReturnType<typeof compileRoutes>): CompiledNetwork {
   const mode = calicoMode(model)!;
   const mtu = podMtu(model);
-  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), calicoTaken());
+  const t = new NetworkTables(routes, model.nodes.map((n) => n.name), calicoTaken(model));
   const add = (f: Iface) => t.add(f);
   const underlayLen = parseCidr(model.settings.nodeNetwork, "n").prefixLength;
   const nodes: NodeInfo[] = model.nodes.map((n) => {

@@ -11,6 +11,7 @@ import { BlockAllocator, podRange, RandomScanAllocator, RangeAllocator } from ".
 import { CALICO_BLOCK_SIZE, CalicoIpam } from "./calico-ipam.js";
 import { checkLabelName, checkServiceName, checkSubdomain } from "./names.js";
 import { formatPath, type Origin, type Path, type Problems } from "./problems.js";
+import { PodKeys } from "./pod-keys.js";
 import { Scheduler } from "./scheduler.js";
 import { fnv1a32, prng } from "./random.js";
 import { checkRanges, inferRanges, readSettings } from "./settings.js";
@@ -194,7 +195,8 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
   };
   const nodeIPs = new Map(nodes.map((n) => [parseIPv4(n.internalIP, "internalIP"), n.name]));
   const scheduler = new Scheduler(nodes.map((n) => ({ name: n.name, labels: n.labels, pods: brokenNodes.has(n) ? Infinity : 0 })));
-  const seen = new Map<string, DraftPod>();
+  // Pods by `namespace/name`, hashed rather than keyed by 150,000 joined strings.
+  const seen = new PodKeys<DraftPod>();
   const ipOwner = new Map<number, DraftPod>();
   const placement: Array<number | undefined> = [];
   const ips: Array<number | undefined> = [];
@@ -212,10 +214,9 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
     }
     const badNs = lastNsBad;
     if (badNs) problems.error("invalid-name", p.at, ["namespace"], badNs);
-    const key = `${p.namespace}/${p.name}`;
-    const first = seen.get(key);
-    if (first) problems.error("duplicate", p.at, ["name"], `pod ${key} is already defined at ${formatOrigin(first.at)}`);
-    else seen.set(key, p);
+    const first = seen.get(p.namespace, "", p.name);
+    if (first) problems.error("duplicate", p.at, ["name"], `pod ${p.namespace}/${p.name} is already defined at ${formatOrigin(first.at)}`);
+    else seen.add(p.namespace, "", p.name, undefined, undefined, p);
     if (p.node) {
       const n = nodeIndex.get(p.node.value);
       if (n === undefined) problems.error("not-found", p.at, p.node.sub, `no node named "${p.node.value}"${nodes.length ? ` (nodes: ${nodes.slice(0, 5).map((x) => x.name).join(", ")}${nodes.length > 5 ? ", …" : ""})` : ""}`);

@@ -4,6 +4,7 @@
 
 import type { Draft, DraftPod, DraftWorkload } from "./draft.js";
 import { selectorMatches } from "./names.js";
+import { PodKeys } from "./pod-keys.js";
 import { FNV1A_OFFSET, fnv1aMore, suffixOfHash, templateHash } from "./random.js";
 
 export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; labels: Record<string, string> }>): DraftPod[] {
@@ -28,77 +29,6 @@ export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; label
     out.push(...podsOf(w, nodes, taken));
   }
   return out;
-}
-
-/**
- * The pods' `namespace/name` keys taken so far, as a set of the keys' hashes (two, over the
- * key's characters) that compares the keys themselves only when both hashes match: 150,000
- * generated names are checked without building 150,000 key strings. A key is given as
- * `namespace`, and `name` in two parts (`head + tail`).
- */
-class PodKeys {
-  private ha = new Int32Array(1024);
-  private hb = new Int32Array(1024);
-  /** Index into the lists below plus one; 0 is an empty slot. */
-  private slot = new Int32Array(1024);
-  private readonly namespaces: string[] = [];
-  private readonly heads: string[] = [];
-  private readonly tails: string[] = [];
-
-  /** The two hashes of `namespace + "/" + head + tail`, from the two of `namespace + "/" + head`. */
-  static start(namespace: string, head: string): [number, number] {
-    return [hashB(hashB(hashB(FNV1A_OFFSET, namespace), "/"), head), fnv1aMore(fnv1aMore(fnv1aMore(FNV1A_OFFSET, namespace), "/"), head)];
-  }
-
-  has(namespace: string, head: string, tail: string, a?: number, b?: number): boolean {
-    if (a === undefined || b === undefined) [a, b] = PodKeys.finish(PodKeys.start(namespace, head), tail);
-    const mask = this.slot.length - 1;
-    for (let i = b & mask; ; i = (i + 1) & mask) {
-      const s = this.slot[i]!;
-      if (s === 0) return false;
-      if (this.ha[i] === a && this.hb[i] === b) {
-        const k = s - 1;
-        if (`${this.namespaces[k]}/${this.heads[k]}${this.tails[k]}` === `${namespace}/${head}${tail}`) return true;
-      }
-    }
-  }
-
-  add(namespace: string, head: string, tail: string, a?: number, b?: number): void {
-    if (a === undefined || b === undefined) [a, b] = PodKeys.finish(PodKeys.start(namespace, head), tail);
-    if (this.has(namespace, head, tail, a, b)) return;
-    if ((this.namespaces.length + 1) * 2 > this.slot.length) this.grow();
-    this.namespaces.push(namespace);
-    this.heads.push(head);
-    this.tails.push(tail);
-    this.put(a, b, this.namespaces.length);
-  }
-
-  static finish(start: [number, number], tail: string): [number, number] {
-    return [hashB(start[0], tail), fnv1aMore(start[1], tail)];
-  }
-
-  private put(a: number, b: number, s: number): void {
-    const mask = this.slot.length - 1;
-    let i = b & mask;
-    while (this.slot[i] !== 0) i = (i + 1) & mask;
-    this.ha[i] = a;
-    this.hb[i] = b;
-    this.slot[i] = s;
-  }
-
-  private grow(): void {
-    const { ha, hb, slot } = this;
-    this.ha = new Int32Array(slot.length * 2);
-    this.hb = new Int32Array(slot.length * 2);
-    this.slot = new Int32Array(slot.length * 2);
-    for (let i = 0; i < slot.length; i++) if (slot[i] !== 0) this.put(ha[i]!, hb[i]!, slot[i]!);
-  }
-}
-
-/** A second hash of a key (besides FNV-1a), continued over `text`. */
-function hashB(h: number, text: string): number {
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
 }
 
 function podsOf(w: DraftWorkload, nodes: Array<{ name: string; labels: Record<string, string> }>, taken: PodKeys): DraftPod[] {
