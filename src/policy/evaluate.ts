@@ -14,7 +14,8 @@
 //   allowed whatever the policies say about the reverse direction: every implementation
 //   tracks connections (conntrack, or Cilium's CT map), and the dataplane does the same.
 // - "A pod cannot block access to itself" (docs, Network Policies overview): a pod to itself
-//   is always allowed.
+//   is always allowed (a packet to its own IP stays on the pod's loopback and never reaches
+//   the host-side enforcement point; the upstream e2e tests' AllowLoopback expects it).
 // - "Traffic to and from the node where a Pod is running is always allowed, regardless of the
 //   IP address of the Pod or the node" (same place): a pod ↔ its own node's IP is allowed on
 //   both sides (kubelet's probes depend on it).
@@ -184,19 +185,20 @@ export class PolicyEvaluator {
   }
 
   /** Finds a pod by object, `namespace/name` or `name` (namespace default). */
-  pod(ref: ClusterPod | string): ClusterPod {
+  pod(ref: ClusterPod | string, path = "pod"): ClusterPod {
     const key = typeof ref === "string" ? (ref.includes("/") ? ref : `default/${ref}`) : podKey(ref);
     const pod = this.podsByKey.get(key);
-    if (!pod) throw new K8sNetFlowError("not-found", `no pod ${key} in the cluster`);
+    if (!pod) throw new K8sNetFlowError("not-found", `no pod ${key} in the cluster`, path);
     return pod;
   }
 
-  resolve(ref: EndpointRef): Endpoint {
+  /** `path` names the field of the caller's input, for errors (`from`, `to`). */
+  resolve(ref: EndpointRef, path = "endpoint"): Endpoint {
     if ("pod" in ref) {
-      const pod = this.pod(ref.pod);
+      const pod = this.pod(ref.pod, path);
       return { kind: "pod", pod, ip: pod.ip };
     }
-    parseIPv4(ref.ip, "ip");
+    parseIPv4(ref.ip, path);
     const pod = this.podsByIp.get(ref.ip);
     if (pod) return { kind: "pod", pod, ip: pod.ip };
     const node = this.nodeIPs.get(ref.ip);
@@ -211,6 +213,24 @@ export class PolicyEvaluator {
     return this.selecting(pod, direction).map((c) => c.key);
   }
 
+  /**
+   * The pods `policy` applies to (spec.podSelector in its namespace), host-network pods left
+   * out: what an enforcing dataplane attaches the policy's chains or programs to.
+   */
+  selectedPods(policy: NetworkPolicy): ClusterPod[] {
+    return this.cluster.pods.filter((p) => !p.hostNetwork && p.namespace === policy.namespace && selectorMatches(policy.podSelector, p.labels));
+  }
+
+  /**
+   * The pods a selector peer of `policy` matches, as an enforcing dataplane would put their
+   * IPs in a set (Calico's ipsets, Cilium's identities). Empty for an ipBlock peer.
+   */
+  peerPods(policy: NetworkPolicy, peer: NetworkPolicyPeer): ClusterPod[] {
+    if (peer.kind === "ipBlock") return [];
+    const c = compile(policy);
+    return this.cluster.pods.filter((p) => this.matchPeer(c, peer, { kind: "pod", pod: p, ip: p.ip }));
+  }
+
   private selecting(pod: ClusterPod, direction: PolicyType): CompiledPolicy[] {
     if (pod.hostNetwork) return [];
     return (this.byNamespace.get(pod.namespace) ?? []).filter((c) => c.policy.policyTypes.includes(direction) && selectorMatches(c.policy.podSelector, pod.labels));
@@ -221,8 +241,8 @@ export class PolicyEvaluator {
    * is: policies judge connections, not packets.
    */
   evaluate(query: ConnectionQuery): PolicyVerdict {
-    const from = this.resolve(query.from);
-    const to = this.resolve(query.to);
+    const from = this.resolve(query.from, "from");
+    const to = this.resolve(query.to, "to");
     const protocol = query.protocol ?? "TCP";
     const port = query.port;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new K8sNetFlowError("invalid-input", `port ${port} is out of range (1 to 65535)`, "port");

@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { K8sNetFlowError } from "../../../src/errors.js";
 import { evaluateConnection, PolicyEvaluator } from "../../../src/policy/evaluate.js";
+import { describePolicy, renderVerdict } from "../../../src/policy/explain.js";
 import { matrixRows, policyMatrix } from "../../../src/policy/matrix.js";
 import { cluster, policies } from "./helpers.js";
 
@@ -168,5 +169,46 @@ spec:
     // The other node is just an address: db's egress is isolated.
     const nodeB = m.nodes.find((n) => n.name === "node-b")!.internalIP;
     expect(ev.evaluate({ from: { pod: "db" }, to: { ip: nodeB }, port: 10250 }).allowed).toBe(false);
+  });
+});
+
+describe("explanations and selections for the CLI and the dataplane", () => {
+  const m = cluster({ namespaces: [{ name: "ops", labels: { team: "ops" } }], pods: [{ name: "db", labels: { app: "db" } }, { name: "web", labels: { app: "web" } }, { name: "mon", namespace: "ops", labels: { app: "mon" } }] });
+  const p = policies(`
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: db }
+spec:
+  podSelector: { matchExpressions: [{ key: app, operator: In, values: [db] }] }
+  policyTypes: [Ingress, Egress]
+  ingress:
+    - from: [{ podSelector: { matchLabels: { app: web } } }, { namespaceSelector: { matchLabels: { team: ops } } }]
+      ports: [{ port: 5432 }]
+`);
+  const ev = new PolicyEvaluator(m, p);
+
+  it("renders a verdict side by side, naming rules with their peer and port entries", () => {
+    expect(renderVerdict(ev.evaluate({ from: { pod: "ops/mon" }, to: { pod: "db" }, port: 5432 }))).toBe(
+      [
+        "ops/mon → default/db TCP/5432: allowed",
+        "  egress  ops/mon: allowed: not isolated",
+        "  ingress default/db: allowed by rule",
+        "    isolated by default/db",
+        "    allowed by default/db ingress[0] (from[1], ports[0])",
+        "",
+      ].join("\n"),
+    );
+    expect(renderVerdict(ev.evaluate({ from: { pod: "db" }, to: { pod: "web" }, port: 80 }))).toBe(
+      ["default/db → default/web TCP/80: DENIED", "  egress  default/db: DENIED: isolated by default", "    isolated by default/db", "  ingress default/web: allowed: not isolated", ""].join("\n"),
+    );
+    expect(describePolicy(p[0]!)).toBe("default/db: pods app In (db) of default; ingress: 1 rule; egress: deny all");
+  });
+
+  it("lists the pods a policy applies to and the pods each peer selects", () => {
+    const policy = p[0]!;
+    expect(ev.selectedPods(policy).map((x) => x.name)).toEqual(["db"]);
+    const peers = policy.ingress[0]!.peers;
+    if (peers === "any") throw new Error("expected peers");
+    expect(peers.map((peer) => ev.peerPods(policy, peer).map((x) => `${x.namespace}/${x.name}`))).toEqual([["default/web"], ["ops/mon"]]);
   });
 });
