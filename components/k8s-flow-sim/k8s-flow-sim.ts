@@ -10,7 +10,7 @@ import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { NearViewport } from "../internal/near-viewport.js";
 import { SimEngine } from "./sim-controller.js";
 import { binLabel, gridBitmap, PairBinner, paint, toRgb, topPairs, type HeatGrid } from "./heatmap.js";
-import { fmt, renderHistogram } from "./histogram.js";
+import { fmt, histogramData, renderHistogram, type HistogramData } from "./histogram.js";
 import { styles } from "./k8s-flow-sim.styles.js";
 import { conntrackSeries, eventMarkers, rateSeries, timelineOf } from "./timeline.js";
 import { renderTimeSeries } from "./timeseries.js";
@@ -200,16 +200,22 @@ export class K8sFlowSimElement extends LitElement {
       // nodes, the grid alone would take that; on a busy machine, every task takes longer).
       await nextTask();
       if (mine !== this.generation || !(await this.prepareGrid(result, summary, mine))) return;
-      this.state = { status: "done", result, summary, seconds };
-      this.cursor = undefined;
-      this.shown = 1;
-      this.requestUpdate();
-      await this.updateComplete;
       await nextTask();
       if (mine !== this.generation) return;
-      this.shown = 2;
-      this.requestUpdate();
-      await this.updateComplete;
+      this.histogramOf(result);
+      await nextTask();
+      if (mine !== this.generation) return;
+      this.state = { status: "done", result, summary, seconds };
+      this.cursor = undefined;
+      for (let part = 1; part <= RESULT_PARTS; part++) {
+        if (part > 1) {
+          await nextTask();
+          if (mine !== this.generation) return;
+        }
+        this.shown = part;
+        this.requestUpdate();
+        await this.updateComplete;
+      }
       await this.bitmapTask;
       if (mine !== this.generation) return;
       // Done once the charts are drawn: a listener reads what the reader sees.
@@ -304,8 +310,9 @@ export class K8sFlowSimElement extends LitElement {
     const canvas = this.renderRoot.querySelector<HTMLCanvasElement>("canvas[part=heatmap]");
     if (!canvas || this.state.status !== "done" || !this.grid) return;
     if (!this.bitmap || this.bitmapStale) {
-      // Not in the render's task: the bitmap of a big grid takes as long as the render.
-      this.bitmapTask ??= nextTask().then(() => {
+      // Not in the render's task, and after the frame that lays the new DOM out (else reading
+      // the canvas' size forces that layout inside this task): at 5,000 nodes each is ~20 ms.
+      this.bitmapTask ??= afterFrame().then(() => {
         this.bitmapTask = undefined;
         if (this.state.status !== "done" || !this.grid) return;
         const css = getComputedStyle(this);
@@ -359,8 +366,17 @@ export class K8sFlowSimElement extends LitElement {
     }
     await nextTask();
     if (mine !== this.generation) return false;
-    this.setGrid(result, binner.grid());
+    const grid = binner.grid();
+    await nextTask();
+    if (mine !== this.generation) return false;
+    this.setGrid(result, grid);
     return true;
+  }
+
+  private histogram: { of: SimulationResult; data: HistogramData } | undefined;
+  private histogramOf(result: SimulationResult): HistogramData {
+    if (this.histogram?.of !== result) this.histogram = { of: result, data: histogramData(result.endpoints) };
+    return this.histogram.data;
   }
 
   private cellAt = (e: PointerEvent): void => {
@@ -516,15 +532,15 @@ export class K8sFlowSimElement extends LitElement {
       ${renderTimeSeries({ id: "rate", title: "Packets per second of simulated time, delivered and dropped", part: "rate-chart", tablePart: "rate-table", series: ["delivered", "dropped"], unit: "packets/s", points: rateSeries(t.timeline), events, format: perSecond, tableOpen: this.openTables.rate, onToggle: toggle("rate") })}`;
   }
 
-  /** How much of a new result is rendered: 1 the charts above the heat map, 2 everything (see run()). */
-  private shown = 2;
+  /** How much of a new result is rendered, a task each (see run()): 1 the time series, 2 and the bars, 3 everything. */
+  private shown = RESULT_PARTS;
 
   private renderResult(result: SimulationResult, summary: ModelSummary) {
     const charts = html`
       ${guard([result, this.openTables.conntrack, this.openTables.rate], () => this.renderTimeline(result))}
-      <h3>Connections per endpoint</h3>
-      ${guard([result], () => renderHistogram(result.endpoints, "hist-title", "hist-desc"))}`;
-    if (this.shown < 2) return charts;
+      ${this.shown >= 2 ? html`<h3>Connections per endpoint</h3>
+        ${guard([result], () => renderHistogram(result.endpoints, "hist-title", "hist-desc", this.histogramOf(result)))}` : nothing}`;
+    if (this.shown < 3) return charts;
     const grid = this.heatGrid(result, summary);
     const top = this.topPairs;
     const cellText = grid.perCell > 1 ? `${fmt(grid.nodes.length)} nodes in ${grid.size} × ${grid.size} cells of ${grid.perCell} nodes each` : `${fmt(grid.nodes.length)} × ${fmt(grid.nodes.length)} nodes`;
@@ -578,6 +594,9 @@ function table(caption: string, rows: Array<[string, number]>, empty = "none") {
   </table>`;
 }
 
+/** A new result is rendered in this many steps, a task each (see renderResult). */
+const RESULT_PARTS = 3;
+
 /** The longest slice of the page's thread the heat map's grid takes at a time (of a long task's 50). */
 const SLICE_MS = 8;
 
@@ -596,6 +615,24 @@ function nextTask(): Promise<void> {
       resolve();
     };
     channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * Resolves in a task after the next frame has been rendered (a frame's own work, layout
+ * included, is a task apart) — or after 200 ms, as pages in background tabs get no frames.
+ */
+function afterFrame(): Promise<void> {
+  if (typeof requestAnimationFrame !== "function") return nextTask();
+  return new Promise((resolve) => {
+    const frame = requestAnimationFrame(() => {
+      clearTimeout(timer);
+      void nextTask().then(resolve);
+    });
+    const timer = setTimeout(() => {
+      cancelAnimationFrame(frame);
+      resolve();
+    }, 200);
   });
 }
 

@@ -30,7 +30,9 @@ export class SimEngine {
     const key = JSON.stringify(cluster);
     if (this.loaded?.key !== key) {
       this.loaded = undefined;
-      const summary = await engine.load(cluster);
+      // Counts, not the pods and Services lists: the element draws nodes and numbers, and at
+      // 150,000 pods the lists are ~25 MB to copy onto the page's thread.
+      const summary = await engine.load(cluster, { lists: false });
       this.loaded = { key, summary };
     }
     if (hooks.signal.aborted) throw new K8sNetFlowError("cancelled", "the simulation was cancelled");
