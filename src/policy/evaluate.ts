@@ -163,6 +163,8 @@ export class PolicyEvaluator {
   private readonly podsByIp = new Map<string, ClusterPod>();
   private readonly nodeIPs = new Map<string, string>();
   private readonly nodeIpOf = new Map<string, string>();
+  private readonly ingressOf = new Map<ClusterPod, CompiledPolicy[]>();
+  private readonly egressOf = new Map<ClusterPod, CompiledPolicy[]>();
 
   constructor(
     readonly cluster: ClusterModel,
@@ -231,9 +233,15 @@ export class PolicyEvaluator {
     return this.cluster.pods.filter((p) => this.matchPeer(c, peer, { kind: "pod", pod: p, ip: p.ip }));
   }
 
+  /** Selections are cached per pod: the matrix asks for each pod 2 × pods × ports times. */
   private selecting(pod: ClusterPod, direction: PolicyType): CompiledPolicy[] {
-    if (pod.hostNetwork) return [];
-    return (this.byNamespace.get(pod.namespace) ?? []).filter((c) => c.policy.policyTypes.includes(direction) && selectorMatches(c.policy.podSelector, pod.labels));
+    const cache = direction === "Ingress" ? this.ingressOf : this.egressOf;
+    let found = cache.get(pod);
+    if (!found) {
+      found = pod.hostNetwork ? [] : (this.byNamespace.get(pod.namespace) ?? []).filter((c) => c.policy.policyTypes.includes(direction) && selectorMatches(c.policy.podSelector, pod.labels));
+      cache.set(pod, found);
+    }
+    return found;
   }
 
   /**
