@@ -31,8 +31,19 @@ export class PodIndex {
     });
   }
 
-  /** Indexes of the pods in `namespace` that `selector` matches, in pod order. */
+  /** The last select's arguments and answer: a Service's pods are asked for twice in a row. */
+  private last?: { namespace: string; selector: Record<string, string>; pods: number[] };
+
+  /** Indexes of the pods in `namespace` that `selector` matches, in pod order (not to be modified). */
   select(namespace: string, selector: Record<string, string>): number[] {
+    const last = this.last;
+    if (last && last.namespace === namespace && last.selector === selector) return last.pods;
+    const pods = this.selectUncached(namespace, selector);
+    this.last = { namespace, selector, pods };
+    return pods;
+  }
+
+  private selectUncached(namespace: string, selector: Record<string, string>): number[] {
     const keys = Object.keys(selector);
     if (keys.length === 0) return this.byNamespace.get(namespace) ?? [];
     const ns = this.byLabel.get(namespace);

@@ -129,24 +129,25 @@ function digest(padded: Uint8Array, length: number): void {
 export function base32Prefix(words: Uint32Array, chars: number): string {
   let out = "";
   for (let i = 0; i < chars; i += 8) {
-    // Eight characters are five bytes: 40 bits starting at byte i / 8 * 5.
+    // Eight characters are five bytes: 40 bits starting at byte i / 8 * 5, as hi (8) and lo (32).
     const start = (i / 8) * 5;
-    let hi = 0;
-    let lo = 0;
-    for (let k = 0; k < 5; k++) {
-      const byteIndex = start + k;
-      const byte = (words[byteIndex >> 2]! >>> (24 - 8 * (byteIndex & 3))) & 255;
-      // 40 bits as hi (top 8) and lo (low 32).
-      hi = (hi << 8) | (lo >>> 24);
-      lo = ((lo << 8) | byte) >>> 0;
-    }
-    const bits = hi * 4294967296 + lo;
-    for (let j = 7; j >= 0; j--) out += BASE32[Math.floor(bits / 2 ** (5 * j)) & 31];
+    const hi = byteAt(words, start);
+    const lo = ((byteAt(words, start + 1) << 24) | (byteAt(words, start + 2) << 16) | (byteAt(words, start + 3) << 8) | byteAt(words, start + 4)) >>> 0;
+    out += String.fromCharCode(
+      BASE32_CODES[hi >>> 3]!, BASE32_CODES[((hi & 7) << 2) | (lo >>> 30)]!, BASE32_CODES[(lo >>> 25) & 31]!, BASE32_CODES[(lo >>> 20) & 31]!,
+      BASE32_CODES[(lo >>> 15) & 31]!, BASE32_CODES[(lo >>> 10) & 31]!, BASE32_CODES[(lo >>> 5) & 31]!, BASE32_CODES[lo & 31]!,
+    );
   }
   return out;
 }
 
+/** Byte `i` of big-endian words. */
+function byteAt(words: Uint32Array, i: number): number {
+  return (words[i >> 2]! >>> (24 - 8 * (i & 3))) & 255;
+}
+
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE32_CODES = Array.from(BASE32, (c) => c.charCodeAt(0));
 
 /** RFC 4648 base32 with padding, as Go's base32.StdEncoding. */
 export function base32(bytes: Uint8Array): string {
