@@ -50,7 +50,8 @@ export interface TimeSeriesOptions {
 
 export const W = 640;
 export const H = 200;
-export const PAD = { left: 52, right: 14, top: 24, bottom: 34 };
+/** Room for the y labels ("150k") on the left and half the last x label ("30 min") on the right. */
+export const PAD = { left: 52, right: 26, top: 24, bottom: 34 };
 /** Rows of event labels before further labels are left to their markers' tooltips. */
 export const LABEL_ROWS = 3;
 /** Width of a character of the 11 px tick font, for placing labels without measuring text. */
@@ -105,11 +106,11 @@ export function niceTicks(min: number, max: number, count = 5): Ticks {
   return { lo, hi, step, values };
 }
 
-/** Seconds on a time axis: round seconds for short runs, whole minutes or hours for long ones. */
+/** Seconds on a time axis: round seconds up to 5 minutes (50 s steps read better than half minutes), whole minutes or hours beyond. */
 const TIME_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 export function timeTicks(min: number, max: number, count = 6): Ticks {
   const span = max - min;
-  if (!(span > 120)) return niceTicks(min, max, count);
+  if (!(span > 300)) return niceTicks(min, max, count);
   const step = TIME_STEPS.find((s) => span / s <= count) ?? niceStep(span, count);
   const lo = Math.floor(min / step) * step;
   const hi = Math.ceil(max / step) * step;

@@ -37,6 +37,7 @@ describe("ticks", () => {
   it("timeTicks: round seconds for short runs, minutes and hours for long ones", () => {
     expect(timeTicks(0, 2.5)).toEqual({ lo: 0, hi: 2.5, step: 0.5, values: [0, 0.5, 1, 1.5, 2, 2.5] });
     expect(timeTicks(0, 100).values).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(timeTicks(0, 150)).toEqual({ lo: 0, hi: 150, step: 50, values: [0, 50, 100, 150] });
     expect(timeTicks(0, 1000)).toEqual({ lo: 0, hi: 1200, step: 300, values: [0, 300, 600, 900, 1200] });
     expect(timeTicks(0, 5 * 3600).step).toBe(3600);
     expect(formatTime(0.5, 0.5)).toBe("0.5 s");
