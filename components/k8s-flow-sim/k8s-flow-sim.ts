@@ -4,7 +4,7 @@ import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
 import type { SimulationPlan, SimulationResult } from "../../src/engine/simulate.js";
-import type { ModelSummary } from "../../src/engine/types.js";
+import { TRAFFIC_PATTERNS, type ModelSummary, type TrafficPattern } from "../../src/engine/types.js";
 import { K8sNetFlowError, toErrorInfo, type ErrorInfo } from "../../src/errors.js";
 import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { NearViewport } from "../internal/near-viewport.js";
@@ -24,7 +24,7 @@ type SimState =
   | { status: "error"; error: ErrorInfo };
 
 /** The plan's fields the element validates before starting anything, with their limits. */
-const LIMITS: Record<string, [number, number]> = { flows: [1, 1e9], packetsPerFlow: [1, 1e6], workers: [1, 16], seed: [0, 0xffffffff], nodes: [0, 5000], pods: [0, 150000], services: [0, 10000] };
+const LIMITS: Record<string, [number, number]> = { flows: [1, 1e9], packetsPerFlow: [1, 1e6], workers: [1, 16], seed: [0, 0xffffffff], nodes: [0, 5000], pods: [0, 150000], services: [0, 10000], rate: [1, 1e9], churnEvents: [0, 100], churnEndpoints: [1, 1e6], detectSeconds: [0, 1e7] };
 
 /**
  * @summary Many connections through a simulated cluster, at Kubernetes' scale limits, with live progress and charts.
@@ -79,6 +79,12 @@ export class K8sFlowSimElement extends LitElement {
     flows: { type: Number, reflect: true },
     packetsPerFlow: { type: Number, reflect: true, attribute: "packets-per-flow" },
     pattern: { type: String, reflect: true },
+    rate: { type: Number, reflect: true },
+    churnEvents: { type: Number, reflect: true, attribute: "churn-events" },
+    churnEndpoints: { type: Number, reflect: true, attribute: "churn-endpoints" },
+    failNode: { type: String, reflect: true, attribute: "fail-node" },
+    failAt: { type: Number, reflect: true, attribute: "fail-at" },
+    detectSeconds: { type: Number, reflect: true, attribute: "detect-seconds" },
     workers: { type: Number, reflect: true },
     seed: { type: Number, reflect: true },
     theme: { type: String, reflect: true },
@@ -101,8 +107,20 @@ export class K8sFlowSimElement extends LitElement {
   declare flows: number;
   /** Packets per connection (the first opens it). */
   declare packetsPerFlow: number;
-  /** Which Service each connection goes to: `uniform` or `zipf`. */
-  declare pattern: "uniform" | "zipf";
+  /** Where connections go: `uniform`, `zipf`, `all-to-all`, `dns` or `external` (see the engine's SimulationPlan). */
+  declare pattern: TrafficPattern;
+  /** New connections per simulated second, cluster-wide. */
+  declare rate: number;
+  /** Endpoint churn: times during the run that endpoints leave their Services (0: none). */
+  declare churnEvents: number;
+  /** Endpoints each churn event takes out. */
+  declare churnEndpoints: number;
+  /** A node that fails during the run (empty: none). */
+  declare failNode: string;
+  /** When it fails, as the share of the plan's flows started (0–1). */
+  declare failAt: number;
+  /** Seconds until the failed node is NotReady and its endpoints leave their Services. */
+  declare detectSeconds: number;
   /** Web Workers sharing the plan (same seed, same counters, whatever the count). */
   declare workers: number;
   /** Seed of the plan and of the generated cluster. */
@@ -128,6 +146,12 @@ export class K8sFlowSimElement extends LitElement {
     this.flows = 100_000;
     this.packetsPerFlow = 10;
     this.pattern = "uniform";
+    this.rate = 10_000;
+    this.churnEvents = 0;
+    this.churnEndpoints = 10;
+    this.failNode = "";
+    this.failAt = 0.5;
+    this.detectSeconds = 40;
     this.workers = 2;
     this.seed = 1;
     this.theme = "auto";
@@ -146,7 +170,15 @@ export class K8sFlowSimElement extends LitElement {
 
   /** The plan the attributes describe, as `engine.simulate` takes it. */
   plan(): SimulationPlan {
-    return { flows: this.flows, packetsPerFlow: this.packetsPerFlow, pattern: this.pattern, seed: this.seed };
+    return {
+      flows: this.flows,
+      packetsPerFlow: this.packetsPerFlow,
+      pattern: this.pattern,
+      seed: this.seed,
+      connectionsPerSecond: this.rate,
+      ...(this.churnEvents > 0 ? { churn: { events: this.churnEvents, endpoints: this.churnEndpoints } } : {}),
+      ...(this.failNode ? { nodeFailure: { node: this.failNode, at: this.failAt, detectionSeconds: this.detectSeconds } } : {}),
+    };
   }
 
   /** The cluster the attributes describe, as `engine.load` takes it. */
@@ -238,12 +270,13 @@ export class K8sFlowSimElement extends LitElement {
   }
 
   private validate(): void {
-    const values: Record<string, number> = { flows: this.flows, packetsPerFlow: this.packetsPerFlow, workers: this.workers, seed: this.seed, nodes: this.nodes, pods: this.pods, services: this.services };
+    const values: Record<string, number> = { flows: this.flows, packetsPerFlow: this.packetsPerFlow, workers: this.workers, seed: this.seed, nodes: this.nodes, pods: this.pods, services: this.services, rate: this.rate, churnEvents: this.churnEvents, churnEndpoints: this.churnEndpoints, detectSeconds: this.detectSeconds };
     for (const [key, [min, max]] of Object.entries(LIMITS)) {
       const v = values[key]!;
       if (!Number.isInteger(v) || v < min || v > max) throw new K8sNetFlowError("invalid-input", `${key} must be a whole number from ${fmt(min)} to ${fmt(max)}, got ${String(v)}`, key);
     }
-    if (this.pattern !== "uniform" && this.pattern !== "zipf") throw new K8sNetFlowError("invalid-input", `pattern must be "uniform" or "zipf", got ${JSON.stringify(this.pattern)}`, "pattern");
+    if (!TRAFFIC_PATTERNS.includes(this.pattern)) throw new K8sNetFlowError("invalid-input", `pattern must be one of ${TRAFFIC_PATTERNS.join(", ")}, got ${JSON.stringify(this.pattern)}`, "pattern");
+    if (!(this.failAt >= 0 && this.failAt <= 1)) throw new K8sNetFlowError("invalid-input", `fail-at must be a share of the flows from 0 to 1, got ${String(this.failAt)}`, "failAt");
   }
 
   // ---- lifecycle: lazy start, theme ----
@@ -498,12 +531,23 @@ export class K8sFlowSimElement extends LitElement {
         ${num("flows", "Flows", 1, 1e9, "wide")}
         ${num("packetsPerFlow", "Packets per flow", 1, 1e6)}
         <label>Pattern
-          <select name="pattern" ?disabled=${busy} @change=${(e: Event) => (this.pattern = (e.target as HTMLSelectElement).value as "uniform" | "zipf")}>
-            ${["uniform", "zipf"].map((p) => html`<option value=${p} ?selected=${p === this.pattern}>${p}</option>`)}
+          <select name="pattern" ?disabled=${busy} @change=${(e: Event) => (this.pattern = (e.target as HTMLSelectElement).value as TrafficPattern)}>
+            ${TRAFFIC_PATTERNS.map((p) => html`<option value=${p} ?selected=${p === this.pattern}>${p}</option>`)}
           </select>
         </label>
+        ${num("rate", "Connections / s", 1, 1e9, "wide")}
         ${num("workers", "Workers", 1, 16)}
         ${num("seed", "Seed", 0, 0xffffffff, "wide")}
+      </fieldset>
+      <fieldset>
+        <legend>Events</legend>
+        ${num("churnEvents", "Churn events", 0, 100)}
+        ${num("churnEndpoints", "Endpoints each", 1, 1e6)}
+        <label>Failing node
+          <input type="text" name="failNode" .value=${this.failNode} placeholder="none" ?disabled=${busy} @change=${(e: Event) => (this.failNode = (e.target as HTMLInputElement).value.trim())}></label>
+        <label>Fails at (0–1)
+          <input type="number" name="failAt" min="0" max="1" step="0.05" .value=${String(this.failAt)} ?disabled=${busy} @change=${(e: Event) => (this.failAt = Number((e.target as HTMLInputElement).value))}></label>
+        ${num("detectSeconds", "Detected after (s)", 0, 1e7)}
       </fieldset>
       <div class="actions">
         <button type="submit" part="run" class="run" ?disabled=${busy}>Run</button>

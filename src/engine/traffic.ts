@@ -11,17 +11,10 @@ import { ClusterZone } from "../dns/records.js";
 import { formatResolvConf, podResolvConf } from "../dns/resolv-conf.js";
 import { lookup, type QueryResult } from "../dns/resolver.js";
 import { parseIPv4 } from "../net/ipv4.js";
+import type { TrafficPattern } from "./types.js";
 import type { ClusterModel, ClusterPod } from "../model/types.js";
 
-/**
- * Where each connection goes: `uniform` a random Service port; `zipf` Service ports by
- * popularity falling as 1/rank; `all-to-all` a random pod's container port, directly (a sample
- * of the pod × pod matrix); `dns` a random Service port by name, resolved by the client's
- * resolver first; `external` a name outside the cluster (settings.upstreamDNS), resolved, then
- * connected to on port 443.
- */
-export type TrafficPattern = "uniform" | "zipf" | "all-to-all" | "dns" | "external";
-export const TRAFFIC_PATTERNS: readonly TrafficPattern[] = ["uniform", "zipf", "all-to-all", "dns", "external"];
+export { TRAFFIC_PATTERNS, type TrafficPattern } from "./types.js";
 
 /** Records one plan flow can take: the connection and the most queries a lookup sends. */
 export const MAX_RECORDS_PER_FLOW = 1 + 2 * 8;

@@ -175,3 +175,13 @@ export const SHOW_COMMANDS = [
   "kubectl logs -n kube-system kube-proxy",
   "cilium-dbg service list | cilium-dbg service get ID   (Cilium)",
 ] as const;
+
+/**
+ * Where a simulation's connections go: `uniform` a random Service port; `zipf` Service ports by
+ * popularity falling as 1/rank; `all-to-all` a random pod's container port, directly (a sample
+ * of the pod × pod matrix); `dns` a random Service port by name, resolved by the client's
+ * resolver first; `external` a name outside the cluster (settings.upstreamDNS), resolved, then
+ * connected to on port 443.
+ */
+export const TRAFFIC_PATTERNS = ["uniform", "zipf", "all-to-all", "dns", "external"] as const;
+export type TrafficPattern = (typeof TRAFFIC_PATTERNS)[number];

@@ -43,7 +43,14 @@ describe("<k8s-flow-sim>", () => {
     const el = await fixture<K8sFlowSimElement>(html`<k8s-flow-sim nodes="50" flows="1234" packets-per-flow="3" pattern="zipf" workers="1" seed="7" mode="nftables" cni="calico/ipip"></k8s-flow-sim>`);
     expect(el.flows).to.equal(1234);
     expect(el.packetsPerFlow).to.equal(3);
-    expect(el.plan()).to.deep.equal({ flows: 1234, packetsPerFlow: 3, pattern: "zipf", seed: 7 });
+    expect(el.plan()).to.deep.equal({ flows: 1234, packetsPerFlow: 3, pattern: "zipf", seed: 7, connectionsPerSecond: 10000 });
+    // Churn and a node failure only when asked for, from their attributes.
+    el.setAttribute("rate", "500");
+    el.setAttribute("churn-events", "3");
+    el.setAttribute("fail-node", "node-02");
+    el.setAttribute("fail-at", "0.25");
+    expect(el.plan()).to.deep.equal({ flows: 1234, packetsPerFlow: 3, pattern: "zipf", seed: 7, connectionsPerSecond: 500, churn: { events: 3, endpoints: 10 }, nodeFailure: { node: "node-02", at: 0.25, detectionSeconds: 40 } });
+    for (const a of ["rate", "churn-events", "fail-node", "fail-at"]) el.removeAttribute(a);
     expect(el.cluster()).to.deep.equal({ generate: { nodes: 50, seed: 7, settings: { kubeProxy: { mode: "nftables" }, cni: { plugin: "calico", mode: "ipip" } } } });
     el.flows = 99;
     el.workers = 3;
@@ -206,10 +213,8 @@ describe("<k8s-flow-sim>", () => {
 
   it("marks the run's events on both time series: endpoint churn and a node failure, from the engine", async function () {
     this.timeout(60000);
-    const el = await fixture<K8sFlowSimElement>(html`<k8s-flow-sim nodes="20" flows="300000" packets-per-flow="2" workers="2" mode="iptables"></k8s-flow-sim>`);
-    // The form has no fields for churn or a failure: the plan, with them, as a page could pass it.
-    const base = el.plan();
-    el.plan = () => ({ ...base, churn: { events: 2, endpoints: 5 }, nodeFailure: { node: "node-03", at: 0.5, detectionSeconds: 5 } });
+    const el = await fixture<K8sFlowSimElement>(html`<k8s-flow-sim nodes="20" flows="300000" packets-per-flow="2" workers="2" mode="iptables" churn-events="2" churn-endpoints="5" fail-node="node-03" fail-at="0.5" detect-seconds="5"></k8s-flow-sim>`);
+    expect(el.plan()).to.deep.include({ churn: { events: 2, endpoints: 5 }, nodeFailure: { node: "node-03", at: 0.5, detectionSeconds: 5 }, connectionsPerSecond: 10000 });
     const done = oneEvent(el, "k8s-sim-done");
     void el.run();
     const { detail } = await done;

@@ -31,9 +31,9 @@ describe("custom-elements.json", () => {
 
   it("describes <k8s-flow-sim>: attributes, events, parts, CSS properties and methods", () => {
     expect(sim?.name).toBe("K8sFlowSimElement");
-    expect(sim!.attributes!.map((a) => a.name).sort()).toEqual(["autorun", "cni", "flows", "mode", "nodes", "packets-per-flow", "pattern", "pods", "scenario", "seed", "services", "theme", "workers"]);
+    expect(sim!.attributes!.map((a) => a.name).sort()).toEqual(["autorun", "churn-endpoints", "churn-events", "cni", "detect-seconds", "fail-at", "fail-node", "flows", "mode", "nodes", "packets-per-flow", "pattern", "pods", "rate", "scenario", "seed", "services", "theme", "workers"]);
     expect(sim!.events!.map((e) => e.name).sort()).toEqual(["k8s-error", "k8s-sim-done", "k8s-sim-progress"]);
-    expect(sim!.cssParts!.map((p) => p.name).sort()).toEqual(["cancel", "counters", "form", "heatmap", "histogram", "pairs", "progress", "readout", "run", "status"]);
+    expect(sim!.cssParts!.map((p) => p.name).sort()).toEqual(["cancel", "conntrack-chart", "conntrack-table", "counters", "form", "heatmap", "histogram", "pairs", "progress", "rate-chart", "rate-table", "readout", "run", "status"]);
     expect(sim!.cssProperties!.map((p) => p.name)).toEqual(expect.arrayContaining(["--k8s-bg", "--k8s-fg", "--k8s-bar", "--k8s-heat-low", "--k8s-heat-high", "--k8s-focus", "--k8s-font", "--k8s-mono"]));
     const methods = sim!.members.filter((m) => m.kind === "method" && !m.privacy).map((m) => m.name).sort();
     expect(methods).toEqual(["cancel", "cluster", "plan", "run"]);
