@@ -196,7 +196,7 @@ function buildPods(draft: Draft, nodes: ClusterNode[], problems: Problems, calic
   const nodeIPs = new Map(nodes.map((n) => [parseIPv4(n.internalIP, "internalIP"), n.name]));
   const scheduler = new Scheduler(nodes.map((n) => ({ name: n.name, labels: n.labels, pods: brokenNodes.has(n) ? Infinity : 0 })));
   // Pods by `namespace/name`, hashed rather than keyed by 150,000 joined strings.
-  const seen = new PodKeys<DraftPod>();
+  const seen = new PodKeys<DraftPod>(drafts.length);
   const ipOwner = new Map<number, DraftPod>();
   const placement: Array<number | undefined> = [];
   const ips: Array<number | undefined> = [];

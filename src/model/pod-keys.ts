@@ -9,14 +9,24 @@ import { FNV1A_OFFSET, fnv1aMore } from "./random.js";
  * `namespace`, and `name` in two parts (`head + tail`).
  */
 export class PodKeys<V = true> {
-  private ha = new Int32Array(1024);
-  private hb = new Int32Array(1024);
+  private ha: Int32Array;
+  private hb: Int32Array;
   /** Index into the lists below plus one; 0 is an empty slot. */
-  private slot = new Int32Array(1024);
+  private slot: Int32Array;
   private readonly namespaces: string[] = [];
   private readonly heads: string[] = [];
   private readonly tails: string[] = [];
   private readonly values: V[] = [];
+
+  /** `expected`: about how many keys it will hold, so that it need not grow on the way. */
+  constructor(expected = 512) {
+    // At most what the limits allow (150,000 pods), so a wild replica count allocates nothing up front.
+    let n = 1024;
+    while (n < Math.min(expected, 1 << 18) * 2) n *= 2;
+    this.ha = new Int32Array(n);
+    this.hb = new Int32Array(n);
+    this.slot = new Int32Array(n);
+  }
 
   /** The two hashes of `namespace + "/" + head + tail`, from the two of `namespace + "/" + head`. */
   static start(namespace: string, head: string): [number, number] {

@@ -12,7 +12,7 @@ export function expandWorkloads(draft: Draft, nodes: Array<{ name: string; label
   const owners = new Set(draft.pods.flatMap((p) => (p.owner ? [`${p.namespace}/${p.owner.kind}/${p.owner.name}`] : [])));
   const ownedRS = new Map(draft.workloads.filter((w) => w.kind === "ReplicaSet" && w.owner?.kind === "Deployment").map((w) => [`${w.namespace}/${w.owner!.name}`, w]));
   const deployments = new Set(draft.workloads.filter((w) => w.kind === "Deployment").map((w) => `${w.namespace}/${w.name}`));
-  const taken = new PodKeys();
+  const taken = new PodKeys(draft.pods.length + draft.workloads.reduce((n, w) => n + (w.kind === "DaemonSet" ? nodes.length : w.replicas), 0));
   for (const p of draft.pods) taken.add(p.namespace, "", p.name);
   const out: DraftPod[] = [];
   for (const w of draft.workloads) {
