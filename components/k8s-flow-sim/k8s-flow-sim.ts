@@ -474,7 +474,7 @@ export class K8sFlowSimElement extends LitElement {
         return `Error (${s.error.code})${s.error.path ? ` at ${s.error.path}` : ""}: ${s.error.message}`;
       case "done": {
         const r = s.result;
-        return `${fmt(r.flows)} connections, ${fmt(r.packets)} packets on ${fmt(s.summary.counts.nodes)} nodes with ${r.workers} worker${r.workers === 1 ? "" : "s"} in ${s.seconds.toFixed(2)} s (${fmt(Math.round(r.packets / Math.max(s.seconds, 1e-3)))} packets/s); ${r.rulesPerConnection.toFixed(1)} rules walked per new connection.`;
+        return `${fmt(r.flows)} connections, ${fmt(r.packets)} packets on ${fmt(s.summary.counts.nodes)} nodes with ${r.workers} worker${r.workers === 1 ? "" : "s"} in ${s.seconds.toFixed(2)} s (${fmt(Math.round(r.packets / Math.max(s.seconds, 1e-3)))} packets/s); ${r.rulesPerNewConnection.median.toFixed(0)} rules walked per new connection (median), ${r.rulesPerConnection.toFixed(1)} per connection over all its packets.`;
       }
     }
   }
