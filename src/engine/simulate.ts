@@ -82,8 +82,12 @@ export interface ShardResult {
   packets: number;
   counters: Counters;
   drops: number[];
-  /** New connections per Service endpoint (DNAT rule hits, summed over every ruleset of the run), as "servicePort\tendpoint" → count. */
-  endpointHits: Array<[string, number]>;
+  /**
+   * New connections per Service endpoint (DNAT rule hits, summed over every ruleset of the run),
+   * in the order of the loaded ruleset's DNAT rules (dnatRules): a typed array, cheap to pass
+   * between threads. Re-syncs only ever take endpoints out, so every endpoint has its place.
+   */
+  endpointHits: Float64Array;
   /** Delivered packets per origin node × delivery node, as [from, to, packets] triples. */
   nodePairs: Uint32Array;
   /** IPVS mode: connections scheduled per real server (index = its global number). */
@@ -346,12 +350,14 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
   // or event, where the dataplane is sampled or changed.
   const flowAt = (k: number) => (shards === 1 ? k : mine[k]!);
   const samples = new Float64Array(TIMELINE_POINTS * SAMPLED.length);
-  const endpointHits = new Map<string, number>();
+  const dnat = dnatRules(cluster);
+  const endpointHits = new Float64Array(dnat.rules.length);
   const harvest = (rs: Ruleset) => {
     for (const r of rs.rules) {
       if (r.target.kind !== "dnat" || r.servicePort === undefined || r.endpoint === undefined) continue;
       const n = dp.ruleHits(r.id);
-      if (n) endpointHits.set(`${r.servicePort}\t${r.endpoint}`, (endpointHits.get(`${r.servicePort}\t${r.endpoint}`) ?? 0) + n);
+      const at = dnat.index.get(`${r.servicePort}\t${r.endpoint}`);
+      if (n && at !== undefined) endpointHits[at] = endpointHits[at]! + n;
     }
   };
   let rs = cluster.rs;
@@ -466,7 +472,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
     packets: connections * plan.packetsPerFlow + queries,
     counters: dp.counters(),
     drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)),
-    endpointHits: [...endpointHits],
+    endpointHits,
     nodePairs,
     ...(ipvsScheduled ? { ipvsScheduled } : {}),
     walks: Uint32Array.from(dp.walksPerNewConnection().flat()),
@@ -480,8 +486,9 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
 export function aggregate(cluster: LoadedCluster, input: SimulationPlan, shards: ShardResult[]): SimulationResult {
   const plan = normalizePlan(input);
   const counters = Object.fromEntries(COUNTERS.map((c) => [c, shards.reduce((s, r) => s + r.counters[c], 0)])) as Counters;
-  const hits = new Map<string, number>();
-  for (const r of shards) for (const [key, n] of r.endpointHits) hits.set(key, (hits.get(key) ?? 0) + n);
+  const dnat = dnatRules(cluster);
+  const hits = new Float64Array(dnat.rules.length);
+  for (const r of shards) for (let i = 0; i < hits.length; i++) hits[i] = hits[i]! + (r.endpointHits[i] ?? 0);
   const drops: Record<string, number> = {};
   for (let reason = 1; reason < 16; reason++) {
     const n = shards.reduce((s, r) => s + (r.drops[reason] ?? 0), 0);
@@ -516,10 +523,7 @@ export function aggregate(cluster: LoadedCluster, input: SimulationPlan, shards:
     packets: shards.reduce((s, r) => s + r.packets, 0),
     counters,
     drops,
-    endpoints: cluster.rs.ipvs ? ipvsEndpoints(cluster, shards) : [...hits].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, connections]) => {
-      const [servicePort, endpoint] = key.split("\t");
-      return { servicePort: servicePort!, endpoint: endpoint!, connections };
-    }),
+    endpoints: cluster.rs.ipvs ? ipvsEndpoints(cluster, shards) : dnat.rules.flatMap((r, i) => (hits[i] ? [{ servicePort: r.servicePort!, endpoint: r.endpoint!, connections: hits[i]! }] : [])),
     nodePairs: [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, packets]) => {
       const [from, to] = key.split(">").map(Number);
       return { from: names[from!]!, to: names[to!]!, packets };
@@ -541,15 +545,34 @@ const QUERY_BUCKET_EDGES = Array.from({ length: 17 }, (_, i) => i);
  * iptables and nftables: every endpoint's DNAT rule hits (zero too), per Service port of the
  * loaded rules, tested for uniformity (endpoints that churned away for part of the run skew it).
  */
-function ruleUniformity(cluster: LoadedCluster, hits: Map<string, number>): ServiceUniformity[] {
+function ruleUniformity(cluster: LoadedCluster, hits: Float64Array): ServiceUniformity[] {
   const ports = new Map<string, Map<string, number>>();
-  for (const r of cluster.rs.rules) {
-    if (r.target.kind !== "dnat" || r.servicePort === undefined || r.endpoint === undefined) continue;
-    const eps = ports.get(r.servicePort) ?? new Map<string, number>();
-    eps.set(r.endpoint, hits.get(`${r.servicePort}\t${r.endpoint}`) ?? 0);
-    ports.set(r.servicePort, eps);
-  }
+  dnatRules(cluster).rules.forEach((r, i) => {
+    const eps = ports.get(r.servicePort!) ?? new Map<string, number>();
+    eps.set(r.endpoint!, (eps.get(r.endpoint!) ?? 0) + hits[i]!);
+    ports.set(r.servicePort!, eps);
+  });
   return uniformity(ports);
+}
+
+/** The loaded ruleset's DNAT rules (one per Service port and endpoint; several with affinity), in rule order, and the place of each endpoint. */
+const dnatCache = new WeakMap<Ruleset, { rules: Ruleset["rules"]; index: Map<string, number> }>();
+function dnatRules(cluster: LoadedCluster): { rules: Ruleset["rules"]; index: Map<string, number> } {
+  let d = dnatCache.get(cluster.rs);
+  if (!d) {
+    const rules: Ruleset["rules"] = [];
+    const index = new Map<string, number>();
+    for (const r of cluster.rs.rules) {
+      if (r.target.kind !== "dnat" || r.servicePort === undefined || r.endpoint === undefined) continue;
+      const key = `${r.servicePort}\t${r.endpoint}`;
+      if (index.has(key)) continue;
+      index.set(key, rules.length);
+      rules.push(r);
+    }
+    d = { rules, index };
+    dnatCache.set(cluster.rs, d);
+  }
+  return d;
 }
 
 /** IPVS: every real server's scheduled connections, per virtual server. */

@@ -81,7 +81,7 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
         cancelled.delete(run);
       });
       // The counters' arrays move to the caller instead of being copied.
-      return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.samples.buffer, outcome.value.nodePairs.buffer]) : outcome;
+      return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.samples.buffer, outcome.value.nodePairs.buffer, outcome.value.endpointHits.buffer]) : outcome;
     },
     cancel(run) {
       if (running.has(run)) cancelled.add(run);
