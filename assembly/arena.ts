@@ -14,8 +14,13 @@ let top: usize = 0;
 function ensureCapacity(end: usize): void {
   const have = (<usize>memory.size()) << 16;
   if (end <= have) return;
-  const pages = <i32>((end - have + 0xffff) >> 16);
-  if (memory.grow(pages) < 0) unreachable(); // out of memory: the host reports it as an error
+  const needed = <i32>((end - have + 0xffff) >> 16);
+  // Grow by at least the memory's size (doubling, up to 64 MiB at a time): every grow makes the
+  // host's engine re-check its heap, and a cluster at the limits grows memory hundreds of times
+  // if each allocation grows it by just what it needs. Untouched pages cost no RAM.
+  const extra = min<i32>(memory.size(), 1024);
+  if (memory.grow(needed + extra) >= 0) return;
+  if (memory.grow(needed) < 0) unreachable(); // out of memory: the host reports it as an error
 }
 
 /** Drops every allocation. */
