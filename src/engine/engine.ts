@@ -8,6 +8,7 @@ import type { EngineHost } from "./hosts/host.js";
 import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
 import type { ShardResult, SimulationPlan, SimulationResult, SimulationTiming } from "./simulate.js";
+import { unpackResult } from "./result-wire.js";
 import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
@@ -167,7 +168,7 @@ class EngineImpl implements Engine {
       // The cause, not the "cancelled" of the shards it stopped (unless the caller aborted).
       const failures = settled.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => r.reason as unknown);
       if (failures.length) throw failures.find((e) => !(e instanceof K8sNetFlowError && e.code === "cancelled")) ?? failures[0];
-      const result = await hosts[0]!.aggregate(plan, settled.map((r) => (r as PromiseFulfilledResult<ShardResult>).value));
+      const result = unpackResult(await hosts[0]!.aggregate(plan, settled.map((r) => (r as PromiseFulfilledResult<ShardResult>).value)));
       // Wall time is the one number that differs between runs: not enumerable, so the result's
       // JSON and deep equality stay the deterministic part (the CLI's --json adds it).
       const seconds = Math.max(1e-6, (performance.now() - started) / 1000);

@@ -1,5 +1,6 @@
 import type { ModelInput } from "../../model/types.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
+import type { PackedResult } from "../result-wire.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
 import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest } from "../types.js";
 
@@ -13,7 +14,8 @@ export interface EngineHost {
   show(request: ShowRequest): Promise<ShowOutput>;
   simulate(plan: SimulationPlan, shard: number, shards: number, run: number, onProgress?: (done: number, total: number) => void): Promise<ShardResult>;
   cancel(run: number): void;
-  aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<SimulationResult>;
+  /** The whole plan's result, its long lists packed (result-wire.ts). */
+  aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<PackedResult>;
   debug(what: "trap" | "crash"): Promise<void>;
   dispose(): Promise<void>;
 }

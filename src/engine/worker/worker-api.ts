@@ -8,6 +8,7 @@ import { K8sNetFlowError, toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
+import { packedBuffers, packResult, type PackedResult } from "../result-wire.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
 import type { FlowQuery, LoadOptions, ModelSummary, Outcome, ShowOutput, ShowRequest } from "../types.js";
 
@@ -22,7 +23,7 @@ export interface WorkerApi {
   simulate(plan: SimulationPlan, shard: number, shards: number, run: number, onProgress?: (done: number, total: number) => void): Promise<Outcome<ShardResult>>;
   /** Stops run `run` at its next chunk (a late cancel never touches a later run). */
   cancel(run: number): void;
-  aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<Outcome<SimulationResult>>;
+  aggregate(plan: SimulationPlan, shards: ShardResult[]): Promise<Outcome<PackedResult>>;
   /** Test hooks: a Wasm trap inside a call, and a worker that dies. */
   debug(what: "trap" | "crash"): Promise<Outcome<void>>;
 }
@@ -86,7 +87,10 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
     cancel(run) {
       if (running.has(run)) cancelled.add(run);
     },
-    aggregate: (plan, shards) => attempt(() => ready().aggregate(plan, shards)),
+    async aggregate(plan, shards) {
+      const outcome = await attempt(() => packResult(ready().aggregate(plan, shards)));
+      return outcome.ok && options.transferResults ? transfer(outcome, packedBuffers(outcome.value)) : outcome;
+    },
     async debug(what) {
       if (what === "crash") setTimeout(() => {
         throw new Error("simulated worker crash");
