@@ -47,6 +47,9 @@ export class EngineCore {
     this.cluster = undefined;
     this.dataplane.loadCluster(encoded, DEFAULT_CAPACITIES);
     this.cluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+    if (model.networkPolicies.length) {
+      warnings.push({ severity: "warning", code: "unsupported", path: "networkpolicies", message: `${model.networkPolicies.length} NetworkPolicy object(s) read and checked, but not enforced in the simulated dataplane yet: traffic flows as if there were none` });
+    }
     for (const s of model.services) {
       if (s.internalTrafficPolicy === "Local") {
         warnings.push({ severity: "warning", code: "unsupported", path: `services ${s.namespace}/${s.name}`, message: "internalTrafficPolicy: Local is not simulated yet: the service is forwarded as with Cluster" });

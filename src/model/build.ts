@@ -1,6 +1,7 @@
 // Draft → ClusterModel: settings, IPAM, add-ons, workload expansion, scheduling, Services and
 // EndpointSlices, with every problem of the whole input collected before giving up.
 
+import type { NetworkPolicy } from "../policy/types.js";
 import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from "../net/ipv4.js";
 import { tryCidr, tryIP } from "./addresses.js";
@@ -78,8 +79,9 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   if (!pods) return undefined;
   const services = buildServices(draft, serviceNet, problems);
   const endpointSlices = buildSlices(draft, services, pods, problems);
+  const networkPolicies = buildNetworkPolicies(draft, problems);
   if (problems.errorCount) return undefined;
-  return { name: draft.name ?? "cluster", settings, namespaces, nodes, pods, services, endpointSlices };
+  return { name: draft.name ?? "cluster", settings, namespaces, nodes, pods, services, endpointSlices, networkPolicies };
 }
 
 /** Nodes whose addresses were invalid: they exist (pods may name them) but take no pods. */
@@ -149,6 +151,22 @@ function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<C
   });
 }
 
+/** The NetworkPolicies as given (read and checked by src/policy/read.ts), each name once per namespace. */
+function buildNetworkPolicies(draft: Draft, problems: Problems): NetworkPolicy[] {
+  const seen = new Set<string>();
+  const out: NetworkPolicy[] = [];
+  for (const { at, policy } of draft.networkPolicies) {
+    const key = `${policy.namespace}/${policy.name}`;
+    if (seen.has(key)) {
+      problems.error("duplicate", at, ["metadata", "name"], `NetworkPolicy ${key} is defined twice`);
+      continue;
+    }
+    seen.add(key);
+    out.push(policy);
+  }
+  return out;
+}
+
 function buildNamespaces(draft: Draft, problems: Problems): ClusterNamespace[] {
   const out = new Map<string, ClusterNamespace>();
   for (const ns of draft.namespaces) {
@@ -157,7 +175,7 @@ function buildNamespaces(draft: Draft, problems: Problems): ClusterNamespace[] {
     if (out.has(ns.name)) problems.error("duplicate", ns.at, ["name"], `namespace "${ns.name}" is defined twice`);
     out.set(ns.name, { name: ns.name, labels: { ...ns.labels, "kubernetes.io/metadata.name": ns.name } });
   }
-  const implicit = [...SYSTEM_NAMESPACES, ...draft.pods.map((p) => p.namespace), ...draft.workloads.map((w) => w.namespace), ...draft.services.map((s) => s.namespace)];
+  const implicit = [...SYSTEM_NAMESPACES, ...draft.pods.map((p) => p.namespace), ...draft.workloads.map((w) => w.namespace), ...draft.services.map((s) => s.namespace), ...draft.networkPolicies.map((p) => p.policy.namespace)];
   for (const name of implicit) {
     if (!out.has(name) && !checkLabelName(name)) out.set(name, { name, labels: { "kubernetes.io/metadata.name": name } });
   }

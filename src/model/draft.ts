@@ -2,6 +2,7 @@
 // one shape whatever the format, each remembering where it came from. Addresses are still
 // optional (IPAM fills them in) and not yet checked against each other.
 
+import type { NetworkPolicy } from "../policy/types.js";
 import type { Origin, Path } from "./problems.js";
 import type { ContainerPort, DnsConfig, DnsPolicy, Endpoint, Protocol, ServiceType } from "./types.js";
 
@@ -112,8 +113,9 @@ export interface Draft {
   services: DraftService[];
   /** Given EndpointSlices (and v1 Endpoints, converted). */
   slices: DraftSlice[];
+  networkPolicies: Array<{ at: Origin; policy: NetworkPolicy }>;
 }
 
 export function emptyDraft(): Draft {
-  return { namespaces: [], nodes: [], pods: [], workloads: [], services: [], slices: [] };
+  return { namespaces: [], nodes: [], pods: [], workloads: [], services: [], slices: [], networkPolicies: [] };
 }

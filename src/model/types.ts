@@ -1,6 +1,8 @@
 // The cluster as Kubernetes sees it: what every later stage reads. Plain data (structured-
 // cloneable, JSON-safe); addresses stay in the text form users and kubectl use.
 
+import type { NetworkPolicy } from "../policy/types.js";
+
 export const CNI_MODES = {
   flannel: ["vxlan", "host-gw"],
   calico: ["ipip", "vxlan", "bgp"],
@@ -175,6 +177,8 @@ export interface ClusterModel {
   pods: ClusterPod[];
   services: ClusterService[];
   endpointSlices: EndpointSlice[];
+  /** networking.k8s.io/v1 NetworkPolicies (src/policy/): read and checked; enforced where the CNI enforces them — not simulated in the dataplane yet. */
+  networkPolicies: NetworkPolicy[];
 }
 
 /** A problem with the input. Errors stop the load; warnings are reported with the model. */

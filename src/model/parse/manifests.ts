@@ -3,6 +3,7 @@
 // running cluster; objects without status are treated as freshly created and get addresses
 // from IPAM.
 
+import { NETWORK_POLICY_API_VERSION, readNetworkPolicy } from "../../policy/read.js";
 import type { Draft, DraftPod, DraftSlice, PodTemplate } from "../draft.js";
 import type { Origin, Path, Problems } from "../problems.js";
 import type { DnsConfig, DnsPolicy, Protocol, ServiceType } from "../types.js";
@@ -29,6 +30,7 @@ const API_VERSIONS: Record<string, string> = {
   ReplicaSet: "apps/v1",
   StatefulSet: "apps/v1",
   DaemonSet: "apps/v1",
+  NetworkPolicy: NETWORK_POLICY_API_VERSION,
 };
 
 const DNS_POLICIES: readonly DnsPolicy[] = ["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
@@ -54,7 +56,8 @@ export function parseManifests(objects: SourceObject[], problems: Problems, draf
       return;
     }
     const expected = API_VERSIONS[kind];
-    const plural = `${kind.toLowerCase()}${kind.endsWith("s") ? "" : "s"}`;
+    const lower = kind.toLowerCase();
+    const plural = lower.endsWith("s") ? lower : lower.endsWith("y") ? `${lower.slice(0, -1)}ies` : `${lower}s`;
     const at = origin(obj, [plural, next(counters, plural)]);
     if (!expected) {
       problems.warn("unknown-kind", at, ["kind"], `kind "${kind}" does not affect the simulated network: ignored`);
@@ -78,6 +81,11 @@ export function parseManifests(objects: SourceObject[], problems: Problems, draf
         return endpointSlice(r, draft);
       case "Endpoints":
         return endpoints(r, draft);
+      case "NetworkPolicy": {
+        const policy = readNetworkPolicy(r);
+        if (policy) draft.networkPolicies.push({ at, policy });
+        return;
+      }
       default:
         return workload(r, kind as "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet", draft);
     }
