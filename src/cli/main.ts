@@ -6,6 +6,7 @@ import { toErrorInfo } from "../errors.js";
 import { UsageError, type Command, type Io } from "./args.js";
 import { bench } from "./commands/bench.js";
 import { generate } from "./commands/generate.js";
+import { policy } from "./commands/policy.js";
 import { scenarios } from "./commands/scenarios.js";
 import { show } from "./commands/show.js";
 import { simulate } from "./commands/simulate.js";
@@ -14,7 +15,7 @@ import { validate } from "./commands/validate.js";
 
 declare const __VERSION__: string;
 
-const COMMANDS: Command[] = [trace, simulate, show, validate, generate, scenarios, bench];
+const COMMANDS: Command[] = [trace, simulate, show, policy, validate, generate, scenarios, bench];
 
 const HELP = `k8s-net-flow — follow packets through a simulated Kubernetes cluster
 

@@ -40,7 +40,9 @@ function tooMany(problems: Problems, what: string, count: number, limit: number)
 }
 
 export function buildModel(draft: Draft, problems: Problems, extraSettings?: Record<string, unknown>): ClusterModel | undefined {
-  const settingsInput = extraSettings || draft.settings ? { ...(extraSettings ?? {}), ...(draft.settings?.value ?? {}) } : undefined;
+  // Settings given beside the input (the CLI's --mode and --cni, the elements' attributes) are
+  // laid over the document's own, one level deep: `cni: { mtu }` keeps the document's plugin.
+  const settingsInput = extraSettings || draft.settings ? layOver(draft.settings?.value ?? {}, extraSettings ?? {}) : undefined;
   const resolved = readSettings(settingsInput, draft.settings?.at ?? { path: ["settings"] }, problems);
   const { settings } = resolved;
   if (tooMany(problems, "nodes", draft.nodes.length, LIMITS.nodes) || tooMany(problems, "services", draft.services.length, LIMITS.services)) return undefined;
@@ -491,4 +493,16 @@ function buildSlices(draft: Draft, services: ClusterService[], pods: ClusterPod[
     });
   });
   return [...given, ...derived];
+}
+
+function layOver(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    const objects = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b);
+    // Another CNI plugin brings its own default mode (and MTU), not the document's plugin's.
+    const otherPlugin = k === "cni" && objects && "plugin" in (v as object) && (v as { plugin: unknown }).plugin !== (b as { plugin?: unknown }).plugin;
+    out[k] = objects && !otherPlugin ? { ...(b as object), ...(v as object) } : v;
+  }
+  return out;
 }
