@@ -1,6 +1,9 @@
 // The engine itself, host-agnostic: the same object runs inside a browser Worker, a Node
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
+import { enforcementNote } from "../policy/enforcement.js";
+import { PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
+import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
 import { K8sNetFlowError } from "../errors.js";
 import { compileKubeProxy } from "../compile/kube-proxy.js";
 import { compileNetwork } from "../compile/network.js";
@@ -13,7 +16,7 @@ import { aggregate, normalizePlan, simulateShard, type ShardResult, type Simulat
 import { loadModel } from "../model/load.js";
 import { SCENARIOS } from "../model/scenarios.js";
 import type { ClusterModel, ModelInput } from "../model/types.js";
-import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, PolicyNote, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export function countsOf(model: ClusterModel): ModelSummary["counts"] {
   return {
@@ -89,6 +92,20 @@ export class EngineCore {
   aggregate(plan: SimulationPlan, shards: ShardResult[]): SimulationResult {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before simulating");
     return aggregate(this.cluster, normalizePlan(plan), shards);
+  }
+
+  /** The loaded cluster's NetworkPolicy truth table (src/policy/matrix.ts). */
+  policyMatrix(options: MatrixOptions = {}): PolicyMatrix & PolicyNote {
+    if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking about its policies");
+    const { model } = this.cluster;
+    return { ...policyMatrix(model, model.networkPolicies, options), note: enforcementNote(model) };
+  }
+
+  /** One connection against the loaded cluster's NetworkPolicies, each side explained. */
+  policyExplain(query: ConnectionQuery): PolicyVerdict & PolicyNote {
+    if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking about its policies");
+    const { model } = this.cluster;
+    return { ...new PolicyEvaluator(model, model.networkPolicies).evaluate(query), note: enforcementNote(model) };
   }
 
   /** Test hook: a trap inside the Wasm module (an out-of-bounds load). */

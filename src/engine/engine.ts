@@ -1,5 +1,7 @@
 // The engine API: the one door into the simulator for components, the CLI and benchmarks.
 
+import type { ConnectionQuery, PolicyVerdict } from "../policy/evaluate.js";
+import type { MatrixOptions, PolicyMatrix } from "../policy/matrix.js";
 import { K8sNetFlowError } from "../errors.js";
 import { dataplaneWasmBytes } from "../dataplane/wasm-bytes.js";
 import { unpackTrace } from "../dataplane/packed-trace.js";
@@ -9,7 +11,7 @@ import { startInline } from "./hosts/inline.js";
 import { startWorker } from "./hosts/worker.js";
 import type { ShardResult, SimulationPlan, SimulationResult, SimulationTiming } from "./simulate.js";
 import { unpackResult } from "./result-wire.js";
-import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest, Trace } from "./types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, PolicyNote, ShowOutput, ShowRequest, Trace } from "./types.js";
 
 export interface EngineOptions {
   /**
@@ -42,6 +44,10 @@ export interface Engine {
   simulate(plan: SimulationPlan, options?: SimulateOptions): Promise<SimulationResult>;
   /** What a real tool prints on the simulated cluster (`cat /etc/resolv.conf`, `nslookup`, `iptables-save`, …). */
   show(request: ShowRequest): Promise<ShowOutput>;
+  /** What the cluster's NetworkPolicies allow, pod × pod per port (the Kubernetes semantics), with a note on who enforces them. */
+  policyMatrix(options?: MatrixOptions): Promise<PolicyMatrix & PolicyNote>;
+  /** One connection against the NetworkPolicies: each side's isolating policies and deciding rules. */
+  policyExplain(query: ConnectionQuery): Promise<PolicyVerdict & PolicyNote>;
   /** Stops the workers; later calls reject with code `disposed`. Calling it twice is harmless. */
   dispose(): Promise<void>;
   /** @internal Test hooks: a Wasm trap in a call, or a crashing worker. */
@@ -121,6 +127,16 @@ class EngineImpl implements Engine {
     this.live();
     // The hop records arrive as a typed array; they become objects here, where they are used.
     return unpackTrace(await (await this.get(0)).trace(flow));
+  }
+
+  async policyMatrix(options: MatrixOptions = {}): Promise<PolicyMatrix & PolicyNote> {
+    this.live();
+    return (await this.get(0)).policyMatrix(options);
+  }
+
+  async policyExplain(query: ConnectionQuery): Promise<PolicyVerdict & PolicyNote> {
+    this.live();
+    return (await this.get(0)).policyExplain(query);
   }
 
   async show(request: ShowRequest): Promise<ShowOutput> {

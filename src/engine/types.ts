@@ -100,6 +100,12 @@ export interface Trace {
   hops: Hop[];
 }
 
+/** What `policyMatrix` and `policyExplain` add to the policies' verdicts: whether they are what flows. */
+export interface PolicyNote {
+  /** The CNI's part (flannel enforces nothing) and the simulator's. */
+  note: string;
+}
+
 export interface LoadOptions {
   /**
    * `false`: the summary without its pods and Services lists, counts only. At 150,000 pods the

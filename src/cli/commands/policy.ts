@@ -1,6 +1,7 @@
 import { K8sNetFlowError } from "../../errors.js";
 import { loadModel } from "../../model/load.js";
-import type { ClusterModel, Protocol } from "../../model/types.js";
+import type { Protocol } from "../../model/types.js";
+import { enforcementNote } from "../../policy/enforcement.js";
 import { PolicyEvaluator } from "../../policy/evaluate.js";
 import { renderVerdict } from "../../policy/explain.js";
 import { policyMatrix, renderMatrix, type Probe } from "../../policy/matrix.js";
@@ -41,7 +42,7 @@ ${CLUSTER_HELP}
     const { values } = parse("policy", rest, { ...CLUSTER_OPTIONS, ...COMMON_OPTIONS, namespace: { type: "string", multiple: true }, port: { type: "string", multiple: true }, from: { type: "string" }, to: { type: "string" } });
     if (values.help) return io.out(policy.help), 0;
     const { model } = loadModel(await clusterInput("policy", values));
-    const note = enforcement(model);
+    const note = enforcementNote(model);
     if (sub === "matrix") {
       if (values.from !== undefined || values.to !== undefined) throw new UsageError("--from and --to are for policy explain", "policy");
       const namespaces = values.namespace;
@@ -65,13 +66,6 @@ ${CLUSTER_HELP}
     return 0;
   },
 };
-
-/** Whether the verdicts are what flows: the CNI's part, and the simulator's. */
-function enforcement(model: ClusterModel): string {
-  if (model.settings.cni.plugin === "flannel") return "flannel does not enforce NetworkPolicy: the API accepts the policies and nothing applies them, so in this cluster every connection flows (Calico or Cilium would enforce them).";
-  const cni = model.settings.cni.plugin === "calico" ? "Calico enforces NetworkPolicy (iptables chains on each pod's host-side veth)" : "Cilium enforces NetworkPolicy (eBPF at each pod's interface)";
-  return `${cni}; that enforcement is not simulated in the dataplane yet, so traces and simulations still let every connection through.`;
-}
 
 function portNumber(text: string): number {
   const n = Number(text);

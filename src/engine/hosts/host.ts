@@ -1,8 +1,10 @@
 import type { ModelInput } from "../../model/types.js";
+import type { ConnectionQuery, PolicyVerdict } from "../../policy/evaluate.js";
+import type { MatrixOptions, PolicyMatrix } from "../../policy/matrix.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
 import type { PackedResult } from "../result-wire.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
-import type { FlowQuery, LoadOptions, ModelSummary, ShowOutput, ShowRequest } from "../types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, PolicyNote, ShowOutput, ShowRequest } from "../types.js";
 
 /** One place the engine runs; every call resolves, or rejects with a K8sNetFlowError. */
 export interface EngineHost {
@@ -12,6 +14,8 @@ export interface EngineHost {
   load(input: ModelInput, options?: LoadOptions): Promise<ModelSummary>;
   trace(flow: FlowQuery): Promise<PackedTrace>;
   show(request: ShowRequest): Promise<ShowOutput>;
+  policyMatrix(options?: MatrixOptions): Promise<PolicyMatrix & PolicyNote>;
+  policyExplain(query: ConnectionQuery): Promise<PolicyVerdict & PolicyNote>;
   simulate(plan: SimulationPlan, shard: number, shards: number, run: number, onProgress?: (done: number, total: number) => void): Promise<ShardResult>;
   cancel(run: number): void;
   /** The whole plan's result, its long lists packed (result-wire.ts). */

@@ -25,6 +25,8 @@ export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     load: async (input, options) => unwrap(await api.load(input, options)),
     trace: async (flow) => unwrap(await api.trace(flow)),
     show: async (request) => unwrap(await api.show(request)),
+    policyMatrix: async (options) => unwrap(await api.policyMatrix(options)),
+    policyExplain: async (query) => unwrap(await api.policyExplain(query)),
     simulate: async (plan, shard, shards, run, onProgress) => unwrap(await api.simulate(plan, shard, shards, run, onProgress)),
     cancel: (run) => api.cancel(run),
     aggregate: async (plan, shards) => unwrap(await api.aggregate(plan, shards)),

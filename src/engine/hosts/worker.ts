@@ -86,6 +86,8 @@ export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     load: (input, options) => call(api.load(input, options)),
     trace: (flow) => call(api.trace(flow)),
     show: (request) => call(api.show(request)),
+    policyMatrix: (options) => call(api.policyMatrix(options)),
+    policyExplain: (query) => call(api.policyExplain(query)),
     simulate: (plan, shard, shards, run, onProgress) => call(api.simulate(plan, shard, shards, run, onProgress ? proxy(onProgress) : undefined)),
     cancel: (run) => void api.cancel(run).catch(() => {}),
     aggregate: (plan, shards) => call(api.aggregate(plan, shards)),

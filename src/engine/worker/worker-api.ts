@@ -3,6 +3,8 @@
 // keeps only name/message/stack; ours must keep `code`, `path` and `problems`. A Wasm trap
 // rebuilds the engine core and reloads the last cluster, so the next call works.
 
+import type { ConnectionQuery, PolicyVerdict } from "../../policy/evaluate.js";
+import type { MatrixOptions, PolicyMatrix } from "../../policy/matrix.js";
 import { transfer } from "comlink";
 import { K8sNetFlowError, toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
@@ -10,7 +12,7 @@ import type { ModelInput } from "../../model/types.js";
 import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
 import { packedBuffers, packResult, type PackedResult } from "../result-wire.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
-import type { FlowQuery, LoadOptions, ModelSummary, Outcome, ShowOutput, ShowRequest } from "../types.js";
+import type { FlowQuery, LoadOptions, ModelSummary, Outcome, PolicyNote, ShowOutput, ShowRequest } from "../types.js";
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
@@ -18,6 +20,8 @@ export interface WorkerApi {
   /** Hop records packed in a typed array, moved (not copied) to the caller, who decodes them. */
   trace(flow: FlowQuery): Promise<Outcome<PackedTrace>>;
   show(request: ShowRequest): Promise<Outcome<ShowOutput>>;
+  policyMatrix(options?: MatrixOptions): Promise<Outcome<PolicyMatrix & PolicyNote>>;
+  policyExplain(query: ConnectionQuery): Promise<Outcome<PolicyVerdict & PolicyNote>>;
   /** This worker's shard of a plan; progress reported through the (proxied) callback. */
   /** This worker's shard of a plan, as run `run`; progress reported through the (proxied) callback. */
   simulate(plan: SimulationPlan, shard: number, shards: number, run: number, onProgress?: (done: number, total: number) => void): Promise<Outcome<ShardResult>>;
@@ -75,6 +79,8 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
       return outcome.ok && options.transferResults ? transfer(outcome, [outcome.value.records.buffer]) : outcome;
     },
     show: (request) => attempt(() => ready().show(request)),
+    policyMatrix: (options) => attempt(() => ready().policyMatrix(options)),
+    policyExplain: (query) => attempt(() => ready().policyExplain(query)),
     async simulate(plan, shard, shards, run, onProgress) {
       running.add(run);
       const outcome = await attempt(() => ready().simulate(plan, shard, shards, { onProgress: onProgress ? (d, t) => void onProgress(d, t) : undefined, isCancelled: () => cancelled.has(run) })).finally(() => {
