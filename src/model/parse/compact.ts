@@ -1,6 +1,7 @@
 // The compact format for docs authors: a cluster in a few lines (see README "Input formats").
 // Unknown fields are errors here: this format is ours, so a typo is never a valid field.
 
+import { readNetworkPolicy } from "../../policy/read.js";
 import { emptyDraft, type Draft, type PodTemplate } from "../draft.js";
 import type { Origin, Problems } from "../problems.js";
 import type { DnsPolicy, ServiceType } from "../types.js";
@@ -15,7 +16,7 @@ export function isCompact(value: Record<string, unknown>): boolean {
 }
 
 export function parseCompact(value: unknown, root: Origin, problems: Problems, draft: Draft = emptyDraft()): Draft {
-  const r = Reader.of(value, root, [], problems, { read: ["name", "settings", "namespaces", "nodes", "pods", "deployments", "services"], unknown: "error" });
+  const r = Reader.of(value, root, [], problems, { read: ["name", "settings", "namespaces", "nodes", "pods", "deployments", "services", "networkPolicies"], unknown: "error" });
   if (!r) return draft;
   const at = (sub: (string | number)[]): Origin => ({ path: [...root.path, ...sub], ...(root.doc !== undefined ? { doc: root.doc, docPath: [...(root.docPath ?? []), ...sub] } : {}) });
   const name = r.str("name");
@@ -121,6 +122,18 @@ export function parseCompact(value: unknown, root: Origin, problems: Problems, d
       ...(externalName !== undefined ? { externalName } : {}),
       publishNotReadyAddresses: false,
     });
+  });
+  // NetworkPolicies: `{ name, namespace?, spec }`, the spec as Kubernetes writes it.
+  r.list("networkPolicies").forEach(({ value }, i) => {
+    const origin = at(["networkPolicies", i]);
+    const p = Reader.of(value, origin, [], problems, { read: ["name", "namespace", "spec"], unknown: "error" });
+    if (!p) return;
+    const policyName = p.str("name", true);
+    if (policyName === undefined) return;
+    const object = { metadata: { name: policyName, namespace: p.str("namespace") ?? "default" }, spec: p.obj.spec ?? {} };
+    const read = Reader.of(object, origin, [], problems);
+    const policy = read && readNetworkPolicy(read);
+    if (policy) draft.networkPolicies.push({ at: origin, policy });
   });
   return draft;
 }

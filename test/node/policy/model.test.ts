@@ -77,3 +77,30 @@ describe("NetworkPolicy at load", () => {
     }
   });
 });
+
+describe("NetworkPolicy in the compact format", () => {
+  it("networkPolicies: [{ name, namespace, spec }] with the spec as Kubernetes writes it", () => {
+    const { model } = loadModel({
+      text: `nodes: [{ name: n1 }]
+pods: [{ name: web, labels: { app: web } }, { name: client }]
+networkPolicies:
+  - name: web-only-from-client
+    spec:
+      podSelector: { matchLabels: { app: web } }
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: nope } } }] }]
+`,
+    });
+    expect(model.networkPolicies).toHaveLength(1);
+    expect(model.networkPolicies[0]).toMatchObject({ name: "web-only-from-client", namespace: "default", policyTypes: ["Ingress"] });
+  });
+
+  it("an error in the spec names its place in the compact document", () => {
+    let err: unknown;
+    try {
+      loadModel({ text: `nodes: [{ name: n1 }]\nnetworkPolicies: [{ name: p, spec: { podSelector: {}, ingress: [{ ports: [{ port: 80, endPort: 70 }] }] } }]\n` });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as K8sNetFlowError).problems!.map((p) => p.path)).toContain("networkPolicies[0].spec.ingress[0].ports[0].endPort");
+  });
+});
