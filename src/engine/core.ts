@@ -1,7 +1,9 @@
 // The engine itself, host-agnostic: the same object runs inside a browser Worker, a Node
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
+import * as A from "../dataplane/abi.js";
 import { enforcementNote } from "../policy/enforcement.js";
+import { renderVerdict } from "../policy/explain.js";
 import { PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
 import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
 import { K8sNetFlowError } from "../errors.js";
@@ -80,7 +82,10 @@ export class EngineCore {
   /** The trace with its hops still packed: unpackTrace decodes them where they are shown. */
   trace(flow: FlowQuery): PackedTrace {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before tracing a flow");
-    return traceFlow(this.dataplane, this.cluster, flow);
+    const packed = traceFlow(this.dataplane, this.cluster, flow);
+    const policy = policyOfTrace(this.cluster, packed);
+    if (policy) packed.head = { ...packed.head, policy };
+    return packed;
   }
 
   /** This engine's shard of a simulation plan (all of it when `shards` is 1). */
@@ -118,4 +123,30 @@ export class EngineCore {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking for command output");
     return show(this.dataplane, this.cluster, request);
   }
+}
+
+/**
+ * What the cluster's NetworkPolicies say of a traced request that was delivered to a pod: from
+ * its client pod to the pod it reached (after any Service DNAT), on the port it reached.
+ */
+function policyOfTrace(cluster: LoadedCluster, packed: PackedTrace): Trace["policy"] | undefined {
+  const { model, net } = cluster;
+  if (!model.networkPolicies.length) return undefined;
+  const w = A.T_BYTES / 4;
+  const r = packed.records;
+  for (let i = 0; i * w < r.length; i++) {
+    const at = (field: number) => r[i * w + field / 4]!;
+    if (at(A.T_PHASE) !== A.PH_REQUEST || at(A.T_ACTION) !== A.A_DELIVER) continue;
+    const dest = net.netns[at(A.T_NETNS)];
+    const proto = at(A.T_PACKET + A.P_PROTO);
+    if (!dest?.pod || (proto !== A.PROTO_TCP && proto !== A.PROTO_UDP && proto !== A.PROTO_SCTP)) return undefined;
+    const v = new PolicyEvaluator(model, model.networkPolicies).evaluate({
+      from: { ip: packed.head.flow.srcIP }, // the client (before any masquerade)
+      to: { pod: `${dest.pod.namespace}/${dest.pod.name}` },
+      port: at(A.T_PACKET + A.P_DPORT),
+      protocol: proto === A.PROTO_TCP ? "TCP" : proto === A.PROTO_UDP ? "UDP" : "SCTP",
+    });
+    return { allowed: v.allowed, explanation: renderVerdict(v), note: enforcementNote(model) };
+  }
+  return undefined;
 }

@@ -97,6 +97,11 @@ export interface Trace {
   replyVerdict?: Verdict;
   /** When the target was a DNS name: the resolver's lookup, query by query. */
   dns?: Lookup;
+  /**
+   * With NetworkPolicies in the cluster: what they say of the delivered request (its pods after
+   * Service DNAT), and who enforces it. Not applied to the hops yet (src/policy/enforcement.ts).
+   */
+  policy?: { allowed: boolean; explanation: string; note: string };
   hops: Hop[];
 }
 

@@ -26,6 +26,10 @@ export function formatTrace(trace: Trace): string {
       lines.push(`  ${a.type.padEnd(4)} ${a.name}${a.try > 1 ? ` (try ${a.try})` : ""}  → ${"failure" in r ? (r.failure === "refused" ? "connection refused" : "no answer") : `${r.rcode}${r.answers.length ? ` ${r.answers.map((x) => `${x.type} ${x.data}`).join(", ")}` : ""}`}`);
     }
   }
+  if (trace.policy) {
+    lines.push("", `NetworkPolicy: ${trace.policy.allowed ? "allowed" : "DENIED"} by the policies. ${trace.policy.note}`);
+    lines.push(...trace.policy.explanation.trimEnd().split("\n").map((l) => `  ${l}`));
+  }
   const TITLES: Record<string, string> = { request: "request:", reply: "reply:", error: "ICMP error back to the client:", "dns-query": "DNS query:", "dns-answer": "DNS answer:" };
   let phase = "";
   let query = 0;

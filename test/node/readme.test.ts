@@ -1,7 +1,7 @@
 // The README's examples, run against the built package (engine entry and CLI), must do and
 // print what the README says.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,6 +67,8 @@ describe("README batch simulation and command line", () => {
 
   it("every command line in the README runs and exits 0", () => {
     const dir = mkdtempSync(join(tmpdir(), "k8s-net-flow-readme-"));
+    // The files the README's lines name besides what they generate themselves.
+    copyFileSync(`${root}test/fixtures/policy-shop.yaml`, join(dir, "shop.yaml"));
     const lines = blockAfter("## Command line", "sh").split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(10);
     for (const line of lines) {

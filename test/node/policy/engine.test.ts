@@ -27,3 +27,23 @@ describe("engine policyMatrix / policyExplain", () => {
     expect(answers[0]).toEqual(answers[1]);
   });
 });
+
+describe("a trace with NetworkPolicies", () => {
+  it("flannel: the packet is delivered, and the trace says the policies deny it and that flannel enforces nothing", async () => {
+    const e = await createEngine({ host: "inline" });
+    try {
+      await e.load({ text, settings: { cni: { plugin: "flannel" } } });
+      const db = (await e.policyMatrix()).pods.find((p) => p.startsWith("shop/db-"))!;
+      const t = await e.trace({ from: "client", to: `${db}:5432` });
+      expect(t.verdict).toBe("delivered");
+      expect(t.policy).toMatchObject({ allowed: false, note: expect.stringMatching(/^flannel does not enforce NetworkPolicy/) });
+      expect(t.policy!.explanation).toContain("isolated by shop/db-from-web");
+      // A cluster without policies: no policy part.
+      await e.load({ scenario: "pod-to-service" });
+      expect((await e.trace({ from: "client", to: "backend-svc:80" })).policy).toBeUndefined();
+    } finally {
+      await e.dispose();
+    }
+  });
+});
+
