@@ -52,6 +52,10 @@ export const styles = css`
   }
   h2 { font-size: 1rem; margin: 0 0 4px; }
   p.summary { margin: 0 0 8px; color: var(--k8s-muted); font-size: 0.875rem; }
+  .policy { margin: 6px 0; padding: 6px 8px; border: 1px solid var(--k8s-border); border-radius: 4px; font-size: 0.875rem; }
+  .policy.denied { border-color: var(--k8s-accent); }
+  .policy p { margin: 0; }
+  .policy pre { margin: 4px 0 0; font-family: var(--k8s-mono); font-size: 0.8125rem; white-space: pre-wrap; overflow-wrap: anywhere; }
   [part="status"] { font-size: 0.875rem; color: var(--k8s-muted); min-height: 1.25em; }
   [part="status"].error { color: var(--k8s-accent); }
   ul.problems { margin: 6px 0 0; padding-left: 1.25rem; font-size: 0.875rem; overflow-wrap: anywhere; }

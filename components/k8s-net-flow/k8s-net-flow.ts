@@ -1,6 +1,6 @@
 import { html, LitElement, nothing, svg, type PropertyValues } from "lit";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
-import type { FlowQuery, Hop } from "../../src/engine/types.js";
+import type { FlowQuery, Hop, Trace } from "../../src/engine/types.js";
 import { K8sNetFlowError } from "../../src/errors.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
@@ -31,6 +31,7 @@ import { renderInspector } from "./inspector.js";
  * @csspart hops - The list of hops.
  * @csspart hop - One hop of the list.
  * @csspart status - Loading and error messages.
+ * @csspart policy - What the cluster's NetworkPolicies decide for the traced connection, and who enforces them.
  * @csspart inspector - The packet's headers after the current hop, changed fields marked.
  * @csspart commands - What real tools print on the current hop's node or pod (a disclosure).
  * @csspart transcript - The whole trace as text (a disclosure below the hop list).
@@ -431,6 +432,7 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
       </div>
+      ${state.status === "ready" && state.trace.policy ? renderPolicy(state.trace.policy) : nothing}
       ${this.switchable ? this.renderSwitches() : nothing}
       ${state.status === "error" ? renderProblems(state.error.problems) : nothing}
       ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary, this.columns)) : nothing}
@@ -617,6 +619,14 @@ async function fetchCluster(src: string): Promise<string> {
 }
 
 /** Every problem the cluster input has, each with its path (and line, when it came as text). */
+/** The policies' verdict for the traced connection, who enforces it, and the reasons on demand. */
+function renderPolicy(policy: NonNullable<Trace["policy"]>) {
+  return html`<div part="policy" class="policy ${policy.allowed ? "" : "denied"}">
+    <p><strong>NetworkPolicy: ${policy.allowed ? "allowed" : "denied"}</strong> by the cluster's policies. ${policy.note}</p>
+    <details><summary>Why</summary><pre>${policy.explanation}</pre></details>
+  </div>`;
+}
+
 function renderProblems(problems: ModelProblem[] | undefined) {
   const errors = problems?.filter((p) => p.severity === "error") ?? [];
   if (!errors.length) return nothing;

@@ -30,6 +30,15 @@ pods: [{ name: a, node: n1 }, { name: b, node: n2 }]
     expect(status).to.contain("a (10.244.0.2) → b (10.244.1.2:80): delivered");
   });
 
+  it("a cluster with NetworkPolicies: flannel delivers, and the policy part says the policies deny it and that flannel enforces none", async () => {
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow src="/test/fixtures/policy-shop.yaml" cni="flannel" from="default/client" to="shop/db-5bb7fb7d87-g5vpw:5432"></k8s-net-flow>`);
+    expect(await settled(el)).to.contain(": delivered");
+    const policy = el.shadowRoot!.querySelector("[part=policy]")!;
+    expect(policy.classList.contains("denied")).to.equal(true);
+    expect(policy.querySelector("p")!.textContent).to.match(/^NetworkPolicy: denied by the cluster's policies\. flannel does not enforce NetworkPolicy/);
+    expect(policy.querySelector("pre")!.textContent).to.contain("isolated by shop/db-from-web");
+  });
+
   it("takes model and flow properties, the flow's fields winning over the attributes", async () => {
     const el = document.createElement("k8s-net-flow") as K8sNetFlowElement;
     el.setAttribute("from", "nobody");
