@@ -3,7 +3,8 @@
 
 import type { ReactiveController, ReactiveControllerHost } from "lit";
 import type { ModelInput } from "../../src/model/types.js";
-import type { FlowQuery, ModelSummary, ShowOutput, Trace } from "../../src/engine/types.js";
+import type { FlowQuery, ModelSummary, PolicyNote, ShowOutput, Trace } from "../../src/engine/types.js";
+import type { MatrixOptions, PolicyMatrix } from "../../src/policy/matrix.js";
 import type { ErrorInfo } from "../../src/errors.js";
 import { toErrorInfo } from "../../src/errors.js";
 import { withEngine } from "./shared-engine.js";
@@ -62,6 +63,16 @@ export class TraceController implements ReactiveController {
    * (so conntrack and the rule counters show its traffic). The shared engine holds one
    * cluster at a time, so this loads and traces again first.
    */
+  /** The traced cluster's NetworkPolicy truth table (src/policy/matrix.ts). */
+  async policyMatrix(options: MatrixOptions): Promise<PolicyMatrix & PolicyNote> {
+    const last = this.last;
+    if (!last) throw new Error("no trace yet");
+    return withEngine(async (engine) => {
+      await engine.load(last.cluster, { lists: false });
+      return engine.policyMatrix(options);
+    });
+  }
+
   async show(command: string, target: { node?: string; pod?: string }): Promise<ShowOutput> {
     const last = this.last;
     if (!last) throw new Error("no trace yet");

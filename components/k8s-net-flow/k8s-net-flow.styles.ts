@@ -55,6 +55,12 @@ export const styles = css`
   .policy { margin: 6px 0; padding: 6px 8px; border: 1px solid var(--k8s-border); border-radius: 4px; font-size: 0.875rem; }
   .policy.denied { border-color: var(--k8s-accent); }
   .policy p { margin: 0; }
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  .policy table.matrix { border-collapse: collapse; margin-top: 4px; font-family: var(--k8s-mono); font-size: 0.75rem; }
+  .policy .matrix th, .policy .matrix td { border: 1px solid var(--k8s-border); padding: 1px 4px; text-align: center; }
+  .policy .matrix th[scope="row"] { text-align: left; }
+  .policy .matrix caption { text-align: left; color: var(--k8s-muted); }
+  .policy .matrix td.no { color: var(--k8s-accent); }
   .policy pre { margin: 4px 0 0; font-family: var(--k8s-mono); font-size: 0.8125rem; white-space: pre-wrap; overflow-wrap: anywhere; }
   [part="status"] { font-size: 0.875rem; color: var(--k8s-muted); min-height: 1.25em; }
   [part="status"].error { color: var(--k8s-accent); }

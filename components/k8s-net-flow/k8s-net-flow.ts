@@ -1,6 +1,7 @@
 import { html, LitElement, nothing, svg, type PropertyValues } from "lit";
 import { DEFAULT_SCENARIO, SCENARIOS } from "../../src/model/scenarios.js";
 import type { FlowQuery, Hop, Trace } from "../../src/engine/types.js";
+import type { PolicyMatrix } from "../../src/policy/matrix.js";
 import { K8sNetFlowError } from "../../src/errors.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
@@ -32,6 +33,7 @@ import { renderInspector } from "./inspector.js";
  * @csspart hop - One hop of the list.
  * @csspart status - Loading and error messages.
  * @csspart policy - What the cluster's NetworkPolicies decide for the traced connection, and who enforces them.
+ * @csspart policy-matrix - The policies' pod × pod table for the traced port (a disclosure in the policy panel).
  * @csspart inspector - The packet's headers after the current hop, changed fields marked.
  * @csspart commands - What real tools print on the current hop's node or pod (a disclosure).
  * @csspart transcript - The whole trace as text (a disclosure below the hop list).
@@ -432,11 +434,45 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
       </div>
-      ${state.status === "ready" && state.trace.policy ? renderPolicy(state.trace.policy) : nothing}
+      ${state.status === "ready" && state.trace.policy ? this.renderPolicy(state.trace.policy) : nothing}
       ${this.switchable ? this.renderSwitches() : nothing}
       ${state.status === "error" ? renderProblems(state.error.problems) : nothing}
       ${state.status === "ready" ? this.renderTrace(layoutCluster(state.summary, this.columns)) : nothing}
     `;
+  }
+
+  /** The policy table for the traced connection's port: fetched when its disclosure opens. */
+  private matrix: { key: string; value?: PolicyMatrix; pods?: number; error?: string } | undefined;
+
+  /** The policies' verdict for the traced connection, who enforces it, the reasons and the table on demand. */
+  private renderPolicy(policy: NonNullable<Trace["policy"]>) {
+    const key = `${policy.protocol}/${policy.port} ${policy.from} ${policy.to}`;
+    const m = this.matrix?.key === key ? this.matrix : undefined;
+    return html`<div part="policy" class="policy ${policy.allowed ? "" : "denied"}">
+      <p><strong>NetworkPolicy: ${policy.allowed ? "allowed" : "denied"}</strong> by the cluster's policies. ${policy.note}</p>
+      <details><summary>Why</summary><pre>${policy.explanation}</pre></details>
+      <details part="policy-matrix" @toggle=${(e: Event) => (e.target as HTMLDetailsElement).open && void this.loadMatrix(policy, key)}>
+        <summary>Who may talk to whom on ${policy.protocol}/${policy.port}</summary>
+        ${!m ? html`<p>…</p>` : m.error ? html`<p>Error: ${m.error}</p>` : m.value ? renderMatrixTable(m.value, m.pods!) : html`<p>…</p>`}
+      </details>
+    </div>`;
+  }
+
+  private async loadMatrix(policy: NonNullable<Trace["policy"]>, key: string): Promise<void> {
+    if (this.matrix?.key === key) return;
+    this.matrix = { key };
+    this.requestUpdate();
+    try {
+      // The namespaces of the two ends, at most MATRIX_PODS pods, the two ends first.
+      const namespaces = new Set([policy.from, policy.to].filter((e) => e.includes("/")).map((e) => e.split("/")[0]!));
+      const all = (this.summary?.pods ?? []).map((p) => `${p.namespace}/${p.name}`).sort();
+      const pods = [...new Set([policy.from, policy.to].filter((p) => all.includes(p)).concat(all.filter((p) => namespaces.has(p.split("/")[0]!))))].slice(0, MATRIX_PODS);
+      const value = await this.engine.policyMatrix({ pods, probes: [{ protocol: policy.protocol, port: policy.port }] });
+      if (this.matrix?.key === key) this.matrix = { key, value, pods: all.filter((p) => namespaces.has(p.split("/")[0]!)).length };
+    } catch (err) {
+      if (this.matrix?.key === key) this.matrix = { key, error: err instanceof Error ? err.message : String(err) };
+    }
+    this.requestUpdate();
   }
 
   /** The reader's choice of kube-proxy mode and CNI (every combination Kubernetes allows; the engine refuses the ones that do not exist). */
@@ -619,12 +655,16 @@ async function fetchCluster(src: string): Promise<string> {
 }
 
 /** Every problem the cluster input has, each with its path (and line, when it came as text). */
-/** The policies' verdict for the traced connection, who enforces it, and the reasons on demand. */
-function renderPolicy(policy: NonNullable<Trace["policy"]>) {
-  return html`<div part="policy" class="policy ${policy.allowed ? "" : "denied"}">
-    <p><strong>NetworkPolicy: ${policy.allowed ? "allowed" : "denied"}</strong> by the cluster's policies. ${policy.note}</p>
-    <details><summary>Why</summary><pre>${policy.explanation}</pre></details>
-  </div>`;
+/** Pods in the policy table at most: a table for reading, not for 150,000 pods. */
+const MATRIX_PODS = 24;
+
+/** The policy table as an HTML table: rows from, columns to, ✓ allowed, ✗ denied (with words for screen readers). */
+function renderMatrixTable(m: PolicyMatrix, inNamespaces: number) {
+  return html`<table class="matrix">
+    <caption>${m.probes[0]!.protocol}/${m.probes[0]!.port}: rows connect to columns; ${m.pods.length < inNamespaces ? `the first ${m.pods.length} of ${inNamespaces} pods of these namespaces` : `${m.pods.length} pods`}</caption>
+    <thead><tr><th scope="col">from \\ to</th>${m.pods.map((p) => html`<th scope="col">${p}</th>`)}</tr></thead>
+    <tbody>${m.pods.map((from, i) => html`<tr><th scope="row">${from}</th>${m.pods.map((_, j) => (m.allowed[0]![i]![j] ? html`<td class="ok">✓<span class="sr"> allowed</span></td>` : html`<td class="no">✗<span class="sr"> denied</span></td>`))}</tr>`)}</tbody>
+  </table>`;
 }
 
 function renderProblems(problems: ModelProblem[] | undefined) {

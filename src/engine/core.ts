@@ -4,7 +4,7 @@
 import * as A from "../dataplane/abi.js";
 import { enforcementNote } from "../policy/enforcement.js";
 import { renderVerdict } from "../policy/explain.js";
-import { PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
+import { endpointLabel, PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
 import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
 import { K8sNetFlowError } from "../errors.js";
 import { compileKubeProxy } from "../compile/kube-proxy.js";
@@ -140,13 +140,15 @@ function policyOfTrace(cluster: LoadedCluster, packed: PackedTrace): Trace["poli
     const dest = net.netns[at(A.T_NETNS)];
     const proto = at(A.T_PACKET + A.P_PROTO);
     if (!dest?.pod || (proto !== A.PROTO_TCP && proto !== A.PROTO_UDP && proto !== A.PROTO_SCTP)) return undefined;
+    const protocol = proto === A.PROTO_TCP ? "TCP" : proto === A.PROTO_UDP ? "UDP" : "SCTP";
+    const port = at(A.T_PACKET + A.P_DPORT);
     const v = new PolicyEvaluator(model, model.networkPolicies).evaluate({
       from: { ip: packed.head.flow.srcIP }, // the client (before any masquerade)
       to: { pod: `${dest.pod.namespace}/${dest.pod.name}` },
-      port: at(A.T_PACKET + A.P_DPORT),
-      protocol: proto === A.PROTO_TCP ? "TCP" : proto === A.PROTO_UDP ? "UDP" : "SCTP",
+      port,
+      protocol,
     });
-    return { allowed: v.allowed, explanation: renderVerdict(v), note: enforcementNote(model) };
+    return { allowed: v.allowed, explanation: renderVerdict(v), note: enforcementNote(model), from: endpointLabel(v.from), to: endpointLabel(v.to), protocol, port };
   }
   return undefined;
 }

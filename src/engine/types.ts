@@ -101,7 +101,7 @@ export interface Trace {
    * With NetworkPolicies in the cluster: what they say of the delivered request (its pods after
    * Service DNAT), and who enforces it. Not applied to the hops yet (src/policy/enforcement.ts).
    */
-  policy?: { allowed: boolean; explanation: string; note: string };
+  policy?: { allowed: boolean; explanation: string; note: string; from: string; to: string; protocol: "TCP" | "UDP" | "SCTP"; port: number };
   hops: Hop[];
 }
 

@@ -32,6 +32,19 @@ describe("<k8s-net-flow> accessibility (axe-core)", () => {
     await expect(page).to.be.accessible();
   });
 
+  for (const scheme of ["light", "dark"] as const) {
+    it(`the NetworkPolicy panel and its table, ${scheme}: no violations`, async () => {
+      await emulateMedia({ colorScheme: scheme });
+      const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow src="/test/fixtures/policy-shop.yaml" from="default/client" to="shop/db-5bb7fb7d87-g5vpw:5432"></k8s-net-flow>`);
+      await settled(el);
+      const matrix = el.shadowRoot!.querySelector<HTMLDetailsElement>("details[part=policy-matrix]")!;
+      matrix.open = true;
+      for (let i = 0; i < 200 && !matrix.querySelector("table"); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(matrix.querySelector("table")).to.not.equal(null);
+      await expect(el).to.be.accessible();
+    });
+  }
+
   it("the error panel: no violations", async () => {
     const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow scenario="no-such-lesson"></k8s-net-flow>`);
     await settled(el);

@@ -37,6 +37,20 @@ pods: [{ name: a, node: n1 }, { name: b, node: n2 }]
     expect(policy.classList.contains("denied")).to.equal(true);
     expect(policy.querySelector("p")!.textContent).to.match(/^NetworkPolicy: denied by the cluster's policies\. flannel does not enforce NetworkPolicy/);
     expect(policy.querySelector("pre")!.textContent).to.contain("isolated by shop/db-from-web");
+    // The table for the traced port, on demand: the client is refused, the web pods are not.
+    const matrix = policy.querySelector<HTMLDetailsElement>("details[part=policy-matrix]")!;
+    expect(matrix.querySelector("summary")!.textContent).to.equal("Who may talk to whom on TCP/5432");
+    matrix.open = true;
+    let table: HTMLTableElement | null = null;
+    for (let i = 0; i < 200 && !table; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      table = matrix.querySelector("table.matrix");
+    }
+    const rows = [...table!.querySelectorAll("tbody tr")].map((tr) => [tr.querySelector("th")!.textContent, ...[...tr.querySelectorAll("td")].map((td) => td.textContent)]);
+    const cols = [...table!.querySelectorAll("thead th")].slice(1).map((th) => th.textContent);
+    const db = cols.indexOf("shop/db-5bb7fb7d87-g5vpw") + 1;
+    expect(rows.find((r) => r[0] === "default/client")![db]).to.equal("✗ denied");
+    for (const r of rows.filter((r) => r[0]!.startsWith("shop/web-"))) expect(r[db]).to.equal("✓ allowed");
   });
 
   it("takes model and flow properties, the flow's fields winning over the attributes", async () => {
