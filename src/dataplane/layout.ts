@@ -176,6 +176,14 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     nodes[o + w(A.N_POD_NET)] = n.podCIDR?.address ?? 0;
     nodes[o + w(A.N_POD_LEN)] = n.podCIDR?.prefixLength ?? 0;
   });
+  return { ifaces, netns, routes, routeOffsets, peerRoutes, peerMtu, nodes, ...encodeRules(rs) };
+}
+
+/** The tables kube-proxy's rules make (netfilter rules and chains, set elements, IPVS, Cilium's LB): all a re-sync replaces. */
+export type EncodedRules = Pick<Encoded, "rules" | "chains" | "hooks" | "elements" | "virtualServers" | "realServers" | "frontends" | "backends" | "lbMode">;
+
+export function encodeRules(rs: Ruleset): EncodedRules {
+  const w = (bytes: number) => bytes / 4;
   // compileIptables numbers rules chain by chain: a chain is a contiguous range of ids.
   const rules = new Uint32Array(rs.rules.length * w(A.R_BYTES));
   // Rules kube-proxy writes on some nodes only name a set of node indexes, kept after rs.sets.
@@ -366,5 +374,5 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     });
   });
   const lbMode = !lb ? A.LB_NONE : lb.socketLb ? A.LB_SOCKET : A.LB_PER_PACKET;
-  return { ifaces, netns, routes, routeOffsets, peerRoutes, peerMtu, nodes, rules, chains, hooks, elements, virtualServers, realServers, frontends, backends, lbMode };
+  return { rules, chains, hooks, elements, virtualServers, realServers, frontends, backends, lbMode };
 }

@@ -14,7 +14,7 @@
 import { K8sNetFlowError } from "../errors.js";
 import { compileKubeProxy } from "../compile/kube-proxy.js";
 import type { NfRule, Ruleset } from "../compile/iptables.js";
-import { encode } from "../dataplane/layout.js";
+import { encodeRules } from "../dataplane/layout.js";
 import type { Dataplane } from "../dataplane/dataplane.js";
 import type { LoadedCluster } from "../dataplane/forward.js";
 import type { ClusterModel, EndpointSlice } from "../model/types.js";
@@ -99,6 +99,6 @@ export function assertResyncable(cluster: LoadedCluster, field: string): void {
  */
 export function resync(dp: Dataplane, cluster: LoadedCluster, current: Ruleset, unready: ReadonlySet<string>): { rs: Ruleset; cost: SyncCost } {
   const rs = compileKubeProxy(withUnready(cluster.model, unready));
-  dp.reloadRules(encode(cluster.net, rs));
+  dp.reloadRules(encodeRules(rs));
   return { rs, cost: syncCost(current, rs) };
 }

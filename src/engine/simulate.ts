@@ -19,7 +19,7 @@ import { formatIPv4 } from "../net/ipv4.js";
 import { chiSquareUniform, distribution, type Distribution } from "./stats.js";
 import { mix, MAX_RECORDS_PER_FLOW, Traffic, TRAFFIC_PATTERNS, type TrafficPattern } from "./traffic.js";
 import { assertResyncable, resync } from "./resync.js";
-import { encode } from "../dataplane/layout.js";
+import { encodeRules } from "../dataplane/layout.js";
 
 export type { TrafficPattern } from "./traffic.js";
 
@@ -454,7 +454,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
     harvest(rs);
   } finally {
     // What the run changed goes back: traces and command outputs see the cluster as loaded.
-    if (rs !== cluster.rs) dp.reloadRules(encode(net, cluster.rs));
+    if (rs !== cluster.rs) dp.reloadRules(encodeRules(cluster.rs));
     for (const e of down) dp.setNodeDown(e.node!, false);
   }
   hooks.onProgress?.(plan.flows, plan.flows);
