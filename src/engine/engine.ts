@@ -117,8 +117,9 @@ class EngineImpl implements Engine {
 
   async load(input: ModelInput, options: LoadOptions = {}): Promise<ModelSummary> {
     this.live();
-    // Only the first worker's summary is returned: the others send counts only.
-    const summaries = await Promise.all(this.hosts.map(async (_, i) => (await this.get(i)).load(input, i === 0 ? options : { lists: false })));
+    // Only the first worker's summary is returned: the others send counts only, and keep only
+    // what simulation shards need (traces and outputs come from the first).
+    const summaries = await Promise.all(this.hosts.map(async (_, i) => (await this.get(i)).load(input, i === 0 ? options : { lists: false }, i > 0)));
     this.lastInput = input;
     return summaries[0]!;
   }

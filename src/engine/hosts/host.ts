@@ -11,7 +11,8 @@ export interface EngineHost {
   readonly kind: "worker" | "inline";
   /** True once the host died (a crashed worker): it must be replaced. */
   readonly dead: boolean;
-  load(input: ModelInput, options?: LoadOptions): Promise<ModelSummary>;
+  /** `simulationOnly`: the host will only run simulation shards (EngineCore.load). */
+  load(input: ModelInput, options?: LoadOptions, simulationOnly?: boolean): Promise<ModelSummary>;
   trace(flow: FlowQuery): Promise<PackedTrace>;
   show(request: ShowRequest): Promise<ShowOutput>;
   policyMatrix(options?: MatrixOptions): Promise<PolicyMatrix & PolicyNote>;

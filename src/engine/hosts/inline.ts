@@ -22,7 +22,7 @@ export async function startInline(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
   return {
     kind: "inline",
     dead: false,
-    load: async (input, options) => unwrap(await api.load(input, options)),
+    load: async (input, options, simulationOnly) => unwrap(await api.load(input, options, simulationOnly)),
     trace: async (flow) => unwrap(await api.trace(flow)),
     show: async (request) => unwrap(await api.show(request)),
     policyMatrix: async (options) => unwrap(await api.policyMatrix(options)),

@@ -83,7 +83,7 @@ export async function startWorker(wasm: Uint8Array<ArrayBuffer>): Promise<Engine
     get dead() {
       return dead;
     },
-    load: (input, options) => call(api.load(input, options)),
+    load: (input, options, simulationOnly) => call(api.load(input, options, simulationOnly)),
     trace: (flow) => call(api.trace(flow)),
     show: (request) => call(api.show(request)),
     policyMatrix: (options) => call(api.policyMatrix(options)),

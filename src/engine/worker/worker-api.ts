@@ -16,7 +16,7 @@ import type { FlowQuery, LoadOptions, ModelSummary, Outcome, PolicyNote, ShowOut
 
 export interface WorkerApi {
   init(wasm: ArrayBuffer): Promise<Outcome<void>>;
-  load(input: ModelInput, options?: LoadOptions): Promise<Outcome<ModelSummary>>;
+  load(input: ModelInput, options?: LoadOptions, simulationOnly?: boolean): Promise<Outcome<ModelSummary>>;
   /** Hop records packed in a typed array, moved (not copied) to the caller, who decodes them. */
   trace(flow: FlowQuery): Promise<Outcome<PackedTrace>>;
   show(request: ShowRequest): Promise<Outcome<ShowOutput>>;
@@ -68,9 +68,9 @@ export function createWorkerApi(options: { transferResults?: boolean } = {}): Wo
         core = await EngineCore.create(bytes.slice(0));
       });
     },
-    load: (input, options) =>
+    load: (input, options, simulationOnly) =>
       attempt(() => {
-        const summary = ready().load(input, options);
+        const summary = ready().load(input, options, simulationOnly);
         lastInput = input;
         return summary;
       }),
