@@ -1,30 +1,12 @@
 import { css } from "lit";
+import { themedHost } from "../internal/theme-styles.js";
 
-const dark = css`--k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d; --k8s-node-bg: #161b22;
-  --k8s-accent: #ff7b72; --k8s-focus: #58a6ff; --k8s-bar: #58a6ff; --k8s-heat-low: #1f3a5f; --k8s-heat-high: #ffd33d;`;
-const light = css`--k8s-bg: #ffffff; --k8s-fg: #1b1f24; --k8s-muted: #57606a; --k8s-border: #d0d7de; --k8s-node-bg: #f6f8fa;
-  --k8s-accent: #cf222e; --k8s-focus: #0969da; --k8s-bar: #0969da; --k8s-heat-low: #ddf4ff; --k8s-heat-high: #b3101d;`;
+const light = css`--k8s-bar: #0969da; --k8s-heat-low: #ddf4ff; --k8s-heat-high: #b3101d;`;
+const dark = css`--k8s-bar: #58a6ff; --k8s-heat-low: #1f3a5f; --k8s-heat-high: #ffd33d;`;
 
-export const styles = css`
-  :host {
-    --k8s-font: system-ui, -apple-system, "Segoe UI", sans-serif;
-    --k8s-mono: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-    ${light}
-    --k8s-radius: 8px;
-    display: block;
-    font-family: var(--k8s-font);
-    color: var(--k8s-fg);
-    background: var(--k8s-bg);
-    border: 1px solid var(--k8s-border);
-    border-radius: var(--k8s-radius);
-    padding: 12px;
-  }
-  :host([hidden]) { display: none; }
-  @media (prefers-color-scheme: dark) {
-    :host(:not([theme="light"])) { ${dark} }
-  }
-  :host(:state(dark)), :host([theme="dark"]) { ${dark} }
-  :host(:state(light)) { ${light} }
+export const styles = [
+  themedHost(light, dark),
+  css`
   h2 { font-size: 1rem; margin: 0 0 8px; }
   h3 { font-size: 0.9375rem; margin: 16px 0 6px; }
   form { display: grid; gap: 8px; font-size: 0.875rem; }
@@ -93,4 +75,5 @@ export const styles = css`
   @media (prefers-reduced-motion: reduce) {
     * { transition: none !important; animation: none !important; }
   }
-`;
+`,
+];

@@ -1,55 +1,13 @@
 import { css } from "lit";
+import { themedHost } from "../internal/theme-styles.js";
 
-export const styles = css`
-  :host {
-    --k8s-font: system-ui, -apple-system, "Segoe UI", sans-serif;
-    --k8s-mono: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-    --k8s-bg: #ffffff;
-    --k8s-fg: #1b1f24;
-    --k8s-muted: #57606a;
-    --k8s-border: #d0d7de;
-    --k8s-node-bg: #f6f8fa;
-    --k8s-pod-bg: #ddf4ff;
-    --k8s-bridge-bg: #fff8c5;
-    --k8s-tunnel-bg: #fbefff;
-    --k8s-proxy-bg: #dafbe1;
-    --k8s-accent: #cf222e;
-    --k8s-dns: #8250df;
-    --k8s-focus: #0969da;
-    --k8s-radius: 8px;
-    display: block;
-    font-family: var(--k8s-font);
-    color: var(--k8s-fg);
-    background: var(--k8s-bg);
-    border: 1px solid var(--k8s-border);
-    border-radius: var(--k8s-radius);
-    padding: 12px;
-    container-type: inline-size;
-  }
-  :host([hidden]) { display: none; }
-  @media (prefers-color-scheme: dark) {
-    :host(:not([theme="light"])) {
-      --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
-      --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a;
-      --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
-    }
-  }
-  /* theme="auto" under an ancestor's data-theme (custom states: no attribute on the host). */
-  :host(:state(dark)) {
-    --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
-    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a;
-    --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
-  }
-  :host(:state(light)) {
-    --k8s-bg: #ffffff; --k8s-fg: #1b1f24; --k8s-muted: #57606a; --k8s-border: #d0d7de;
-    --k8s-node-bg: #f6f8fa; --k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff; --k8s-proxy-bg: #dafbe1;
-    --k8s-accent: #cf222e; --k8s-dns: #8250df; --k8s-focus: #0969da;
-  }
-  :host([theme="dark"]) {
-    --k8s-bg: #0d1117; --k8s-fg: #e6edf3; --k8s-muted: #8d96a0; --k8s-border: #30363d;
-    --k8s-node-bg: #161b22; --k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a;
-    --k8s-accent: #ff7b72; --k8s-dns: #d2a8ff; --k8s-focus: #58a6ff;
-  }
+const light = css`--k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff; --k8s-proxy-bg: #dafbe1; --k8s-dns: #8250df;`;
+const dark = css`--k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a; --k8s-dns: #d2a8ff;`;
+
+export const styles = [
+  themedHost(light, dark),
+  css`
+  :host { container-type: inline-size; }
   h2 { font-size: 1rem; margin: 0 0 4px; }
   p.summary { margin: 0 0 8px; color: var(--k8s-muted); font-size: 0.875rem; }
   .policy { margin: 6px 0; padding: 6px 8px; border: 1px solid var(--k8s-border); border-radius: 4px; font-size: 0.875rem; }
@@ -132,4 +90,5 @@ export const styles = css`
   @media (prefers-reduced-motion: reduce) {
     * { transition: none !important; animation: none !important; }
   }
-`;
+`,
+];

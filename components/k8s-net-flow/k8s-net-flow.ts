@@ -308,7 +308,7 @@ export class K8sNetFlowElement extends LitElement {
   /** The diagram as it is shown (current hop, theme) as a standalone SVG file. */
   exportSvg(): string | undefined {
     const drawing = this.renderRoot.querySelector<SVGSVGElement>("svg[part=diagram]");
-    return drawing ? standaloneSvg(this, drawing, styles.cssText) : undefined;
+    return drawing ? standaloneSvg(this, drawing, styles.map((s) => s.cssText).join("\n")) : undefined;
   }
 
   /** The diagram as a PNG at twice its size. */
