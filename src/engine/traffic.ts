@@ -58,7 +58,9 @@ export class Traffic {
   /** dns, external: each client's resolv.conf (index into confs), and the lookups already worked out. */
   private readonly clientConf: Int32Array | undefined;
   private readonly confs: ReturnType<typeof podResolvConf>[] = [];
-  private readonly lookups = new Map<string, LookupPlan>();
+  /** Each resolv.conf's first nameserver, parsed once. */
+  private readonly servers: number[] = [];
+  private readonly lookups = new Map<number, LookupPlan>();
   private readonly zone: ClusterZone | undefined;
   /** Nodes that are down: their pods open no connections. */
   private readonly down = new Set<number>();
@@ -88,6 +90,7 @@ export class Traffic {
           i = this.confs.length;
           keys.set(key, i);
           this.confs.push(conf);
+          this.servers.push(parseIPv4(conf.nameservers[0] ?? "0.0.0.0", "nameserver"));
         }
         return i;
       });
@@ -121,13 +124,14 @@ export class Traffic {
     const h = mix(seed, i);
     const c = this.client(h);
     const u = mix(h, 1);
-    const t = this.targets[this.cdf ? lowerBound(this.cdf, u / 4294967296) : u % this.targets.length]!;
+    const ti = this.cdf ? lowerBound(this.cdf, u / 4294967296) : u % this.targets.length;
+    const t = this.targets[ti]!;
     let n = 0;
     let dst = t.ip;
     this.lastQueries = 0;
     if (t.name !== undefined) {
-      const plan = this.lookupPlan(c, t);
-      const server = parseIPv4(this.confs[this.clientConf![c]!]!.nameservers[0] ?? "0.0.0.0", "nameserver");
+      const plan = this.lookupPlan(c, t, ti);
+      const server = this.servers[this.clientConf![c]!]!;
       plan.lengths.forEach((len, q) => {
         // One UDP socket per name tried (its A and AAAA share the source port, as in
         // src/dataplane/forward.ts dnsLookup); glibc connect()s it to the nameserver (res_send.c send_dg).
@@ -144,13 +148,15 @@ export class Traffic {
   }
 
   /** The queries client `c`'s resolver sends for `t`'s name (answered from the cluster's records), worked out once per resolv.conf and name. */
-  private lookupPlan(c: number, t: Target): LookupPlan {
+  private lookupPlan(c: number, t: Target, ti: number): LookupPlan {
     const client = this.clients[c]!;
     // A Service of the client's own namespace by its short name, others as `name.namespace`.
-    const name = t.namespace === undefined ? t.name! : t.namespace === client.namespace ? t.name! : `${t.name}.${t.namespace}`;
-    const key = `${this.clientConf![c]}|${name}`;
+    const own = t.namespace === undefined || t.namespace === client.namespace;
+    // One plan per resolv.conf, target and name form: a number, not a string built per flow.
+    const key = ((this.clientConf![c]! * this.targets.length + ti) * 2) + (own ? 1 : 0);
     let plan = this.lookups.get(key);
     if (!plan) {
+      const name = own ? t.name! : `${t.name}.${t.namespace}`;
       const lengths: number[] = [];
       const names: number[] = [];
       const asked = new Map<string, number>();
