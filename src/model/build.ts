@@ -1,7 +1,7 @@
 // Draft → ClusterModel: settings, IPAM, add-ons, workload expansion, scheduling, Services and
 // EndpointSlices, with every problem of the whole input collected before giving up.
 
-import type { NetworkPolicy } from "../policy/types.js";
+import { uniquePolicies } from "../policy/read.js";
 import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from "../net/ipv4.js";
 import { tryCidr, tryIP } from "./addresses.js";
@@ -81,7 +81,7 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   if (!pods) return undefined;
   const services = buildServices(draft, serviceNet, problems);
   const endpointSlices = buildSlices(draft, services, pods, problems);
-  const networkPolicies = buildNetworkPolicies(draft, problems);
+  const networkPolicies = uniquePolicies(draft.networkPolicies, problems);
   if (problems.errorCount) return undefined;
   return { name: draft.name ?? "cluster", settings, namespaces, nodes, pods, services, endpointSlices, networkPolicies };
 }
@@ -151,22 +151,6 @@ function buildNodes(draft: Draft, ips: Array<number | undefined>, cidrs: Array<C
     if (broken || !cidr || ip === undefined) brokenNodes.add(node);
     return node;
   });
-}
-
-/** The NetworkPolicies as given (read and checked by src/policy/read.ts), each name once per namespace. */
-function buildNetworkPolicies(draft: Draft, problems: Problems): NetworkPolicy[] {
-  const seen = new Set<string>();
-  const out: NetworkPolicy[] = [];
-  for (const { at, policy } of draft.networkPolicies) {
-    const key = `${policy.namespace}/${policy.name}`;
-    if (seen.has(key)) {
-      problems.error("duplicate", at, ["metadata", "name"], `NetworkPolicy ${key} is defined twice`);
-      continue;
-    }
-    seen.add(key);
-    out.push(policy);
-  }
-  return out;
 }
 
 function buildNamespaces(draft: Draft, problems: Problems): ClusterNamespace[] {

@@ -302,6 +302,23 @@ function readPort(rule: Reader, value: unknown, sub: Path): NetworkPolicyPort | 
   return { protocol, ...(port !== undefined ? { port } : {}), ...(endPort !== undefined && typeof port === "number" ? { endPort } : {}) };
 }
 
+/** The policies, each `namespace/name` once: a second one is an error at its own place (as the API server refuses it). */
+export function uniquePolicies(found: ReadonlyArray<{ at: Origin; policy: NetworkPolicy }>, problems: Problems): NetworkPolicy[] {
+  const seen = new Map<string, Origin>();
+  const out: NetworkPolicy[] = [];
+  for (const { at, policy } of found) {
+    const key = policyKey(policy);
+    const first = seen.get(key);
+    if (first) {
+      problems.error("duplicate", at, ["metadata", "name"], `NetworkPolicy ${key} is defined twice (also at ${formatPath(first.path)})`);
+      continue;
+    }
+    seen.set(key, at);
+    out.push(policy);
+  }
+  return out;
+}
+
 export interface LoadedPolicies {
   policies: NetworkPolicy[];
   warnings: ModelProblem[];
@@ -324,8 +341,7 @@ export function loadNetworkPolicies(input: string | readonly unknown[]): LoadedP
     docs = parsed.docs;
   } else docs = input;
 
-  const policies: NetworkPolicy[] = [];
-  const seen = new Map<string, Origin>();
+  const found: Array<{ at: Origin; policy: NetworkPolicy }> = [];
   let count = 0;
   const visit = (value: unknown, doc: number, docPath: Path) => {
     if (!isRecord(value)) return;
@@ -341,16 +357,10 @@ export function loadNetworkPolicies(input: string | readonly unknown[]): LoadedP
       problems.warn("invalid-value", at, ["apiVersion"], `expected apiVersion "${NETWORK_POLICY_API_VERSION}" for NetworkPolicy, got ${describe(apiVersion)}; read as ${NETWORK_POLICY_API_VERSION}`);
     }
     const policy = readNetworkPolicy(r);
-    if (!policy) return;
-    const key = policyKey(policy);
-    if (seen.has(key)) {
-      problems.error("duplicate", at, ["metadata", "name"], `NetworkPolicy ${key} is defined twice (also at ${formatPath(seen.get(key)!.path)})`);
-      return;
-    }
-    seen.set(key, at);
-    policies.push(policy);
+    if (policy) found.push({ at, policy });
   };
   docs.forEach((d, i) => visit(d, i, []));
+  const policies = uniquePolicies(found, problems);
   problems.throwIfErrors();
   return { policies, warnings: problems.warnings };
 }
