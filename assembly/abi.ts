@@ -89,6 +89,10 @@ export const M_DADDR_SET: u32 = 32768; // nftables `ip daddr @set` (R_SET)
 export const M_VMAP: u32 = 65536; // nftables verdict-map lookup (R_MAP): a hit's verdict replaces the target
 export const M_IPSET: u32 = 131072; // iptables `-m set --match-set` (R_SET, dimensions in R_IPSET)
 export const M_NODES: u32 = 262144; // the rule exists only on the nodes in set R_NODESET (others skip it, uncounted)
+export const M_IIF: u32 = 524288; // `-i DEV`: the packet came in on interface R_IIF (IFACE_WORKLOADS: any pod's host-side veth, `cali+`)
+export const M_OIF: u32 = 1048576; // `-o DEV`: it leaves by interface R_OIF (or IFACE_WORKLOADS)
+export const M_MULTIPORT: u32 = 2097152; // `-m multiport --dports`: the port lies in one of the R_DPORT ranges held as elements from R_PORTS on
+export const M_VERDICT: u32 = 4194304; // a NetworkPolicy verdict point (allow mark, policy drop): the walk records it for the trace
 
 // Targets
 export const T_NONE: u32 = 0; // a rule with no target only counts
@@ -124,13 +128,18 @@ export const R_SET: u32 = 60; // set id for M_DADDR_SET
 export const R_MAP: u32 = 64; // map id for M_VMAP; MAP_NO_ADDR set when the key has no address
 export const R_IPSET: u32 = 68; // IPSET_* : which packet fields M_IPSET looks up
 export const R_NODESET: u32 = 72; // set id for M_NODES (its elements' addresses are node indexes)
-export const R_BYTES: u32 = 76;
+export const R_IIF: u32 = 76; // interface id for M_IIF
+export const R_OIF: u32 = 80;
+export const R_PORTS: u32 = 84; // M_MULTIPORT: first element (SE_ADDR low port, SE_PORTS high port) of R_DPORT ranges
+export const R_BYTES: u32 = 88;
+export const IFACE_WORKLOADS: u32 = 0xfffffffe; // R_IIF/R_OIF: any workload veth on the host (`cali+`)
 export const MAP_NO_ADDR: u32 = 0x80000000;
 // `--match-set NAME dims`: the key the packet gives (ipset types hash:ip, bitmap:port, hash:ip,port, hash:ip,port,ip)
 export const IPSET_DST: u32 = 1; // dst: the destination address
 export const IPSET_DST_PORT: u32 = 2; // dst on a bitmap:port: the destination port
 export const IPSET_DST_DST: u32 = 3; // dst,dst: address . protocol:port
 export const IPSET_DST_DST_SRC: u32 = 4; // dst,dst,src: address . protocol:port . the source as the second address
+export const IPSET_SRC: u32 = 5; // src: the source address (hash:net, Calico's selector sets)
 
 // nftables set/map element record (descriptor words 14-15 point at them)
 export const SE_SET: u32 = 0;
@@ -255,6 +264,7 @@ export const K_SOCKET: u32 = 9;
 export const K_IPIP: u32 = 10; // tunl0's IP-in-IP encapsulation
 export const K_BPF: u32 = 11; // a Cilium tc eBPF program (cil_from_container, cil_from_overlay, cil_from_netdev, cil_from_host)
 export const K_SOCK_LB: u32 = 12; // Cilium's socket LB: cgroup eBPF at connect(), sendmsg(), recvmsg()
+export const K_POLICY: u32 = 13; // a NetworkPolicy verdict where the CNI enforces it (Calico's filter chains, Cilium's policy map)
 
 // Actions
 export const A_SEND: u32 = 1;
@@ -275,6 +285,7 @@ export const A_MARK: u32 = 15;
 export const A_REDIRECT: u32 = 16; // an eBPF program sends the packet on to another device itself (bpf_redirect)
 export const A_TO_STACK: u32 = 17; // an eBPF program hands the packet to the kernel's stack (TC_ACT_OK)
 export const A_SOCK_LB: u32 = 18; // socket LB translates the address a socket call names
+export const A_ALLOW: u32 = 19; // a NetworkPolicy verdict lets the packet through (K_POLICY)
 
 // What decided a hop
 export const D_NONE: u32 = 0;
@@ -316,7 +327,9 @@ export const X_NO_FDB: u32 = 11;
 export const X_BLACKHOLE: u32 = 12; // a blackhole route discards it
 export const X_NO_BACKEND: u32 = 13; // socket LB: the Service has no backend, the socket call fails (EHOSTUNREACH)
 export const X_NO_ENDPOINT: u32 = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
-export const X_NODE_DOWN: u32 = 15; // the next hop's node is down: nothing receives the frame (the last of 16 reasons)
+export const X_NODE_DOWN: u32 = 15; // the next hop's node is down: nothing receives the frame
+export const X_POLICY_DENIED: u32 = 16; // NetworkPolicy: the enforcing CNI drops it (no rule of the policies isolating the pod allows it)
+export const X_REASONS: u32 = 32; // drop-reason slots the counters keep
 
 // Hop record
 export const T_SEQ: u32 = 0;

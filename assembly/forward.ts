@@ -18,7 +18,7 @@ import {
   LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
   PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
   V_DELIVERED, V_DROPPED, V_REJECTED,
-  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL,
+  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL, X_POLICY_DENIED, X_REASONS, K_POLICY, A_ALLOW, M_VERDICT, R_FLAGS,
 } from "./abi";
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
@@ -27,14 +27,14 @@ import {
   TIMEOUT_ICMP, TIMEOUT_TCP_CLOSE_WAIT, TIMEOUT_TCP_ESTABLISHED, TIMEOUT_TCP_FIN_WAIT, TIMEOUT_TCP_LAST_ACK, TIMEOUT_TCP_SYN_RECV, TIMEOUT_TCP_SYN_SENT, TIMEOUT_TCP_TIME_WAIT, TIMEOUT_UDP,
 } from "./conntrack";
 import { routeGateway, routeLookup, routeMtu, routeOif } from "./routing";
-import { hookChain, NF_DROP, NF_REJECT, nfAt, nfCountLookup, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfWalk, nfWalked } from "./netfilter";
+import { hookChain, NF_DROP, NF_REJECT, nfAt, nfCountLookup, nfDnatAddr, nfDnatPort, nfMasquerade, nfRule, nfVerdict, nfVerdictCount, nfWalk, nfWalked } from "./netfilter";
 import { ipvsActivate, ipvsBind, ipvsBound, ipvsFind, ipvsFromTemplate, ipvsSchedule, rsActive, rsAddr, rsInactive, rsPort, vsCount, vsFirst, vsKey } from "./ipvs";
 import { hop } from "./trace";
 import {
   beAddr, bePort, feAddr, feAffinity, feBackends, feFirst, fePort, K_AFFINITY, K_CT, K_REVCT, K_REVSK, K_SOCK, lbFind, lbMode, podCidrNode, stateFind, stateGet, stateSet,
 } from "./cilium";
 import { arenaAlloc } from "./arena";
-import { iface, ifaceByAddr, ifaceByMac, netns, node, nodeCount, now, random32, seedValue } from "./state";
+import { iface, ifaceByAddr, ifaceByMac, netns, node, nodeCount, now, random32, rule, seedValue } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
 export const VXLAN_OVERHEAD: u32 = 50;
@@ -54,7 +54,7 @@ let tunnelDst: u32 = 0;
 let tunnelRoute: u32 = 0;
 
 export function dropCountOf(reason: u32): u64 {
-  return load<u64>(dropReasons + (<usize>(reason & 15) << 3));
+  return load<u64>(dropReasons + (<usize>(reason & (X_REASONS - 1)) << 3));
 }
 
 // Counters (batch statistics)
@@ -65,7 +65,7 @@ export let bytesDelivered: u64 = 0;
 export let encapBytes: u64 = 0;
 // Static memory, below the arena (a runtime allocation would land inside it: the arena starts
 // at __heap_base, where the stub runtime allocates too).
-const dropReasons: usize = memory.data(16 * 8, 8);
+const dropReasons: usize = memory.data(X_REASONS * 8, 8);
 
 // Delivered packets per (origin node, delivery node): a hash map with fixed capacity, since
 // a dense matrix of 5,000 × 5,000 nodes would not fit. Pairs beyond capacity are counted apart.
@@ -141,7 +141,7 @@ export function resetCounters(): void {
   rejected = 0;
   bytesDelivered = 0;
   encapBytes = 0;
-  memory.fill(dropReasons, 0, 16 * 8);
+  memory.fill(dropReasons, 0, X_REASONS * 8);
 }
 
 // The connection being set up on the current node (confirmed when the packet leaves it).
@@ -212,7 +212,7 @@ function ctAdvance(status: u32, pkt: usize, replyDir: bool): u32 {
 
 function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize): u32 {
   dropped++;
-  const slot = dropReasons + (<usize>(reason & 15) << 3);
+  const slot = dropReasons + (<usize>(reason & (X_REASONS - 1)) << 3);
   store<u64>(slot, load<u64>(slot) + 1);
   endNetns = ns;
   endReason = reason;
@@ -513,9 +513,9 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
         if (host) {
           if (!ipvsOut) {
             // Local delivery on the node: filter INPUT (kube-proxy's firewall chains).
-            const v = nfWalk(hookChain(H_FILTER_INPUT), pkt, pendActive, true);
+            const v = filterWalk(H_FILTER_INPUT, ns, pkt, true, inIf, NONE);
             if (v == NF_REJECT) return reject(ns, pkt, inIf);
-            if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, NONE, D_RULE, nfRule, pkt);
+            if (v == NF_DROP) return ruleDrop(ns, inIf, NONE, pkt);
             if (vsCount != 0) {
               const step = ipvsLocalIn(ns, pkt, inIf, natWalked + nfWalked);
               if (step == IPVS_XMIT) {
@@ -571,9 +571,9 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
         store<u32>(pkt, load<u32>(iface(t), IF_MAC_HI), P_DMAC_HI);
         store<u32>(pkt, load<u32>(iface(t), IF_MAC_LO), P_DMAC_LO);
         hop(n, ns, K_BRIDGE, A_BRIDGE, X_NONE, cur, port, D_FDB, t, 1, pkt); // extra 1: bridged DNAT
-        const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
+        const v = filterWalk(H_FILTER_FORWARD, ns, pkt, false, cur, port);
         if (v == NF_REJECT) return reject(ns, pkt, inIf);
-        if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);
+        if (v == NF_DROP) return ruleDrop(ns, cur, port, pkt);
         ipvsUnnat(ns, pkt, cur, port); // a masqueraded (hairpin) IPVS reply: IPVS's FORWARD hook sees it bridged too
         if (!conntrackOut(ns, pkt, inIf, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, port, D_NONE, 0, pkt);
         cur = port;
@@ -595,9 +595,9 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       hop(n, ns, host ? K_ROUTING : K_POD, A_ROUTE, X_NONE, inIf, oif, D_ROUTE, <u32>route, 0, pkt);
       if (host) {
         // IPVS's translated packets leave through LOCAL_OUT (ip_vs_nat_send_or_cont): filter OUTPUT.
-        const v = nfWalk(hookChain(originating || ipvsOut ? H_FILTER_OUTPUT : H_FILTER_FORWARD), pkt, pendActive, false);
+        const v = filterWalk(originating || ipvsOut ? H_FILTER_OUTPUT : H_FILTER_FORWARD, ns, pkt, false, inIf, oif);
         if (v == NF_REJECT) return reject(ns, pkt, inIf);
-        if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, inIf, oif, D_RULE, nfRule, pkt);
+        if (v == NF_DROP) return ruleDrop(ns, inIf, oif, pkt);
         ipvsUnnat(ns, pkt, inIf, oif);
         if (!conntrackOut(ns, pkt, oif, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, oif, D_NONE, 0, pkt);
       }
@@ -757,9 +757,9 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
         // br_netfilter (bridge-nf-call-iptables=1, which kube-proxy needs): bridged IPv4
         // traffic goes through iptables' PREROUTING, FORWARD and POSTROUTING too.
         conntrackIn(ns, pkt, H_NAT_PREROUTING, master);
-        const v = nfWalk(hookChain(H_FILTER_FORWARD), pkt, pendActive, false);
+        const v = filterWalk(H_FILTER_FORWARD, ns, pkt, false, cur, port);
         if (v == NF_REJECT) return reject(ns, pkt, master);
-        if (v == NF_DROP) return drop(ns, K_NETFILTER, X_RULE_DROP, cur, port, D_RULE, nfRule, pkt);
+        if (v == NF_DROP) return ruleDrop(ns, cur, port, pkt);
         // br_netfilter hands bridged IPv4 to every FORWARD hook, IPVS's (ip_vs_reply4) among them.
         ipvsUnnat(ns, pkt, cur, port);
         if (!conntrackOut(ns, pkt, master, false)) return drop(ns, K_CONNTRACK, X_CT_FULL, cur, port, D_NONE, 0, pkt);
@@ -815,6 +815,27 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
     }
   }
   return drop(ns, K_ROUTING, X_LOOP, inIf, NONE, D_NONE, 0, pkt);
+}
+
+/**
+ * A filter hook's walk for a packet the node routes, delivers or sends; each NetworkPolicy
+ * verdict point the walk passed (Calico's allow marks) becomes a hop of its own, in order.
+ */
+function filterWalk(hook: u32, ns: u32, pkt: usize, dstLocal: bool, inIf: u32, outIf: u32): u32 {
+  const v = nfWalk(hookChain(hook), pkt, pendActive, dstLocal, inIf, outIf);
+  const count = nfVerdictCount;
+  for (let k: u32 = 0; k < count; k++) {
+    const r = nfVerdict(k);
+    if (v == NF_DROP && r == nfRule) continue; // the drop's own hop shows it
+    hop(nodeOf(ns), ns, K_POLICY, A_ALLOW, X_NONE, inIf, outIf, D_RULE, r, 0, pkt);
+  }
+  return v;
+}
+
+/** A filter rule dropped the packet: a NetworkPolicy's verdict when the rule is one (Calico's "Drop if no policies passed packet"). */
+function ruleDrop(ns: u32, inIf: u32, outIf: u32, pkt: usize): u32 {
+  const policy = (load<u32>(rule(nfRule), R_FLAGS) & M_VERDICT) != 0;
+  return drop(ns, policy ? K_POLICY : K_NETFILTER, policy ? X_POLICY_DENIED : X_RULE_DROP, inIf, outIf, D_RULE, nfRule, pkt);
 }
 
 /** REJECT: the packet ends here; the node will answer with an ICMP error. */

@@ -5,6 +5,7 @@ import {
   FL_BYTES, FL_DPORT, FL_DST, FL_FLAGS, FL_FROM, FL_LEN, FL_PACKETS, FL_PROTO, FL_SEED, FL_SPORT, FL_SRC, FL_TIME,
   NONE, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_ICMP, P_LEN, P_MARK, P_PROTO, P_SPORT, P_SRC, P_TTL, PF_ACK, PF_DF, PF_FIN, PF_SYN,
   PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, PROTO_TCP, RF_CLOSE, RF_CONNECTED, RF_ESTABLISHED, PF_CONNECTED, V_DELIVERED, V_DROPPED, V_REJECTED,
+  X_REASONS,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
@@ -298,7 +299,7 @@ export function counter(which: u32): f64 {
 }
 
 export function dropCount(reason: u32): f64 {
-  return reason < 16 ? <f64>dropCountOf(reason) : 0;
+  return reason < X_REASONS ? <f64>dropCountOf(reason) : 0;
 }
 
 /** IPVS real server `r`'s counters on `node`, as `ipvsadm -Ln` prints them: ActiveConn (`active`) or InActConn. */

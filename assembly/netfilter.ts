@@ -9,10 +9,11 @@ import {
   R_DST_MASK, R_FLAGS, R_MARK, R_MARK_MASK, R_PROBABILITY, R_PROTO, R_RECENT, R_SECONDS, R_SRC, R_SRC_MASK, R_TARGET,
   T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
   M_DADDR_SET, M_VMAP, MAP_NO_ADDR, R_MAP, R_SET, SE_ADDR, SE_BYTES, SE_CHAIN, SE_PORTS, SE_SET, SE_VERDICT, T_GOTO, T_NUMGEN,
-  IPSET_DST, IPSET_DST_DST, IPSET_DST_DST_SRC, IPSET_DST_PORT, M_IPSET, M_NODES, R_IPSET, R_NODESET,
+  IPSET_DST, IPSET_DST_DST, IPSET_DST_DST_SRC, IPSET_DST_PORT, IPSET_SRC, M_IPSET, M_NODES, R_IPSET, R_NODESET,
+  IF_KIND, IF_NETNS, IF_VETH, IFACE_WORKLOADS, M_IIF, M_MULTIPORT, M_OIF, M_VERDICT, NS_KIND, NS_POD, R_IIF, R_OIF, R_PORTS,
 } from "./abi";
 import { arenaAlloc } from "./arena";
-import { chain, chainHits, hooks, now, random32, rule, ruleHits } from "./state";
+import { chain, chainHits, hooks, iface, netns, now, random32, rule, ruleHits } from "./state";
 
 export const NF_ACCEPT: u32 = 0;
 export const NF_DROP: u32 = 1;
@@ -25,6 +26,13 @@ export let nfMasquerade: bool = false;
 export let nfRule: u32 = NONE; // the rule that decided (DNAT, MASQUERADE, REJECT, DROP)
 export let nfWalked: u32 = 0; // rules evaluated in this walk
 export let nfTotalWalked: u64 = 0;
+// NetworkPolicy verdict points (M_VERDICT rules) this walk hit, in order: the trace shows each.
+export const NF_VERDICT_MAX: u32 = 4;
+const verdicts: usize = memory.data(NF_VERDICT_MAX * 4, 4);
+export let nfVerdictCount: u32 = 0;
+export function nfVerdict(i: u32): u32 {
+  return load<u32>(verdicts + <usize>i * 4);
+}
 
 // The node whose tables the next walks run: a rule kube-proxy writes on some nodes only (M_NODES)
 // does not exist elsewhere. The forwarding loop says where it is before it walks.
@@ -112,6 +120,7 @@ function elementFind(set: u32, addr: u32, ports: u32): usize {
  */
 function ipsetMatch(set: u32, dims: u32, src: u32, dst: u32, ports: u32): bool {
   if (dims == IPSET_DST) return elementFind(set, dst, 0) != 0;
+  if (dims == IPSET_SRC) return elementFind(set, src, 0) != 0;
   if (dims == IPSET_DST_PORT) return elementFind(set, 0, ports & 0xffff) != 0;
   const e = elementFind(set, dst, ports);
   if (e == 0) return false;
@@ -158,7 +167,25 @@ export function hookChain(hook: u32): u32 {
   return NF_ACCEPT;
 }
 
-export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32 {
+/** `-i`/`-o`: the device itself, or for `cali+` any pod's veth end on the host. */
+function ifaceMatch(want: u32, dev: u32): bool {
+  if (dev == NONE) return false;
+  if (want != IFACE_WORKLOADS) return dev == want;
+  const f = iface(dev);
+  return load<u32>(f, IF_KIND) == IF_VETH && load<u32>(netns(load<u32>(f, IF_NETNS)), NS_KIND) != NS_POD;
+}
+
+/** xt_multiport: the port lies in one of `count` ranges (elements from `first`: low in SE_ADDR, high in SE_PORTS). */
+function multiportMatch(first: u32, count: u32, port: u32): bool {
+  for (let k: u32 = 0; k < count; k++) {
+    const e = elements + <usize>(first + k) * SE_BYTES;
+    if (port >= load<u32>(e, SE_ADDR) && port <= load<u32>(e, SE_PORTS)) return true;
+  }
+  return false;
+}
+
+export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool, inIf: u32 = NONE, outIf: u32 = NONE): u32 {
+  nfVerdictCount = 0;
   nfDnatAddr = 0;
   nfDnatPort = 0;
   nfMasquerade = false;
@@ -201,6 +228,9 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     }
     if ((f & M_PROTO) && proto != load<u32>(r, R_PROTO)) continue;
     if ((f & M_DPORT) && dport != load<u32>(r, R_DPORT)) continue;
+    if ((f & M_MULTIPORT) && !multiportMatch(load<u32>(r, R_PORTS), load<u32>(r, R_DPORT), dport)) continue;
+    if ((f & M_IIF) && !ifaceMatch(load<u32>(r, R_IIF), inIf)) continue;
+    if ((f & M_OIF) && !ifaceMatch(load<u32>(r, R_OIF), outIf)) continue;
     if (f & M_MARK) {
       const hit = (load<u32>(pkt, P_MARK) & load<u32>(r, R_MARK_MASK)) == load<u32>(r, R_MARK);
       if (hit == ((f & M_MARK_INV) != 0)) continue;
@@ -235,6 +265,10 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool): u32
     if (f & M_RECENT_SET) {
       const s = recentSlot(load<u32>(r, R_RECENT), src, true);
       if (s >= 0) store<u32>(recentSeen + <usize>s * 4, now);
+    }
+    if ((f & M_VERDICT) && nfVerdictCount < NF_VERDICT_MAX) {
+      store<u32>(verdicts + <usize>nfVerdictCount * 4, id);
+      nfVerdictCount++;
     }
     const hits = ruleHits + <usize>id * 16;
     store<u64>(hits, load<u64>(hits) + 1);

@@ -169,6 +169,11 @@ export function hopPoints(layout: Layout, hop: Hop): Point[] {
       return hop.netns === "host" ? [center(node.bridge)] : podEdge(hop.netns);
     case "bridge":
       return [center(node.bridge)];
+    case "policy": {
+      // Calico and Cilium enforce at the pod's own interface on the host: drawn at its veth.
+      const at = hop.policy ? podEdge(hop.policy.pod) : [];
+      return at.length ? at : [center(node.proxy)];
+    }
     case "netfilter":
     case "conntrack":
       // kube-proxy's rules (netfilter) and conntrack act in the node's kernel, drawn at kube-proxy.

@@ -45,10 +45,15 @@ export interface RuleMatch {
    * with `dst`), `dst,dst` (hash:ip,port) or `dst,dst,src` (hash:ip,port,ip).
    */
   ipset?: { set: number; dims: IpsetDims };
+  /** `-i DEV` / `-o DEV`: an interface id of the compiled network, or `workloads` for `cali+` (any pod's veth end on the host). */
+  iif?: number | "workloads";
+  oif?: number | "workloads";
+  /** `-m multiport --dports a,b:c`: inclusive port ranges (at most 15 ports, a range counting two). */
+  dports?: Array<[number, number]>;
 }
 
 /** The `--match-set` directions the simulated ipsets are matched with. */
-export type IpsetDims = "dst" | "dst-port" | "dst,dst" | "dst,dst,src";
+export type IpsetDims = "dst" | "dst-port" | "dst,dst" | "dst,dst,src" | "src";
 
 export type RuleTarget =
   | { kind: "jump"; chain: number }
@@ -81,6 +86,22 @@ export interface NfRule {
    * writes the KUBE-LOOP-BACK rule only where that set has members (endpoints on the node).
    */
   nodes?: number[];
+  /** A NetworkPolicy verdict this rule gives (Calico's allow marks and policy drops): the trace names it. */
+  policy?: RulePolicyVerdict;
+}
+
+/** What a verdict rule says, for the trace: which pod, which direction, which policy and rule. */
+export interface RulePolicyVerdict {
+  verdict: "allow" | "deny";
+  direction: "ingress" | "egress";
+  /** The pod whose policies decide (`namespace/name`). */
+  pod: string;
+  /** `namespace/name` of the NetworkPolicy whose rule allowed it; absent for a profile's allow or a drop. */
+  policy?: string;
+  /** Index of that rule in the policy's `ingress` / `egress` list. */
+  rule?: number;
+  /** Why, in words (for a drop: the policies isolating the pod, none of which allows it). */
+  reason: string;
 }
 
 export interface NfChain {

@@ -89,6 +89,10 @@ export const M_DADDR_SET = 32768; // nftables `ip daddr @set` (R_SET)
 export const M_VMAP = 65536; // nftables verdict-map lookup (R_MAP): a hit's verdict replaces the target
 export const M_IPSET = 131072; // iptables `-m set --match-set` (R_SET, dimensions in R_IPSET)
 export const M_NODES = 262144; // the rule exists only on the nodes in set R_NODESET (others skip it, uncounted)
+export const M_IIF = 524288; // `-i DEV`: the packet came in on interface R_IIF (IFACE_WORKLOADS: any pod's host-side veth, `cali+`)
+export const M_OIF = 1048576; // `-o DEV`: it leaves by interface R_OIF (or IFACE_WORKLOADS)
+export const M_MULTIPORT = 2097152; // `-m multiport --dports`: the port lies in one of the R_DPORT ranges held as elements from R_PORTS on
+export const M_VERDICT = 4194304; // a NetworkPolicy verdict point (allow mark, policy drop): the walk records it for the trace
 
 // Targets
 export const T_NONE = 0; // a rule with no target only counts
@@ -124,13 +128,18 @@ export const R_SET = 60; // set id for M_DADDR_SET
 export const R_MAP = 64; // map id for M_VMAP; MAP_NO_ADDR set when the key has no address
 export const R_IPSET = 68; // IPSET_* : which packet fields M_IPSET looks up
 export const R_NODESET = 72; // set id for M_NODES (its elements' addresses are node indexes)
-export const R_BYTES = 76;
+export const R_IIF = 76; // interface id for M_IIF
+export const R_OIF = 80;
+export const R_PORTS = 84; // M_MULTIPORT: first element (SE_ADDR low port, SE_PORTS high port) of R_DPORT ranges
+export const R_BYTES = 88;
+export const IFACE_WORKLOADS = 0xfffffffe; // R_IIF/R_OIF: any workload veth on the host (`cali+`)
 export const MAP_NO_ADDR = 0x80000000;
 // `--match-set NAME dims`: the key the packet gives (ipset types hash:ip, bitmap:port, hash:ip,port, hash:ip,port,ip)
 export const IPSET_DST = 1; // dst: the destination address
 export const IPSET_DST_PORT = 2; // dst on a bitmap:port: the destination port
 export const IPSET_DST_DST = 3; // dst,dst: address . protocol:port
 export const IPSET_DST_DST_SRC = 4; // dst,dst,src: address . protocol:port . the source as the second address
+export const IPSET_SRC = 5; // src: the source address (hash:net, Calico's selector sets)
 
 // nftables set/map element record (descriptor words 14-15 point at them)
 export const SE_SET = 0;
@@ -255,6 +264,7 @@ export const K_SOCKET = 9;
 export const K_IPIP = 10; // tunl0's IP-in-IP encapsulation
 export const K_BPF = 11; // a Cilium tc eBPF program (cil_from_container, cil_from_overlay, cil_from_netdev, cil_from_host)
 export const K_SOCK_LB = 12; // Cilium's socket LB: cgroup eBPF at connect(), sendmsg(), recvmsg()
+export const K_POLICY = 13; // a NetworkPolicy verdict where the CNI enforces it (Calico's filter chains, Cilium's policy map)
 
 // Actions
 export const A_SEND = 1;
@@ -275,6 +285,7 @@ export const A_MARK = 15;
 export const A_REDIRECT = 16; // an eBPF program sends the packet on to another device itself (bpf_redirect)
 export const A_TO_STACK = 17; // an eBPF program hands the packet to the kernel's stack (TC_ACT_OK)
 export const A_SOCK_LB = 18; // socket LB translates the address a socket call names
+export const A_ALLOW = 19; // a NetworkPolicy verdict lets the packet through (K_POLICY)
 
 // What decided a hop
 export const D_NONE = 0;
@@ -316,7 +327,9 @@ export const X_NO_FDB = 11;
 export const X_BLACKHOLE = 12; // a blackhole route discards it
 export const X_NO_BACKEND = 13; // socket LB: the Service has no backend, the socket call fails (EHOSTUNREACH)
 export const X_NO_ENDPOINT = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
-export const X_NODE_DOWN = 15; // the next hop's node is down: nothing receives the frame (the last of 16 reasons)
+export const X_NODE_DOWN = 15; // the next hop's node is down: nothing receives the frame
+export const X_POLICY_DENIED = 16; // NetworkPolicy: the enforcing CNI drops it (no rule of the policies isolating the pod allows it)
+export const X_REASONS = 32; // drop-reason slots the counters keep
 
 // Hop record
 export const T_SEQ = 0;

@@ -10,7 +10,8 @@ import { formatIPv4 } from "../net/ipv4.js";
 import { formatRoute } from "../outputs/ip-route.js";
 import { ipvsDestLine, ipvsServiceLine } from "../outputs/ipvsadm.js";
 import { ciliumServiceGet } from "../outputs/cilium.js";
-import type { Hop, HopAction, HopComponent, HopPacket, Verdict } from "../engine/types.js";
+import type { Hop, HopAction, HopComponent, HopPacket, HopPolicy, Verdict } from "../engine/types.js";
+import type { RulePolicyVerdict } from "../compile/iptables.js";
 import * as A from "./abi.js";
 
 export interface DecodeContext {
@@ -30,7 +31,7 @@ export interface TraceTables {
   routes: Record<string, string>;
   ifaces: Record<number, { name: string; mac: string; netns: number; addr?: number }>;
   /** Rules by id; `nft` when kube-proxy's nftables table holds them (else iptables). */
-  rules: Record<number, { text: string; table: string; chain: string; servicePort?: string; nft?: true }>;
+  rules: Record<number, { text: string; table: string; chain: string; servicePort?: string; nft?: true; policy?: RulePolicyVerdict }>;
   /**
    * IPVS mode: the virtual servers hops name (their `ipvsadm -Ln` line) and the real servers (as
    * `ip:port` and weight, with the virtual server they belong to), by index.
@@ -98,7 +99,7 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
       ciliumTables(t, ctx, decider, arg, at(A.T_ACTION) === A.A_DELIVER ? at(A.T_EXTRA) : 0);
     } else if (decider === A.D_RULE) {
       const rule = ctx.rs.rules[arg];
-      if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}), ...(ctx.rs.backend === "nftables" ? { nft: true as const } : {}) };
+      if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}), ...(ctx.rs.backend === "nftables" && !rule.policy ? { nft: true as const } : {}), ...(rule.policy ? { policy: rule.policy } : {}) };
     }
     // FDB deciders and veth transmissions name another interface by `arg`.
     if (decider === A.D_FDB || at(A.T_ACTION) === A.A_XMIT || decider === A.D_EP) iface(arg);
@@ -149,6 +150,7 @@ const COMPONENTS: Record<number, HopComponent> = {
   // Cilium's tc programs do the routing for the packets they handle; its socket LB works at the socket.
   [A.K_BPF]: "routing",
   [A.K_SOCK_LB]: "socket",
+  [A.K_POLICY]: "policy",
 };
 
 /** Cilium's programs, by the PROG_* code in a hop's extra word. */
@@ -179,6 +181,7 @@ const ACTIONS: Record<number, HopAction> = {
   [A.A_REDIRECT]: "redirect",
   [A.A_TO_STACK]: "to-stack",
   [A.A_SOCK_LB]: "socket-lb",
+  [A.A_ALLOW]: "allow",
 };
 
 export const DROP_REASONS: Record<number, string> = {
@@ -197,6 +200,7 @@ export const DROP_REASONS: Record<number, string> = {
   [A.X_NO_BACKEND]: "the Service has no backend: the socket call fails with EHOSTUNREACH (No route to host)",
   [A.X_NO_ENDPOINT]: "no endpoint holds this address of the node's pod CIDR",
   [A.X_NODE_DOWN]: "the next hop's node is down: nothing receives the frame",
+  [A.X_POLICY_DENIED]: "denied by NetworkPolicy",
 };
 
 export const VERDICTS: Record<number, Verdict> = { [A.V_DELIVERED]: "delivered", [A.V_DROPPED]: "dropped", [A.V_REJECTED]: "rejected" };
@@ -299,6 +303,12 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
       }
     }
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
+    if (at(A.T_COMPONENT) === A.K_POLICY && decider === A.D_RULE && t.rules[arg]?.policy) {
+      hop.policy = { enforcer: "calico", ...t.rules[arg]!.policy! };
+      hop.text = policySentence(hop, hop.policy);
+      hops.push(hop);
+      continue;
+    }
     if (decider === A.D_IPVS || decider === A.D_IPVS_VS) {
       hop.text = ipvsSentence(hop, t, at(A.T_EXTRA), arg, decider === A.D_IPVS_VS);
       hops.push(hop);
@@ -321,6 +331,18 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
     hops.push(hop);
   }
   return hops;
+}
+
+/** A NetworkPolicy verdict where the CNI enforces it. */
+function policySentence(h: Hop, v: HopPolicy): string {
+  const p = h.packet;
+  const flow = `${p.src}${p.sport !== undefined ? `:${p.sport}` : ""} → ${p.dst}${p.dport !== undefined ? `:${p.dport}` : ""}/${p.protocol.toUpperCase()}`;
+  const at = v.enforcer === "calico"
+    ? `Calico's ${v.direction === "egress" ? `cali-fw-${h.inIface ?? "?"}` : `cali-tw-${h.outIface ?? "?"}`} chain on ${h.node}`
+    : `Cilium's policy map for ${v.pod} on ${h.node}`;
+  const side = `${v.direction} of ${v.pod}`;
+  if (v.verdict === "deny") return `${at} drops ${flow}: ${side} — ${v.reason}.`;
+  return `${at} lets ${flow} through (${side}): ${v.reason}.`;
 }
 
 /** The sentences of IPVS's hops (kube-proxy's IPVS mode). */

@@ -17,7 +17,7 @@ export interface Capacities {
 
 export const DEFAULT_CAPACITIES: Capacities = { conntrack: 262144, recent: 65536, trace: 256 };
 
-const IPSET_DIMS: Record<IpsetDims, number> = { dst: A.IPSET_DST, "dst-port": A.IPSET_DST_PORT, "dst,dst": A.IPSET_DST_DST, "dst,dst,src": A.IPSET_DST_DST_SRC };
+const IPSET_DIMS: Record<IpsetDims, number> = { dst: A.IPSET_DST, "dst-port": A.IPSET_DST_PORT, "dst,dst": A.IPSET_DST_DST, "dst,dst,src": A.IPSET_DST_DST_SRC, src: A.IPSET_SRC };
 
 const KIND = { veth: A.IF_VETH, bridge: A.IF_BRIDGE, vxlan: A.IF_VXLAN, eth: A.IF_ETH, ipip: A.IF_IPIP } as const;
 
@@ -188,6 +188,9 @@ export function encodeRules(rs: Ruleset): EncodedRules {
   const rules = new Uint32Array(rs.rules.length * w(A.R_BYTES));
   // Rules kube-proxy writes on some nodes only name a set of node indexes, kept after rs.sets.
   const nodeSets = new Map<string, { id: number; nodes: number[] }>();
+  // Multiport ranges live after every set's elements: [low, high] pairs, a rule's consecutive.
+  const portRanges: number[] = [];
+  const firstPortElement = rs.sets.reduce((n, set) => n + set.elements.length, 0);
   rs.rules.forEach((rule, i) => {
     const o = i * w(A.R_BYTES);
     const m = rule.match;
@@ -245,6 +248,22 @@ export function encodeRules(rs: Ruleset): EncodedRules {
       rules[o + w(A.R_SET)] = m.ipset.set;
       rules[o + w(A.R_IPSET)] = IPSET_DIMS[m.ipset.dims];
     }
+    const wantIface = (x: number | "workloads") => (x === "workloads" ? A.IFACE_WORKLOADS : x);
+    if (m.iif !== undefined) {
+      flags |= A.M_IIF;
+      rules[o + w(A.R_IIF)] = wantIface(m.iif);
+    }
+    if (m.oif !== undefined) {
+      flags |= A.M_OIF;
+      rules[o + w(A.R_OIF)] = wantIface(m.oif);
+    }
+    if (m.dports) {
+      flags |= A.M_MULTIPORT;
+      rules[o + w(A.R_PORTS)] = firstPortElement + portRanges.length / 2;
+      rules[o + w(A.R_DPORT)] = m.dports.length;
+      for (const [lo, hi] of m.dports) portRanges.push(lo, hi);
+    }
+    if (rule.policy) flags |= A.M_VERDICT;
     if (rule.nodes) {
       const key = rule.nodes.join(",");
       if (!nodeSets.has(key)) nodeSets.set(key, { id: rs.sets.length + nodeSets.size, nodes: rule.nodes });
@@ -298,7 +317,7 @@ export function encodeRules(rs: Ruleset): EncodedRules {
     }
   });
   // nftables set and map elements, all sets in one table (SE_* records).
-  const elementCount = rs.sets.reduce((n, set) => n + set.elements.length, 0) + [...nodeSets.values()].reduce((n, s) => n + s.nodes.length, 0);
+  const elementCount = firstPortElement + portRanges.length / 2 + [...nodeSets.values()].reduce((n, s) => n + s.nodes.length, 0);
   const elements = new Uint32Array(elementCount * w(A.SE_BYTES));
   let e = 0;
   for (const set of rs.sets) {
@@ -311,6 +330,12 @@ export function encodeRules(rs: Ruleset): EncodedRules {
       elements[o + w(A.SE_VERDICT)] = !v ? A.T_NONE : v.kind === "goto" ? A.T_GOTO : v.kind === "drop" ? A.T_DROP : A.T_ACCEPT;
       elements[o + w(A.SE_CHAIN)] = v?.kind === "goto" ? v.chain : el.addr2 ?? 0;
     }
+  }
+  for (let k = 0; k < portRanges.length; k += 2) {
+    const o = e++ * w(A.SE_BYTES);
+    elements[o + w(A.SE_SET)] = A.NONE; // in no set: a multiport rule reads it by index
+    elements[o + w(A.SE_ADDR)] = portRanges[k]!;
+    elements[o + w(A.SE_PORTS)] = portRanges[k + 1]!;
   }
   const chains = new Uint32Array(rs.chains.length * w(A.C_BYTES));
   rs.chains.forEach((c, i) => {

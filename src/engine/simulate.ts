@@ -471,7 +471,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
     flows: connections,
     packets: connections * plan.packetsPerFlow + queries,
     counters: dp.counters(),
-    drops: Array.from({ length: 16 }, (_, r) => dp.dropCount(r)),
+    drops: Array.from({ length: A.X_REASONS }, (_, r) => dp.dropCount(r)),
     endpointHits,
     nodePairs,
     ...(ipvsScheduled ? { ipvsScheduled } : {}),

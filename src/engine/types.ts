@@ -32,8 +32,25 @@ export interface FlowQuery {
  * `socket-lb` (the socket LB translates the address a socket call names: connect(),
  * sendmsg(), recvmsg()).
  */
-export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject" | "redirect" | "to-stack" | "socket-lb";
-export type HopComponent = "pod" | "veth" | "bridge" | "netfilter" | "conntrack" | "routing" | "vxlan" | "underlay" | "socket";
+export type HopAction = "route" | "xmit" | "bridge" | "dnat" | "snat" | "unnat" | "conntrack" | "encap" | "wire" | "decap" | "deliver" | "drop" | "reject" | "redirect" | "to-stack" | "socket-lb" | "allow";
+export type HopComponent = "pod" | "veth" | "bridge" | "netfilter" | "conntrack" | "routing" | "vxlan" | "underlay" | "socket" | "policy";
+
+/** A NetworkPolicy verdict at the hop where the CNI enforces it (component `policy`). */
+export interface HopPolicy {
+  /** Who enforced it: Calico's Felix (iptables filter chains) or Cilium (eBPF policy map). */
+  enforcer: "calico" | "cilium";
+  verdict: "allow" | "deny";
+  /** Egress of the source pod, or ingress of the destination pod. */
+  direction: "ingress" | "egress";
+  /** The pod (`namespace/name`) whose policies decided. */
+  pod: string;
+  /** `namespace/name` of the NetworkPolicy whose rule allowed it (absent: no policy isolates the pod, or a deny). */
+  policy?: string;
+  /** Index of that rule in the policy's `ingress` / `egress` list. */
+  rule?: number;
+  /** Why, in words. */
+  reason: string;
+}
 
 export interface HopPacket {
   src: string;
@@ -83,6 +100,8 @@ export interface Hop {
   reason?: string;
   /** The eBPF program that acted (Cilium): `cil_from_container`, `cil_sock4_connect`, … */
   program?: string;
+  /** A NetworkPolicy verdict hop: who decided and why. */
+  policy?: HopPolicy;
   /** A sentence a learner can read. */
   text: string;
 }

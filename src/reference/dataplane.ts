@@ -397,9 +397,9 @@ export class ReferenceDataplane {
         if (this.isLocal(ns, p.dst)) {
           if (host) {
             if (!ipvsOut) {
-              const v = this.walk(this.rs.hooks.filterInput, p, this.pending !== undefined, true);
+              const v = this.filterWalk(this.rs.hooks.filterInput, ns, p, true, inIf, undefined);
               if (v === "reject") return this.reject(ns, p, inIf);
-              if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, undefined, A.D_RULE, this.last.rule, p);
+              if (v === "drop") return this.ruleDrop(ns, inIf, undefined, p);
               if (this.ipvs) {
                 const step = this.ipvsLocalIn(ns, p, inIf, this.natWalked + this.last.walked);
                 if (step === "xmit") {
@@ -451,9 +451,9 @@ export class ReferenceDataplane {
           if (!port || port.master !== inIf) return this.drop(ns, A.K_BRIDGE, A.X_NO_FDB, cur!.id, undefined, A.D_NONE, 0, p);
           p.dmac = macWords(t.mac);
           this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, cur!.id, port.id, A.D_FDB, t.id, 1, p); // extra 1: bridged DNAT
-          const v = this.walk(this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+          const v = this.filterWalk(this.rs.hooks.filterForward, ns, p, false, cur!.id, port.id);
           if (v === "reject") return this.reject(ns, p, inIf);
-          if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, cur!.id, port.id, A.D_RULE, this.last.rule, p);
+          if (v === "drop") return this.ruleDrop(ns, cur!.id, port.id, p);
           this.ipvsUnnat(ns, p, cur!.id, port.id);
           if (!this.conntrackOut(ns, p, bridge, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, cur!.id, port.id, A.D_NONE, 0, p);
           cur = port;
@@ -474,9 +474,9 @@ export class ReferenceDataplane {
         this.hop(n, ns, host ? A.K_ROUTING : A.K_POD, A.A_ROUTE, A.X_NONE, inIf, oif.id, A.D_ROUTE, route, 0, p);
         if (host) {
           // IPVS's translated packets leave through LOCAL_OUT: filter OUTPUT.
-          const v = this.walk(originating || ipvsOut ? this.rs.hooks.filterOutput : this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+          const v = this.filterWalk(originating || ipvsOut ? this.rs.hooks.filterOutput : this.rs.hooks.filterForward, ns, p, false, inIf, oif.id);
           if (v === "reject") return this.reject(ns, p, inIf);
-          if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, inIf, oif.id, A.D_RULE, this.last.rule, p);
+          if (v === "drop") return this.ruleDrop(ns, inIf, oif.id, p);
           this.ipvsUnnat(ns, p, inIf, oif.id);
           if (!this.conntrackOut(ns, p, oif, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, oif.id, A.D_NONE, 0, p);
         }
@@ -591,9 +591,9 @@ export class ReferenceDataplane {
         if (!t || !port || port.master !== f.master) return this.drop(ns, A.K_BRIDGE, A.X_NO_FDB, f.id, undefined, A.D_NONE, 0, p);
         // br_netfilter: bridged IPv4 traffic goes through PREROUTING, FORWARD and POSTROUTING.
         this.conntrackIn(ns, p, A.H_NAT_PREROUTING, false, f.master);
-        const v = this.walk(this.rs.hooks.filterForward, p, this.pending !== undefined, false);
+        const v = this.filterWalk(this.rs.hooks.filterForward, ns, p, false, f.id, port.id);
         if (v === "reject") return this.reject(ns, p, f.master);
-        if (v === "drop") return this.drop(ns, A.K_NETFILTER, A.X_RULE_DROP, f.id, port.id, A.D_RULE, this.last.rule, p);
+        if (v === "drop") return this.ruleDrop(ns, f.id, port.id, p);
         this.ipvsUnnat(ns, p, f.id, port.id);
         if (!this.conntrackOut(ns, p, this.net.ifaces[f.master]!, false)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, f.id, port.id, A.D_NONE, 0, p);
         this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, f.id, port.id, A.D_FDB, t.id, 0, p);
@@ -1065,7 +1065,32 @@ export class ReferenceDataplane {
   }
 
   // ---- netfilter ----------------------------------------------------------------------------
-  private last: { rule: number; walked: number; dnat?: { addr: number; port: number }; masquerade: boolean } = { rule: A.NONE, walked: 0, masquerade: false };
+  private last: { rule: number; walked: number; dnat?: { addr: number; port: number }; masquerade: boolean; verdicts: number[] } = { rule: A.NONE, walked: 0, masquerade: false, verdicts: [] };
+  private walkIn: number | undefined;
+  private walkOut: number | undefined;
+
+  /** A filter hook's walk; each NetworkPolicy verdict rule it passed becomes a hop, as in assembly/forward.ts. */
+  private filterWalk(start: number, ns: number, p: Packet, dstLocal: boolean, inIf: number | undefined, outIf: number | undefined): "accept" | "drop" | "reject" {
+    const v = this.walk(start, p, this.pending !== undefined, dstLocal, inIf, outIf);
+    for (const r of this.last.verdicts) {
+      if (v === "drop" && r === this.last.rule) continue;
+      this.hop(this.nodeOf(ns), ns, A.K_POLICY, A.A_ALLOW, A.X_NONE, inIf, outIf, A.D_RULE, r, 0, p);
+    }
+    return v;
+  }
+
+  private ruleDrop(ns: number, inIf: number | undefined, outIf: number | undefined, p: Packet): number {
+    const policy = this.rs.rules[this.last.rule]!.policy !== undefined;
+    return this.drop(ns, policy ? A.K_POLICY : A.K_NETFILTER, policy ? A.X_POLICY_DENIED : A.X_RULE_DROP, inIf, outIf, A.D_RULE, this.last.rule, p);
+  }
+
+  /** `-i` / `-o`: the device, or for `workloads` (`cali+`) any pod's veth end on the host. */
+  private ifaceMatches(want: number | "workloads", dev: number | undefined): boolean {
+    if (dev === undefined) return false;
+    if (want !== "workloads") return dev === want;
+    const f = this.net.ifaces[dev]!;
+    return f.kind === "veth" && this.net.netns[f.netns]!.kind !== "pod";
+  }
 
   private hookChain(hook: number): number {
     const h = this.rs.hooks;
@@ -1078,6 +1103,9 @@ export class ReferenceDataplane {
     if (m.dst && (((p.dst & m.dst.mask) >>> 0) === ((m.dst.addr & m.dst.mask) >>> 0)) === m.dst.invert) return false;
     if (m.proto !== undefined && p.proto !== m.proto) return false;
     if (m.dport !== undefined && p.dport !== m.dport) return false;
+    if (m.dports && !m.dports.some(([lo, hi]) => p.dport >= lo && p.dport <= hi)) return false;
+    if (m.iif !== undefined && !this.ifaceMatches(m.iif, this.walkIn)) return false;
+    if (m.oif !== undefined && !this.ifaceMatches(m.oif, this.walkOut)) return false;
     if (m.mark && (((p.mark & m.mark.mask) >>> 0) === m.mark.value) === m.mark.invert) return false;
     if (m.ctstate === "NEW" && !isNew) return false;
     if (m.ctstate === "ESTABLISHED" && isNew) return false;
@@ -1098,6 +1126,7 @@ export class ReferenceDataplane {
   private ipsetMatch(id: number, dims: IpsetDims, p: Packet): boolean {
     const set = this.rs.sets[id]!;
     if (dims === "dst") return set.elements.some((e) => e.addr === p.dst);
+    if (dims === "src") return set.elements.some((e) => e.addr === p.src);
     if (dims === "dst-port") return set.elements.some((e) => e.port === p.dport);
     const e = set.elements.find((x) => x.addr === p.dst && x.proto === p.proto && x.port === p.dport);
     return e !== undefined && (dims === "dst,dst" || e.addr2 === p.src);
@@ -1110,8 +1139,10 @@ export class ReferenceDataplane {
   }
 
   /** Walks a built-in chain; the result of the walk is in `this.last`. */
-  private walk(start: number, p: Packet, isNew: boolean, dstLocal: boolean): "accept" | "drop" | "reject" {
-    this.last = { rule: A.NONE, walked: 0, masquerade: false };
+  private walk(start: number, p: Packet, isNew: boolean, dstLocal: boolean, inIf?: number, outIf?: number): "accept" | "drop" | "reject" {
+    this.last = { rule: A.NONE, walked: 0, masquerade: false, verdicts: [] };
+    this.walkIn = inIf;
+    this.walkOut = outIf;
     if (start === A.NONE) return "accept";
     const stack: Array<[number, number]> = [];
     let chain = start;
@@ -1137,6 +1168,7 @@ export class ReferenceDataplane {
         if (!hit) continue;
         t = hit.verdict!.kind === "goto" ? { kind: "goto", chain: hit.verdict!.chain } : { kind: hit.verdict!.kind };
       }
+      if (rule.policy && this.last.verdicts.length < 4) this.last.verdicts.push(rule.id);
       this.ruleHits[rule.id] = this.ruleHits[rule.id]! + 1;
       switch (t.kind) {
         case "goto":

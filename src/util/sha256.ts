@@ -33,10 +33,21 @@ const H = new Uint32Array(8);
 const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 export function sha256(data: Uint8Array): Uint8Array {
+  return sha2(data, H0, 8);
+}
+
+/** SHA-224 (Felix's rule and name hashes): SHA-256's rounds from other initial values, 7 words out. */
+const H224 = [0xc1059ed8, 0x367cd507, 0x3070dd17, 0xf70e5939, 0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4];
+
+export function sha224(data: Uint8Array): Uint8Array {
+  return sha2(data, H224, 7);
+}
+
+function sha2(data: Uint8Array, init: readonly number[], words: number): Uint8Array {
   const { padded } = padMessage(data);
-  digest(padded, padded.length);
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
+  digest(padded, padded.length, init);
+  const out = new Uint8Array(words * 4);
+  for (let i = 0; i < words; i++) {
     const v = H[i]!;
     out[i * 4] = v >>> 24;
     out[i * 4 + 1] = (v >>> 16) & 255;
@@ -85,10 +96,10 @@ export function sha256Words(text: string): Uint32Array {
 }
 
 /** Runs the compression function over the first `length` bytes of `padded` (a multiple of 64), from the initial state into H. */
-function digest(padded: Uint8Array, length: number): void {
+function digest(padded: Uint8Array, length: number, init: readonly number[] = H0): void {
   const h = H;
   const w = W;
-  for (let i = 0; i < 8; i++) h[i] = H0[i]!;
+  for (let i = 0; i < 8; i++) h[i] = init[i]!;
   for (let off = 0; off < length; off += 64) {
     for (let i = 0; i < 16; i++) {
       const o = off + i * 4;
