@@ -134,6 +134,7 @@ export const R_PORTS: u32 = 84; // M_MULTIPORT: first element (SE_ADDR low port,
 export const R_BYTES: u32 = 88;
 export const IFACE_WORKLOADS: u32 = 0xfffffffe; // R_IIF/R_OIF: any workload veth on the host (`cali+`)
 export const MAP_NO_ADDR: u32 = 0x80000000;
+export const MAP_BY_NODE: u32 = 0x40000000; // R_MAP: the map is keyed by the node the walk runs on (Calico's per-node dispatch)
 // `--match-set NAME dims`: the key the packet gives (ipset types hash:ip, bitmap:port, hash:ip,port, hash:ip,port,ip)
 export const IPSET_DST: u32 = 1; // dst: the destination address
 export const IPSET_DST_PORT: u32 = 2; // dst on a bitmap:port: the destination port

@@ -13,7 +13,7 @@ import {
   K_BRIDGE, K_CONNTRACK, K_IPIP, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
   N_ETH, N_HOST, N_VXLAN, NONE, NS_KIND, NS_NODE, NS_POD,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
-  P_ICMP, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_FIN, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
+  P_ICMP, P_MARK, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_FIN, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
   A_REDIRECT, A_SOCK_LB, A_TO_STACK, D_EP, D_LB, D_LB_FE, D_TUNNEL, IFF_BPF_HOST, IFF_BPF_LXC, IFF_BPF_NETDEV, IFF_BPF_OVERLAY, K_BPF, K_SOCK_LB,
   LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
   PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
@@ -644,6 +644,8 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       if (kind == IF_VETH) {
         const peer = load<u32>(f, IF_PEER);
         hop(n, ns, K_VETH, A_XMIT, X_NONE, NONE, cur, D_NONE, peer, 0, pkt);
+        // Into another namespace: skb_scrub_packet clears the mark (Calico's and kube-proxy's bits stay where they were set).
+        store<u32>(pkt, 0, P_MARK);
         inIf = peer;
         ns = load<u32>(iface(peer), IF_NETNS);
         cur = peer;
@@ -715,6 +717,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
         // A failed node: its neighbour entries are still here, so the frame is sent; nothing takes it.
         if (load<u8>(nodeDown + <usize>nodeOf(load<u32>(iface(t), IF_NETNS))) != 0) return drop(ns, K_UNDERLAY, X_NODE_DOWN, NONE, cur, D_NONE, 0, pkt);
         hop(n, ns, K_UNDERLAY, A_WIRE, X_NONE, cur, t, D_FDB, t, 0, pkt);
+        store<u32>(pkt, 0, P_MARK); // a mark never leaves its host
         inIf = t;
         ns = load<u32>(iface(t), IF_NETNS);
         cur = t;

@@ -8,7 +8,7 @@ import {
   M_RECENT_SET, M_SRC, M_SRC_INV, M_STATISTIC, NONE, P_DPORT, P_DST, P_LEN, P_MARK, P_PROTO, P_SRC, R_ARG1, R_ARG2, R_DPORT, R_DST,
   R_DST_MASK, R_FLAGS, R_MARK, R_MARK_MASK, R_PROBABILITY, R_PROTO, R_RECENT, R_SECONDS, R_SRC, R_SRC_MASK, R_TARGET,
   T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
-  M_DADDR_SET, M_VMAP, MAP_NO_ADDR, R_MAP, R_SET, SE_ADDR, SE_BYTES, SE_CHAIN, SE_PORTS, SE_SET, SE_VERDICT, T_GOTO, T_NUMGEN,
+  M_DADDR_SET, M_VMAP, MAP_NO_ADDR, MAP_BY_NODE, R_MAP, R_SET, SE_ADDR, SE_BYTES, SE_CHAIN, SE_PORTS, SE_SET, SE_VERDICT, T_GOTO, T_NUMGEN,
   IPSET_DST, IPSET_DST_DST, IPSET_DST_DST_SRC, IPSET_DST_PORT, IPSET_SRC, M_IPSET, M_NODES, R_IPSET, R_NODESET,
   IF_KIND, IF_NETNS, IF_VETH, IFACE_WORKLOADS, M_IIF, M_MULTIPORT, M_OIF, M_VERDICT, NS_KIND, NS_POD, R_IIF, R_OIF, R_PORTS,
 } from "./abi";
@@ -246,7 +246,7 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool, inIf
     let arg1 = load<u32>(r, R_ARG1);
     if (f & M_VMAP) {
       const map = load<u32>(r, R_MAP);
-      const e = elementFind(map & ~MAP_NO_ADDR, map & MAP_NO_ADDR ? 0 : dst, (proto << 16) | dport);
+      const e = map & MAP_BY_NODE ? elementFind(map & ~MAP_BY_NODE, nfNode, 0) : elementFind(map & ~MAP_NO_ADDR, map & MAP_NO_ADDR ? 0 : dst, (proto << 16) | dport);
       if (e == 0) continue;
       target = load<u32>(e, SE_VERDICT);
       arg1 = load<u32>(e, SE_CHAIN);

@@ -50,6 +50,11 @@ export interface RuleMatch {
   oif?: number | "workloads";
   /** `-m multiport --dports a,b:c`: inclusive port ranges (at most 15 ports, a range counting two). */
   dports?: Array<[number, number]>;
+  /**
+   * The rule's target is this node's entry of map `Ruleset.sets[nodeMap]` (keyed by node index):
+   * Calico's jump to the dispatch chain of the node the packet is on. No entry: no match.
+   */
+  nodeMap?: number;
 }
 
 /** The `--match-set` directions the simulated ipsets are matched with. */
@@ -94,8 +99,8 @@ export interface NfRule {
 export interface RulePolicyVerdict {
   verdict: "allow" | "deny";
   direction: "ingress" | "egress";
-  /** The pod whose policies decide (`namespace/name`). */
-  pod: string;
+  /** The pod whose policies decide (`namespace/name`); absent in chains pods share (the hop's interface names it). */
+  pod?: string;
   /** `namespace/name` of the NetworkPolicy whose rule allowed it; absent for a profile's allow or a drop. */
   policy?: string;
   /** Index of that rule in the policy's `ingress` / `egress` list. */
@@ -110,10 +115,12 @@ export interface NfChain {
   table: Table;
   builtin: boolean;
   rules: number[];
+  /** The nodes (indexes) that have this chain, when not all do (Calico's per-endpoint and dispatch chains). */
+  nodes?: number[];
 }
 
 /** A verdict a map element gives (nftables). */
-export type MapVerdict = { kind: "goto"; chain: number } | { kind: "drop" } | { kind: "accept" };
+export type MapVerdict = { kind: "goto"; chain: number } | { kind: "jump"; chain: number } | { kind: "drop" } | { kind: "accept" };
 
 /** One element of an nftables set or map. */
 export interface SetElement {
@@ -146,6 +153,8 @@ export interface NfSet {
   /** Extra declaration lines (`flags …`, `timeout …`), as `nft -f` takes them. */
   flags?: string;
   timeout?: number;
+  /** Keyed by node index, not address (a per-node map, see RuleMatch.nodeMap): no real set of the kernel's. */
+  byNode?: boolean;
   elements: SetElement[];
 }
 
@@ -207,7 +216,8 @@ export function formatProbability(threshold: number): string {
 
 const host = (ip: string): AddrMatch => ({ addr: parseIPv4(ip, "ip"), mask: 0xffffffff, invert: false });
 
-export function compileIptables(model: ClusterModel): Ruleset {
+/** `extend` adds rules of others (a CNI's policy chains) before the ruleset is numbered. */
+export function compileIptables(model: ClusterModel, extend?: (b: RulesetBuilder) => void): Ruleset {
   const b = new RulesetBuilder(iptablesRuleText);
   const cluster = parseCidr(model.settings.clusterCIDR, "clusterCIDR");
   const clusterText = model.settings.clusterCIDR;
@@ -325,13 +335,14 @@ export function compileIptables(model: ClusterModel): Ruleset {
     });
   }
   b.rule(natServices, `${comment("kubernetes service nodeports; NOTE: this must be the last rule in this chain")} -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS`, { dstLocal: true }, { kind: "jump", chain: nodePorts });
+  extend?.(b);
 
   return {
     backend: "iptables",
     ...b.numbered(),
     hooks: { natPrerouting, natOutput, natPostrouting, filterInput, filterForward, filterOutput },
     recentLists: b.recentLists,
-    sets: [],
+    sets: b.sets, // none of kube-proxy's in this mode; a CNI's ipsets (Calico's) when extended
   };
 }
 

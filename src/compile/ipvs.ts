@@ -109,7 +109,8 @@ class Builder extends RulesetBuilder {
 const comment = (c: string) => `-m comment --comment "${c}"`;
 const jump = (chain: number): RuleTarget => ({ kind: "jump", chain });
 
-export function compileIpvs(model: ClusterModel): Ruleset {
+/** `extend` adds rules of others (a CNI's policy chains) before the ruleset is numbered. */
+export function compileIpvs(model: ClusterModel, extend?: (b: RulesetBuilder) => void): Ruleset {
   const b = new Builder();
   const cluster = parseCidr(model.settings.clusterCIDR, "clusterCIDR");
   const scheduler = model.settings.kubeProxy.ipvsScheduler;
@@ -263,6 +264,7 @@ export function compileIpvs(model: ClusterModel): Ruleset {
   b.rule(kubePostrouting, `-j MARK --set-xmark 0x4000/0x0`, {}, { kind: "mark-set", value: MASQ_MARK, mask: 0 });
   b.rule(kubePostrouting, `${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`, {}, { kind: "masquerade" });
   b.rule(markMasq, `-j MARK --set-xmark 0x4000/0x4000`, {}, { kind: "mark-set", value: MASQ_MARK, mask: MASQ_MARK });
+  extend?.(b);
 
   return {
     backend: "iptables",

@@ -9,11 +9,15 @@ import { compileNftables } from "./nftables.js";
 import { compileCiliumLb, ciliumMode } from "./cilium.js";
 import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
 
-export function compileKubeProxy(model: ClusterModel): Ruleset {
+/**
+ * `extend` adds the rules of others to the same iptables tables (Calico's policy chains, in
+ * iptables and IPVS modes; nftables mode keeps kube-proxy's rules in a table of its own).
+ */
+export function compileKubeProxy(model: ClusterModel, extend?: (b: RulesetBuilder) => void): Ruleset {
   const mode = model.settings.kubeProxy.mode;
   // Cilium's kube-proxy replacement: no kube-proxy, so no rules of its; Cilium's socket LB instead.
   if (mode === "ebpf") return { ...emptyRuleset(), cilium: compileCiliumLb(model, true) };
-  const rs = mode === "nftables" ? compileNftables(model) : mode === "ipvs" ? compileIpvs(model) : compileIptables(model);
+  const rs = mode === "nftables" ? compileNftables(model) : mode === "ipvs" ? compileIpvs(model, extend) : compileIptables(model, extend);
   // With Cilium but kube-proxy still running, bpf_lxc translates pod traffic to ClusterIPs itself.
   return ciliumMode(model) ? { ...rs, cilium: compileCiliumLb(model, false) } : rs;
 }

@@ -5,7 +5,7 @@
 
 import type { NfChain, NfRule, NfSet, RuleMatch, RuleTarget, SetElement, Table } from "./iptables.js";
 
-type RuleExtra = Partial<Pick<NfRule, "servicePort" | "endpoint" | "nodes">>;
+type RuleExtra = Partial<Pick<NfRule, "servicePort" | "endpoint" | "nodes" | "policy">>;
 
 export class RulesetBuilder {
   chains: NfChain[] = [];

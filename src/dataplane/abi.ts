@@ -134,6 +134,7 @@ export const R_PORTS = 84; // M_MULTIPORT: first element (SE_ADDR low port, SE_P
 export const R_BYTES = 88;
 export const IFACE_WORKLOADS = 0xfffffffe; // R_IIF/R_OIF: any workload veth on the host (`cali+`)
 export const MAP_NO_ADDR = 0x80000000;
+export const MAP_BY_NODE = 0x40000000; // R_MAP: the map is keyed by the node the walk runs on (Calico's per-node dispatch)
 // `--match-set NAME dims`: the key the packet gives (ipset types hash:ip, bitmap:port, hash:ip,port, hash:ip,port,ip)
 export const IPSET_DST = 1; // dst: the destination address
 export const IPSET_DST_PORT = 2; // dst on a bitmap:port: the destination port

@@ -29,7 +29,8 @@ export interface TraceTables {
   netns: Record<number, { label: string; host: boolean; pod?: { namespace: string; name: string } }>;
   /** Route lines by `netns/index`, as `ip route` prints them. */
   routes: Record<string, string>;
-  ifaces: Record<number, { name: string; mac: string; netns: number; addr?: number }>;
+  /** `pod`: the pod behind a host-side veth (`namespace/name`). */
+  ifaces: Record<number, { name: string; mac: string; netns: number; addr?: number; pod?: string }>;
   /** Rules by id; `nft` when kube-proxy's nftables table holds them (else iptables). */
   rules: Record<number, { text: string; table: string; chain: string; servicePort?: string; nft?: true; policy?: RulePolicyVerdict }>;
   /**
@@ -63,7 +64,8 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
   const iface = (i: number) => {
     const f = ctx.net.ifaces[i];
     if (!f || t.ifaces[i]) return;
-    t.ifaces[i] = { name: f.name, mac: f.mac, netns: f.netns, ...(f.addr !== undefined ? { addr: f.addr } : {}) };
+    const behind = f.kind === "veth" && f.peer !== undefined ? ctx.net.netns[ctx.net.ifaces[f.peer]?.netns ?? -1]?.pod : undefined;
+    t.ifaces[i] = { name: f.name, mac: f.mac, netns: f.netns, ...(f.addr !== undefined ? { addr: f.addr } : {}), ...(behind && ctx.net.netns[f.netns]?.kind === "host" ? { pod: `${behind.namespace}/${behind.name}` } : {}) };
     netns(f.netns);
   };
   const words = A.T_BYTES / 4;
@@ -304,7 +306,10 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
     }
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
     if (at(A.T_COMPONENT) === A.K_POLICY && decider === A.D_RULE && t.rules[arg]?.policy) {
-      hop.policy = { enforcer: "calico", ...t.rules[arg]!.policy! };
+      const v = t.rules[arg]!.policy!;
+      // Chains pods share (policies, profiles) leave the pod to the interface: the sender's veth for egress, the receiver's for ingress.
+      const via = v.direction === "egress" ? (at(A.T_IN) ? t.ifaces[at(A.T_IN) - 1] : undefined) : (at(A.T_OUT) ? t.ifaces[at(A.T_OUT) - 1] : undefined);
+      hop.policy = { enforcer: "calico", ...v, pod: v.pod ?? via?.pod ?? "?" };
       hop.text = policySentence(hop, hop.policy);
       hops.push(hop);
       continue;

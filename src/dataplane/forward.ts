@@ -4,6 +4,7 @@
 import { K8sNetFlowError } from "../errors.js";
 import type { Ruleset } from "../compile/iptables.js";
 import type { CompiledNetwork } from "../compile/network.js";
+import type { RulesetBuilder } from "../compile/ruleset-builder.js";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
 import { prng } from "../model/random.js";
@@ -22,6 +23,8 @@ export interface LoadedCluster {
   net: CompiledNetwork;
   rs: Ruleset;
   ctx: DecodeContext;
+  /** The CNI's policy rules added to kube-proxy's tables (Calico's), for a re-sync to add again. */
+  extendRules?: (b: RulesetBuilder) => void;
 }
 
 export function findPod(model: ClusterModel, ref: string, path: string): ClusterPod {

@@ -243,6 +243,10 @@ export function encodeRules(rs: Ruleset): EncodedRules {
       flags |= A.M_VMAP;
       rules[o + w(A.R_MAP)] = (m.vmap | (rs.sets[m.vmap]!.keyHasAddr ? 0 : A.MAP_NO_ADDR)) >>> 0;
     }
+    if (m.nodeMap !== undefined) {
+      flags |= A.M_VMAP;
+      rules[o + w(A.R_MAP)] = (m.nodeMap | A.MAP_BY_NODE) >>> 0;
+    }
     if (m.ipset) {
       flags |= A.M_IPSET;
       rules[o + w(A.R_SET)] = m.ipset.set;
@@ -327,8 +331,8 @@ export function encodeRules(rs: Ruleset): EncodedRules {
       elements[o + w(A.SE_ADDR)] = set.keyHasAddr ? el.addr : 0;
       elements[o + w(A.SE_PORTS)] = set.keyHasPort ? ((el.proto << 16) | el.port) >>> 0 : 0;
       const v = el.verdict;
-      elements[o + w(A.SE_VERDICT)] = !v ? A.T_NONE : v.kind === "goto" ? A.T_GOTO : v.kind === "drop" ? A.T_DROP : A.T_ACCEPT;
-      elements[o + w(A.SE_CHAIN)] = v?.kind === "goto" ? v.chain : el.addr2 ?? 0;
+      elements[o + w(A.SE_VERDICT)] = !v ? A.T_NONE : v.kind === "goto" ? A.T_GOTO : v.kind === "jump" ? A.T_JUMP : v.kind === "drop" ? A.T_DROP : A.T_ACCEPT;
+      elements[o + w(A.SE_CHAIN)] = v?.kind === "goto" || v?.kind === "jump" ? v.chain : el.addr2 ?? 0;
     }
   }
   for (let k = 0; k < portRanges.length; k += 2) {

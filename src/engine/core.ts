@@ -2,7 +2,7 @@
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
 import * as A from "../dataplane/abi.js";
-import { enforcementNote } from "../policy/enforcement.js";
+import { enforcementNote, enforcerOf, policyRules } from "../policy/enforcement.js";
 import { renderVerdict } from "../policy/explain.js";
 import { endpointLabel, PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
 import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
@@ -59,11 +59,12 @@ export class EngineCore {
   load(input: ModelInput, options: LoadOptions = {}, simulationOnly = false): ModelSummary {
     const { model, warnings } = loadModel(input);
     const net = compileNetwork(model);
-    const rs = compileKubeProxy(model);
+    const extendRules = policyRules(model, net);
+    const rs = compileKubeProxy(model, extendRules);
     const encoded = encode(net, rs);
     this.cluster = undefined;
     this.dataplane.loadCluster(encoded, DEFAULT_CAPACITIES);
-    this.cluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+    this.cluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) }, ...(extendRules ? { extendRules } : {}) };
     this.simulationOnly = simulationOnly;
     const routeTables = net.netns.length;
     if (simulationOnly) {
@@ -73,8 +74,9 @@ export class EngineCore {
       }
       net.ifaces.length = 0;
     }
-    if (model.networkPolicies.length) {
-      warnings.push({ severity: "warning", code: "unsupported", path: "networkpolicies", message: `${model.networkPolicies.length} NetworkPolicy object(s) read and checked, but not enforced in the simulated dataplane yet: traffic flows as if there were none` });
+    if (model.networkPolicies.length && !enforcerOf(model)) {
+      // flannel ignores them as a real cluster does; the other cases are the simulator's gap (enforcementNote).
+      warnings.push({ severity: "warning", code: model.settings.cni.plugin === "flannel" ? "not-enforced" : "unsupported", path: "networkpolicies", message: `${model.networkPolicies.length} NetworkPolicy object(s) read and checked, but not enforced: ${enforcementNote(model)}` });
     }
     for (const s of model.services) {
       if (s.internalTrafficPolicy === "Local") {

@@ -98,7 +98,7 @@ export function assertResyncable(cluster: LoadedCluster, field: string): void {
  * into the dataplane (connections stay) and returns them with the sync's cost.
  */
 export function resync(dp: Dataplane, cluster: LoadedCluster, current: Ruleset, unready: ReadonlySet<string>): { rs: Ruleset; cost: SyncCost } {
-  const rs = compileKubeProxy(withUnready(cluster.model, unready));
+  const rs = compileKubeProxy(withUnready(cluster.model, unready), cluster.extendRules);
   dp.reloadRules(encodeRules(rs));
   return { rs, cost: syncCost(current, rs) };
 }

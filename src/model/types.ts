@@ -211,7 +211,8 @@ export type ProblemCode =
   | "exhausted"
   | "too-large"
   | "unsupported"
-  | "inferred";
+  | "inferred"
+  | "not-enforced"; // valid and simulated, but the cluster ignores it as a real one would (NetworkPolicy under flannel)
 
 export interface LoadedModel {
   model: ClusterModel;

@@ -11,7 +11,8 @@ export interface SaveCounters {
 
 /** `iptables-save` of one table (on `node`, when some rules are that node's only); with `counters`, `iptables-save -c` (`[packets:bytes]` on every chain and rule). */
 export function iptablesSave(rs: Ruleset, table: Table, counters?: SaveCounters, node?: number): string {
-  const chains = rs.chains.filter((c) => c.table === table);
+  // Calico's per-endpoint and dispatch chains exist on their node only.
+  const chains = rs.chains.filter((c) => c.table === table && (!c.nodes || node === undefined || c.nodes.includes(node)));
   const builtin = chains.filter((c) => c.builtin);
   const user = chains.filter((c) => !c.builtin).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const ordered = [...builtin, ...user];

@@ -1,10 +1,40 @@
-// Whether a cluster's NetworkPolicy verdicts are what flows: the CNI's part (flannel enforces
-// nothing) and the simulator's (Calico's and Cilium's enforcement is not in the dataplane yet).
+// Who enforces a cluster's NetworkPolicies, and how the simulator applies it: flannel enforces
+// nothing; Calico's Felix writes iptables filter chains (src/compile/calico-policy.ts), walked by
+// the dataplane like kube-proxy's.
 
+import { addCalicoPolicy } from "../compile/calico-policy.js";
+import { calicoVethName } from "../compile/interfaces.js";
+import type { CompiledNetwork } from "../compile/network.js";
+import type { RulesetBuilder } from "../compile/ruleset-builder.js";
 import type { ClusterModel } from "../model/types.js";
 
+export type Enforcer = "calico" | "cilium";
+
+/** The CNI that enforces policies in this cluster's simulated dataplane, if any does. */
+export function enforcerOf(model: ClusterModel): Enforcer | undefined {
+  const { plugin } = model.settings.cni;
+  if (plugin === "calico" && model.settings.kubeProxy.mode !== "nftables") return "calico";
+  return undefined;
+}
+
 export function enforcementNote(model: ClusterModel): string {
-  if (model.settings.cni.plugin === "flannel") return "flannel does not enforce NetworkPolicy: the API accepts the policies and nothing applies them, so in this cluster every connection flows (Calico or Cilium would enforce them).";
-  const cni = model.settings.cni.plugin === "calico" ? "Calico enforces NetworkPolicy (iptables chains on each pod's host-side veth)" : "Cilium enforces NetworkPolicy (eBPF at each pod's interface)";
-  return `${cni}; that enforcement is not simulated in the dataplane yet, so traces and simulations still let every connection through.`;
+  const plugin = model.settings.cni.plugin;
+  if (plugin === "flannel") return "flannel does not enforce NetworkPolicy: the API accepts the policies and nothing applies them, so in this cluster every connection flows (Calico or Cilium would enforce them).";
+  if (enforcerOf(model) === "calico") return "Calico enforces NetworkPolicy: Felix's iptables chains on each node (cali-fw-<veth> for what a pod sends, cali-tw-<veth> for what it receives) accept or drop each new connection; replies pass as established.";
+  if (plugin === "calico") return "Calico enforces NetworkPolicy in iptables chains, but with kube-proxy in nftables mode that combination is not simulated yet: traces and simulations let every connection through.";
+  return "Cilium enforces NetworkPolicy (eBPF at each pod's interface); that enforcement is not simulated in the dataplane yet, so traces and simulations still let every connection through.";
+}
+
+/**
+ * The CNI's policy rules to add to the cluster's iptables tables (Calico's), or undefined. Needs
+ * the compiled network for the pods' veths; the function it returns does not keep using it, so
+ * a re-sync can call it after the network has left the heap.
+ */
+export function policyRules(model: ClusterModel, net: CompiledNetwork): ((b: RulesetBuilder) => void) | undefined {
+  if (enforcerOf(model) !== "calico" || model.networkPolicies.length === 0) return undefined;
+  // Calico's host veth names are unique in the cluster (cali + a hash of namespace.pod).
+  const byName = new Map<string, number>();
+  for (const f of net.ifaces) if (f.kind === "veth" && net.netns[f.netns]!.kind === "host") byName.set(f.name, f.id);
+  const veths = new Map(model.pods.filter((p) => !p.hostNetwork).map((p) => [`${p.namespace}/${p.name}`, byName.get(calicoVethName(p.namespace, p.name))!]));
+  return (b) => addCalicoPolicy(b, { model, vethOf: (pod) => veths.get(`${pod.namespace}/${pod.name}`)! });
 }

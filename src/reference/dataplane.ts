@@ -510,6 +510,7 @@ export class ReferenceDataplane {
         if (f.kind === "veth") {
           const peer = this.net.ifaces[f.peer!]!;
           this.hop(n, ns, A.K_VETH, A.A_XMIT, A.X_NONE, undefined, f.id, A.D_NONE, peer.id, 0, p);
+          p.mark = 0; // skb_scrub_packet, as in assembly/forward.ts
           inIf = peer.id;
           ns = peer.netns;
           cur = peer;
@@ -556,6 +557,7 @@ export class ReferenceDataplane {
         const t = p.flags & A.PF_ENCAP ? this.byAddr.get(p.outer.dst) : this.ifaceByDmac(p);
         if (!t || t.kind !== "eth") return this.drop(ns, A.K_UNDERLAY, A.X_LEAVES_CLUSTER, undefined, f.id, A.D_NONE, 0, p);
         this.hop(n, ns, A.K_UNDERLAY, A.A_WIRE, A.X_NONE, f.id, t.id, A.D_FDB, t.id, 0, p);
+        p.mark = 0;
         inIf = t.id;
         ns = t.netns;
         cur = t;
@@ -1163,10 +1165,13 @@ export class ReferenceDataplane {
       if (!this.matches(rule, p, isNew, dstLocal)) continue;
       // A verdict map: a miss goes on to the next rule, a hit's verdict is the rule's target.
       let t = rule.target;
-      if (rule.match.vmap !== undefined) {
-        const hit = this.element(rule.match.vmap, p.dst, p.proto, p.dport);
+      if (rule.match.vmap !== undefined || rule.match.nodeMap !== undefined) {
+        const hit = rule.match.nodeMap !== undefined
+          ? this.rs.sets[rule.match.nodeMap]!.elements.find((e) => e.addr === this.walkNode)
+          : this.element(rule.match.vmap!, p.dst, p.proto, p.dport);
         if (!hit) continue;
-        t = hit.verdict!.kind === "goto" ? { kind: "goto", chain: hit.verdict!.chain } : { kind: hit.verdict!.kind };
+        const v = hit.verdict!;
+        t = v.kind === "goto" || v.kind === "jump" ? { kind: v.kind, chain: v.chain } : { kind: v.kind };
       }
       if (rule.policy && this.last.verdicts.length < 4) this.last.verdicts.push(rule.id);
       this.ruleHits[rule.id] = this.ruleHits[rule.id]! + 1;

@@ -66,12 +66,14 @@ spec:
 });
 
 describe("NetworkPolicy at load", () => {
-  it("the engine says the policies are not enforced yet, rather than ignoring them silently", async () => {
+  it("under flannel the engine says the policies are not enforced (as in a real cluster), rather than ignoring them silently; under Calico they are enforced", async () => {
     const { createEngine } = await import("../../../src/index.js");
     const e = await createEngine({ host: "inline" });
     try {
       const summary = await e.load({ text: cluster });
-      expect(summary.warnings.find((w) => w.path === "networkpolicies")).toMatchObject({ code: "unsupported", message: expect.stringMatching(/1 NetworkPolicy object\(s\) read and checked, but not enforced/) });
+      expect(summary.warnings.find((w) => w.path === "networkpolicies")).toMatchObject({ code: "not-enforced", message: expect.stringMatching(/1 NetworkPolicy object\(s\) read and checked, but not enforced: flannel does not enforce NetworkPolicy/) });
+      const calico = await e.load({ text: cluster, settings: { cni: { plugin: "calico", mode: "ipip" } } });
+      expect(calico.warnings.find((w) => w.path === "networkpolicies")).toBeUndefined();
     } finally {
       await e.dispose();
     }
