@@ -183,6 +183,29 @@ export const BE_ADDR: u32 = 0;
 export const BE_PORT: u32 = 4;
 export const BE_BYTES: u32 = 8;
 // Where ClusterIPs are translated (descriptor word 24)
+// ---- Cilium's policy map (per endpoint and direction; see assembly/policy.ts) -----------------
+// Endpoint record: which lxc, which direction, whether enforced, its entries
+export const PEP_LXC: u32 = 0;
+export const PEP_DIR: u32 = 4; // POL_INGRESS or POL_EGRESS
+export const PEP_ENFORCED: u32 = 8; // 1: some policy selects the endpoint for this direction (else: allow all)
+export const PEP_FIRST: u32 = 12;
+export const PEP_COUNT: u32 = 16;
+export const PEP_BYTES: u32 = 20;
+export const POL_INGRESS: u32 = 0;
+export const POL_EGRESS: u32 = 1;
+// Entry record: the remote identity (0: any), protocol (0: any), a port range, and for CIDR rules the remote address's prefix
+export const PE_IDENTITY: u32 = 0;
+export const PE_PROTO: u32 = 4;
+export const PE_LO: u32 = 8;
+export const PE_HI: u32 = 12;
+export const PE_NET: u32 = 16; // with PE_MASK ≠ 0: the remote address must lie in this prefix (ipBlock; world identity only)
+export const PE_MASK: u32 = 20;
+export const PE_BYTES: u32 = 24;
+// Reserved security identities (pkg/identity/numericidentity.go)
+export const IDENTITY_HOST: u32 = 1;
+export const IDENTITY_WORLD: u32 = 2;
+export const IDENTITY_REMOTE_NODE: u32 = 6;
+
 export const LB_NONE: u32 = 0; // not by Cilium (flannel, Calico: kube-proxy's rules)
 export const LB_SOCKET: u32 = 1; // kube-proxy replacement: cil_sock4_connect / cil_sock4_sendmsg, before any packet exists
 export const LB_PER_PACKET: u32 = 2; // kube-proxy runs; bpf_lxc translates pod traffic per packet (ENABLE_PER_PACKET_LB)
@@ -301,6 +324,7 @@ export const D_LB: u32 = 8; // arg: a Cilium backend (global index)
 export const D_LB_FE: u32 = 9; // arg: a Cilium frontend (index) without backends
 export const D_EP: u32 = 10; // arg: the lxc veth of the local endpoint the packet is for
 export const D_TUNNEL: u32 = 11; // arg: the node (index) at the tunnel's far end
+export const D_POLICY: u32 = 12; // arg: the Cilium policy-map entry that allowed (NONE: none; extra: the remote identity)
 // The eBPF program of a K_BPF / K_SOCK_LB hop, in the low byte of its extra word
 export const PROG_FROM_CONTAINER: u32 = 1;
 export const PROG_FROM_OVERLAY: u32 = 2;

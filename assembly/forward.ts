@@ -18,7 +18,7 @@ import {
   LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
   PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
   V_DELIVERED, V_DROPPED, V_REJECTED,
-  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL, X_POLICY_DENIED, X_REASONS, K_POLICY, A_ALLOW, M_VERDICT, R_FLAGS,
+  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL, X_POLICY_DENIED, X_REASONS, K_POLICY, A_ALLOW, M_VERDICT, R_FLAGS, D_POLICY, POL_EGRESS, POL_INGRESS,
 } from "./abi";
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
@@ -34,6 +34,7 @@ import {
   beAddr, bePort, feAddr, feAffinity, feBackends, feFirst, fePort, K_AFFINITY, K_CT, K_REVCT, K_REVSK, K_SOCK, lbFind, lbMode, podCidrNode, stateFind, stateGet, stateSet,
 } from "./cilium";
 import { arenaAlloc } from "./arena";
+import { identityOf, policyActive, policyLookup, policyRemember, policyTracked, POLICY_ALLOW_ALL, POLICY_DENIED } from "./policy";
 import { iface, ifaceByAddr, ifaceByMac, netns, node, nodeCount, now, random32, rule, seedValue } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
@@ -210,14 +211,14 @@ function ctAdvance(status: u32, pkt: usize, replyDir: bool): u32 {
   return TIMEOUT_TCP_ESTABLISHED;
 }
 
-function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize): u32 {
+function drop(ns: u32, component: u32, reason: u32, inIf: u32, outIf: u32, decider: u32, arg: u32, pkt: usize, extra: u32 = 0): u32 {
   dropped++;
   const slot = dropReasons + (<usize>(reason & (X_REASONS - 1)) << 3);
   store<u64>(slot, load<u64>(slot) + 1);
   endNetns = ns;
   endReason = reason;
   pendActive = false;
-  hop(nodeOf(ns), ns, component, A_DROP, reason, inIf, outIf, decider, arg, 0, pkt);
+  hop(nodeOf(ns), ns, component, A_DROP, reason, inIf, outIf, decider, arg, extra, pkt);
   return V_DROPPED;
 }
 
@@ -1153,7 +1154,37 @@ function ciliumFromContainer(ns: u32, pkt: usize, lxc: u32): u32 {
       return BPF_DONE;
     }
   }
+  // handle_ipv4_from_lxc: the egress policy, after any service translation.
+  if (policyActive) {
+    const v = ciliumPolicy(nodeOf(ns), ns, pkt, lxc, POL_EGRESS, lxc, NONE);
+    if (v != 0) {
+      bpfVerdict = v;
+      return BPF_DONE;
+    }
+  }
   return bpfRoute(ns, pkt, lxc, PROG_FROM_CONTAINER, load<u32>(iface(lxc), IF_VNI));
+}
+
+/**
+ * The endpoint's policy map for a packet in direction `dir` (egress at its lxc, ingress before
+ * delivery): a new connection is looked up, and allowed (a hop naming the entry, the connection
+ * remembered) or dropped (Policy denied); replies and later packets pass. Returns 0 or V_DROPPED.
+ */
+function ciliumPolicy(n: u32, ns: u32, pkt: usize, lxc: u32, dir: u32, inIf: u32, outIf: u32): u32 {
+  const proto = load<u32>(pkt, P_PROTO);
+  // ICMP errors are RELATED to the connection they report on.
+  if (proto == PROTO_ICMP && ((load<u32>(pkt, P_ICMP) >>> 8) & 255) == 3) return 0;
+  const src = load<u32>(pkt, P_SRC);
+  const dst = load<u32>(pkt, P_DST);
+  const pp = ports(pkt);
+  if (policyTracked(n, dir, src, dst, pp, proto)) return 0;
+  const remoteAddr = dir == POL_EGRESS ? dst : src;
+  const remote = identityOf(remoteAddr, n);
+  const e = policyLookup(lxc, dir, remote, remoteAddr, proto, proto == PROTO_ICMP ? 0 : load<u32>(pkt, P_DPORT));
+  if (e == POLICY_DENIED) return drop(ns, K_POLICY, X_POLICY_DENIED, inIf, outIf, D_POLICY, NONE, pkt, remote);
+  policyRemember(n, dir, src, dst, pp, proto);
+  hop(n, ns, K_POLICY, A_ALLOW, X_NONE, inIf, outIf, D_POLICY, e == POLICY_ALLOW_ALL ? NONE : e, remote, pkt);
+  return 0;
 }
 
 /**
@@ -1200,7 +1231,15 @@ function localDelivery(n: u32, ns: u32, pkt: usize, inIf: u32, lxc: u32, podEth:
   }
   store<u32>(pkt, ttl - 1, P_TTL);
   setMacs(pkt, lxc, podEth);
-  // The endpoint's policy program: with per-packet LB, a reply for this client gets its frontend back.
+  // The endpoint's policy program (cilium_call_policy → ipv4_policy): its ingress policy first.
+  if (policyActive) {
+    const v = ciliumPolicy(n, ns, pkt, lxc, POL_INGRESS, inIf, lxc);
+    if (v != 0) {
+      bpfVerdict = v;
+      return BPF_DONE;
+    }
+  }
+  // With per-packet LB, a reply for this client gets its frontend back.
   if (lbMode == LB_PER_PACKET) revNat(n, ns, pkt, inIf, lxc, prog);
   hop(n, ns, K_BPF, A_REDIRECT, X_NONE, inIf, lxc, D_EP, lxc, prog, pkt);
   bpfCur = lxc;

@@ -15,6 +15,7 @@ import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
 import { ipcacheLoad, lbLoad, lbReset } from "./cilium";
 import { chainCount, chainHits, configure as configureTables, E_OK, E_RULE_TARGET, ruleCount, ruleHits, rulesConfigure, setSeed, setTime } from "./state";
 import { routesLoad } from "./routing";
+import { policyLoad } from "./policy";
 import { hopCount, setPhase, traceBuffer, traceInit, traceStart } from "./trace";
 
 export { arenaReset, arenaAlloc, arenaUsed } from "./arena";
@@ -56,6 +57,8 @@ export function configure(desc: usize): u32 {
   // Words 20-24: Cilium's frontends and backends, and where it translates ClusterIPs (LB_*).
   if (!lbLoad(<usize>load<u32>(desc, 80), load<u32>(desc, 84), <usize>load<u32>(desc, 88), load<u32>(desc, 92), load<u32>(desc, 96))) return E_RULE_TARGET;
   ipcacheLoad();
+  // Words 28-31: Cilium's policy maps, per endpoint and direction, and their entries (none without policies).
+  if (!policyLoad(<usize>load<u32>(desc, 112), load<u32>(desc, 116), <usize>load<u32>(desc, 120), load<u32>(desc, 124))) return E_RULE_TARGET;
   traceInit(load<u32>(desc, 52));
   routeCacheInit();
   pairsInit();

@@ -183,6 +183,29 @@ export const BE_ADDR = 0;
 export const BE_PORT = 4;
 export const BE_BYTES = 8;
 // Where ClusterIPs are translated (descriptor word 24)
+// ---- Cilium's policy map (per endpoint and direction; see assembly/policy.ts) -----------------
+// Endpoint record: which lxc, which direction, whether enforced, its entries
+export const PEP_LXC = 0;
+export const PEP_DIR = 4; // POL_INGRESS or POL_EGRESS
+export const PEP_ENFORCED = 8; // 1: some policy selects the endpoint for this direction (else: allow all)
+export const PEP_FIRST = 12;
+export const PEP_COUNT = 16;
+export const PEP_BYTES = 20;
+export const POL_INGRESS = 0;
+export const POL_EGRESS = 1;
+// Entry record: the remote identity (0: any), protocol (0: any), a port range, and for CIDR rules the remote address's prefix
+export const PE_IDENTITY = 0;
+export const PE_PROTO = 4;
+export const PE_LO = 8;
+export const PE_HI = 12;
+export const PE_NET = 16; // with PE_MASK ≠ 0: the remote address must lie in this prefix (ipBlock; world identity only)
+export const PE_MASK = 20;
+export const PE_BYTES = 24;
+// Reserved security identities (pkg/identity/numericidentity.go)
+export const IDENTITY_HOST = 1;
+export const IDENTITY_WORLD = 2;
+export const IDENTITY_REMOTE_NODE = 6;
+
 export const LB_NONE = 0; // not by Cilium (flannel, Calico: kube-proxy's rules)
 export const LB_SOCKET = 1; // kube-proxy replacement: cil_sock4_connect / cil_sock4_sendmsg, before any packet exists
 export const LB_PER_PACKET = 2; // kube-proxy runs; bpf_lxc translates pod traffic per packet (ENABLE_PER_PACKET_LB)
@@ -301,6 +324,7 @@ export const D_LB = 8; // arg: a Cilium backend (global index)
 export const D_LB_FE = 9; // arg: a Cilium frontend (index) without backends
 export const D_EP = 10; // arg: the lxc veth of the local endpoint the packet is for
 export const D_TUNNEL = 11; // arg: the node (index) at the tunnel's far end
+export const D_POLICY = 12; // arg: the Cilium policy-map entry that allowed (NONE: none; extra: the remote identity)
 // The eBPF program of a K_BPF / K_SOCK_LB hop, in the low byte of its extra word
 export const PROG_FROM_CONTAINER = 1;
 export const PROG_FROM_OVERLAY = 2;

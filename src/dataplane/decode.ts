@@ -12,12 +12,15 @@ import { ipvsDestLine, ipvsServiceLine } from "../outputs/ipvsadm.js";
 import { ciliumServiceGet } from "../outputs/cilium.js";
 import type { Hop, HopAction, HopComponent, HopPacket, HopPolicy, Verdict } from "../engine/types.js";
 import type { RulePolicyVerdict } from "../compile/iptables.js";
+import type { CiliumPolicyTable } from "../compile/cilium-policy.js";
 import * as A from "./abi.js";
 
 export interface DecodeContext {
   net: CompiledNetwork;
   rs: Ruleset;
   nodeNames: string[];
+  /** Cilium's policy maps, when it enforces policies here. */
+  policy?: CiliumPolicyTable;
 }
 
 /**
@@ -52,6 +55,20 @@ export interface TraceTables {
     /** The nodes' router addresses (cilium_host's): the pods' gateway. */
     routers: string[];
   };
+  /** Cilium's policy-map entries hops name (by index), and the endpoints' enforcement (by `lxc/direction`). */
+  ciliumPolicy?: {
+    entries: Record<number, { policy?: string; rule?: number; reason: string }>;
+    endpoints: Record<string, { isolatedBy: string[]; hasRules: boolean }>;
+  };
+}
+
+const endpointIndex = new WeakMap<CiliumPolicyTable, Map<string, CiliumPolicyTable["endpoints"][number]>>();
+
+/** An endpoint's policy map for a direction, by lxc (indexed once per table). */
+function policyEndpoint(table: CiliumPolicyTable, lxc: number, direction: "ingress" | "egress") {
+  let index = endpointIndex.get(table);
+  if (!index) endpointIndex.set(table, (index = new Map(table.endpoints.map((e) => [`${e.lxc}/${e.direction}`, e]))));
+  return index.get(`${lxc}/${direction}`);
 }
 
 /** The entries of the cluster's tables that `count` hop records refer to. */
@@ -99,6 +116,14 @@ export function tablesFor(raw: Uint32Array, count: number, ctx: DecodeContext): 
       }
     } else if ((decider === A.D_LB || decider === A.D_LB_FE || decider === A.D_EP || decider === A.D_TUNNEL || (at(A.T_ACTION) === A.A_DELIVER && at(A.T_EXTRA))) && ctx.rs.cilium) {
       ciliumTables(t, ctx, decider, arg, at(A.T_ACTION) === A.A_DELIVER ? at(A.T_EXTRA) : 0);
+    } else if (decider === A.D_POLICY && ctx.policy) {
+      const pol = (t.ciliumPolicy ??= { entries: {}, endpoints: {} });
+      const e = arg !== A.NONE ? ctx.policy.entries[arg] : undefined;
+      if (e) pol.entries[arg] = { ...(e.policy ? { policy: e.policy } : {}), ...(e.rule !== undefined ? { rule: e.rule } : {}), reason: e.reason };
+      const direction = at(A.T_OUT) ? "ingress" : "egress";
+      const lxc = (direction === "ingress" ? at(A.T_OUT) : at(A.T_IN)) - 1;
+      const ep = policyEndpoint(ctx.policy, lxc, direction);
+      if (ep) pol.endpoints[`${lxc}/${direction}`] = { isolatedBy: ep.isolatedBy, hasRules: ep.hasRules };
     } else if (decider === A.D_RULE) {
       const rule = ctx.rs.rules[arg];
       if (rule) t.rules[arg] = { text: rule.text, table: ctx.rs.chains[rule.chain]!.table, chain: ctx.rs.chains[rule.chain]!.name, ...(rule.servicePort ? { servicePort: rule.servicePort } : {}), ...(ctx.rs.backend === "nftables" && !rule.policy ? { nft: true as const } : {}), ...(rule.policy ? { policy: rule.policy } : {}) };
@@ -305,6 +330,13 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
       }
     }
     if (action === "drop" || action === "reject") hop.reason = DROP_REASONS[at(A.T_REASON)] ?? "dropped";
+    if (at(A.T_COMPONENT) === A.K_POLICY && decider === A.D_POLICY) {
+      hop.policy = ciliumVerdict(t, action === "drop", at(A.T_OUT) ? at(A.T_OUT) - 1 : at(A.T_IN) - 1, at(A.T_OUT) ? "ingress" : "egress", arg, at(A.T_EXTRA));
+      if (action === "drop") hop.reason = "Policy denied (Cilium drop reason 133)";
+      hop.text = policySentence(hop, hop.policy);
+      hops.push(hop);
+      continue;
+    }
     if (at(A.T_COMPONENT) === A.K_POLICY && decider === A.D_RULE && t.rules[arg]?.policy) {
       const v = t.rules[arg]!.policy!;
       // Chains pods share (policies, profiles) leave the pod to the interface: the sender's veth for egress, the receiver's for ingress.
@@ -336,6 +368,23 @@ export function decodeHops(raw: Uint32Array, count: number, t: TraceTables): Hop
     hops.push(hop);
   }
   return hops;
+}
+
+const RESERVED_IDENTITIES: Record<number, string> = { 1: "reserved:host", 2: "reserved:world", 6: "reserved:remote-node" };
+
+/** A Cilium policy-map verdict: the entry that allowed (or the endpoint's enforcement that denied). */
+function ciliumVerdict(t: TraceTables, denied: boolean, lxc: number, direction: "ingress" | "egress", entry: number, remote: number): HopPolicy {
+  const pod = t.ifaces[lxc]?.pod ?? "?";
+  const peer = RESERVED_IDENTITIES[remote] ?? `identity ${remote}`;
+  const e = entry !== A.NONE ? t.ciliumPolicy?.entries[entry] : undefined;
+  const ep = t.ciliumPolicy?.endpoints[`${lxc}/${direction}`];
+  if (!denied && e) return { enforcer: "cilium", verdict: "allow", direction, pod, ...(e.policy ? { policy: e.policy } : {}), ...(e.rule !== undefined ? { rule: e.rule } : {}), reason: `${e.reason} (peer ${peer})` };
+  if (!denied) return { enforcer: "cilium", verdict: "allow", direction, pod, reason: `no NetworkPolicy selects the pod for ${direction}, so its policy map allows everything that way` };
+  const by = ep?.isolatedBy ?? [];
+  const reason = ep && !ep.hasRules
+    ? `isolated for ${direction} by ${by.join(", ")}, which allow${by.length === 1 ? "s" : ""} no ${direction} at all (default deny)`
+    : `isolated for ${direction} by ${by.join(", ")}, and no entry of its policy map covers the peer (${peer}) on this protocol and port`;
+  return { enforcer: "cilium", verdict: "deny", direction, pod, reason };
 }
 
 /** A NetworkPolicy verdict where the CNI enforces it. */

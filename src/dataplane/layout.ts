@@ -4,6 +4,7 @@
 import type { CompiledNetwork } from "../compile/network.js";
 import type { IpsetDims, Ruleset } from "../compile/iptables.js";
 import { IPVS_SCHEDULER_CODE } from "../compile/ipvs.js";
+import type { CiliumPolicyTable } from "../compile/cilium-policy.js";
 import * as A from "./abi.js";
 
 export interface Capacities {
@@ -94,9 +95,39 @@ export interface Encoded {
   frontends: Uint32Array;
   backends: Uint32Array;
   lbMode: number;
+  /** Cilium's policy maps: endpoint records (PEP_*) and their entries (PE_*); empty without policies. */
+  policyEndpoints: Uint32Array;
+  policyEntries: Uint32Array;
 }
 
-export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
+/** Cilium's policy maps as the dataplane reads them (assembly/policy.ts). */
+export function encodePolicy(table: CiliumPolicyTable | undefined): Pick<Encoded, "policyEndpoints" | "policyEntries"> {
+  const w = (bytes: number) => bytes / 4;
+  const eps = table?.endpoints ?? [];
+  const entries = table?.entries ?? [];
+  const policyEndpoints = new Uint32Array(eps.length * w(A.PEP_BYTES));
+  eps.forEach((e, i) => {
+    const o = i * w(A.PEP_BYTES);
+    policyEndpoints[o + w(A.PEP_LXC)] = e.lxc;
+    policyEndpoints[o + w(A.PEP_DIR)] = e.direction === "egress" ? A.POL_EGRESS : A.POL_INGRESS;
+    policyEndpoints[o + w(A.PEP_ENFORCED)] = 1;
+    policyEndpoints[o + w(A.PEP_FIRST)] = e.first;
+    policyEndpoints[o + w(A.PEP_COUNT)] = e.count;
+  });
+  const policyEntries = new Uint32Array(entries.length * w(A.PE_BYTES));
+  entries.forEach((e, i) => {
+    const o = i * w(A.PE_BYTES);
+    policyEntries[o + w(A.PE_IDENTITY)] = e.identity;
+    policyEntries[o + w(A.PE_PROTO)] = e.proto;
+    policyEntries[o + w(A.PE_LO)] = e.lo;
+    policyEntries[o + w(A.PE_HI)] = e.hi;
+    policyEntries[o + w(A.PE_NET)] = e.net;
+    policyEntries[o + w(A.PE_MASK)] = e.mask;
+  });
+  return { policyEndpoints, policyEntries };
+}
+
+export function encode(net: CompiledNetwork, rs: Ruleset, policy?: CiliumPolicyTable): Encoded {
   const w = (bytes: number) => bytes / 4;
   const ifaces = new Uint32Array(net.ifaces.length * w(A.IF_BYTES));
   net.ifaces.forEach((f, i) => {
@@ -176,7 +207,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset): Encoded {
     nodes[o + w(A.N_POD_NET)] = n.podCIDR?.address ?? 0;
     nodes[o + w(A.N_POD_LEN)] = n.podCIDR?.prefixLength ?? 0;
   });
-  return { ifaces, netns, routes, routeOffsets, peerRoutes, peerMtu, nodes, ...encodeRules(rs) };
+  return { ifaces, netns, routes, routeOffsets, peerRoutes, peerMtu, nodes, ...encodeRules(rs), ...encodePolicy(policy) };
 }
 
 /** The tables kube-proxy's rules make (netfilter rules and chains, set elements, IPVS, Cilium's LB): all a re-sync replaces. */

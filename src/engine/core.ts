@@ -2,7 +2,7 @@
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
 import * as A from "../dataplane/abi.js";
-import { enforcementNote, enforcerOf, policyRules } from "../policy/enforcement.js";
+import { ciliumPolicy, enforcementNote, enforcerOf, policyRules } from "../policy/enforcement.js";
 import { renderVerdict } from "../policy/explain.js";
 import { endpointLabel, PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
 import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
@@ -61,10 +61,11 @@ export class EngineCore {
     const net = compileNetwork(model);
     const extendRules = policyRules(model, net);
     const rs = compileKubeProxy(model, extendRules);
-    const encoded = encode(net, rs);
+    const policy = ciliumPolicy(model, net);
+    const encoded = encode(net, rs, policy);
     this.cluster = undefined;
     this.dataplane.loadCluster(encoded, DEFAULT_CAPACITIES);
-    this.cluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) }, ...(extendRules ? { extendRules } : {}) };
+    this.cluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name), ...(policy ? { policy } : {}) }, ...(extendRules ? { extendRules } : {}) };
     this.simulationOnly = simulationOnly;
     const routeTables = net.netns.length;
     if (simulationOnly) {

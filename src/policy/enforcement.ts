@@ -1,9 +1,12 @@
 // Who enforces a cluster's NetworkPolicies, and how the simulator applies it: flannel enforces
 // nothing; Calico's Felix writes iptables filter chains (src/compile/calico-policy.ts), walked by
-// the dataplane like kube-proxy's.
+// the dataplane like kube-proxy's; Cilium fills each endpoint's policy map
+// (src/compile/cilium-policy.ts), which its eBPF programs look up (assembly/policy.ts).
 
 import { addCalicoPolicy } from "../compile/calico-policy.js";
 import { calicoVethName } from "../compile/interfaces.js";
+import { compileCiliumPolicy, type CiliumPolicyTable } from "../compile/cilium-policy.js";
+import { lxcName, podIdentities } from "../compile/cilium.js";
 import type { CompiledNetwork } from "../compile/network.js";
 import type { RulesetBuilder } from "../compile/ruleset-builder.js";
 import type { ClusterModel } from "../model/types.js";
@@ -14,6 +17,7 @@ export type Enforcer = "calico" | "cilium";
 export function enforcerOf(model: ClusterModel): Enforcer | undefined {
   const { plugin } = model.settings.cni;
   if (plugin === "calico" && model.settings.kubeProxy.mode !== "nftables") return "calico";
+  if (plugin === "cilium") return "cilium";
   return undefined;
 }
 
@@ -22,7 +26,15 @@ export function enforcementNote(model: ClusterModel): string {
   if (plugin === "flannel") return "flannel does not enforce NetworkPolicy: the API accepts the policies and nothing applies them, so in this cluster every connection flows (Calico or Cilium would enforce them).";
   if (enforcerOf(model) === "calico") return "Calico enforces NetworkPolicy: Felix's iptables chains on each node (cali-fw-<veth> for what a pod sends, cali-tw-<veth> for what it receives) accept or drop each new connection; replies pass as established.";
   if (plugin === "calico") return "Calico enforces NetworkPolicy in iptables chains, but with kube-proxy in nftables mode that combination is not simulated yet: traces and simulations let every connection through.";
-  return "Cilium enforces NetworkPolicy (eBPF at each pod's interface); that enforcement is not simulated in the dataplane yet, so traces and simulations still let every connection through.";
+  return "Cilium enforces NetworkPolicy: bpf_lxc looks each new connection up in the policy map of the sending pod (egress) and of the receiving pod (ingress), by the peer's security identity; ipBlock rules match only addresses outside the cluster, and replies pass by Cilium's conntrack.";
+}
+
+/** Cilium's policy maps for the cluster (undefined without Cilium or without policies). */
+export function ciliumPolicy(model: ClusterModel, net: CompiledNetwork): CiliumPolicyTable | undefined {
+  if (enforcerOf(model) !== "cilium" || model.networkPolicies.length === 0) return undefined;
+  const lxcs = new Map<string, number>();
+  for (const f of net.ifaces) if (f.bpf === "lxc") lxcs.set(f.name, f.id);
+  return compileCiliumPolicy(model, podIdentities(model), (pod) => lxcs.get(lxcName(pod.namespace, pod.name))!);
 }
 
 /**
