@@ -2,7 +2,7 @@
 // worker thread, or the caller's thread. Hosts only move calls and results across.
 
 import * as A from "../dataplane/abi.js";
-import { ciliumPolicy, enforcementNote, enforcerOf, policyRules } from "../policy/enforcement.js";
+import { ciliumPolicy, enforcementNote, enforcerOf, policyRules, semanticsOf } from "../policy/enforcement.js";
 import { renderVerdict } from "../policy/explain.js";
 import { endpointLabel, PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
 import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
@@ -128,14 +128,14 @@ export class EngineCore {
   policyMatrix(options: MatrixOptions = {}): PolicyMatrix & PolicyNote {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking about its policies");
     const { model } = this.cluster;
-    return { ...policyMatrix(model, model.networkPolicies, options), note: enforcementNote(model) };
+    return { ...policyMatrix(model, model.networkPolicies, options, undefined, semanticsOf(model)), note: enforcementNote(model) };
   }
 
   /** One connection against the loaded cluster's NetworkPolicies, each side explained. */
   policyExplain(query: ConnectionQuery): PolicyVerdict & PolicyNote {
     if (!this.cluster) throw new K8sNetFlowError("no-model", "load a cluster before asking about its policies");
     const { model } = this.cluster;
-    return { ...new PolicyEvaluator(model, model.networkPolicies).evaluate(query), note: enforcementNote(model) };
+    return { ...new PolicyEvaluator(model, model.networkPolicies, semanticsOf(model)).evaluate(query), note: enforcementNote(model) };
   }
 
   /** Test hook: a trap inside the Wasm module (an out-of-bounds load). */
@@ -168,7 +168,7 @@ function policyOfTrace(cluster: LoadedCluster, packed: PackedTrace): Trace["poli
     if (!dest?.pod || (proto !== A.PROTO_TCP && proto !== A.PROTO_UDP && proto !== A.PROTO_SCTP)) return undefined;
     const protocol = proto === A.PROTO_TCP ? "TCP" : proto === A.PROTO_UDP ? "UDP" : "SCTP";
     const port = at(A.T_PACKET + A.P_DPORT);
-    const v = new PolicyEvaluator(model, model.networkPolicies).evaluate({
+    const v = new PolicyEvaluator(model, model.networkPolicies, semanticsOf(model)).evaluate({
       from: { ip: packed.head.flow.srcIP }, // the client (before any masquerade)
       to: { pod: `${dest.pod.namespace}/${dest.pod.name}` },
       port,

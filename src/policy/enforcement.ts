@@ -10,8 +10,14 @@ import { lxcName, podIdentities } from "../compile/cilium.js";
 import type { CompiledNetwork } from "../compile/network.js";
 import type { RulesetBuilder } from "../compile/ruleset-builder.js";
 import type { ClusterModel } from "../model/types.js";
+import type { EvaluatorOptions } from "./evaluate.js";
 
 export type Enforcer = "calico" | "cilium";
+
+/** How this cluster's policies are read where the spec leaves room: Cilium's way under Cilium. */
+export function semanticsOf(model: ClusterModel): EvaluatorOptions {
+  return { semantics: enforcerOf(model) === "cilium" ? "cilium" : "kubernetes" };
+}
 
 /** The CNI that enforces policies in this cluster's simulated dataplane, if any does. */
 export function enforcerOf(model: ClusterModel): Enforcer | undefined {

@@ -26,7 +26,8 @@
 //   packet's address, whoever holds it — what Calico does (a CIDR match in its chains) and
 //   what the upstream e2e tests "should allow egress access to server in CIDR block" expect
 //   (a /32 of the server's pod IP). Cilium by default does not let CIDR rules select its
-//   own endpoints; that difference belongs to its dataplane, not to this reference.
+//   own endpoints or nodes: `{ semantics: "cilium" }` reads ipBlocks (and egress named ports,
+//   which Cilium resolves against every pod's names) as Cilium does (docs/cilium-policy.md §4).
 // - Host-network pods: the docs (section "NetworkPolicy and hostNetwork pods") leave it
 //   undefined, with two allowed behaviours, and name the common one, taken here: the plugin
 //   cannot tell a host-network pod's traffic from its node's, so (a) policies whose
@@ -152,11 +153,23 @@ export function endpointLabel(e: Endpoint): string {
   return e.kind === "pod" ? podKey(e.pod) : e.ip;
 }
 
+export interface EvaluatorOptions {
+  /**
+   * `kubernetes` (default): the spec, with ipBlocks matching any address (Calico's reading).
+   * `cilium`: ipBlocks match only addresses that are neither pods nor nodes, and an egress
+   * rule's named port means every number some pod gives that name (Cilium's named-port map).
+   */
+  semantics?: "kubernetes" | "cilium";
+}
+
 /**
  * Evaluates connections against one cluster and one set of policies; build it once and ask
  * many questions (the matrix asks pods² × ports).
  */
 export class PolicyEvaluator {
+  private readonly cilium: boolean;
+  /** Cilium: the numbers each `protocol/name` has on some pod. */
+  private namedNumbers?: Map<string, Set<number>>;
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
   private readonly namespaceLabels = new Map<string, Record<string, string>>();
   private readonly podsByKey = new Map<string, ClusterPod>();
@@ -169,7 +182,9 @@ export class PolicyEvaluator {
   constructor(
     readonly cluster: ClusterModel,
     readonly policies: readonly NetworkPolicy[],
+    options: EvaluatorOptions = {},
   ) {
+    this.cilium = options.semantics === "cilium";
     for (const ns of cluster.namespaces) this.namespaceLabels.set(ns.name, ns.labels);
     for (const node of cluster.nodes) {
       this.nodeIPs.set(node.internalIP, node.name);
@@ -310,7 +325,7 @@ export class PolicyEvaluator {
     }
     let portIndex: number | null = null;
     if (rule.ports !== "any") {
-      portIndex = rule.ports.findIndex((p) => matchPort(p, dest, protocol, port));
+      portIndex = rule.ports.findIndex((p) => (this.cilium && dest === peer && typeof p.port === "string" ? this.namedAnywhere(p, protocol, port) : matchPort(p, dest, protocol, port)));
       if (portIndex < 0) return undefined;
     }
     return { peer: peerIndex, port: portIndex };
@@ -320,6 +335,8 @@ export class PolicyEvaluator {
     if (peer.kind === "ipBlock") {
       const block = c.blocks.get(peer);
       if (!block) return false;
+      // Cilium: pods and nodes carry their own identities, which CIDR rules never select.
+      if (this.cilium && (e.kind === "pod" || e.node !== undefined)) return false;
       const address = parseIPv4(e.ip, "ip");
       return cidrContains(block.cidr, address) && !block.except.some((x) => cidrContains(x, address));
     }
@@ -335,6 +352,24 @@ export class PolicyEvaluator {
       if (!selectorMatches(peer.namespaceSelector, labels)) return false;
     }
     return selectorMatches(peer.podSelector, pod.labels);
+  }
+
+  /** Cilium's egress named port: a number some pod gives the name (the cluster-wide named-port map). */
+  private namedAnywhere(p: NetworkPolicyPort, protocol: Protocol, port: number): boolean {
+    if (p.protocol !== protocol) return false;
+    if (!this.namedNumbers) {
+      this.namedNumbers = new Map();
+      for (const pod of this.cluster.pods) {
+        if (pod.hostNetwork) continue;
+        for (const cp of pod.ports) {
+          if (!cp.name) continue;
+          const key = `${cp.protocol}/${cp.name}`;
+          if (!this.namedNumbers.has(key)) this.namedNumbers.set(key, new Set());
+          this.namedNumbers.get(key)!.add(cp.containerPort);
+        }
+      }
+    }
+    return this.namedNumbers.get(`${protocol}/${String(p.port)}`)?.has(port) ?? false;
   }
 }
 

@@ -3,7 +3,7 @@
 // rows = from, columns = to, `.` allowed, `X` denied).
 
 import type { ClusterModel, Protocol } from "../model/types.js";
-import { PolicyEvaluator, podKey, type PolicyVerdict } from "./evaluate.js";
+import { PolicyEvaluator, podKey, type EvaluatorOptions, type PolicyVerdict } from "./evaluate.js";
 import type { NetworkPolicy } from "./types.js";
 
 /** A destination port to try between every pair of pods. */
@@ -50,8 +50,8 @@ export function defaultProbes(cluster: ClusterModel, pods: readonly string[]): P
  * The truth table: for every probe, every ordered pair of pods. `evaluator` may be passed to
  * reuse one (and `verdict` to see each cell's full explanation).
  */
-export function policyMatrix(cluster: ClusterModel, policies: readonly NetworkPolicy[], options: MatrixOptions = {}, verdict?: (v: PolicyVerdict, probe: number) => void): PolicyMatrix {
-  const evaluator = new PolicyEvaluator(cluster, policies);
+export function policyMatrix(cluster: ClusterModel, policies: readonly NetworkPolicy[], options: MatrixOptions = {}, verdict?: (v: PolicyVerdict, probe: number) => void, semantics: EvaluatorOptions = {}): PolicyMatrix {
+  const evaluator = new PolicyEvaluator(cluster, policies, semantics);
   const pods = options.pods ? [...options.pods] : cluster.pods.map(podKey).sort();
   const resolved = pods.map((p) => evaluator.pod(p));
   const probes = options.probes ? [...options.probes] : defaultProbes(cluster, pods);

@@ -1,7 +1,7 @@
 import { K8sNetFlowError } from "../../errors.js";
 import { loadModel } from "../../model/load.js";
 import type { Protocol } from "../../model/types.js";
-import { enforcementNote } from "../../policy/enforcement.js";
+import { enforcementNote, semanticsOf } from "../../policy/enforcement.js";
 import { PolicyEvaluator } from "../../policy/evaluate.js";
 import { renderVerdict } from "../../policy/explain.js";
 import { policyMatrix, renderMatrix, type Probe } from "../../policy/matrix.js";
@@ -49,7 +49,7 @@ ${CLUSTER_HELP}
       const pods = namespaces ? model.pods.filter((p) => namespaces.includes(p.namespace)).map((p) => `${p.namespace}/${p.name}`).sort() : undefined;
       if (pods && !pods.length) throw new UsageError(`no pods in namespace ${namespaces!.join(", ")}`, "policy");
       const probes = values.port?.map((p) => probe(p));
-      const m = policyMatrix(model, model.networkPolicies, { ...(pods ? { pods } : {}), ...(probes ? { probes } : {}) });
+      const m = policyMatrix(model, model.networkPolicies, { ...(pods ? { pods } : {}), ...(probes ? { probes } : {}) }, undefined, semanticsOf(model));
       if (values.json) io.out(`${JSON.stringify({ ...m, note }, null, 2)}\n`);
       else io.out(`${model.networkPolicies.length} NetworkPolic${model.networkPolicies.length === 1 ? "y" : "ies"}. Note: ${note}\n\n${renderMatrix(m)}`);
       return 0;
@@ -58,7 +58,7 @@ ${CLUSTER_HELP}
     if (values.from === undefined || values.to === undefined) throw new UsageError("policy explain needs --from POD and --to POD:PORT", "policy");
     const m = /^(.+):(\d+)(?:\/(TCP|UDP|SCTP))?$/i.exec(values.to);
     if (!m) throw new UsageError(`--to takes POD:PORT[/PROTO], e.g. shop/web:8080, not "${values.to}"`, "policy");
-    const evaluator = new PolicyEvaluator(model, model.networkPolicies);
+    const evaluator = new PolicyEvaluator(model, model.networkPolicies, semanticsOf(model));
     const end = (text: string) => (/^\d+\.\d+\.\d+\.\d+$/.test(text) ? { ip: text } : { pod: text });
     const v = evaluator.evaluate({ from: end(values.from), to: end(m[1]!), port: portNumber(m[2]!), protocol: (m[3]?.toUpperCase() ?? "TCP") as Protocol });
     if (values.json) io.out(`${JSON.stringify({ ...v, note }, null, 2)}\n`);
