@@ -10,7 +10,7 @@ import {
   T_ACCEPT, T_DNAT, T_DROP, T_JUMP, T_MARK_SET, T_MARK_XOR, T_MASQUERADE, T_REJECT, T_RETURN,
   M_DADDR_SET, M_VMAP, MAP_NO_ADDR, MAP_BY_NODE, R_MAP, R_SET, SE_ADDR, SE_BYTES, SE_CHAIN, SE_PORTS, SE_SET, SE_VERDICT, T_GOTO, T_NUMGEN,
   IPSET_DST, IPSET_DST_DST, IPSET_DST_DST_SRC, IPSET_DST_PORT, IPSET_SRC, M_IPSET, M_NODES, R_IPSET, R_NODESET,
-  IF_KIND, IF_NETNS, IF_VETH, IFACE_WORKLOADS, M_IIF, M_MULTIPORT, M_OIF, M_VERDICT, NS_KIND, NS_POD, R_IIF, R_OIF, R_PORTS,
+  IF_KIND, IF_NETNS, IF_VETH, IFACE_IN_SET, IFACE_WORKLOADS, M_IPSET2, R_IPSET2, R_SET2, M_IIF, M_MULTIPORT, M_OIF, M_VERDICT, NS_KIND, NS_POD, R_IIF, R_OIF, R_PORTS,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { chain, chainHits, hooks, iface, netns, now, random32, rule, ruleHits } from "./state";
@@ -170,7 +170,7 @@ export function hookChain(hook: u32): u32 {
 /** `-i`/`-o`: the device itself, or for `cali+` any pod's veth end on the host. */
 function ifaceMatch(want: u32, dev: u32): bool {
   if (dev == NONE) return false;
-  if (want != IFACE_WORKLOADS) return dev == want;
+  if (want != IFACE_WORKLOADS) return want & IFACE_IN_SET ? elementFind(want & ~IFACE_IN_SET, dev, 0) != 0 : dev == want;
   const f = iface(dev);
   return load<u32>(f, IF_KIND) == IF_VETH && load<u32>(netns(load<u32>(f, IF_NETNS)), NS_KIND) != NS_POD;
 }
@@ -241,6 +241,7 @@ export function nfWalk(start: u32, pkt: usize, isNew: bool, dstLocal: bool, inIf
     if ((f & M_DST_LOCAL) && !dstLocal) continue;
     if ((f & M_DADDR_SET) && elementFind(load<u32>(r, R_SET), dst, 0) == 0) continue;
     if ((f & M_IPSET) && !ipsetMatch(load<u32>(r, R_SET), load<u32>(r, R_IPSET), src, dst, (proto << 16) | dport)) continue;
+    if ((f & M_IPSET2) && !ipsetMatch(load<u32>(r, R_SET2), load<u32>(r, R_IPSET2), src, dst, (proto << 16) | dport)) continue;
     // A verdict map: a miss goes on to the next rule, a hit's verdict is this rule's target.
     let target = load<u32>(r, R_TARGET);
     let arg1 = load<u32>(r, R_ARG1);

@@ -143,8 +143,8 @@ const saveMark = (v: number) => `0x${v.toString(16)}`;
 
 const F = {
   mark: (value: number, mask: number): Frag => ({ felix: `-m mark --mark ${hexMark(value)}/${hexMark(mask)}`, save: `-m mark --mark ${saveMark(value)}/${saveMark(mask)}`, match: { mark: { value, mask, invert: false } } }),
-  iif: (name: string, id: number | "workloads"): Frag => ({ felix: `--in-interface ${name}`, save: `-i ${name}`, head: 2, match: { iif: id } }),
-  oif: (name: string, id: number | "workloads"): Frag => ({ felix: `--out-interface ${name}`, save: `-o ${name}`, head: 3, match: { oif: id } }),
+  iif: (name: string, id: number | "workloads" | { set: number }): Frag => ({ felix: `--in-interface ${name}`, save: `-i ${name}`, head: 2, match: { iif: id } }),
+  oif: (name: string, id: number | "workloads" | { set: number }): Frag => ({ felix: `--out-interface ${name}`, save: `-o ${name}`, head: 3, match: { oif: id } }),
   ctstate: (state: "RELATED,ESTABLISHED" | "INVALID"): Frag => ({ felix: `-m conntrack --ctstate ${state}`, save: `-m conntrack --ctstate ${state}`, match: { ctstate: state === "INVALID" ? "INVALID" : "ESTABLISHED" } }),
   proto: (felix: string, save: string, proto: number): Frag => ({ felix: `-p ${felix}`, save: `-p ${save}`, head: 4, match: { proto } }),
   net: (dir: "src" | "dst", cidr: string): Frag => {
@@ -182,6 +182,21 @@ function saveText(chain: string, hash: string, r: FelixRule): string {
   const head = r.frags.filter((f) => f.head !== undefined).sort((a, b) => a.head! - b.head!);
   const rest = r.frags.filter((f) => f.head === undefined);
   return ["-A", chain, ...head.map((f) => f.save), `-m comment --comment "cali:${hash}"`, ...r.comments.map((c) => `-m comment --comment "${c}"`), ...rest.map((f) => f.save), r.action.save].join(" ");
+}
+
+/** One rule's matches together; a second set match (peers' and a named port's) takes the second slot. */
+function mergeMatches(frags: readonly Frag[]): RuleMatch {
+  const match: RuleMatch = {};
+  for (const f of frags) {
+    const { ipset, ...rest } = f.match;
+    Object.assign(match, rest);
+    if (ipset) {
+      if (match.ipset && match.ipset2) throw new Error("a Calico rule with three set matches");
+      if (match.ipset) match.ipset2 = ipset;
+      else match.ipset = ipset;
+    }
+  }
+  return match;
 }
 
 // ---- The compiler ----
@@ -228,7 +243,7 @@ class CalicoCompiler {
     const hashes = felixRuleHashes(opts.hashAs ?? name, rules.map((r) => felixText(opts.hashAs ?? name, r)));
     const ids: number[] = [];
     rules.forEach((r, i) => {
-      const match: RuleMatch = Object.assign({}, ...r.frags.map((f) => f.match));
+      const match = mergeMatches(r.frags);
       if (r.nodeMap !== undefined) match.nodeMap = r.nodeMap;
       const before = this.b.rules.length;
       this.b.rule(id, saveText(name, hashes[i]!, r).slice(`-A ${name} `.length), match, r.action.target, r.policy ? { policy: r.policy } : {});
@@ -367,7 +382,7 @@ class CalicoCompiler {
    */
   private dispatch(dir: "from" | "to", byNode: Map<number, ClusterPod[]>): { any: number; map: number } {
     const root = `cali-${dir}-wl-dispatch`;
-    const map = this.b.set({ name: `${root} by node`, kind: "map", type: "node", keyHasAddr: true, keyHasPort: false, byNode: true });
+    const map = this.b.set({ name: `${root} by node`, kind: "map", type: "node", keyHasAddr: true, keyHasPort: false, internal: "by-node" });
     let any = -1;
     for (let n = 0; n < this.model.nodes.length; n++) {
       const pods = byNode.get(n) ?? [];
@@ -396,7 +411,11 @@ class CalicoCompiler {
         const child = `${root}-${key.slice(prefix.length)}`;
         const childId = this.nodeChain(child, n);
         this.emit(child, [...bin.map(endpoint), unknown], { id: childId, nodes: [n] });
-        rootRules.push(rule([iface(`${key}+`)], A.goto(child, childId)));
+        // `-i cali8+`: the node's interfaces with that prefix are exactly this bin's.
+        const members = this.b.set({ name: `${key}+ on node ${n}`, kind: "set", type: "interface", keyHasAddr: true, keyHasPort: false, internal: "interfaces" });
+        for (const e of bin) this.b.element(members, { addr: this.inputs.vethOf(e.pod), proto: 0, port: 0 });
+        const wildcard = dir === "from" ? F.iif(`${key}+`, { set: members }) : F.oif(`${key}+`, { set: members });
+        rootRules.push(rule([wildcard], A.goto(child, childId)));
       }
       const rootId = this.nodeChain(root, n);
       this.emit(root, [...rootRules, unknown], { id: rootId, nodes: [n] });

@@ -45,9 +45,15 @@ export interface RuleMatch {
    * with `dst`), `dst,dst` (hash:ip,port) or `dst,dst,src` (hash:ip,port,ip).
    */
   ipset?: { set: number; dims: IpsetDims };
-  /** `-i DEV` / `-o DEV`: an interface id of the compiled network, or `workloads` for `cali+` (any pod's veth end on the host). */
-  iif?: number | "workloads";
-  oif?: number | "workloads";
+  /** A second set match in the same rule (Calico: the peers' set and a named-port set). */
+  ipset2?: { set: number; dims: IpsetDims };
+  /**
+   * `-i DEV` / `-o DEV`: an interface id of the compiled network, `workloads` for `cali+` (any
+   * pod's veth end on the host), or `{ set }` for a narrower wildcard (`cali8+`): the interfaces
+   * it covers, as members (SetElement.addr) of `Ruleset.sets[set]`.
+   */
+  iif?: number | "workloads" | { set: number };
+  oif?: number | "workloads" | { set: number };
   /** `-m multiport --dports a,b:c`: inclusive port ranges (at most 15 ports, a range counting two). */
   dports?: Array<[number, number]>;
   /**
@@ -153,8 +159,11 @@ export interface NfSet {
   /** Extra declaration lines (`flags …`, `timeout …`), as `nft -f` takes them. */
   flags?: string;
   timeout?: number;
-  /** Keyed by node index, not address (a per-node map, see RuleMatch.nodeMap): no real set of the kernel's. */
-  byNode?: boolean;
+  /**
+   * The simulator's own lookup, no set of the kernel's: `by-node` a map keyed by node index
+   * (RuleMatch.nodeMap), `interfaces` a set of interface ids (an `-i cali8+` wildcard).
+   */
+  internal?: "by-node" | "interfaces";
   elements: SetElement[];
 }
 

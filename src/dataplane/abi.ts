@@ -92,6 +92,7 @@ export const M_NODES = 262144; // the rule exists only on the nodes in set R_NOD
 export const M_IIF = 524288; // `-i DEV`: the packet came in on interface R_IIF (IFACE_WORKLOADS: any pod's host-side veth, `cali+`)
 export const M_OIF = 1048576; // `-o DEV`: it leaves by interface R_OIF (or IFACE_WORKLOADS)
 export const M_MULTIPORT = 2097152; // `-m multiport --dports`: the port lies in one of the R_DPORT ranges held as elements from R_PORTS on
+export const M_IPSET2 = 8388608; // a second ipset match (R_SET2, R_IPSET2)
 export const M_VERDICT = 4194304; // a NetworkPolicy verdict point (allow mark, policy drop): the walk records it for the trace
 
 // Targets
@@ -131,7 +132,10 @@ export const R_NODESET = 72; // set id for M_NODES (its elements' addresses are 
 export const R_IIF = 76; // interface id for M_IIF
 export const R_OIF = 80;
 export const R_PORTS = 84; // M_MULTIPORT: first element (SE_ADDR low port, SE_PORTS high port) of R_DPORT ranges
-export const R_BYTES = 88;
+export const R_SET2 = 88; // a second `-m set --match-set` (M_IPSET2): Felix puts a peer set and a named-port set in one rule
+export const R_IPSET2 = 92;
+export const R_BYTES = 96;
+export const IFACE_IN_SET = 0x80000000; // R_IIF/R_OIF: any interface of set (value & ~IFACE_IN_SET), its elements' SE_ADDR the ids (`-i cali8+`)
 export const IFACE_WORKLOADS = 0xfffffffe; // R_IIF/R_OIF: any workload veth on the host (`cali+`)
 export const MAP_NO_ADDR = 0x80000000;
 export const MAP_BY_NODE = 0x40000000; // R_MAP: the map is keyed by the node the walk runs on (Calico's per-node dispatch)

@@ -283,7 +283,12 @@ export function encodeRules(rs: Ruleset): EncodedRules {
       rules[o + w(A.R_SET)] = m.ipset.set;
       rules[o + w(A.R_IPSET)] = IPSET_DIMS[m.ipset.dims];
     }
-    const wantIface = (x: number | "workloads") => (x === "workloads" ? A.IFACE_WORKLOADS : x);
+    if (m.ipset2) {
+      flags |= A.M_IPSET2;
+      rules[o + w(A.R_SET2)] = m.ipset2.set;
+      rules[o + w(A.R_IPSET2)] = IPSET_DIMS[m.ipset2.dims];
+    }
+    const wantIface = (x: number | "workloads" | { set: number }) => (x === "workloads" ? A.IFACE_WORKLOADS : typeof x === "number" ? x : (A.IFACE_IN_SET | x.set) >>> 0);
     if (m.iif !== undefined) {
       flags |= A.M_IIF;
       rules[o + w(A.R_IIF)] = wantIface(m.iif);

@@ -22,7 +22,9 @@ export function semanticsOf(model: ClusterModel): EvaluatorOptions {
 /** The CNI that enforces policies in this cluster's simulated dataplane, if any does. */
 export function enforcerOf(model: ClusterModel): Enforcer | undefined {
   const { plugin } = model.settings.cni;
-  if (plugin === "calico" && model.settings.kubeProxy.mode !== "nftables") return "calico";
+  // Felix's extra chains for kube-proxy's IPVS mode (where a local backend is reached through
+  // INPUT/OUTPUT, not FORWARD) and the nftables mode's separate table are not simulated.
+  if (plugin === "calico" && model.settings.kubeProxy.mode === "iptables") return "calico";
   if (plugin === "cilium") return "cilium";
   return undefined;
 }
@@ -31,7 +33,7 @@ export function enforcementNote(model: ClusterModel): string {
   const plugin = model.settings.cni.plugin;
   if (plugin === "flannel") return "flannel does not enforce NetworkPolicy: the API accepts the policies and nothing applies them, so in this cluster every connection flows (Calico or Cilium would enforce them).";
   if (enforcerOf(model) === "calico") return "Calico enforces NetworkPolicy: Felix's iptables chains on each node (cali-fw-<veth> for what a pod sends, cali-tw-<veth> for what it receives) accept or drop each new connection; replies pass as established.";
-  if (plugin === "calico") return "Calico enforces NetworkPolicy in iptables chains, but with kube-proxy in nftables mode that combination is not simulated yet: traces and simulations let every connection through.";
+  if (plugin === "calico") return `Calico enforces NetworkPolicy in iptables chains, but with kube-proxy in ${model.settings.kubeProxy.mode} mode that combination is not simulated yet (Felix adds chains of its own for it): traces and simulations let every connection through.`;
   return "Cilium enforces NetworkPolicy: bpf_lxc looks each new connection up in the policy map of the sending pod (egress) and of the receiving pod (ingress), by the peer's security identity; ipBlock rules match only addresses outside the cluster, and replies pass by Cilium's conntrack.";
 }
 
