@@ -490,7 +490,7 @@ export function aggregate(cluster: LoadedCluster, input: SimulationPlan, shards:
   const hits = new Float64Array(dnat.rules.length);
   for (const r of shards) for (let i = 0; i < hits.length; i++) hits[i] = hits[i]! + (r.endpointHits[i] ?? 0);
   const drops: Record<string, number> = {};
-  for (let reason = 1; reason < 16; reason++) {
+  for (let reason = 1; reason < A.X_REASONS; reason++) {
     const n = shards.reduce((s, r) => s + (r.drops[reason] ?? 0), 0);
     if (n) drops[DROP_REASONS[reason] ?? `reason ${reason}`] = n;
   }
