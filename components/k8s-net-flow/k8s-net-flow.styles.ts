@@ -1,8 +1,8 @@
 import { css } from "lit";
 import { themedHost } from "../internal/theme-styles.js";
 
-const light = css`--k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff; --k8s-proxy-bg: #dafbe1; --k8s-dns: #8250df;`;
-const dark = css`--k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a; --k8s-dns: #d2a8ff;`;
+const light = css`--k8s-pod-bg: #ddf4ff; --k8s-bridge-bg: #fff8c5; --k8s-tunnel-bg: #fbefff; --k8s-proxy-bg: #dafbe1; --k8s-dns: #8250df; --k8s-policy-allow: #1a7f37; --k8s-policy-deny: #cf222e;`;
+const dark = css`--k8s-pod-bg: #0c2d4a; --k8s-bridge-bg: #3b2e00; --k8s-tunnel-bg: #2f1a3a; --k8s-proxy-bg: #0f2e1a; --k8s-dns: #d2a8ff; --k8s-policy-allow: #3fb950; --k8s-policy-deny: #ff7b72;`;
 
 export const styles = [
   themedHost(light, dark),
@@ -22,6 +22,8 @@ export const styles = [
   .policy pre { margin: 4px 0 0; font-family: var(--k8s-mono); font-size: 0.8125rem; white-space: pre-wrap; overflow-wrap: anywhere; }
   [part="status"] { font-size: 0.875rem; color: var(--k8s-muted); min-height: 1.25em; }
   [part="status"].error { color: var(--k8s-accent); }
+  [part="status"] .stop { margin: 4px 0; padding: 2px 8px; border-left: 3px solid var(--k8s-policy-deny); color: var(--k8s-fg); overflow-wrap: anywhere; }
+  [part="status"] .stop strong { color: var(--k8s-policy-deny); }
   ul.problems { margin: 6px 0 0; padding-left: 1.25rem; font-size: 0.875rem; overflow-wrap: anywhere; }
   ul.problems code { font-family: var(--k8s-mono); }
   svg { max-width: 100%; height: auto; display: block; margin: 0 auto; font-family: var(--k8s-font); }
@@ -86,6 +88,19 @@ export const styles = [
   [part="commands"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
   [part="transcript"] { margin-top: 8px; font-size: 0.875rem; }
   [part="transcript"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }
+  .verdict { margin: 2px 0; }
+  .verdict .mark {
+    display: inline-block; margin-right: 4px; padding: 0 6px; border: 1px solid currentColor; border-radius: 4px;
+    font-size: 0.75rem; font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em;
+  }
+  .verdict.allow .mark { color: var(--k8s-policy-allow); }
+  .verdict.deny .mark { color: var(--k8s-policy-deny); }
+  .enforcing line { stroke-width: 4; stroke-linecap: round; }
+  .enforcing.allow line { stroke: var(--k8s-policy-allow); }
+  .enforcing.deny line { stroke: var(--k8s-policy-deny); }
+  .enforcing text { font-size: 10.5px; font-weight: 600; }
+  .enforcing.allow text { fill: var(--k8s-policy-allow); }
+  .enforcing.deny text { fill: var(--k8s-policy-deny); }
   .hdr { color: var(--k8s-muted); font-family: var(--k8s-mono); font-size: 0.8125rem; }
   @media (prefers-reduced-motion: reduce) {
     * { transition: none !important; animation: none !important; }

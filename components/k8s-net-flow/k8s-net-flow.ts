@@ -14,6 +14,7 @@ import { styles } from "./k8s-net-flow.styles.js";
 import { download, pngOf, standaloneSvg } from "./export.js";
 import { formatTrace } from "../../src/outputs/trace-text.js";
 import { renderInspector } from "./inspector.js";
+import { enforcedAt, policyStop, renderPolicyVerdict } from "./policy-hop.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
@@ -31,7 +32,8 @@ import { renderInspector } from "./inspector.js";
  * @csspart controls - The step buttons.
  * @csspart hops - The list of hops.
  * @csspart hop - One hop of the list.
- * @csspart status - Loading and error messages.
+ * @csspart policy-verdict - A NetworkPolicy verdict hop's verdict: allow or deny, the policy and rule or the reason, and where it was enforced.
+ * @csspart status - Loading and error messages, the trace's verdict, and where a NetworkPolicy stopped it.
  * @csspart policy - What the cluster's NetworkPolicies decide for the traced connection, and who enforces them.
  * @csspart policy-matrix - The policies' pod × pod table for the traced port (a disclosure in the policy panel).
  * @csspart inspector - The packet's headers after the current hop, changed fields marked.
@@ -50,6 +52,8 @@ import { renderInspector } from "./inspector.js";
  * @cssproperty --k8s-proxy-bg - kube-proxy on each node.
  * @cssproperty --k8s-accent - The packet, its path and the current hop.
  * @cssproperty --k8s-dns - DNS queries and answers (their own small packets).
+ * @cssproperty --k8s-policy-allow - A NetworkPolicy allow verdict (hop list mark, the enforcing veth on the diagram).
+ * @cssproperty --k8s-policy-deny - A NetworkPolicy deny verdict, and where it stopped the request.
  * @cssproperty --k8s-focus - Keyboard focus ring.
  * @cssproperty --k8s-font - Text font.
  * @cssproperty --k8s-mono - Font of addresses and rules.
@@ -433,6 +437,7 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "loading" ? "Simulating…" : nothing}
         ${state.status === "error" ? `Error (${state.error.code})${state.error.path ? ` at ${state.error.path}` : ""}: ${state.error.message}` : nothing}
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
+        ${state.status === "ready" ? renderStop(policyStop(state.trace)) : nothing}
       </div>
       ${state.status === "ready" && state.trace.policy ? this.renderPolicy(state.trace.policy) : nothing}
       ${this.switchable ? this.renderSwitches() : nothing}
@@ -532,7 +537,8 @@ export class K8sNetFlowElement extends LitElement {
         ${hops.map((hop, i) => html`
           <li part="hop" tabindex=${i === this.hop ? 0 : -1} aria-current=${i === this.hop ? "step" : "false"} @click=${() => this.go(i)}>
             <span class="where">${i + 1}. ${hop.node} · ${hop.netns}</span><span class="action">${hop.phase === "request" ? "" : `${hop.phase} · `}${hop.component} · ${hop.action}</span>
-            <div class="hdr">${endpoint(hop.packet.src, hop.packet.sport)} → ${endpoint(hop.packet.dst, hop.packet.dport)} · TTL ${hop.packet.ttl}${hop.packet.outer ? ` · outer ${hop.packet.outer.src} → ${hop.packet.outer.dst} UDP ${hop.packet.outer.dport} VNI ${hop.packet.outer.vni}` : ""}${hop.inIface ? ` · in ${hop.inIface}` : ""}${hop.outIface ? ` · out ${hop.outIface}` : ""}</div>
+            <div class="hdr">${endpoint(hop.packet.src, hop.packet.sport)} → ${endpoint(hop.packet.dst, hop.packet.dport)} · TTL ${hop.packet.ttl}${hop.packet.outer ? ` · outer ${hop.packet.outer.src} → ${hop.packet.outer.dst} ${hop.packet.outer.protocol === "ipip" ? "IP-in-IP" : `UDP ${hop.packet.outer.dport} VNI ${hop.packet.outer.vni}`}` : ""}${hop.inIface ? ` · in ${hop.inIface}` : ""}${hop.outIface ? ` · out ${hop.outIface}` : ""}</div>
+            ${renderPolicyVerdict(hop)}
             ${hop.rule ? html`<div><code title=${hop.ruleSource ?? ""}>${hop.rule}</code></div>` : nothing}
             <div>${hop.text}</div>
           </li>`)}
@@ -575,7 +581,8 @@ export class K8sNetFlowElement extends LitElement {
             <text class="title" x=${p.x + 8} y=${p.y + 18}>${p.nameText}</text>
             <text class="small" x=${p.x + 8} y=${p.y + 34}>${p.labelText}</text>
             <text class="mono" x=${p.x + 8} y=${p.y + 52}>${p.ip}</text>
-          </g>`)}
+          </g>
+          ${current?.component === "policy" && current.policy?.pod === p.key && current.node === n.name ? renderEnforcing(p, current) : nothing}`)}
         <g class="bridge ${active(n, "bridge") || (current?.node === n.name && current.component === "veth" && current.netns === "host" ? "active" : "")}">
           <rect x=${n.bridge.x} y=${n.bridge.y} width=${n.bridge.w} height=${n.bridge.h} rx="4"></rect>
           <text x=${n.bridge.x + 8} y=${n.bridge.y + 17}>${layout.attach.label}</text>
@@ -620,6 +627,23 @@ export class K8sNetFlowElement extends LitElement {
   private onPanEnd = (e: PointerEvent): void => {
     if (this.drag?.id === e.pointerId) this.drag = undefined;
   };
+}
+
+/** Where a NetworkPolicy verdict hop was enforced: a gate across the pod's veth, marked with the verdict. */
+function renderEnforcing(p: { x: number; y: number; w: number; h: number }, hop: Hop) {
+  const verdict = hop.policy!.verdict;
+  const x = p.x + p.w / 2;
+  const y = p.y + p.h;
+  return svg`<g class="enforcing ${verdict}">
+    <title>policy ${verdict} at ${enforcedAt(hop)}</title>
+    <line x1=${x - 16} y1=${y} x2=${x + 16} y2=${y}></line>
+    <text x=${x} y=${y + 13} text-anchor="middle">${verdict === "allow" ? "✓" : "✗"} policy ${verdict}</text>
+  </g>`;
+}
+
+/** Where and why a request denied by a NetworkPolicy stopped (none when it did not). */
+function renderStop(stop: string | undefined) {
+  return stop ? html`<p class="stop"><strong>Stopped:</strong> ${stop}</p>` : nothing;
 }
 
 /** The drawing in words, for the SVG's description. */
