@@ -7,6 +7,7 @@ import { renderVerdict } from "../policy/explain.js";
 import { endpointLabel, PolicyEvaluator, type ConnectionQuery, type PolicyVerdict } from "../policy/evaluate.js";
 import { policyMatrix, type MatrixOptions, type PolicyMatrix } from "../policy/matrix.js";
 import { K8sNetFlowError } from "../errors.js";
+import { formatIPv4 } from "../net/ipv4.js";
 import { compileKubeProxy } from "../compile/kube-proxy.js";
 import { compileNetwork } from "../compile/network.js";
 import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
@@ -152,8 +153,9 @@ export class EngineCore {
 }
 
 /**
- * What the cluster's NetworkPolicies say of a traced request that was delivered to a pod: from
- * its client pod to the pod it reached (after any Service DNAT), on the port it reached.
+ * What the cluster's NetworkPolicies say of a traced request that was delivered to a pod, or
+ * stopped by a policy on its way to one: from its client pod to that pod (after any Service
+ * DNAT), on the port it was for.
  */
 function policyOfTrace(cluster: LoadedCluster, packed: PackedTrace): Trace["policy"] | undefined {
   const { model, net } = cluster;
@@ -162,15 +164,18 @@ function policyOfTrace(cluster: LoadedCluster, packed: PackedTrace): Trace["poli
   const r = packed.records;
   for (let i = 0; i * w < r.length; i++) {
     const at = (field: number) => r[i * w + field / 4]!;
-    if (at(A.T_PHASE) !== A.PH_REQUEST || at(A.T_ACTION) !== A.A_DELIVER) continue;
-    const dest = net.netns[at(A.T_NETNS)];
+    if (at(A.T_PHASE) !== A.PH_REQUEST) continue;
+    const delivered = at(A.T_ACTION) === A.A_DELIVER;
+    const denied = at(A.T_ACTION) === A.A_DROP && at(A.T_COMPONENT) === A.K_POLICY;
+    if (!delivered && !denied) continue;
+    const dest = delivered ? net.netns[at(A.T_NETNS)]?.pod : undefined;
     const proto = at(A.T_PACKET + A.P_PROTO);
-    if (!dest?.pod || (proto !== A.PROTO_TCP && proto !== A.PROTO_UDP && proto !== A.PROTO_SCTP)) return undefined;
+    if ((delivered && !dest) || (proto !== A.PROTO_TCP && proto !== A.PROTO_UDP && proto !== A.PROTO_SCTP)) return undefined;
     const protocol = proto === A.PROTO_TCP ? "TCP" : proto === A.PROTO_UDP ? "UDP" : "SCTP";
     const port = at(A.T_PACKET + A.P_DPORT);
     const v = new PolicyEvaluator(model, model.networkPolicies, semanticsOf(model)).evaluate({
       from: { ip: packed.head.flow.srcIP }, // the client (before any masquerade)
-      to: { pod: `${dest.pod.namespace}/${dest.pod.name}` },
+      to: dest ? { pod: `${dest.namespace}/${dest.name}` } : { ip: formatIPv4(at(A.T_PACKET + A.P_DST)) },
       port,
       protocol,
     });
