@@ -5,6 +5,7 @@
 
 import type { IpsetDims, Ruleset, NfRule, SetElement } from "../compile/iptables.js";
 import type { CompiledNetwork, Iface } from "../compile/network.js";
+import type { CiliumPolicyTable } from "../compile/cilium-policy.js";
 import { routeAt } from "../compile/routes.js";
 import { maskOf } from "../net/ipv4.js";
 import * as A from "../dataplane/abi.js";
@@ -74,7 +75,7 @@ export class ReferenceDataplane {
   counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0, sameNodeConnections: 0, crossNodeConnections: 0 };
   /** New connections by the rules (or lookups) their first packet and answer walked, as assembly/index.ts walkHistogram (capped at 65535). */
   readonly walksPerNewConnection = new Map<number, number>();
-  readonly drops = new Array<number>(16).fill(0);
+  readonly drops = new Array<number>(A.X_REASONS).fill(0);
   /** Delivered packets per "origin node>delivery node". */
   readonly nodePairs = new Map<string, number>();
   // Where the last forward ended
@@ -108,11 +109,16 @@ export class ReferenceDataplane {
   /** Every node's pod CIDR network → node, as the ipcache tunnels them. */
   private readonly podCidrNode = new Map<number, number>();
   private podCidrLen = 0;
+  /** Cilium's policy maps: each enforced endpoint's entries by "lxc/direction" (assembly/policy.ts). */
+  private readonly policyMaps = new Map<string, { first: number; count: number }>();
+  /** Whether Cilium enforces any policy: only then are connections tracked for it. */
+  private readonly policyActive: boolean;
 
   constructor(
     private readonly net: CompiledNetwork,
     private readonly rs: Ruleset,
     private readonly conntrackMax = 262144,
+    private readonly policy?: CiliumPolicyTable,
   ) {
     this.ipvs = rs.ipvs ? new ReferenceIpvs(rs.ipvs) : undefined;
     for (const f of net.ifaces) {
@@ -129,6 +135,11 @@ export class ReferenceDataplane {
       this.podCidrLen = n.podCIDR.prefixLength;
       this.podCidrNode.set(n.podCIDR.address, i);
     });
+    for (const e of policy?.endpoints ?? []) {
+      const key = `${e.lxc}/${e.direction === "egress" ? A.POL_EGRESS : A.POL_INGRESS}`;
+      if (!this.policyMaps.has(key)) this.policyMaps.set(key, { first: e.first, count: e.count });
+    }
+    this.policyActive = (policy?.endpoints.length ?? 0) > 0;
   }
 
   // ---- The seeded PRNG and clock: the same algorithms as assembly/state.ts ----------------
@@ -287,12 +298,12 @@ export class ReferenceDataplane {
     return this.ipvs !== undefined && this.net.netns[ns]!.kind === "host" && this.ipvs.isBound(addr);
   }
 
-  private drop(ns: number, component: number, reason: number, inIf: number | undefined, outIf: number | undefined, decider: number, arg: number, p: Packet): number {
+  private drop(ns: number, component: number, reason: number, inIf: number | undefined, outIf: number | undefined, decider: number, arg: number, p: Packet, extra = 0): number {
     this.counters.dropped++;
     this.drops[reason] = this.drops[reason]! + 1;
     this.endNetns = ns;
     this.pending = undefined;
-    this.hop(this.nodeOf(ns), ns, component, A.A_DROP, reason, inIf, outIf, decider, arg, 0, p);
+    this.hop(this.nodeOf(ns), ns, component, A.A_DROP, reason, inIf, outIf, decider, arg, extra, p);
     return A.V_DROPPED;
   }
 
@@ -869,7 +880,65 @@ export class ReferenceDataplane {
       this.revNat(n, ns, p, lxc.id, undefined, A.PROG_FROM_CONTAINER);
       if (p.src === before && !this.perPacketLb(n, ns, p, lxc)) return A.V_REJECTED;
     }
+    // handle_ipv4_from_lxc: the egress policy, after any service translation.
+    if (this.policyActive) {
+      const v = this.ciliumPolicy(this.nodeOf(ns), ns, p, lxc.id, A.POL_EGRESS, lxc.id, undefined);
+      if (v !== 0) return v;
+    }
     return this.bpfRoute(ns, p, lxc, A.PROG_FROM_CONTAINER, lxc.identity ?? 0);
+  }
+
+  // ---- Cilium's NetworkPolicy enforcement, as assembly/policy.ts ------------------------------------
+
+  /**
+   * The ipcache's security identity of `addr` as node `n` sees it: a pod's (its lxc's), an
+   * address of a node (NIC, cilium_host, a host-network pod) host on that node and remote-node
+   * elsewhere, anything else world.
+   */
+  private identityOf(addr: number, n: number): number {
+    const f = this.byAddr.get(addr);
+    if (!f) return A.IDENTITY_WORLD;
+    const netns = this.net.netns[f.netns]!;
+    if (netns.kind === "pod") return f.kind === "veth" ? (this.net.ifaces[f.peer!]!.identity ?? 0) : A.IDENTITY_WORLD;
+    return netns.node === n ? A.IDENTITY_HOST : A.IDENTITY_REMOTE_NODE;
+  }
+
+  /** The policy map's answer for a new connection: the entry that allows it, "all" when the direction is not enforced, "denied". */
+  private policyLookup(lxc: number, dir: number, remote: number, remoteAddr: number, proto: number, port: number): number | "all" | "denied" {
+    const ep = this.policyMaps.get(`${lxc}/${dir}`);
+    if (!ep) return "all";
+    for (let i = ep.first; i < ep.first + ep.count; i++) {
+      const e = this.policy!.entries[i]!;
+      if (e.identity !== 0 && e.identity !== remote) continue;
+      if (e.mask !== 0 && ((remoteAddr & e.mask) >>> 0) !== e.net >>> 0) continue;
+      if (e.proto !== 0 && e.proto !== proto) continue;
+      if (port < e.lo || port > e.hi) continue;
+      return i;
+    }
+    return "denied";
+  }
+
+  /**
+   * The endpoint's policy map for a packet in direction `dir` (egress at its lxc, ingress before
+   * delivery). Connections are tracked per node and direction: a reply is the other direction's
+   * entry reversed, a later packet this direction's entry; both pass, as do ICMP errors. A new
+   * connection is looked up: allowed (a hop naming the entry, the connection remembered) or
+   * dropped (Policy denied). Returns 0 or the drop's verdict.
+   */
+  private ciliumPolicy(n: number, ns: number, p: Packet, lxc: number, dir: number, inIf: number | undefined, outIf: number | undefined): number {
+    if (p.proto === A.PROTO_ICMP && ((p.icmp >>> 8) & 255) === 3) return 0;
+    const ports = ((p.sport << 16) | (p.dport & 0xffff)) >>> 0;
+    const swapped = ((ports << 16) | (ports >>> 16)) >>> 0;
+    const mine = dir === A.POL_EGRESS ? "pct-egress" : "pct-ingress";
+    const other = dir === A.POL_EGRESS ? "pct-ingress" : "pct-egress";
+    if (this.lbGet(other, [n, p.dst, p.src, swapped, p.proto]) || this.lbGet(mine, [n, p.src, p.dst, ports, p.proto])) return 0;
+    const remoteAddr = dir === A.POL_EGRESS ? p.dst : p.src;
+    const remote = this.identityOf(remoteAddr, n);
+    const e = this.policyLookup(lxc, dir, remote, remoteAddr, p.proto, p.proto === A.PROTO_ICMP ? 0 : p.dport);
+    if (e === "denied") return this.drop(ns, A.K_POLICY, A.X_POLICY_DENIED, inIf, outIf, A.D_POLICY, A.NONE, p, remote);
+    this.lbPut(mine, [n, p.src, p.dst, ports, p.proto], [1]);
+    this.hop(n, ns, A.K_POLICY, A.A_ALLOW, A.X_NONE, inIf, outIf, A.D_POLICY, e === "all" ? A.NONE : e, remote, p);
+    return 0;
   }
 
   private bpfRoute(ns: number, p: Packet, inIf: Iface, prog: number, seclabel: number): BpfResult {
@@ -898,6 +967,12 @@ export class ReferenceDataplane {
     if (p.ttl <= 1) return this.drop(ns, A.K_BPF, A.X_TTL, inIf.id, lxc.id, A.D_EP, lxc.id, p);
     p.ttl -= 1;
     this.setMacs(p, lxc, podEth);
+    // The endpoint's policy program (cilium_call_policy → ipv4_policy): its ingress policy first.
+    if (this.policyActive) {
+      const v = this.ciliumPolicy(n, ns, p, lxc.id, A.POL_INGRESS, inIf.id, lxc.id);
+      if (v !== 0) return v;
+    }
+    // With per-packet LB, a reply for this client gets its frontend back.
     if (this.lbMode === A.LB_PER_PACKET) this.revNat(n, ns, p, inIf.id, lxc.id, prog);
     this.hop(n, ns, A.K_BPF, A.A_REDIRECT, A.X_NONE, inIf.id, lxc.id, A.D_EP, lxc.id, prog, p);
     return lxc;
@@ -1086,9 +1161,13 @@ export class ReferenceDataplane {
     return this.drop(ns, policy ? A.K_POLICY : A.K_NETFILTER, policy ? A.X_POLICY_DENIED : A.X_RULE_DROP, inIf, outIf, A.D_RULE, this.last.rule, p);
   }
 
-  /** `-i` / `-o`: the device, or for `workloads` (`cali+`) any pod's veth end on the host. */
-  private ifaceMatches(want: number | "workloads", dev: number | undefined): boolean {
+  /**
+   * `-i` / `-o`: the device; for `workloads` (`cali+`) any pod's veth end on the host; for a set
+   * (a narrower wildcard, `cali8+`) the interfaces it holds.
+   */
+  private ifaceMatches(want: number | "workloads" | { set: number }, dev: number | undefined): boolean {
     if (dev === undefined) return false;
+    if (typeof want === "object") return this.element(want.set, dev, 0, 0) !== undefined;
     if (want !== "workloads") return dev === want;
     const f = this.net.ifaces[dev]!;
     return f.kind === "veth" && this.net.netns[f.netns]!.kind !== "pod";
@@ -1115,6 +1194,8 @@ export class ReferenceDataplane {
     if (m.dstLocal && !dstLocal) return false;
     if (m.daddrIn !== undefined && !this.element(m.daddrIn, p.dst, 0, 0)) return false;
     if (m.ipset && !this.ipsetMatch(m.ipset.set, m.ipset.dims, p)) return false;
+    // Felix's rules can hold two set matches (the peers' and a named port's).
+    if (m.ipset2 && !this.ipsetMatch(m.ipset2.set, m.ipset2.dims, p)) return false;
     if (m.recentCheck) {
       const seen = this.recent.get(`${m.recentCheck.list}/${p.src}`);
       if (seen === undefined || this.now - seen > m.recentCheck.seconds) return false;

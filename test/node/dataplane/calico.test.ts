@@ -21,6 +21,12 @@ import { loadModel } from "../../../src/model/load.js";
 import type { ModelInput } from "../../../src/model/types.js";
 import { parseIPv4 } from "../../../src/net/ipv4.js";
 import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
+import { compileKubeProxy } from "../../../src/compile/kube-proxy.js";
+import { policyRules } from "../../../src/policy/enforcement.js";
+import { addCalicoPolicy } from "../../../src/compile/calico-policy.js";
+import type { CompiledNetwork } from "../../../src/compile/network.js";
+import type { RulesetBuilder } from "../../../src/compile/ruleset-builder.js";
+import type { ClusterModel } from "../../../src/model/types.js";
 import { K8sNetFlowError } from "../../../src/errors.js";
 
 const CALICO = (mode: string) => ({ cni: { plugin: "calico", mode } });
@@ -314,6 +320,233 @@ describe("Calico: Wasm dataplane vs TypeScript reference", () => {
         expect(new Map([...dp.nodePairs()].sort())).toEqual(new Map([...ref.nodePairs].sort()));
       }),
       { numRuns: 25, seed: 26 },
+    );
+  });
+});
+
+// ---- NetworkPolicy: Wasm vs reference ----------------------------------------------------------
+
+/**
+ * Felix's filter chains for policies with every kind of peer (podSelector, namespaceSelector with
+ * and without a podSelector, ipBlock with except, the empty peer), named ports, an endPort range,
+ * default deny both ways, on three nodes: what the walk decides (policy hops, Policy denied
+ * drops), with kube-proxy's iptables or IPVS rules around it.
+ */
+const CALICO_POLICY_CLUSTER = (mode: string, kubeProxy: string) => ({
+  nodes: [{ name: "n1" }, { name: "n2" }, { name: "n3" }],
+  namespaces: [{ name: "prod", labels: { team: "prod" } }, { name: "dev", labels: { team: "dev" } }],
+  pods: [
+    { name: "client", node: "n1", labels: { app: "client" } },
+    { name: "web-1", node: "n1", labels: { app: "web" }, ports: ["http:80", "metrics:9090"] },
+    { name: "web-2", node: "n2", labels: { app: "web" }, ports: ["http:8080", "metrics:9090"] },
+    { name: "other", node: "n2", labels: { app: "other" }, ports: ["80"] },
+    { name: "locked", node: "n3", labels: { app: "locked" }, ports: ["80"] },
+    { name: "db", namespace: "prod", node: "n2", labels: { app: "db" }, ports: ["sql:5432"] },
+    { name: "api", namespace: "prod", node: "n1", labels: { app: "api" }, ports: ["8080"] },
+    { name: "batch", namespace: "prod", node: "n3", labels: { app: "batch" }, ports: ["7000"] },
+    { name: "api", namespace: "dev", node: "n3", labels: { app: "api" }, ports: ["8080"] },
+    { name: "hn1", node: "n1", hostNetwork: true },
+  ],
+  services: [
+    { name: "web", selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }] },
+    { name: "db", namespace: "prod", selector: { app: "db" }, ports: ["5432"] },
+    { name: "api", namespace: "prod", selector: { app: "api" }, ports: ["80:8080"] },
+    { name: "other", selector: { app: "other" }, ports: ["80"] },
+  ],
+  networkPolicies: [
+    { name: "default-deny", namespace: "prod", spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+    { name: "db-from-prod-api", namespace: "prod", spec: { podSelector: { matchLabels: { app: "db" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "prod" } }, podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: "sql" }] }] } },
+    { name: "api-from-default", namespace: "prod", spec: { podSelector: { matchLabels: { app: "api" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "default" } } }], ports: [{ port: 8080 }] }] } },
+    { name: "batch-range", namespace: "prod", spec: { podSelector: { matchLabels: { app: "batch" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 7000, endPort: 7100 }, { port: 7000, protocol: "UDP" }] }] } },
+    { name: "web-in", spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: { matchLabels: { app: "client" } } }], ports: [{ port: "http" }] }, { ports: [{ port: 9090 }] }] } },
+    { name: "client-out", spec: { podSelector: { matchLabels: { app: "client" } }, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: { app: "web" } } }], ports: [{ port: "http" }] }, { to: [{ ipBlock: { cidr: "8.8.8.0/24", except: ["8.8.8.128/25"] } }], ports: [{ port: 53, protocol: "UDP" }] }, { to: [{ namespaceSelector: { matchLabels: { team: "prod" } } }] }] } },
+    { name: "locked-out", spec: { podSelector: { matchLabels: { app: "locked" } }, policyTypes: ["Egress"] } },
+  ],
+  settings: { ...CALICO(mode), kubeProxy: { mode: kubeProxy }, coreDNSReplicas: 0 },
+});
+
+/**
+ * Felix's chains added whatever kube-proxy's mode: the engine enforces with iptables only (with
+ * IPVS, Felix's extra chains are not simulated, src/policy/enforcement.ts), but the walk over
+ * IPVS's INPUT/OUTPUT paths is the same code in both dataplanes, so the differential runs it too.
+ */
+function felixChains(model: ClusterModel, net: CompiledNetwork): (b: RulesetBuilder) => void {
+  const enforced = policyRules(model, net);
+  if (enforced) return enforced;
+  const byName = new Map<string, number>();
+  for (const f of net.ifaces) if (f.kind === "veth" && net.netns[f.netns]!.kind === "host") byName.set(f.name, f.id);
+  return (b) => addCalicoPolicy(b, { model, vethOf: (pod) => byName.get(calicoVethName(pod.namespace, pod.name))! });
+}
+
+describe("Calico NetworkPolicy: Wasm dataplane vs TypeScript reference", () => {
+  async function setup(mode: string, kubeProxy: string) {
+    const { model } = loadModel(CALICO_POLICY_CLUSTER(mode, kubeProxy));
+    const net = compileNetwork(model);
+    const rs = compileKubeProxy(model, felixChains(model, net));
+    const dp = await Dataplane.create(wasm);
+    dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
+    const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
+    const cluster: LoadedCluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+    const targets: string[] = [];
+    for (const p of model.pods) for (const port of [80, 8080, 9090, 5432, 7000, 7100, 7101]) targets.push(`${p.ip}:${port}`);
+    for (const s of model.services) for (const sp of s.ports) targets.push(`${s.clusterIP}:${sp.port}`);
+    targets.push(...model.nodes.map((n) => `${n.internalIP}:10250`), "8.8.8.8:53", "8.8.8.200:53", "1.1.1.1:53");
+    return { model, dp, ref, cluster, targets };
+  }
+  type Setup = Awaited<ReturnType<typeof setup>>;
+  const W = A.T_BYTES / 4;
+  // Each connection its own source port: a DNAT'd connection whose reply tuple equals an open
+  // one's is a clash the two dataplanes settle differently (the kernel would remap the port).
+  let nextPort = 30000;
+
+  function both(s: Setup, from: string, to: string, opts: { seed?: number; udp?: boolean; sport?: number; flags?: number } = {}) {
+    const r0 = resolveAny(s.cluster, { from, to });
+    if (isNamed(r0)) throw new Error("unexpected name");
+    const r = opts.udp ? { ...r0, protocol: "UDP" as const } : r0;
+    const seed = opts.seed ?? 1;
+    s.dp.setSeed(seed);
+    s.ref.setSeed(seed);
+    const p = packetFor(r, opts.sport ?? nextPort++);
+    const packet = opts.flags === undefined ? p : { ...p, flags: opts.flags };
+    const w = s.dp.exchange(packet, r.netns, true, true);
+    const t = s.ref.exchange(packet, r.netns, true, true);
+    expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }, `${from} → ${to}`).toEqual({ v: t.verdict, r: t.replyVerdict, n: t.hopCount });
+    expect(Array.from(w.hops), `${from} → ${to}`).toEqual(Array.from(t.hops));
+    const policy = Array.from({ length: w.hopCount }, (_, h) => h)
+      .filter((h) => w.hops[h * W + A.T_COMPONENT / 4] === A.K_POLICY)
+      .map((h) => ({ phase: w.hops[h * W + A.T_PHASE / 4]!, action: w.hops[h * W + A.T_ACTION / 4]!, reason: w.hops[h * W + A.T_REASON / 4]!, rule: s.cluster.rs.rules[w.hops[h * W + A.T_ARG / 4]!]! }));
+    return { verdict: w.verdict, replyVerdict: w.replyVerdict, policy };
+  }
+
+  const MODES = [["ipip", "iptables"], ["vxlan", "iptables"], ["bgp", "iptables"], ["ipip", "ipvs"], ["vxlan", "ipvs"], ["bgp", "ipvs"]] as const;
+
+  it.each(MODES.filter(([, kubeProxy]) => kubeProxy === "iptables"))("%s, kube-proxy %s: allowed and denied connections, their replies, the verdicts the policies call for", async (mode, kubeProxy) => {
+    const s = await setup(mode, kubeProxy);
+    const ip = (ns: string, name: string) => s.model.pods.find((p) => p.namespace === ns && p.name === name)!.ip;
+    const svc = (ns: string, name: string) => s.model.services.find((x) => x.namespace === ns && x.name === name)!.clusterIP;
+    s.dp.resetState();
+    s.ref.resetState();
+    const ok = (from: string, to: string, opts = {}) => {
+      const x = both(s, from, to, opts);
+      expect([x.verdict, x.replyVerdict], `${from} → ${to}`).toEqual([A.V_DELIVERED, A.V_DELIVERED]);
+      // Replies pass as established: no verdict rule decides them.
+      expect(x.policy.filter((h) => h.phase !== A.PH_REQUEST), `${from} → ${to}`).toEqual([]);
+      return x;
+    };
+    const denied = (from: string, to: string, opts = {}) => {
+      const x = both(s, from, to, opts);
+      expect(x.verdict, `${from} → ${to}`).toBe(A.V_DROPPED);
+      const drops = x.policy.filter((h) => h.action === A.A_DROP);
+      expect(drops.map((h) => h.reason), `${from} → ${to}`).toEqual([A.X_POLICY_DENIED]);
+      return drops[0]!.rule.policy!;
+    };
+
+    // client → web-1 (same node): client-out's egress rule 0, then web-in's ingress rule 0.
+    const x = ok("client", `${ip("default", "web-1")}:80`);
+    expect(x.policy.map((h) => `${h.rule.policy!.direction} ${h.rule.policy!.policy ?? "-"}#${h.rule.policy!.rule ?? "-"}`)).toEqual(["egress default/client-out#0", "ingress default/web-in#0"]);
+    ok("client", `${ip("default", "web-2")}:8080`);
+    // Egress named ports are the destination's own (Felix's named-port ipset of ip,port): web-2's http is 8080.
+    expect(denied("client", `${ip("default", "web-2")}:80`).direction).toBe("egress");
+    for (let seed = 1; seed <= 4; seed++) ok("client", `${svc("default", "web")}:80`, { seed });
+    expect(denied("client", `${ip("default", "other")}:80`).direction).toBe("egress");
+    denied("client", `${svc("default", "other")}:80`);
+    ok("other", `${ip("default", "web-1")}:9090`);
+    denied("other", `${ip("default", "web-1")}:80`);
+    // namespaceSelector (+ podSelector), a namespace by its name label.
+    ok("prod/api", `${ip("prod", "db")}:5432`);
+    ok("prod/api", `${svc("prod", "db")}:5432`);
+    denied("dev/api", `${ip("prod", "db")}:5432`);
+    denied("client", `${ip("prod", "db")}:5432`);
+    ok("client", `${ip("prod", "api")}:8080`);
+    ok("client", `${svc("prod", "api")}:80`);
+    ok("other", `${svc("prod", "api")}:80`);
+    denied("dev/api", `${ip("prod", "api")}:8080`);
+    // endPort (multiport ranges), TCP and UDP.
+    ok("prod/api", `${ip("prod", "batch")}:7100`);
+    ok("prod/api", `${ip("prod", "batch")}:7000`, { udp: true });
+    denied("prod/api", `${ip("prod", "batch")}:7101`);
+    denied("prod/api", `${ip("prod", "batch")}:7001`, { udp: true });
+    denied("other", `${ip("prod", "batch")}:7000`);
+    // ipBlock with except, to outside the cluster: allowed (then it leaves), the excepted half, TCP and elsewhere denied.
+    expect(both(s, "client", "8.8.8.8:53", { udp: true }).policy.map((h) => h.action)).toEqual([A.A_ALLOW]);
+    denied("client", "8.8.8.200:53", { udp: true });
+    denied("client", "8.8.8.8:53");
+    denied("client", "1.1.1.1:53", { udp: true });
+    // Default deny egress; a host-network pod into an isolated pod.
+    for (const to of [`${ip("default", "web-1")}:9090`, `${s.model.nodes[2]!.internalIP}:10250`, "8.8.8.8:53"]) denied("locked", to);
+    both(s, "hn1", `${ip("prod", "api")}:8080`);
+    ok("hn1", `${ip("default", "web-1")}:9090`);
+    // A later packet of an allowed connection (ACK, same ports) is ESTABLISHED: no policy rule decides it.
+    ok("client", `${ip("default", "web-2")}:8080`, { sport: 40000 });
+    expect(ok("client", `${ip("default", "web-2")}:8080`, { sport: 40000, flags: A.PF_ACK | A.PF_DF }).policy).toEqual([]);
+    const { ctLive: _w, ...wc } = s.dp.counters();
+    const { ctLive: _r, ...rc } = s.ref.counters;
+    expect(wc).toEqual(rc);
+    for (let reason = 0; reason < A.X_REASONS; reason++) expect(s.dp.dropCount(reason), `reason ${reason}`).toBe(s.ref.drops[reason]);
+    expect(s.cluster.rs.rules.map((r) => s.dp.ruleHits(r.id))).toEqual(s.ref.ruleHits);
+  });
+
+  it("agree hop for hop on random flows (ipip, vxlan, bgp; iptables, ipvs), connections kept across flows", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...MODES),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.boolean(), fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 24 }),
+        async ([mode, kubeProxy], flows) => {
+          const s = await setup(mode, kubeProxy);
+          const pods = s.model.pods;
+          s.dp.resetState();
+          s.ref.resetState();
+          let previous: [number, number, number] | undefined;
+          for (const [a0, b0, seed0, fresh, udp, again] of flows) {
+            const [a, b, seed] = again && previous ? previous : [a0, b0, seed0];
+            previous = [a, b, seed];
+            if (fresh && !again) {
+              s.dp.resetState();
+              s.ref.resetState();
+            }
+            const from = pods[a % pods.length]!;
+            const r0 = resolveAny(s.cluster, { from: `${from.namespace}/${from.name}`, to: s.targets[b % s.targets.length]! });
+            if (isNamed(r0)) throw new Error("unexpected name");
+            const r = udp ? { ...r0, protocol: "UDP" as const } : r0;
+            s.dp.setSeed(seed);
+            s.ref.setSeed(seed);
+            const p = packetFor(r, ephemeralPort(seed));
+            const packet = again ? { ...p, flags: A.PF_ACK | A.PF_DF } : p;
+            const w = s.dp.exchange(packet, r.netns, true, true);
+            const t = s.ref.exchange(packet, r.netns, true, true);
+            expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }).toEqual({ v: t.verdict, r: t.replyVerdict, n: t.hopCount });
+            expect(Array.from(w.hops)).toEqual(Array.from(t.hops));
+          }
+          expect(s.cluster.rs.rules.map((r) => s.dp.ruleHits(r.id))).toEqual(s.ref.ruleHits);
+        },
+      ),
+      { numRuns: 30, seed: 20261129 },
+    );
+  });
+
+  it("agree on batch counters, drop reasons (Policy denied), rule hits and node pairs", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...MODES), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 ** 31 }), async ([mode, kubeProxy], packets, seed) => {
+        const s = await setup(mode, kubeProxy);
+        const words: number[] = [];
+        s.model.pods.forEach((p, i) => {
+          for (let k = 0; k < 6; k++) {
+            const r = resolveAny(s.cluster, { from: `${p.namespace}/${p.name}`, to: s.targets[(i * 13 + k * 7 + seed) % s.targets.length]! });
+            if (isNamed(r)) throw new Error("unexpected name");
+            words.push(r.netns, parseIPv4(p.ip, "ip"), r.dst, 32768 + i * 8 + k, r.dport, k % 3 === 0 ? A.PROTO_UDP : A.PROTO_TCP, 60, (seed + i * 7919 + k) >>> 0);
+          }
+        });
+        s.dp.resetState();
+        s.ref.resetState();
+        s.dp.runFlows(flowRecords(words, packets));
+        s.ref.runFlows(flowRecords(words, packets));
+        expect(s.dp.counters()).toEqual(s.ref.counters);
+        for (let reason = 0; reason < A.X_REASONS; reason++) expect(s.dp.dropCount(reason)).toBe(s.ref.drops[reason]);
+        expect(s.dp.dropCount(A.X_POLICY_DENIED)).toBeGreaterThan(0);
+        expect(s.cluster.rs.rules.map((r) => s.dp.ruleHits(r.id))).toEqual(s.ref.ruleHits);
+        expect(new Map([...s.dp.nodePairs()].sort())).toEqual(new Map([...s.ref.nodePairs].sort()));
+      }),
+      { numRuns: 20, seed: 29 },
     );
   });
 });

@@ -22,6 +22,7 @@ import { loadModel } from "../../../src/model/load.js";
 import type { ModelInput } from "../../../src/model/types.js";
 import { cidrContains, formatIPv4, parseCidr, parseIPv4 } from "../../../src/net/ipv4.js";
 import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
+import { ciliumPolicy } from "../../../src/policy/enforcement.js";
 
 const CILIUM = (mode: "vxlan" | "native", kubeProxy = "ebpf") => ({ cni: { plugin: "cilium", mode }, kubeProxy: { mode: kubeProxy } });
 
@@ -362,6 +363,257 @@ describe("Cilium: Wasm dataplane vs TypeScript reference", () => {
         expect(new Map([...dp.nodePairs()].sort())).toEqual(new Map([...ref.nodePairs].sort()));
       }),
       { numRuns: 30, seed: 12 },
+    );
+  });
+});
+
+// ---- NetworkPolicy: Wasm vs reference ----------------------------------------------------------
+
+/**
+ * Three nodes, three namespaces; policies with every kind of peer (podSelector,
+ * namespaceSelector with and without a podSelector, ipBlock with except, the empty peer), named
+ * ports resolved on ingress (the pod's own) and egress (cluster-wide), an endPort range, and
+ * default deny both ways. Host-network pods reach pods as host (1) on their node, remote-node
+ * (6) elsewhere.
+ */
+const POLICY_CLUSTER = (mode: "vxlan" | "native", kubeProxy: string) => ({
+  nodes: [{ name: "n1" }, { name: "n2" }, { name: "n3" }],
+  namespaces: [{ name: "prod", labels: { team: "prod" } }, { name: "dev", labels: { team: "dev" } }],
+  pods: [
+    { name: "client", node: "n1", labels: { app: "client" } },
+    { name: "web-1", node: "n1", labels: { app: "web" }, ports: ["http:80", "metrics:9090"] },
+    { name: "web-2", node: "n2", labels: { app: "web" }, ports: ["http:8080", "metrics:9090"] },
+    { name: "other", node: "n2", labels: { app: "other" }, ports: ["80"] },
+    { name: "locked", node: "n3", labels: { app: "locked" }, ports: ["80"] },
+    { name: "db", namespace: "prod", node: "n2", labels: { app: "db" }, ports: ["sql:5432"] },
+    { name: "api", namespace: "prod", node: "n1", labels: { app: "api" }, ports: ["8080"] },
+    { name: "batch", namespace: "prod", node: "n3", labels: { app: "batch" }, ports: ["7000"] },
+    { name: "api", namespace: "dev", node: "n3", labels: { app: "api" }, ports: ["8080"] },
+    { name: "hn1", node: "n1", hostNetwork: true },
+    { name: "hn3", node: "n3", hostNetwork: true },
+  ],
+  services: [
+    { name: "web", selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }] },
+    { name: "db", namespace: "prod", selector: { app: "db" }, ports: ["5432"] },
+    { name: "api", namespace: "prod", selector: { app: "api" }, ports: ["80:8080"] },
+    { name: "other", selector: { app: "other" }, ports: ["80"] },
+  ],
+  networkPolicies: [
+    { name: "default-deny", namespace: "prod", spec: { podSelector: {}, policyTypes: ["Ingress"] } },
+    { name: "db-from-prod-api", namespace: "prod", spec: { podSelector: { matchLabels: { app: "db" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "prod" } }, podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: "sql" }] }] } },
+    { name: "api-from-default", namespace: "prod", spec: { podSelector: { matchLabels: { app: "api" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "default" } } }], ports: [{ port: 8080 }] }] } },
+    { name: "batch-range", namespace: "prod", spec: { podSelector: { matchLabels: { app: "batch" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 7000, endPort: 7100 }] }] } },
+    { name: "web-in", spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ podSelector: { matchLabels: { app: "client" } } }], ports: [{ port: "http" }] }, { ports: [{ port: 9090 }] }] } },
+    { name: "client-out", spec: { podSelector: { matchLabels: { app: "client" } }, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: { app: "web" } } }], ports: [{ port: "http" }] }, { to: [{ ipBlock: { cidr: "8.8.8.0/24", except: ["8.8.8.128/25"] } }], ports: [{ port: 53, protocol: "UDP" }] }, { to: [{ namespaceSelector: { matchLabels: { team: "prod" } } }] }] } },
+    { name: "locked-out", spec: { podSelector: { matchLabels: { app: "locked" } }, policyTypes: ["Egress"] } },
+  ],
+  settings: { ...CILIUM(mode, kubeProxy), coreDNSReplicas: 0 },
+});
+
+async function policySetup(mode: "vxlan" | "native", kubeProxy: string) {
+  const { model } = loadModel(POLICY_CLUSTER(mode, kubeProxy));
+  const net = compileNetwork(model);
+  const rs = compileKubeProxy(model);
+  const policy = ciliumPolicy(model, net)!;
+  const dp = await Dataplane.create(wasm);
+  dp.loadCluster(encode(net, rs, policy), DEFAULT_CAPACITIES);
+  const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack, policy);
+  const cluster: LoadedCluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+  // Targets: every pod on the ports the policies name (and some they do not), the Services, the
+  // nodes and their cilium_host, addresses outside the cluster inside and outside the ipBlock.
+  const targets: string[] = [];
+  for (const p of model.pods) for (const port of [80, 8080, 9090, 5432, 7000, 7100, 7101, 22]) targets.push(`${p.ip}:${port}`);
+  for (const s of model.services) for (const sp of s.ports) targets.push(`${s.clusterIP}:${sp.port}`);
+  for (const n of model.nodes) targets.push(`${n.internalIP}:10250`, `${n.cilium!.routerIP}:80`);
+  targets.push("8.8.8.8:53", "8.8.8.200:53", "1.1.1.1:53");
+  return { model, dp, ref, cluster, policy, targets };
+}
+
+type PolicySetup = Awaited<ReturnType<typeof policySetup>>;
+
+/** One exchange (request and reply) on both dataplanes, compared hop for hop; the Wasm's result. */
+function both(s: PolicySetup, from: string, to: string, opts: { seed?: number; udp?: boolean; sport?: number; flags?: number } = {}) {
+  const r0 = resolveAny(s.cluster, { from, to });
+  if (isNamed(r0)) throw new Error("unexpected DNS name");
+  const r = opts.udp ? { ...r0, protocol: "UDP" as const } : r0;
+  const seed = opts.seed ?? 1;
+  s.dp.setSeed(seed);
+  s.ref.setSeed(seed);
+  const p = packetFor(r, opts.sport ?? ephemeralPort(seed));
+  const packet = opts.flags === undefined ? p : { ...p, flags: opts.flags };
+  const w = s.dp.exchange(packet, r.netns, true, true);
+  const t = s.ref.exchange(packet, r.netns, true, true);
+  expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }, `${from} → ${to}`).toEqual({ v: t.verdict, r: t.replyVerdict, n: t.hopCount });
+  expect(Array.from(w.hops), `${from} → ${to}`).toEqual(Array.from(t.hops));
+  const W = A.T_BYTES / 4;
+  const hops = Array.from({ length: w.hopCount }, (_, h) => ({
+    phase: w.hops[h * W + A.T_PHASE / 4]!,
+    component: w.hops[h * W + A.T_COMPONENT / 4]!,
+    action: w.hops[h * W + A.T_ACTION / 4]!,
+    reason: w.hops[h * W + A.T_REASON / 4]!,
+    decider: w.hops[h * W + A.T_DECIDER / 4]!,
+    arg: w.hops[h * W + A.T_ARG / 4]!,
+    extra: w.hops[h * W + A.T_EXTRA / 4]!,
+  }));
+  return { verdict: w.verdict, replyVerdict: w.replyVerdict, hops, policyHops: hops.filter((h) => h.component === A.K_POLICY) };
+}
+
+/** Counters after single exchanges: the reference fills ctLive at the end of a batch only (runFlows). */
+const exchangeCounters = (c: Record<string, number>) => ({ ...c, ctLive: undefined });
+
+const POLICY_MODES = [["vxlan", "ebpf"], ["vxlan", "iptables"], ["native", "ebpf"], ["native", "iptables"]] as const;
+
+describe("Cilium NetworkPolicy: Wasm dataplane vs TypeScript reference", () => {
+  it.each(POLICY_MODES)("%s, kube-proxy %s: allowed and denied connections, their replies, and the verdicts the policies call for", async (mode, kubeProxy) => {
+    const s = await policySetup(mode, kubeProxy);
+    const { model, policy } = s;
+    const ip = (ns: string, name: string) => model.pods.find((p) => p.namespace === ns && p.name === name)!.ip;
+    const ids = podIdentities(model);
+    const svc = (ns: string, name: string) => model.services.find((x) => x.namespace === ns && x.name === name)!.clusterIP;
+    const entry = (arg: number) => policy.entries[arg]!;
+    s.dp.resetState();
+    s.ref.resetState();
+    const allowed = (x: ReturnType<typeof both>) => x.policyHops.filter((h) => h.phase === A.PH_REQUEST && h.action === A.A_ALLOW);
+    const denied = (x: ReturnType<typeof both>) => x.policyHops.filter((h) => h.action === A.A_DROP);
+
+    // client → web-1 (same node) on its http port: client's egress rule 0, web's ingress rule 0; the reply passes by conntrack.
+    let x = both(s, "client", `${ip("default", "web-1")}:80`);
+    expect([x.verdict, x.replyVerdict]).toEqual([A.V_DELIVERED, A.V_DELIVERED]);
+    expect(allowed(x).map((h) => [entry(h.arg).policy, entry(h.arg).rule, h.extra])).toEqual([["default/client-out", 0, ids.get("default/web-1")], ["default/web-in", 0, ids.get("default/client")]]);
+    expect(x.policyHops.filter((h) => h.phase !== A.PH_REQUEST)).toEqual([]);
+    // web-2 names its http port 8080: the egress name resolves cluster-wide (80 and 8080), the ingress one to web-2's own.
+    x = both(s, "client", `${ip("default", "web-2")}:8080`);
+    expect([x.verdict, x.replyVerdict]).toEqual([A.V_DELIVERED, A.V_DELIVERED]);
+    x = both(s, "client", `${ip("default", "web-2")}:80`);
+    expect(x.verdict).toBe(A.V_DROPPED);
+    expect(denied(x).map((h) => [h.reason, h.decider, h.arg, h.extra])).toEqual([[A.X_POLICY_DENIED, A.D_POLICY, A.NONE, ids.get("default/client")]]);
+    // Through the web Service (targetPort http): the policy sees the backend.
+    for (let seed = 1; seed <= 4; seed++) expect(both(s, "client", `${svc("default", "web")}:80`, { seed }).replyVerdict).toBe(A.V_DELIVERED);
+    // client → other: not in client's egress rules (denied at the source, egress).
+    x = both(s, "client", `${ip("default", "other")}:80`);
+    expect(x.verdict).toBe(A.V_DROPPED);
+    expect(denied(x)[0]!.extra).toBe(ids.get("default/other"));
+    expect(both(s, "client", `${svc("default", "other")}:80`).verdict).toBe(A.V_DROPPED);
+    // other (no egress policy) → web's metrics port: rule 1 of web-in (any peer); its http port: denied at ingress.
+    x = both(s, "other", `${ip("default", "web-1")}:9090`);
+    expect([x.verdict, x.replyVerdict]).toEqual([A.V_DELIVERED, A.V_DELIVERED]);
+    expect(allowed(x).map((h) => (h.arg === A.NONE ? "all" : `${entry(h.arg).policy}#${entry(h.arg).rule}`))).toEqual(["all", "default/web-in#1"]);
+    expect(both(s, "other", `${ip("default", "web-1")}:80`).verdict).toBe(A.V_DROPPED);
+    // namespaceSelector + podSelector: prod/api reaches db on sql, dev/api does not; client reaches prod (egress rule 2) but db's ingress stops it.
+    x = both(s, "prod/api", `${ip("prod", "db")}:5432`);
+    expect([x.verdict, x.replyVerdict]).toEqual([A.V_DELIVERED, A.V_DELIVERED]);
+    expect(both(s, "prod/api", `${svc("prod", "db")}:5432`).replyVerdict).toBe(A.V_DELIVERED);
+    expect(both(s, "dev/api", `${ip("prod", "db")}:5432`).verdict).toBe(A.V_DROPPED);
+    expect(both(s, "client", `${ip("prod", "db")}:5432`).verdict).toBe(A.V_DROPPED);
+    // A namespace by its kubernetes.io/metadata.name label: default reaches prod/api:8080, dev does not.
+    expect(both(s, "client", `${ip("prod", "api")}:8080`).replyVerdict).toBe(A.V_DELIVERED);
+    expect(both(s, "client", `${svc("prod", "api")}:80`).replyVerdict).toBe(A.V_DELIVERED);
+    expect(both(s, "other", `${svc("prod", "api")}:80`).replyVerdict).toBe(A.V_DELIVERED);
+    expect(both(s, "dev/api", `${ip("prod", "api")}:8080`).verdict).toBe(A.V_DROPPED);
+    expect(both(s, "client", `${ip("prod", "api")}:80`).verdict).toBe(A.V_DROPPED);
+    // endPort: 7000-7100 from the same namespace only.
+    expect(both(s, "prod/api", `${ip("prod", "batch")}:7100`).replyVerdict).toBe(A.V_DELIVERED);
+    expect(both(s, "prod/api", `${ip("prod", "batch")}:7101`).verdict).toBe(A.V_DROPPED);
+    expect(both(s, "other", `${ip("prod", "batch")}:7000`).verdict).toBe(A.V_DROPPED);
+    // ipBlock 8.8.8.0/24 except 8.8.8.128/25, UDP 53: allowed (then it leaves the cluster), the excepted half and TCP denied.
+    x = both(s, "client", "8.8.8.8:53", { udp: true });
+    expect(allowed(x).map((h) => [entry(h.arg).policy, entry(h.arg).rule, h.extra])).toEqual([["default/client-out", 1, A.IDENTITY_WORLD]]);
+    expect(x.hops.at(-1)!.reason).not.toBe(A.X_POLICY_DENIED);
+    expect(denied(both(s, "client", "8.8.8.200:53", { udp: true }))).toHaveLength(1);
+    expect(denied(both(s, "client", "8.8.8.8:53"))).toHaveLength(1);
+    expect(denied(both(s, "client", "1.1.1.1:53", { udp: true }))).toHaveLength(1);
+    // Default deny egress: locked reaches nothing, not even its node; default deny ingress: prod/db from hn3 (remote-node or host).
+    for (const to of [`${ip("default", "web-1")}:9090`, `${model.nodes[2]!.internalIP}:10250`, "8.8.8.8:53"]) expect(both(s, "locked", to).verdict).toBe(A.V_DROPPED);
+    // Host-network pods: the local host is always allowed in (allow-localhost), a remote node only by a rule for any peer.
+    x = both(s, "hn1", `${ip("prod", "api")}:8080`);
+    expect([x.verdict, x.replyVerdict]).toEqual([A.V_DELIVERED, A.V_DELIVERED]);
+    expect(allowed(x).map((h) => [entry(h.arg).identity, h.extra])).toEqual([[A.IDENTITY_HOST, A.IDENTITY_HOST]]);
+    x = both(s, "hn3", `${ip("prod", "api")}:8080`);
+    expect(denied(x).map((h) => h.extra)).toEqual([A.IDENTITY_REMOTE_NODE]);
+    expect(both(s, "hn3", `${ip("default", "web-1")}:9090`).replyVerdict).toBe(A.V_DELIVERED);
+    // A later packet of an allowed connection (same ports, ACK) passes without a lookup; a reply from the server's side, too.
+    const later = both(s, "client", `${ip("default", "web-1")}:80`, { sport: 40000 });
+    expect(allowed(later)).toHaveLength(2);
+    expect(both(s, "client", `${ip("default", "web-1")}:80`, { sport: 40000, flags: A.PF_ACK | A.PF_DF }).policyHops).toEqual([]);
+    // The counters agree, Policy denied among the drop reasons.
+    expect(exchangeCounters(s.dp.counters())).toEqual(exchangeCounters(s.ref.counters));
+    for (let reason = 0; reason < A.X_REASONS; reason++) expect(s.dp.dropCount(reason), `reason ${reason}`).toBe(s.ref.drops[reason]);
+    expect(s.dp.dropCount(A.X_POLICY_DENIED)).toBeGreaterThan(10);
+  });
+
+  it("agree hop for hop on random flows (VXLAN, native; ebpf, iptables, nftables, ipvs), connections kept across flows", async () => {
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("vxlan" as const, "native" as const),
+        fc.constantFrom("ebpf", "ebpf", "iptables", "nftables", "ipvs"),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.boolean(), fc.constantFrom(0, 0, 1, 2), fc.boolean()), { minLength: 1, maxLength: 24 }),
+        async (mode, kubeProxy, flows) => {
+          const s = await policySetup(mode, kubeProxy);
+          const pods = s.model.pods;
+          s.dp.resetState();
+          s.ref.resetState();
+          let previous: [number, number, number] | undefined;
+          for (const [a0, b0, seed0, fresh, udp, again] of flows) {
+            // Some flows repeat the one before (same ports): later packets of a connection.
+            const [a, b, seed] = again && previous ? previous : [a0, b0, seed0];
+            previous = [a, b, seed];
+            if (fresh && !again) {
+              s.dp.resetState();
+              s.ref.resetState();
+            }
+            const from = pods[a % pods.length]!;
+            const r0 = resolveAny(s.cluster, { from: `${from.namespace}/${from.name}`, to: s.targets[b % s.targets.length]! });
+            if (isNamed(r0)) throw new Error("unexpected DNS name");
+            const r = udp ? { ...r0, protocol: "UDP" as const } : r0;
+            s.dp.setSeed(seed);
+            s.ref.setSeed(seed);
+            const p = packetFor(r, ephemeralPort(seed));
+            const packet = udp === 2 ? { ...p, flags: p.flags | A.PF_CONNECTED } : again ? { ...p, flags: A.PF_ACK | A.PF_DF } : p;
+            const w = s.dp.exchange(packet, r.netns, true, true);
+            const t = s.ref.exchange(packet, r.netns, true, true);
+            expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }).toEqual({ v: t.verdict, r: t.replyVerdict, n: t.hopCount });
+            expect(Array.from(w.hops)).toEqual(Array.from(t.hops));
+            const W = A.T_BYTES / 4;
+            for (let h = 0; h < w.hopCount; h++) {
+              if (w.hops[h * W + A.T_COMPONENT / 4] !== A.K_POLICY) continue;
+              const extra = w.hops[h * W + A.T_EXTRA / 4]!;
+              seen.add(`${w.hops[h * W + A.T_ACTION / 4]}/${w.hops[h * W + A.T_ARG / 4] === A.NONE ? "none" : "entry"}/${extra >= 256 ? "pod" : extra}`);
+            }
+          }
+          expect(exchangeCounters(s.dp.counters())).toEqual(exchangeCounters(s.ref.counters));
+          for (let reason = 0; reason < A.X_REASONS; reason++) expect(s.dp.dropCount(reason)).toBe(s.ref.drops[reason]);
+        },
+      ),
+      { numRuns: 40, seed: 20261128 },
+    );
+    // Allowed by an entry and by a direction no policy enforces, denied; pods, the world, host and
+    // remote-node as the remote identity (the ipBlock entry: in the test above).
+    const expected = [`${A.A_ALLOW}/entry/pod`, `${A.A_ALLOW}/none/pod`, `${A.A_ALLOW}/none/${A.IDENTITY_WORLD}`, `${A.A_ALLOW}/entry/${A.IDENTITY_HOST}`, `${A.A_DROP}/none/pod`, `${A.A_DROP}/none/${A.IDENTITY_WORLD}`, `${A.A_DROP}/none/${A.IDENTITY_REMOTE_NODE}`];
+    expect(expected.filter((x) => !seen.has(x))).toEqual([]);
+  });
+
+  it("agree on batch counters and drop reasons (Policy denied counted once per denied packet)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom("vxlan" as const, "native" as const), fc.constantFrom("ebpf", "iptables", "ipvs"), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 2 ** 31 }), async (mode, kubeProxy, packets, seed) => {
+        const s = await policySetup(mode, kubeProxy);
+        const words: number[] = [];
+        s.model.pods.forEach((p, i) => {
+          for (let k = 0; k < 6; k++) {
+            const r = resolveAny(s.cluster, { from: `${p.namespace}/${p.name}`, to: s.targets[(i * 13 + k * 7 + seed) % s.targets.length]! });
+            if (isNamed(r)) throw new Error("unexpected DNS name");
+            words.push(r.netns, parseIPv4(p.ip, "ip"), r.dst, 32768 + i * 8 + k, r.dport, k % 3 === 0 ? A.PROTO_UDP : A.PROTO_TCP, 60, (seed + i * 7919 + k) >>> 0);
+          }
+        });
+        s.dp.resetState();
+        s.ref.resetState();
+        s.dp.runFlows(flowRecords(words, packets));
+        s.ref.runFlows(flowRecords(words, packets));
+        expect(s.dp.counters()).toEqual(s.ref.counters);
+        for (let reason = 0; reason < A.X_REASONS; reason++) expect(s.dp.dropCount(reason)).toBe(s.ref.drops[reason]);
+        expect(new Map([...s.dp.nodePairs()].sort())).toEqual(new Map([...s.ref.nodePairs].sort()));
+      }),
+      { numRuns: 20, seed: 28 },
     );
   });
 });
