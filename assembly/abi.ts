@@ -270,6 +270,7 @@ export const PF_ENCAP: u32 = 2; // inside an outer packet (VXLAN, or IP-in-IP wh
 export const PF_SYN: u32 = 4;
 export const PF_ACK: u32 = 8;
 export const PF_RST: u32 = 16;
+export const PF_POLICY_SKIP: u32 = 128; // Cilium: the sender's egress found a reply (policy_mark_skip): the local ingress check is skipped
 export const PF_FIN: u32 = 64; // FIN: closes its direction of a TCP connection
 export const PF_CONNECTED: u32 = 32; // the application connect()ed its UDP socket (glibc's resolver does): socket LB at connect(), not sendmsg()
 

@@ -18,7 +18,7 @@ import {
   LB_PER_PACKET, LB_SOCKET, N_POD_LEN, N_POD_NET, PF_CONNECTED, PROG_AFFINITY, PROG_FROM_CONTAINER, PROG_FROM_HOST, PROG_FROM_NETDEV,
   PROG_FROM_OVERLAY, PROG_LOOPBACK, PROG_SOCK_CONNECT, PROG_SOCK_RECVMSG, PROG_SOCK_SENDMSG, X_NO_BACKEND, X_NO_ENDPOINT,
   V_DELIVERED, V_DROPPED, V_REJECTED,
-  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL, X_POLICY_DENIED, X_REASONS, K_POLICY, A_ALLOW, M_VERDICT, R_FLAGS, D_POLICY, POL_EGRESS, POL_INGRESS,
+  X_BLACKHOLE, X_CT_FULL, X_FRAG_NEEDED, X_LEAVES_CLUSTER, X_LOOP, X_NO_FDB, X_NO_NEIGHBOUR, X_NO_ROUTE, X_NODE_DOWN, X_NONE, X_REJECTED, X_RULE_DROP, X_TTL, X_POLICY_DENIED, X_REASONS, K_POLICY, A_ALLOW, M_VERDICT, R_FLAGS, D_POLICY, POL_EGRESS, POL_INGRESS, PF_POLICY_SKIP,
 } from "./abi";
 import {
   CS_DNAT, CS_SEEN_REPLY, CS_SNAT, CT_ORIG_DST, CT_ORIG_PORTS, CT_ORIG_SRC, CT_REPLY_DST, CT_REPLY_PORTS, CT_REPLY_SRC, CT_STATUS,
@@ -34,7 +34,7 @@ import {
   beAddr, bePort, feAddr, feAffinity, feBackends, feFirst, fePort, K_AFFINITY, K_CT, K_REVCT, K_REVSK, K_SOCK, lbFind, lbMode, podCidrNode, stateFind, stateGet, stateSet,
 } from "./cilium";
 import { arenaAlloc } from "./arena";
-import { identityOf, policyActive, policyLookup, policyRemember, policyTracked, POLICY_ALLOW_ALL, POLICY_DENIED } from "./policy";
+import { identityOf, policyActive, policyIsReply, policyLookup, policyRemember, policyTracked, POLICY_ALLOW_ALL, POLICY_DENIED } from "./policy";
 import { iface, ifaceByAddr, ifaceByMac, netns, node, nodeCount, now, random32, rule, seedValue } from "./state";
 
 /** VXLAN adds outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 bytes. */
@@ -1144,6 +1144,9 @@ function revNat(n: u32, ns: u32, pkt: usize, inIf: u32, outIf: u32, prog: u32): 
 
 /** cil_from_container: per-packet LB (without the kube-proxy replacement), then bpfRoute. */
 function ciliumFromContainer(ns: u32, pkt: usize, lxc: u32): u32 {
+  // A reply of a connection the policy allowed (CT_REPLY), by the tuple as it leaves the pod:
+  // no lookup here, and policy_mark_skip for a local destination's ingress check.
+  const reply = policyActive && policyIsReply(nodeOf(ns), POL_EGRESS, pkt);
   if (lbMode == LB_PER_PACKET) {
     const n = nodeOf(ns);
     // The backend's own reply on the client's node: reverse NAT here, before it is delivered.
@@ -1155,7 +1158,8 @@ function ciliumFromContainer(ns: u32, pkt: usize, lxc: u32): u32 {
     }
   }
   // handle_ipv4_from_lxc: the egress policy, after any service translation.
-  if (policyActive) {
+  if (reply) store<u32>(pkt, load<u32>(pkt, P_FLAGS) | PF_POLICY_SKIP, P_FLAGS);
+  else if (policyActive) {
     const v = ciliumPolicy(nodeOf(ns), ns, pkt, lxc, POL_EGRESS, lxc, NONE);
     if (v != 0) {
       bpfVerdict = v;
@@ -1176,6 +1180,8 @@ function ciliumPolicy(n: u32, ns: u32, pkt: usize, lxc: u32, dir: u32, inIf: u32
   if (proto == PROTO_ICMP && ((load<u32>(pkt, P_ICMP) >>> 8) & 255) == 3) return 0;
   const src = load<u32>(pkt, P_SRC);
   const dst = load<u32>(pkt, P_DST);
+  // A pod reaching itself through its Service (per-packet LB's loopback): policy is skipped.
+  if (src == SERVICE_LOOPBACK || dst == SERVICE_LOOPBACK) return 0;
   const pp = ports(pkt);
   if (policyTracked(n, dir, src, dst, pp, proto)) return 0;
   const remoteAddr = dir == POL_EGRESS ? dst : src;
@@ -1231,8 +1237,11 @@ function localDelivery(n: u32, ns: u32, pkt: usize, inIf: u32, lxc: u32, podEth:
   }
   store<u32>(pkt, ttl - 1, P_TTL);
   setMacs(pkt, lxc, podEth);
-  // The endpoint's policy program (cilium_call_policy → ipv4_policy): its ingress policy first.
-  if (policyActive) {
+  // The endpoint's policy program (cilium_call_policy → ipv4_policy): its ingress policy first,
+  // unless the sender on this node marked the packet a reply.
+  const flags = load<u32>(pkt, P_FLAGS);
+  if (flags & PF_POLICY_SKIP) store<u32>(pkt, flags & ~PF_POLICY_SKIP, P_FLAGS);
+  else if (policyActive) {
     const v = ciliumPolicy(n, ns, pkt, lxc, POL_INGRESS, inIf, lxc);
     if (v != 0) {
       bpfVerdict = v;
@@ -1279,6 +1288,8 @@ function encapCilium(n: u32, ns: u32, pkt: usize, inIf: u32, vx: u32, m: u32, pr
   store<u32>(pkt, load<u32>(iface(vx), IF_PORT), P_OUTER_DPORT);
   store<u32>(pkt, seclabel, P_VNI);
   store<u32>(pkt, 64, P_OUTER_TTL);
+  // The skip mark lives in the skb's control block: it does not cross the tunnel.
+  store<u32>(pkt, load<u32>(pkt, P_FLAGS) & ~PF_POLICY_SKIP, P_FLAGS);
   store<u32>(pkt, load<u32>(pkt, P_FLAGS) | PF_ENCAP, P_FLAGS);
   encapBytes += VXLAN_OVERHEAD;
   hop(n, ns, K_VXLAN, A_ENCAP, X_NONE, inIf, vx, D_TUNNEL, m, prog, pkt);

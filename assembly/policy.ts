@@ -7,7 +7,7 @@
 
 import {
   IDENTITY_HOST, IDENTITY_REMOTE_NODE, IDENTITY_WORLD, IF_KIND, IF_NETNS, IF_PEER, IF_VETH, IF_VNI, NONE, NS_KIND, NS_NODE, NS_POD,
-  PE_BYTES, PE_HI, PE_IDENTITY, PE_LO, PE_MASK, PE_NET, PE_PROTO, PEP_BYTES, PEP_COUNT, PEP_DIR, PEP_ENFORCED, PEP_FIRST, PEP_LXC, POL_EGRESS,
+  P_DPORT, P_DST, P_PROTO, P_SPORT, P_SRC, PE_BYTES, PE_HI, PE_IDENTITY, PE_LO, PE_MASK, PE_NET, PE_PROTO, PEP_BYTES, PEP_COUNT, PEP_DIR, PEP_ENFORCED, PEP_FIRST, PEP_LXC, POL_EGRESS,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { stateFind } from "./cilium";
@@ -113,6 +113,14 @@ export function policyTracked(n: u32, dir: u32, src: u32, dst: u32, ports: u32, 
   // A reply: the other direction's entry, reversed (CT_REPLY); a later packet: this one's (CT_ESTABLISHED).
   if (stateFind(other | n, dst, src, (ports << 16) | (ports >>> 16), proto, false) != 0) return true;
   return stateFind(mine | n, src, dst, ports, proto, false) != 0;
+}
+
+/** A reply of a connection allowed the other way (CT_REPLY): the other direction's entry, reversed. */
+export function policyIsReply(n: u32, dir: u32, pkt: usize): bool {
+  const proto = load<u32>(pkt, P_PROTO);
+  const ports = (load<u32>(pkt, P_SPORT) << 16) | load<u32>(pkt, P_DPORT);
+  const other = dir == POL_EGRESS ? K_PCT_INGRESS : K_PCT_EGRESS;
+  return stateFind(other | n, load<u32>(pkt, P_DST), load<u32>(pkt, P_SRC), (ports << 16) | (ports >>> 16), proto, false) != 0;
 }
 
 export function policyRemember(n: u32, dir: u32, src: u32, dst: u32, ports: u32, proto: u32): void {

@@ -270,6 +270,7 @@ export const PF_ENCAP = 2; // inside an outer packet (VXLAN, or IP-in-IP when P_
 export const PF_SYN = 4;
 export const PF_ACK = 8;
 export const PF_RST = 16;
+export const PF_POLICY_SKIP = 128; // Cilium: the sender's egress found a reply (policy_mark_skip): the local ingress check is skipped
 export const PF_FIN = 64; // FIN: closes its direction of a TCP connection
 export const PF_CONNECTED = 32; // the application connect()ed its UDP socket (glibc's resolver does): socket LB at connect(), not sendmsg()
 

@@ -874,6 +874,9 @@ export class ReferenceDataplane {
   }
 
   private ciliumFromContainer(ns: number, p: Packet, lxc: Iface): BpfResult {
+    // A reply of a connection the policy allowed, by the tuple as it leaves the pod: no lookup,
+    // and the skip mark for a local destination's ingress check (as in assembly/forward.ts).
+    const reply = this.policyActive && this.lbGet("pct-ingress", [this.nodeOf(ns), p.dst, p.src, ((p.dport << 16) | (p.sport & 0xffff)) >>> 0, p.proto]) !== undefined;
     if (this.lbMode === A.LB_PER_PACKET) {
       const n = this.nodeOf(ns);
       const before = p.src;
@@ -881,7 +884,8 @@ export class ReferenceDataplane {
       if (p.src === before && !this.perPacketLb(n, ns, p, lxc)) return A.V_REJECTED;
     }
     // handle_ipv4_from_lxc: the egress policy, after any service translation.
-    if (this.policyActive) {
+    if (reply) p.flags |= A.PF_POLICY_SKIP;
+    else if (this.policyActive) {
       const v = this.ciliumPolicy(this.nodeOf(ns), ns, p, lxc.id, A.POL_EGRESS, lxc.id, undefined);
       if (v !== 0) return v;
     }
@@ -927,6 +931,7 @@ export class ReferenceDataplane {
    */
   private ciliumPolicy(n: number, ns: number, p: Packet, lxc: number, dir: number, inIf: number | undefined, outIf: number | undefined): number {
     if (p.proto === A.PROTO_ICMP && ((p.icmp >>> 8) & 255) === 3) return 0;
+    if (p.src === SERVICE_LOOPBACK || p.dst === SERVICE_LOOPBACK) return 0; // a pod through its own Service
     const ports = ((p.sport << 16) | (p.dport & 0xffff)) >>> 0;
     const swapped = ((ports << 16) | (ports >>> 16)) >>> 0;
     const mine = dir === A.POL_EGRESS ? "pct-egress" : "pct-ingress";
@@ -967,8 +972,10 @@ export class ReferenceDataplane {
     if (p.ttl <= 1) return this.drop(ns, A.K_BPF, A.X_TTL, inIf.id, lxc.id, A.D_EP, lxc.id, p);
     p.ttl -= 1;
     this.setMacs(p, lxc, podEth);
-    // The endpoint's policy program (cilium_call_policy → ipv4_policy): its ingress policy first.
-    if (this.policyActive) {
+    // The endpoint's policy program (cilium_call_policy → ipv4_policy): its ingress policy first,
+    // unless the sender on this node marked the packet a reply.
+    if (p.flags & A.PF_POLICY_SKIP) p.flags &= ~A.PF_POLICY_SKIP;
+    else if (this.policyActive) {
       const v = this.ciliumPolicy(n, ns, p, lxc.id, A.POL_INGRESS, inIf.id, lxc.id);
       if (v !== 0) return v;
     }
@@ -991,6 +998,7 @@ export class ReferenceDataplane {
     const remoteEth = this.net.ifaces[this.net.nodes[m]!.eth]!;
     if (p.len + VXLAN_OVERHEAD > localEth.mtu && p.flags & A.PF_DF) return this.drop(ns, A.K_VXLAN, A.X_FRAG_NEEDED, inIf.id, vx.id, A.D_TUNNEL, m, p);
     p.outer = { src: localEth.addr!, dst: remoteEth.addr!, sport: flowSourcePort(p), dport: vx.port!, vni: seclabel, ttl: 64 };
+    p.flags &= ~A.PF_POLICY_SKIP; // the skip mark does not cross the tunnel
     p.flags |= A.PF_ENCAP;
     this.counters.encapBytes += VXLAN_OVERHEAD;
     this.hop(n, ns, A.K_VXLAN, A.A_ENCAP, A.X_NONE, inIf.id, vx.id, A.D_TUNNEL, m, prog, p);
