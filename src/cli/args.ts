@@ -1,6 +1,7 @@
 // What every command shares: option parsing with per-command help, reading cluster files,
 // and the cluster a command runs on (--scenario, --file, --mode, --cni).
 
+import { FAULTS, parseFault } from "../faults/faults.js";
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { K8sNetFlowError } from "../errors.js";
@@ -41,6 +42,7 @@ export const CLUSTER_OPTIONS = {
   mode: { type: "string" },
   cni: { type: "string" },
   "pod-mtu": { type: "string" },
+  fault: { type: "string", multiple: true },
 } as const satisfies Options;
 
 export const COMMON_OPTIONS = {
@@ -70,7 +72,7 @@ export function hostOption(command: string, value: string | undefined): "worker"
 }
 
 /** The cluster named by --scenario / --file (default: `fallback`), with --mode and --cni applied. */
-export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string }, fallback = DEFAULT_SCENARIO, generated?: ModelInput): Promise<ModelInput> {
+export async function clusterInput(command: string, values: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string; fault?: string[] }, fallback = DEFAULT_SCENARIO, generated?: ModelInput): Promise<ModelInput> {
   if (values.scenario !== undefined && values.file !== undefined) throw new UsageError("give --scenario or --file, not both", command);
   // A generated cluster (simulate --nodes …) instead of a scenario or a file.
   if (generated && (values.scenario !== undefined || values.file !== undefined)) throw new UsageError("give --scenario, --file or --nodes, not more than one", command);
@@ -80,6 +82,16 @@ export async function clusterInput(command: string, values: { scenario?: string;
   if (mode) settings.kubeProxy = { mode };
   if (values.cni !== undefined) settings.cni = cniOption(command, values.cni);
   if (values["pod-mtu"] !== undefined) settings.cni = { ...(settings.cni as object | undefined), mtu: intOption(command, "pod-mtu", values["pod-mtu"], 0, 576, 9000) };
+  if (values.fault?.length) {
+    values.fault.forEach((f, i) => {
+      try {
+        parseFault(f);
+      } catch (e) {
+        throw new UsageError(`--fault: ${(e as Error).message.replace(/^faults: /, "")}${i ? ` (fault ${i + 1})` : ""}`, command);
+      }
+    });
+    settings.faults = values.fault;
+  }
   return withSettings(generated ?? (values.file !== undefined ? { text: await readCluster(values.file) } : { scenario: values.scenario ?? fallback }), settings);
 }
 
@@ -119,4 +131,7 @@ export const CLUSTER_HELP = `Cluster:
   --pod-mtu N       The MTU the CNI gives pods (flannel's delegate "mtu", Calico's veth_mtu,
                     Cilium's MTU, whose routes keep 50 less with VXLAN); default: the backend's.
                     Above the tunnel's MTU it is the classic misconfiguration: large DF packets
-                    meet "fragmentation needed".`;
+                    meet "fragmentation needed".
+  --fault KIND[=ARG]
+                    Break the cluster on purpose (repeatable; replaces the file's settings.faults):
+${Object.entries(FAULTS).map(([k, f]) => `                      ${`${k}${f.argument ? `=${f.argument}` : ""}`.padEnd(44)} ${f.summary}`).join("\n")}`;

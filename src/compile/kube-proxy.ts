@@ -13,7 +13,9 @@ import { iptablesRuleText, RulesetBuilder } from "./ruleset-builder.js";
  * `extend` adds the rules of others to the same iptables tables (Calico's policy chains, in
  * iptables and IPVS modes; nftables mode keeps kube-proxy's rules in a table of its own).
  */
-export function compileKubeProxy(model: ClusterModel, extend?: (b: RulesetBuilder) => void): Ruleset {
+export function compileKubeProxy(current: ClusterModel, extend?: (b: RulesetBuilder) => void): Ruleset {
+  // kube-proxy writes what it last synced (a stopped kube-proxy's view is older than the API's).
+  const model = current.kubeProxySlices ? { ...current, endpointSlices: current.kubeProxySlices } : current;
   const mode = model.settings.kubeProxy.mode;
   // Cilium's kube-proxy replacement: no kube-proxy, so no rules of its; Cilium's socket LB instead.
   if (mode === "ebpf") return { ...emptyRuleset(), cilium: compileCiliumLb(model, true) };

@@ -1,6 +1,7 @@
 // Draft → ClusterModel: settings, IPAM, add-ons, workload expansion, scheduling, Services and
 // EndpointSlices, with every problem of the whole input collected before giving up.
 
+import { applyFaults } from "../faults/apply.js";
 import { uniquePolicies } from "../policy/read.js";
 import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from "../net/ipv4.js";
@@ -83,7 +84,9 @@ export function buildModel(draft: Draft, problems: Problems, extraSettings?: Rec
   const endpointSlices = buildSlices(draft, services, pods, problems);
   const networkPolicies = uniquePolicies(draft.networkPolicies, problems);
   if (problems.errorCount) return undefined;
-  return { name: draft.name ?? "cluster", settings, namespaces, nodes, pods, services, endpointSlices, networkPolicies };
+  const model: ClusterModel = { name: draft.name ?? "cluster", settings, namespaces, nodes, pods, services, endpointSlices, networkPolicies };
+  if (settings.faults.length) applyFaults(model, problems);
+  return model;
 }
 
 /** Nodes whose addresses were invalid: they exist (pods may name them) but take no pods. */

@@ -7,6 +7,7 @@ import type { Origin, Problems } from "./problems.js";
 import { Reader } from "./parse/reader.js";
 import { CNI_MODES, DEFAULT_SETTINGS, IPVS_SCHEDULERS, KUBE_PROXY_MODES, type ClusterSettings, type CniPlugin } from "./types.js";
 import { checkSubdomain } from "./names.js";
+import { parseFault } from "../faults/faults.js";
 
 export interface ResolvedSettings {
   settings: ClusterSettings;
@@ -56,6 +57,17 @@ export function readSettings(value: unknown, at: Origin, problems: Problems): Re
   if (version !== undefined) {
     if (/^v\d+\.\d+\.\d+([-+][\w.+-]+)?$/.test(version)) settings.kubernetesVersion = version;
     else r.error("kubernetesVersion", `"${version}" is not a version like v1.34.1`);
+  }
+  for (const { value, sub } of r.list("faults")) {
+    if (typeof value !== "string") {
+      problems.error("type", r.at, sub, 'expected a fault like "pod-not-ready=shop/db-0" or "coredns-down"');
+      continue;
+    }
+    try {
+      settings.faults.push(parseFault(value));
+    } catch (e) {
+      problems.error("invalid-value", r.at, sub, (e as Error).message.replace(/^faults: /, ""));
+    }
   }
   const replicas = r.int("coreDNSReplicas", 0, 100);
   if (replicas !== undefined) settings.coreDNSReplicas = replicas;

@@ -1,6 +1,7 @@
 // The cluster as Kubernetes sees it: what every later stage reads. Plain data (structured-
 // cloneable, JSON-safe); addresses stay in the text form users and kubectl use.
 
+import type { Fault } from "../faults/faults.js";
 import type { NetworkPolicy } from "../policy/types.js";
 
 export const CNI_MODES = {
@@ -42,6 +43,8 @@ export interface ClusterSettings {
   upstreamDNS: Record<string, string>;
   /** The version the nodes report (kubectl get nodes). */
   kubernetesVersion: string;
+  /** Faults given on purpose (src/faults/): each applied where the real fault lives. */
+  faults: Fault[];
   /**
    * `mtu`: the MTU the CNI gives pods' interfaces when set explicitly (flannel's conflist
    * delegate `"mtu"`, Calico's `veth_mtu`); by default derived from the backend. Setting it
@@ -177,8 +180,13 @@ export interface ClusterModel {
   pods: ClusterPod[];
   services: ClusterService[];
   endpointSlices: EndpointSlice[];
-  /** networking.k8s.io/v1 NetworkPolicies (src/policy/): read and checked; enforced where the CNI enforces them — not simulated in the dataplane yet. */
+  /** networking.k8s.io/v1 NetworkPolicies (src/policy/): enforced where the CNI enforces them. */
   networkPolicies: NetworkPolicy[];
+  /**
+   * The EndpointSlices as kube-proxy last synced them, when that is not the API's current state
+   * (the `kube-proxy-stale` fault: kube-proxy stopped before a pod was deleted).
+   */
+  kubeProxySlices?: EndpointSlice[];
 }
 
 /** A problem with the input. Errors stop the load; warnings are reported with the model. */
@@ -289,6 +297,7 @@ export const DEFAULT_SETTINGS: ClusterSettings = {
   apiServer: { ip: "192.168.1.2", port: 6443 },
   coreDNSReplicas: 2,
   upstreamDNS: {},
+  faults: [],
   kubernetesVersion: "v1.34.1",
   cni: { plugin: "flannel", mode: "vxlan" },
   kubeProxy: { mode: "iptables", ipvsScheduler: "rr" },

@@ -30,7 +30,7 @@ Output:
 `,
   async run(argv, io) {
     // Our options are taken out; every other word is the command line (its `-t nat`, `-o wide`).
-    const opts: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string; node?: string; pod?: string; json: boolean; list: boolean; help: boolean } = { json: false, list: false, help: false };
+    const opts: { scenario?: string; file?: string; mode?: string; cni?: string; "pod-mtu"?: string; fault: string[]; node?: string; pod?: string; json: boolean; list: boolean; help: boolean } = { fault: [], json: false, list: false, help: false };
     const words: string[] = [];
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
@@ -44,6 +44,7 @@ Output:
       else if (a === "--mode") opts.mode = value();
       else if (a === "--cni") opts.cni = value();
       else if (a === "--pod-mtu") opts["pod-mtu"] = value();
+      else if (a === "--fault") opts.fault.push(value());
       else if (a === "--node") opts.node = value();
       else if (a === "--pod") opts.pod = value();
       else if (a === "--json") opts.json = true;
