@@ -13,7 +13,8 @@ import { compileNetwork } from "../compile/network.js";
 import { DEFAULT_CAPACITIES, encode } from "../dataplane/layout.js";
 import { Dataplane } from "../dataplane/dataplane.js";
 import { traceFlow, type LoadedCluster } from "../dataplane/forward.js";
-import type { PackedTrace } from "../dataplane/packed-trace.js";
+import { unpackTrace, type PackedTrace } from "../dataplane/packed-trace.js";
+import { clientView } from "./client-view.js";
 import { show } from "./show.js";
 import { aggregate, normalizePlan, simulateShard, type ShardResult, type SimulationHooks, type SimulationPlan, type SimulationResult } from "./simulate.js";
 import { loadModel } from "../model/load.js";
@@ -111,6 +112,8 @@ export class EngineCore {
     const packed = traceFlow(this.dataplane, this.cluster, flow);
     const policy = policyOfTrace(this.cluster, packed);
     if (policy) packed.head = { ...packed.head, policy };
+    const client = clientView(unpackTrace(packed));
+    if (client) packed.head = { ...packed.head, client };
     return packed;
   }
 

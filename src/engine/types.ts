@@ -24,6 +24,14 @@ export interface FlowQuery {
    * ICMP "fragmentation needed".
    */
   size?: number;
+  /**
+   * IPv4 total length of the answer, DF set (default: the request's size), 20 to 65535: a small
+   * request that gets a big response. Above the path MTU back, the node where it no longer fits
+   * answers the sender with ICMP "fragmentation needed" (an `error` phase), and the answer is
+   * lost (replyVerdict `dropped`): with fault mtu-mismatch, small requests and answers work
+   * while large responses black-hole.
+   */
+  replySize?: number;
 }
 
 /**
@@ -121,6 +129,13 @@ export interface Trace {
    * Service DNAT), and who enforces it. Not applied to the hops yet (src/policy/enforcement.ts).
    */
   policy?: { allowed: boolean; explanation: string; note: string; from: string; to: string; protocol: "TCP" | "UDP" | "SCTP"; port: number };
+  /**
+   * What the client program in the source pod prints for this connection (src/engine/client-view.ts):
+   * the command a learner types (`curl -sS --connect-timeout 5 http://HOST:PORT/` for TCP,
+   * `nc -vzu -w 3 HOST PORT` for UDP), its exact output (stderr; "" when it connected: the HTTP
+   * exchange is not simulated), its exit status, and what happened to the connection.
+   */
+  client?: { command: string; output: string; exitCode: number; outcome: "connected" | "refused" | "timeout" | "unresolved" | "reset" | "unreachable" };
   hops: Hop[];
 }
 
