@@ -83,6 +83,19 @@ export const styles = [
   [part="commands"] [role="tab"] { font-family: var(--k8s-mono); font-size: 0.75rem; padding: 2px 8px; }
   [part="commands"] [role="tab"][aria-selected="true"] { border-color: var(--k8s-accent); box-shadow: inset 0 -2px 0 var(--k8s-accent); }
   .speed select { font: inherit; font-size: 0.875rem; margin-left: 4px; }
+  .faults { display: inline-flex; align-items: center; gap: 6px; font-size: 0.875rem; padding: 2px 8px; border: 1px solid var(--k8s-border); border-radius: 6px; }
+  .faults input { margin: 0; width: 1rem; height: 1rem; accent-color: var(--k8s-accent); cursor: pointer; }
+  .faults:has(input:checked) { border-color: var(--k8s-accent); }
+  [part="client"] { margin: 6px 0; font-size: 0.875rem; }
+  [part="client"] figcaption { color: var(--k8s-muted); }
+  [part="client"] figcaption strong { color: var(--k8s-fg); }
+  [part="client"] pre {
+    margin: 4px 0 0; padding: 6px 10px; border: 1px solid var(--k8s-border); border-radius: 6px;
+    background: var(--k8s-node-bg); color: var(--k8s-fg); font-family: var(--k8s-mono); font-size: 0.8125rem;
+    white-space: pre-wrap; overflow-wrap: anywhere;
+  }
+  [part="client"] .prompt { color: var(--k8s-muted); }
+  [part="client"] .exit { margin: 2px 0 0; font-family: var(--k8s-mono); font-size: 0.75rem; color: var(--k8s-muted); }
   .switches { display: flex; flex-wrap: wrap; gap: 12px; margin: 4px 0 8px; font-size: 0.875rem; }
   .switches select { font: inherit; margin-left: 4px; }
   [part="commands"] pre { font-family: var(--k8s-mono); font-size: 0.75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 0; }

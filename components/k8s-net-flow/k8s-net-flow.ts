@@ -5,6 +5,7 @@ import type { PolicyMatrix } from "../../src/policy/matrix.js";
 import { K8sNetFlowError } from "../../src/errors.js";
 import { CNI_MODES, KUBE_PROXY_MODES, type CniPlugin, type ModelInput, type ModelProblem } from "../../src/model/types.js";
 import { withSettings } from "../../src/model/with-settings.js";
+import { parseFault } from "../../src/faults/faults.js";
 import { AncestorTheme } from "../internal/ancestor-theme.js";
 import { NearViewport } from "../internal/near-viewport.js";
 import { TraceController } from "../internal/trace-controller.js";
@@ -15,6 +16,7 @@ import { download, pngOf, standaloneSvg } from "./export.js";
 import { formatTrace } from "../../src/outputs/trace-text.js";
 import { renderInspector } from "./inspector.js";
 import { enforcedAt, policyStop, renderPolicyVerdict } from "./policy-hop.js";
+import { clientOf, faultList, renderClient, withFaults } from "./faults.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
@@ -40,6 +42,8 @@ import { enforcedAt, policyStop, renderPolicyVerdict } from "./policy-hop.js";
  * @csspart commands - What real tools print on the current hop's node or pod (a disclosure).
  * @csspart transcript - The whole trace as text (a disclosure below the hop list).
  * @csspart switches - The kube-proxy mode and CNI choosers (with `switchable`).
+ * @csspart faults - The "Break the cluster" switch (with `faults`): traces with the faults, or without them.
+ * @csspart client - What the client program would print (its command, output and exit status), when the trace says.
  *
  * @cssproperty --k8s-bg - Background.
  * @cssproperty --k8s-fg - Text colour.
@@ -66,6 +70,7 @@ export class K8sNetFlowElement extends LitElement {
     src: { type: String, reflect: true },
     mode: { type: String, reflect: true },
     cni: { type: String, reflect: true },
+    faults: { type: String, reflect: true },
     model: { attribute: false },
     flow: { attribute: false },
     from: { type: String, reflect: true },
@@ -87,6 +92,12 @@ export class K8sNetFlowElement extends LitElement {
   declare mode: string;
   /** The CNI as `plugin` or `plugin/mode` (e.g. `flannel/vxlan`); the cluster's own when empty. */
   declare cni: string;
+  /**
+   * Faults to break the cluster with, space-separated (`pod-not-ready=shop/db-0 coredns-down`;
+   * see FAULTS in src/faults/faults.ts); they replace the cluster's own `settings.faults`. The
+   * reader can switch them off and on to compare the broken cluster with the healthy one.
+   */
+  declare faults: string;
   /** A cluster for JS users: anything the engine's `load` accepts. Wins over the attributes. */
   declare model: ModelInput | undefined;
   /** The flow for JS users (`from`, `to`, `protocol`, `seed`, `libc`); its fields win over the attributes. */
@@ -209,6 +220,7 @@ export class K8sNetFlowElement extends LitElement {
     this.src = "";
     this.mode = "";
     this.cni = "";
+    this.faults = "";
     this.model = undefined;
     this.flow = undefined;
     this.from = "";
@@ -225,7 +237,8 @@ export class K8sNetFlowElement extends LitElement {
   /**
    * The cluster to load, first found of: the `model` property, an inline
    * `<script type="application/yaml">` (or `application/json`) child, the file at `src`, the
-   * built-in `scenario`; with `mode` and `cni` laid over its settings.
+   * built-in `scenario`; with `mode`, `cni` and `faults` laid over its settings (no faults at
+   * all while the reader has switched them off).
    */
   private async cluster(): Promise<ModelInput> {
     const settings: Record<string, unknown> = {};
@@ -240,7 +253,28 @@ export class K8sNetFlowElement extends LitElement {
     else if (inline) input = { text: inline.textContent ?? "" };
     else if (this.src) input = { text: await fetchCluster(this.src) };
     else input = { scenario: this.scenario };
-    return withSettings(input, settings);
+    const faults = faultList(this.faults);
+    // Checked here, as the CLI checks --fault, so a typo is named by the attribute.
+    faults.forEach((f) => parseFault(f, "faults"));
+    return withFaults(withSettings(input, settings), faults.length ? (this.broken ? faults : []) : undefined);
+  }
+
+  /** With `faults`: whether they are applied (the "Break the cluster" switch; on by default). */
+  private broken = true;
+  /** The run in progress (to give the switch its focus back once the new trace is drawn). */
+  private running: Promise<void> = Promise.resolve();
+
+  private async setBroken(broken: boolean): Promise<void> {
+    const focused = this.renderRoot.querySelector("[part=faults] input") === (this.renderRoot as ShadowRoot).activeElement;
+    this.broken = broken;
+    this.stale = true;
+    this.hop = 0;
+    this.pause();
+    this.requestUpdate();
+    await this.updateComplete;
+    await this.running;
+    await this.updateComplete;
+    if (focused) this.renderRoot.querySelector<HTMLInputElement>("[part=faults] input")?.focus();
   }
 
   /** Inputs changed since the last run. */
@@ -358,7 +392,9 @@ export class K8sNetFlowElement extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("theme")) this.ancestorTheme.follow();
     if (changed.has("hop")) this.pan = { x: 0, y: 0 }; // the view follows the packet again
-    const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "model", "flow", "from", "to", "seed"];
+    const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "faults", "model", "flow", "from", "to", "seed"];
+    // New faults break the cluster again.
+    if (changed.has("faults")) this.broken = true;
     if (inputs.some((k) => (changed as Map<PropertyKey, unknown>).has(k))) {
       // A new flow starts at its first hop, unless the page set `hop` itself.
       if (!changed.has("hop")) this.hop = 0;
@@ -368,7 +404,7 @@ export class K8sNetFlowElement extends LitElement {
     // The engine starts (and the simulation runs) only once the element is near the viewport.
     if (this.stale && this.viewport.near) {
       this.stale = false;
-      void this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...this.flow }).then(() => {
+      this.running = this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...this.flow }).then(() => {
         if (this.autoplay && this.engine.state.status === "ready") this.play();
       });
     }
@@ -439,6 +475,7 @@ export class K8sNetFlowElement extends LitElement {
         ${state.status === "ready" ? `${state.trace.flow.from} (${state.trace.flow.srcIP}) → ${state.trace.flow.to} (${state.trace.flow.dstIP}:${state.trace.flow.dport}): ${state.trace.verdict}${state.trace.replyVerdict ? `, answer ${state.trace.replyVerdict}` : ""}; ${state.trace.hops.length} hops.` : nothing}
         ${state.status === "ready" ? renderStop(policyStop(state.trace)) : nothing}
       </div>
+      ${state.status === "ready" ? renderClient(clientOf(state.trace)) : nothing}
       ${state.status === "ready" && state.trace.policy ? this.renderPolicy(state.trace.policy) : nothing}
       ${this.switchable ? this.renderSwitches() : nothing}
       ${state.status === "error" ? renderProblems(state.error.problems) : nothing}
@@ -498,6 +535,18 @@ export class K8sNetFlowElement extends LitElement {
     </div>`;
   }
 
+  /** With faults: the switch between the broken cluster and the healthy one (each traced). */
+  private renderFaultSwitch() {
+    const faults = faultList(this.faults);
+    if (!faults.length) return nothing;
+    return html`<label part="faults" class="faults">
+      <input type="checkbox" role="switch" .checked=${this.broken} aria-describedby="faults-state"
+        @change=${(e: Event) => void this.setBroken((e.target as HTMLInputElement).checked)}>
+      Break the cluster: <code>${faults.join(" ")}</code>
+      <span id="faults-state" class="sr">${this.broken ? "The trace shows the broken cluster." : "The trace shows the cluster without the faults."}</span>
+    </label>`;
+  }
+
   private renderTrace(layout: Layout) {
     const hops = this.hops;
     const current = hops[Math.min(this.hop, hops.length - 1)];
@@ -515,6 +564,7 @@ export class K8sNetFlowElement extends LitElement {
             ${SPEEDS.includes(this.speed) ? nothing : html`<option value=${this.speed} selected>${this.speed} hops/s</option>`}
           </select>
         </label>
+        ${this.renderFaultSwitch()}
         <span class="view">
           <button type="button" @click=${() => this.setZoom(this.zoom * 2)} ?disabled=${this.zoom >= 8} aria-label="Zoom in on the packet">+</button>
           <button type="button" @click=${() => this.setZoom(this.zoom / 2)} ?disabled=${this.zoom <= 1} aria-label="Zoom out">−</button>
