@@ -125,6 +125,11 @@ export function hops(): u32 {
 export function exchange(from: u32, reply: bool, trace: bool): u32 {
   traceStart(trace);
   setPhase(PH_REQUEST);
+  // An IPv4 total length fits 16 bits: the upper half of a request's P_LEN may carry the
+  // answer's (the trace's FlowQuery.replySize; 0: as big as the request), taken off here.
+  const packedLen = load<u32>(pkt, P_LEN);
+  const replyLen = packedLen >>> 16;
+  store<u32>(pkt, packedLen & 0xffff, P_LEN);
   const v = forward(pkt, from);
   requestEnd = endNetns;
   replyVerdict = 0;
@@ -137,10 +142,14 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     store<u32>(pkt, sport, P_DPORT);
     store<u32>(pkt, 64, P_TTL);
     store<u32>(pkt, 0, P_MARK);
+    if (replyLen != 0) store<u32>(pkt, replyLen, P_LEN);
     const flags = load<u32>(pkt, P_FLAGS);
     store<u32>(pkt, (flags & PF_DF) | PF_ACK | (flags & (PF_SYN | PF_FIN)), P_FLAGS);
     setPhase(PH_REPLY);
     replyVerdict = forward(pkt, endNetns);
+    // An answer too big for a hop on its way back (a large response, FlowQuery.replySize): that
+    // node's ICMP fragmentation needed goes to the answering pod; the client gets nothing.
+    if (replyVerdict == V_DROPPED && fragMtu != 0) fragNeeded();
   } else if (v == V_REJECTED && reply) {
     // icmp-port-unreachable carrying the offending packet's IP header and 8 bytes.
     const client = load<u32>(pkt, P_SRC);
@@ -156,24 +165,31 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     setPhase(PH_ERROR);
     replyVerdict = forward(pkt, from2, bounce);
   } else if (v == V_DROPPED && reply && fragMtu != 0) {
-    // A forwarded packet too big for the next hop with DF set (ip_forward): ICMP destination
-    // unreachable, fragmentation needed (type 3, code 4) with the next-hop MTU, from the
-    // node's address towards the sender. icmp_send quotes the packet up to 576 bytes in all.
-    const client = load<u32>(pkt, P_SRC);
-    const quoted = min<u32>(load<u32>(pkt, P_LEN), 576 - 20 - 8);
-    const mtu = fragMtu;
-    const from2 = endNetns;
-    memory.fill(pkt, 0, P_BYTES);
-    store<u32>(pkt, errorSource(from2, client), P_SRC);
-    store<u32>(pkt, client, P_DST);
-    store<u32>(pkt, PROTO_ICMP, P_PROTO);
-    store<u32>(pkt, 64, P_TTL);
-    store<u32>(pkt, 20 + 8 + quoted, P_LEN);
-    store<u32>(pkt, (mtu << 16) | (3 << 8) | 4, P_ICMP);
-    setPhase(PH_ERROR);
-    replyVerdict = forward(pkt, from2);
+    replyVerdict = fragNeeded();
   }
   return v;
+}
+
+/**
+ * A forwarded packet too big for the next hop with DF set (ip_forward): ICMP destination
+ * unreachable, fragmentation needed (type 3, code 4) with the next-hop MTU, from the node's
+ * address towards the sender, forwarded as the exchange's error phase. icmp_send quotes the
+ * packet up to 576 bytes in all. Returns the ICMP packet's verdict.
+ */
+function fragNeeded(): u32 {
+  const client = load<u32>(pkt, P_SRC);
+  const quoted = min<u32>(load<u32>(pkt, P_LEN), 576 - 20 - 8);
+  const mtu = fragMtu;
+  const from2 = endNetns;
+  memory.fill(pkt, 0, P_BYTES);
+  store<u32>(pkt, errorSource(from2, client), P_SRC);
+  store<u32>(pkt, client, P_DST);
+  store<u32>(pkt, PROTO_ICMP, P_PROTO);
+  store<u32>(pkt, 64, P_TTL);
+  store<u32>(pkt, 20 + 8 + quoted, P_LEN);
+  store<u32>(pkt, (mtu << 16) | (3 << 8) | 4, P_ICMP);
+  setPhase(PH_ERROR);
+  return forward(pkt, from2);
 }
 
 /**

@@ -3,6 +3,9 @@
 // every other node's pod network are kept once for the cluster (src/compile/routes.ts
 // PeerRoutes) in one shared trie: at 5,000 nodes, per-node copies would be 25 million routes.
 // A node's route index space is its own routes, then NS_ROUTE_COUNT + the shared entry.
+// A shared route a node lacks (fault missing-route) is a stand-in among its own routes with the
+// same prefix (src/compile/routes.ts Route.fallback), carrying the device, gateway and MTU of
+// the route the kernel falls back to: own routes win ties, so no per-lookup list to check.
 
 import { IF_NETNS, NONE, NS_FIB, NS_NODE, NS_PEER_GW, NS_PEER_OIF, NS_ROUTE_COUNT, NS_ROUTES, PR_BYTES, PR_GATEWAY, PR_LEN, PR_NODE, RT_BYTES, RT_GATEWAY, RT_LEN, RT_MTU, RT_OIF } from "./abi";
 import { fibBuild, fibLookup } from "./fib";

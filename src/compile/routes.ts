@@ -30,6 +30,14 @@ export interface Route {
   src?: number;
   /** The route's MTU metric (`mtu 1450`): what leaves by it may be no bigger, whatever the device's MTU. */
   mtu?: number;
+  /**
+   * Not a kernel route: the node lacks the shared route to this prefix (fault missing-route, see
+   * PeerRoutes). It stands in the node's own routes so its longest-prefix match wins over the
+   * shared one, and a lookup that ends here takes `fallback`, the route the kernel is left with
+   * (the default route): it carries fallback's device, gateway and MTU, `routeAt` answers with
+   * fallback itself, and `ip route` (allRoutes) leaves it out.
+   */
+  fallback?: Route;
 }
 
 export type Netns = { kind: "host"; node: string } | { kind: "pod"; node: string; namespace: string; pod: string };
@@ -70,9 +78,13 @@ export interface PeerHolder {
 /**
  * Route `index` of a table: its own routes first, then entry `index - routes.length` of the
  * shared peer routes. Undefined past the end and for the holder's own entries (never matched).
+ * A missing peer route's stand-in (Route.fallback) answers with the route it falls back to.
  */
 export function routeAt<R extends Route>(table: { routes: R[]; peers?: PeerHolder & Omit<R, keyof Route> }, index: number): R | undefined {
-  if (index < table.routes.length) return table.routes[index];
+  if (index < table.routes.length) {
+    const r = table.routes[index];
+    return r?.fallback ? (r.fallback as R) : r;
+  }
   const p = table.peers;
   const e = p?.shared.entries[index - table.routes.length];
   if (!p || !e || e.node === p.node) return undefined;
@@ -84,12 +96,15 @@ export function routeAt<R extends Route>(table: { routes: R[]; peers?: PeerHolde
 
 /** Every route of a table, own and peer, in `ip route show` order. */
 export function allRoutes<R extends Route>(table: { routes: R[]; peers?: PeerHolder & Omit<R, keyof Route> }): R[] {
-  if (!table.peers) return table.routes;
-  const out = [...table.routes];
+  // The peer routes the table lacks (fault missing-route), by their stand-ins.
+  const lacks = new Set<string>();
+  for (const r of table.routes) if (r.fallback) lacks.add(`${r.prefix}/${r.prefixLength}`);
+  if (!table.peers) return lacks.size ? table.routes.filter((r) => !r.fallback) : table.routes;
+  const out = lacks.size ? table.routes.filter((r) => !r.fallback) : [...table.routes];
   const n = table.peers.shared.entries.length;
   for (let i = 0; i < n; i++) {
     const r = routeAt(table, table.routes.length + i);
-    if (r) out.push(r);
+    if (r && !(lacks.size && lacks.has(`${r.prefix}/${r.prefixLength}`))) out.push(r);
   }
   return sortLikeKernel(out);
 }
@@ -163,6 +178,7 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
   const calico = calicoMode(model);
   const cilium = ciliumMode(model);
   const peerRoutes = compilePeerRoutes(model, underlay.address, underlay.prefixLength);
+  const missing = missingPeerRoutes(model);
   const tables: RouteTable[] = [];
   const hostTable = new Map<string, number>();
   const podTable = new Map<string, number>();
@@ -174,6 +190,8 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
       : cilium ? ciliumHostRoutes(node, i, underlay.address, underlay.prefixLength)
       : hostRoutes(node, underlay.address, underlay.prefixLength, backend);
     if (peerRoutes) table.peers = { shared: peerRoutes, node: i, ...(cilium === "vxlan" ? { gateway: ciliumRouter(node, i) } : {}) };
+    const lacks = missing.get(i);
+    if (lacks && peerRoutes) table.routes = withoutPeers(table.routes, peerRoutes, lacks);
     tables.push(table);
   });
   const nodes = new Map(model.nodes.map((n, i) => [n.name, { node: n, index: i }]));
@@ -188,6 +206,59 @@ export function compileRoutes(model: ClusterModel): CompiledRoutes {
     tables.push(calico ? calicoPodRoutes(pod) : cilium ? ciliumPodRoutes(model, pod, node, index) : podRoutes(pod, node, cluster.address, cluster.prefixLength));
   }
   return { tables, hostTable, podTable, ...(peerRoutes ? { peerRoutes } : {}) };
+}
+
+/**
+ * Fault missing-route=NODE>PEER: the peers whose routes each node lacks, by node index (names
+ * the model does not know were reported by applyFaults). Cilium forwards pods' packets by its
+ * ipcache, not by per-peer routes, so the fault has nothing to remove there: an error.
+ */
+function missingPeerRoutes(model: ClusterModel): Map<number, Set<number>> {
+  const out = new Map<number, Set<number>>();
+  const index = new Map(model.nodes.map((n, i) => [n.name, i]));
+  for (const f of model.settings.faults ?? []) {
+    if (f.kind !== "missing-route") continue;
+    if (ciliumMode(model)) {
+      throw new K8sNetFlowError(
+        "unsupported",
+        `Cilium has no per-node routes to peers' pod networks for missing-route=${f.node}>${f.peer} to remove: its eBPF programs send pods' packets by the ipcache (each pod CIDR's node and tunnel endpoint), not by the host's routing table (the fault applies to flannel and Calico)`,
+        "settings.faults",
+      );
+    }
+    const node = index.get(f.node);
+    const peer = index.get(f.peer);
+    if (node === undefined || peer === undefined) continue;
+    let set = out.get(node);
+    if (!set) out.set(node, (set = new Set()));
+    set.add(peer);
+  }
+  return out;
+}
+
+/**
+ * A node's own routes plus, per shared peer route of a `lacks` node (every Calico block of it),
+ * a stand-in (Route.fallback) for its absence: the longest own route that covers the whole
+ * prefix, as the kernel's lookup falls back to it (the default route via the node network's
+ * gateway). Own routes of the same or a longer prefix win over the shared trie's answer in both
+ * dataplanes, so the shared routes stay one copy for the cluster and a missing one costs its
+ * node one record. A prefix an own route already holds needs none.
+ */
+function withoutPeers(routes: Route[], peers: PeerRoutes, lacks: Set<number>): Route[] {
+  const out = [...routes];
+  for (const e of peers.entries) {
+    if (!lacks.has(e.node)) continue;
+    let fallback: Route | undefined;
+    let held = false;
+    for (const r of routes) {
+      if (r.prefixLength === e.prefixLength && r.prefix === e.prefix) held = true;
+      else if (r.prefixLength < e.prefixLength && routeCovers(r, e.prefix) && (!fallback || r.prefixLength > fallback.prefixLength)) fallback = r;
+    }
+    // No route left at all would be "Network is unreachable"; every node table has a default.
+    if (held || !fallback) continue;
+    const { connected: _c, fallback: _f, ...rest } = fallback;
+    out.push({ ...rest, prefix: e.prefix, prefixLength: e.prefixLength, fallback });
+  }
+  return sortLikeKernel(out);
 }
 
 /** Throws unless `peer`'s IP is on the node network, for the modes that route pod networks via node IPs. */

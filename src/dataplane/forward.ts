@@ -129,6 +129,16 @@ function flowSize(flow: FlowQuery, protocol: string): number {
   return flow.size;
 }
 
+/**
+ * The answer's IPv4 total length, when it is not the request's: in the upper 16 bits of the
+ * request's length (assembly/index.ts exchange() takes it off before sending); 0 otherwise.
+ */
+function replyLength(flow: FlowQuery, requestSize: number): number {
+  if (flow.replySize === undefined) return 0;
+  if (!Number.isInteger(flow.replySize) || flow.replySize < 20 || flow.replySize > 65535) throw new K8sNetFlowError("invalid-input", `expected the reply's IPv4 total length as an integer from 20 to 65535, got ${String(flow.replySize)}`, "replySize");
+  return flow.replySize === requestSize ? 0 : flow.replySize;
+}
+
 /** Follows one flow; the hops stay raw records (see packed-trace.ts) until the receiver decodes them. */
 export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery): PackedTrace {
   const resolved = resolveFlow(cluster, flow);
@@ -174,7 +184,8 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
   } else r = resolved;
   const sport = ephemeralPort(seed);
   const request = packetFor(r, sport, flowSize(flow, r.protocol));
-  const raw = dp.exchange(request, r.netns, true, true);
+  const replyLen = replyLength(flow, request.len);
+  const raw = dp.exchange(replyLen ? { ...request, len: (request.len | (replyLen << 16)) >>> 0 } : request, r.netns, true, true);
   append(raw);
   // The client completes TCP's handshake (the ACK after SYN-ACK), as a real one would: the
   // connection is then ESTABLISHED in conntrack (`conntrack -L`). Not drawn as hops.
