@@ -49,7 +49,9 @@ export const N_BRIDGE: u32 = 12; // cni0, or NONE
 export const N_CILIUM_HOST: u32 = 16; // Cilium's cilium_host, or NONE
 export const N_POD_NET: u32 = 20; // the node's pod CIDR (Cilium's ipcache routes other nodes' through the tunnel)
 export const N_POD_LEN: u32 = 24;
-export const N_BYTES: u32 = 28;
+export const N_FLAGS: u32 = 28; // NFL_* bits: the node's kernel settings that differ from the defaults
+export const N_BYTES: u32 = 32;
+export const NFL_BR_NETFILTER_OFF: u32 = 1; // net.bridge.bridge-nf-call-iptables=0: bridged frames skip iptables and conntrack
 export const NS_HOST: u32 = 0;
 export const NS_POD: u32 = 1;
 
@@ -359,6 +361,7 @@ export const X_NO_BACKEND: u32 = 13; // socket LB: the Service has no backend, t
 export const X_NO_ENDPOINT: u32 = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
 export const X_NODE_DOWN: u32 = 15; // the next hop's node is down: nothing receives the frame
 export const X_POLICY_DENIED: u32 = 16; // NetworkPolicy: the enforcing CNI drops it (no rule of the policies isolating the pod allows it)
+export const X_NO_CONNECTION: u32 = 17; // no socket for this reply: its source is not the address the client connected to (TCP answers RST, UDP ICMP port unreachable)
 export const X_REASONS: u32 = 32; // drop-reason slots the counters keep
 
 // Hop record

@@ -11,7 +11,7 @@ import {
   H_FILTER_FORWARD, H_FILTER_INPUT, H_FILTER_OUTPUT, H_FILTER_OUTPUT_PRE, H_FILTER_PREROUTING_PRE, H_NAT_OUTPUT, H_NAT_POSTROUTING, H_NAT_PREROUTING,
   IF_ADDR, IF_BRIDGE, IF_ETH, IF_FLAGS, IF_IPIP, IF_KIND, IF_MAC_HI, IF_MAC_LO, IF_MASTER, IF_MTU, IF_NETNS, IF_PEER, IF_PORT, IF_SEGMENT, IF_VETH, IF_VNI, IF_VXLAN, IFF_PROXY_ARP,
   K_BRIDGE, K_CONNTRACK, K_IPIP, K_NETFILTER, K_POD, K_ROUTING, K_SOCKET, K_UNDERLAY, K_VETH, K_VXLAN,
-  N_ETH, N_HOST, N_VXLAN, NONE, NS_KIND, NS_NODE, NS_POD,
+  N_ETH, N_FLAGS, N_HOST, N_VXLAN, NFL_BR_NETFILTER_OFF, NONE, NS_KIND, NS_NODE, NS_POD, X_NO_CONNECTION,
   P_DMAC_HI, P_DMAC_LO, P_DPORT, P_DST, P_FLAGS, P_LEN, P_OUTER_DPORT, P_OUTER_DST, P_OUTER_SPORT, P_OUTER_SRC, P_OUTER_TTL, P_PROTO,
   P_ICMP, P_MARK, P_SMAC_HI, P_SMAC_LO, P_SPORT, P_SRC, P_TTL, P_VNI, PF_DF, PF_ENCAP, PF_FIN, PF_SYN, PROTO_ICMP, PROTO_TCP, PROTO_UDP,
   A_REDIRECT, A_SOCK_LB, A_TO_STACK, D_EP, D_LB, D_LB_FE, D_TUNNEL, IFF_BPF_HOST, IFF_BPF_LXC, IFF_BPF_NETDEV, IFF_BPF_OVERLAY, K_BPF, K_SOCK_LB,
@@ -50,6 +50,22 @@ export let rejectAddr: u32 = 0; // source address of the ICMP error a REJECT sen
 // A forwarded packet too big for its next hop with DF set: the next hop's MTU (0 otherwise),
 // for the ICMP "fragmentation needed" the node sends back (ip_forward → icmp_send).
 export let fragMtu: u32 = 0;
+// The address and port the last forward()'s packet left its socket for (after Cilium's socket
+// LB, before any NAT on the way): the peer the client's socket is connected to.
+export let sentDst: u32 = 0;
+export let sentDport: u32 = 0;
+// The client socket an answer is for (expectReply): delivered to namespace expectNs, a TCP or UDP
+// packet must come from expectSrc:expectSport, else no socket takes it (X_NO_CONNECTION).
+let expectNs: u32 = NONE;
+let expectSrc: u32 = 0;
+let expectSport: u32 = 0;
+
+/** The next forward()s are answers for the socket in `ns` that sent to `src`:`sport` (NONE: none). */
+export function expectReply(ns: u32, src: u32, sport: u32): void {
+  expectNs = ns;
+  expectSrc = src;
+  expectSport = sport;
+}
 // The IP-in-IP packet being sent: its outer destination (the route's gateway) and that route.
 let tunnelDst: u32 = 0;
 let tunnelRoute: u32 = 0;
@@ -506,6 +522,10 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
         const v = socketLb(ns, pkt);
         if (v != 0) return v;
       }
+      if (originating) {
+        sentDst = load<u32>(pkt, P_DST);
+        sentDport = load<u32>(pkt, P_DPORT);
+      }
       const preDst = load<u32>(pkt, P_DST); // br_netfilter's nf_bridge->ipv4_daddr
       if (host && !ipvsOut) conntrackIn(ns, pkt, originating ? H_NAT_OUTPUT : H_NAT_PREROUTING, inIf);
       const dst = load<u32>(pkt, P_DST);
@@ -529,6 +549,12 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
             }
           }
           if (pendActive && !conntrackOut(ns, pkt, NONE, true)) return drop(ns, K_CONNTRACK, X_CT_FULL, inIf, NONE, D_NONE, 0, pkt);
+        }
+        // An answer for the client's socket must come from the peer it sent to: one that
+        // reaches it with another source (a backend's own address, not un-NAT'd by conntrack)
+        // finds no socket (__inet_lookup_established misses): TCP answers RST, UDP drops it.
+        if (ns == expectNs && load<u32>(pkt, P_PROTO) != PROTO_ICMP && (load<u32>(pkt, P_SRC) != expectSrc || load<u32>(pkt, P_SPORT) != expectSport)) {
+          return drop(ns, host ? K_SOCKET : K_POD, X_NO_CONNECTION, inIf, NONE, D_NONE, 0, pkt);
         }
         delivered++;
         bytesDelivered += load<u32>(pkt, P_LEN);
@@ -559,8 +585,10 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
       // entry (br_nf_pre_routing_finish_bridge). Then the bridge's own path: FDB, FORWARD,
       // POSTROUTING. The FDB may pick the port it came in on (a pod reaching itself): hairpin
       // mode, which flannel's bridge plugin sets on every port (hairpinMode), lets it out there.
+      // With bridge-nf-call-iptables=0 the frame for the bridge's MAC was the IP stack's from the
+      // start: PREROUTING's DNAT is then an ordinary routed packet's.
       if (!originating && host && dst != preDst && inIf != NONE && load<u32>(iface(inIf), IF_KIND) == IF_BRIDGE && rcRoute >= 0
-        && routeOif(nsp, rcRoute) == inIf) {
+        && routeOif(nsp, rcRoute) == inIf && (load<u32>(node(n), N_FLAGS) & NFL_BR_NETFILTER_OFF) == 0) {
         const t = rcPeer;
         if (t == NONE) {
           store<u32>(pkt, 0, P_DMAC_HI);
@@ -758,6 +786,14 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
         }
         const port = t == NONE ? NONE : load<u32>(iface(t), IF_PEER);
         if (port == NONE || load<u32>(iface(port), IF_MASTER) != master) return drop(ns, K_BRIDGE, X_NO_FDB, cur, NONE, D_NONE, 0, pkt);
+        if ((load<u32>(node(n), N_FLAGS) & NFL_BR_NETFILTER_OFF) != 0) {
+          // bridge-nf-call-iptables=0: the bridge forwards the frame by its FDB alone; iptables
+          // and conntrack never see it (no DNAT, no filter, no reply's un-NAT).
+          hop(n, ns, K_BRIDGE, A_BRIDGE, X_NONE, cur, port, D_FDB, t, 0, pkt);
+          cur = port;
+          state = S_XMIT;
+          continue;
+        }
         // br_netfilter (bridge-nf-call-iptables=1, which kube-proxy needs): bridged IPv4
         // traffic goes through iptables' PREROUTING, FORWARD and POSTROUTING too.
         conntrackIn(ns, pkt, H_NAT_PREROUTING, master);
@@ -1146,7 +1182,8 @@ function revNat(n: u32, ns: u32, pkt: usize, inIf: u32, outIf: u32, prog: u32): 
 function ciliumFromContainer(ns: u32, pkt: usize, lxc: u32): u32 {
   // A reply of a connection the policy allowed (CT_REPLY), by the tuple as it leaves the pod:
   // no lookup here, and policy_mark_skip for a local destination's ingress check.
-  const reply = policyActive && policyIsReply(nodeOf(ns), POL_EGRESS, pkt);
+  // A pod's reply to itself through its Service (to the service loopback address) is one too.
+  const reply = policyActive && (load<u32>(pkt, P_DST) == SERVICE_LOOPBACK || policyIsReply(nodeOf(ns), POL_EGRESS, pkt));
   if (lbMode == LB_PER_PACKET) {
     const n = nodeOf(ns);
     // The backend's own reply on the client's node: reverse NAT here, before it is delivered.

@@ -9,7 +9,7 @@ import {
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
-import { nodeDownInit, bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, forward, fragMtu, nodeOfNetns, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit } from "./forward";
+import { nodeDownInit, bytesDelivered, delivered, dropCountOf, dropped, encapBytes, endNetns, endReason, errorSource, expectReply, forward, fragMtu, nodeOfNetns, rejectAddr, rejectIf, rejected, pairsInit, resetCounters, routeCacheInit, sentDport, sentDst } from "./forward";
 import { nfInit, nfSetsLoad, nfTotalWalked, recentClear } from "./netfilter";
 import { ipvsLoad, ipvsReset, rsActive, rsConnCount, rsInactive } from "./ipvs";
 import { ipcacheLoad, lbLoad, lbReset } from "./cilium";
@@ -146,7 +146,10 @@ export function exchange(from: u32, reply: bool, trace: bool): u32 {
     const flags = load<u32>(pkt, P_FLAGS);
     store<u32>(pkt, (flags & PF_DF) | PF_ACK | (flags & (PF_SYN | PF_FIN)), P_FLAGS);
     setPhase(PH_REPLY);
+    // The client's socket takes an answer from the address and port it sent to.
+    expectReply(from, sentDst, sentDport);
     replyVerdict = forward(pkt, endNetns);
+    expectReply(NONE, 0, 0);
     // An answer too big for a hop on its way back (a large response, FlowQuery.replySize): that
     // node's ICMP fragmentation needed goes to the answering pod; the client gets nothing.
     if (replyVerdict == V_DROPPED && fragMtu != 0) fragNeeded();

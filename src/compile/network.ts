@@ -72,6 +72,11 @@ export interface NodeInfo {
   ciliumHost?: number;
   /** Cilium: the node's pod CIDR, as the other nodes' ipcache tunnels it to this node. */
   podCIDR?: { address: number; prefixLength: number };
+  /**
+   * `net.bridge.bridge-nf-call-iptables=0` (the br-netfilter-off fault): frames cni0 bridges
+   * from port to port skip iptables and conntrack. Absent: 1, as kube-proxy requires.
+   */
+  bridgeNfOff?: boolean;
 }
 
 export interface CompiledNetwork {
@@ -126,6 +131,13 @@ export function podMac(ip: number): string {
 }
 
 export function compileNetwork(model: ClusterModel): CompiledNetwork {
+  const net = compileDevices(model);
+  // The kernel's settings every node shares (a per-cluster fault, settings.faults).
+  if (model.settings.faults.some((f) => f.kind === "br-netfilter-off")) for (const n of net.nodes) n.bridgeNfOff = true;
+  return net;
+}
+
+function compileDevices(model: ClusterModel): CompiledNetwork {
   const routes = compileRoutes(model);
   if (calicoMode(model)) return compileCalico(model, routes);
   if (ciliumMode(model)) return compileCiliumNetwork(model, routes);

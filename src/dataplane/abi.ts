@@ -49,7 +49,9 @@ export const N_BRIDGE = 12; // cni0, or NONE
 export const N_CILIUM_HOST = 16; // Cilium's cilium_host, or NONE
 export const N_POD_NET = 20; // the node's pod CIDR (Cilium's ipcache routes other nodes' through the tunnel)
 export const N_POD_LEN = 24;
-export const N_BYTES = 28;
+export const N_FLAGS = 28; // NFL_* bits: the node's kernel settings that differ from the defaults
+export const N_BYTES = 32;
+export const NFL_BR_NETFILTER_OFF = 1; // net.bridge.bridge-nf-call-iptables=0: bridged frames skip iptables and conntrack
 export const NS_HOST = 0;
 export const NS_POD = 1;
 
@@ -359,6 +361,7 @@ export const X_NO_BACKEND = 13; // socket LB: the Service has no backend, the so
 export const X_NO_ENDPOINT = 14; // Cilium: no endpoint holds this address of the node's pod CIDR
 export const X_NODE_DOWN = 15; // the next hop's node is down: nothing receives the frame
 export const X_POLICY_DENIED = 16; // NetworkPolicy: the enforcing CNI drops it (no rule of the policies isolating the pod allows it)
+export const X_NO_CONNECTION = 17; // no socket for this reply: its source is not the address the client connected to (TCP answers RST, UDP ICMP port unreachable)
 export const X_REASONS = 32; // drop-reason slots the counters keep
 
 // Hop record

@@ -206,6 +206,7 @@ export function encode(net: CompiledNetwork, rs: Ruleset, policy?: CiliumPolicyT
     nodes[o + w(A.N_CILIUM_HOST)] = n.ciliumHost ?? A.NONE;
     nodes[o + w(A.N_POD_NET)] = n.podCIDR?.address ?? 0;
     nodes[o + w(A.N_POD_LEN)] = n.podCIDR?.prefixLength ?? 0;
+    nodes[o + w(A.N_FLAGS)] = n.bridgeNfOff ? A.NFL_BR_NETFILTER_OFF : 0;
   });
   return { ifaces, netns, routes, routeOffsets, peerRoutes, peerMtu, nodes, ...encodeRules(rs), ...encodePolicy(policy) };
 }

@@ -85,6 +85,10 @@ export class ReferenceDataplane {
   private rejectAddr = 0;
   /** Next-hop MTU of a forwarded packet dropped as too big (0: none), as assembly/forward.ts fragMtu. */
   private fragMtu = 0;
+  /** Where the last forward's packet left its socket for (after socket LB, before any NAT), as assembly/forward.ts sentDst/sentDport. */
+  private sent = { dst: 0, dport: 0 };
+  /** The client socket an answer is for: delivered in `ns`, a TCP or UDP packet must come from src:sport (assembly/forward.ts expectReply). */
+  private expect: { ns: number; src: number; sport: number } | undefined;
   /** The IP-in-IP packet being sent: outer destination and the route that chose it. */
   private tunnel = { dst: 0, route: 0 };
 
@@ -238,7 +242,13 @@ export class ReferenceDataplane {
       p.mark = 0;
       p.flags = (p.flags & A.PF_DF) | A.PF_ACK | (p.flags & (A.PF_SYN | A.PF_FIN));
       this.phase = A.PH_REPLY;
-      replyVerdict = this.forward(p, this.endNetns);
+      // The client's socket takes an answer from the address and port it sent to.
+      this.expect = { ns: from, src: this.sent.dst, sport: this.sent.dport };
+      try {
+        replyVerdict = this.forward(p, this.endNetns);
+      } finally {
+        this.expect = undefined;
+      }
     } else if (verdict === A.V_REJECTED && reply) {
       const icmp: Packet = { src: this.rejectAddr, dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 56, flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: (3 << 8) | 3 };
       this.phase = A.PH_ERROR;
@@ -403,6 +413,7 @@ export class ReferenceDataplane {
           const v = this.socketLb(ns, p);
           if (v !== 0) return v;
         }
+        if (originating) this.sent = { dst: p.dst, dport: p.dport };
         const preDst = p.dst; // br_netfilter's nf_bridge->ipv4_daddr
         if (host && !ipvsOut) this.conntrackIn(ns, p, originating ? A.H_NAT_OUTPUT : A.H_NAT_PREROUTING, this.isLocal(ns, p.dst), inIf);
         if (this.isLocal(ns, p.dst)) {
@@ -423,6 +434,11 @@ export class ReferenceDataplane {
               }
             }
             if (this.pending && !this.conntrackOut(ns, p, undefined, true)) return this.drop(ns, A.K_CONNTRACK, A.X_CT_FULL, inIf, undefined, A.D_NONE, 0, p);
+          }
+          // An answer from another peer than the one the client sent to finds no socket.
+          const e = this.expect;
+          if (e && ns === e.ns && p.proto !== A.PROTO_ICMP && (p.src !== e.src || p.sport !== e.sport)) {
+            return this.drop(ns, host ? A.K_SOCKET : A.K_POD, A.X_NO_CONNECTION, inIf, undefined, A.D_NONE, 0, p);
           }
           this.counters.delivered++;
           this.counters.bytes += p.len;
@@ -449,7 +465,8 @@ export class ReferenceDataplane {
         // leaves by that same bridge, stays bridged: no routing, TTL untouched, source MAC the
         // sender's, destination MAC the new destination's neighbour entry. Then FDB (hairpin
         // mode lets it out the port it came in on), FORWARD and POSTROUTING, as bridged traffic.
-        const bridgedRoute = !originating && host && p.dst !== preDst && inIf !== undefined && this.net.ifaces[inIf]!.kind === "bridge" ? this.route(ns, p.dst) : -1;
+        // With bridge-nf-call-iptables=0 the frame was the IP stack's from the start: routed.
+        const bridgedRoute = !originating && host && p.dst !== preDst && inIf !== undefined && this.net.ifaces[inIf]!.kind === "bridge" && !this.net.nodes[n]!.bridgeNfOff ? this.route(ns, p.dst) : -1;
         if (bridgedRoute >= 0 && routeAt(netns, bridgedRoute)!.oif === inIf) {
           const bridge = this.net.ifaces[inIf!]!;
           const r = routeAt(netns, bridgedRoute)!;
@@ -602,6 +619,13 @@ export class ReferenceDataplane {
         }
         const port = t?.peer === undefined ? undefined : this.net.ifaces[t.peer];
         if (!t || !port || port.master !== f.master) return this.drop(ns, A.K_BRIDGE, A.X_NO_FDB, f.id, undefined, A.D_NONE, 0, p);
+        if (this.net.nodes[n]!.bridgeNfOff) {
+          // bridge-nf-call-iptables=0: by the FDB alone, unseen by iptables and conntrack.
+          this.hop(n, ns, A.K_BRIDGE, A.A_BRIDGE, A.X_NONE, f.id, port.id, A.D_FDB, t.id, 0, p);
+          cur = port;
+          state = "xmit";
+          continue;
+        }
         // br_netfilter: bridged IPv4 traffic goes through PREROUTING, FORWARD and POSTROUTING.
         this.conntrackIn(ns, p, A.H_NAT_PREROUTING, false, f.master);
         const v = this.filterWalk(this.rs.hooks.filterForward, ns, p, false, f.id, port.id);
@@ -876,7 +900,7 @@ export class ReferenceDataplane {
   private ciliumFromContainer(ns: number, p: Packet, lxc: Iface): BpfResult {
     // A reply of a connection the policy allowed, by the tuple as it leaves the pod: no lookup,
     // and the skip mark for a local destination's ingress check (as in assembly/forward.ts).
-    const reply = this.policyActive && this.lbGet("pct-ingress", [this.nodeOf(ns), p.dst, p.src, ((p.dport << 16) | (p.sport & 0xffff)) >>> 0, p.proto]) !== undefined;
+    const reply = this.policyActive && (p.dst === SERVICE_LOOPBACK || this.lbGet("pct-ingress", [this.nodeOf(ns), p.dst, p.src, ((p.dport << 16) | (p.sport & 0xffff)) >>> 0, p.proto]) !== undefined);
     if (this.lbMode === A.LB_PER_PACKET) {
       const n = this.nodeOf(ns);
       const before = p.src;
