@@ -98,6 +98,9 @@ export function compileCiliumPolicy(model: ClusterModel, identities: ReadonlyMap
       if (!selecting.length) continue;
       const first = table.entries.length;
       const add = (e: Omit<CiliumPolicyEntry, "net" | "mask"> & Partial<Pick<CiliumPolicyEntry, "net" | "mask">>) => table.entries.push({ net: 0, mask: 0, ...e });
+      // allow-localhost (always, in Kubernetes mode): the node's own host may reach its pods.
+      // First, as the L3-only host entry is what Cilium's lookup reports for the host.
+      if (direction === "ingress") add({ identity: IDENTITY_HOST, proto: 0, lo: 0, hi: 65535, reason: "the pod's own node (reserved:host) is always allowed in (allow-localhost)" });
       let hasRules = false;
       for (const p of selecting) {
         const rules = direction === "ingress" ? p.ingress : p.egress;
@@ -119,8 +122,6 @@ export function compileCiliumPolicy(model: ClusterModel, identities: ReadonlyMap
           }
         });
       }
-      // allow-localhost (always, in Kubernetes mode): the node's own host may reach its pods.
-      if (direction === "ingress") add({ identity: IDENTITY_HOST, proto: 0, lo: 0, hi: 65535, reason: "the pod's own node (reserved:host) is always allowed in (allow-localhost)" });
       table.endpoints.push({ lxc: lxcOf(pod), pod: key, direction, isolatedBy: selecting.map(policyKey), hasRules, first, count: table.entries.length - first });
     }
   }

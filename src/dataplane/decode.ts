@@ -228,6 +228,7 @@ export const DROP_REASONS: Record<number, string> = {
   [A.X_NO_ENDPOINT]: "no endpoint holds this address of the node's pod CIDR",
   [A.X_NODE_DOWN]: "the next hop's node is down: nothing receives the frame",
   [A.X_POLICY_DENIED]: "denied by NetworkPolicy",
+  [A.X_NO_CONNECTION]: "no socket for this reply: it comes from another address than the one the client connected to (TCP answers with a reset, UDP with ICMP port unreachable)",
 };
 
 export const VERDICTS: Record<number, Verdict> = { [A.V_DELIVERED]: "delivered", [A.V_DROPPED]: "dropped", [A.V_REJECTED]: "rejected" };

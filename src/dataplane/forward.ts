@@ -242,7 +242,10 @@ export function dnsLookup(
     // A query that leaves the cluster reaches the node network's resolver (dnsPolicy Default):
     // it answers from the upstream table, outside what is simulated.
     const leaves = verdict === "dropped" && dp.lastDropReason() === A.X_LEAVES_CLUSTER;
-    const result: QueryResult = verdict === "delivered" || leaves ? zone.answer(qname, type) : verdict === "rejected" ? { failure: "refused" } : { failure: "timeout" };
+    // The answer (or the ICMP error) must reach the resolver's socket too: one lost on the way
+    // back (a reply from the wrong address with br_netfilter off, a policy) is a timeout.
+    const answered = raw.replyVerdict === A.V_DELIVERED;
+    const result: QueryResult = (verdict === "delivered" && answered) || leaves ? zone.answer(qname, type) : verdict === "rejected" && answered ? { failure: "refused" } : { failure: "timeout" };
     const summary = "failure" in result ? (result.failure === "refused" ? "connection refused" : "no answer") : `${result.rcode}${result.answers.length ? ` ${result.answers.map((a) => `${a.type} ${a.data}`).join(", ")}` : result.rcode === "NOERROR" ? " (no records of this type)" : ""}`;
     onQuery?.(raw, { n, qname, type, summary });
     return result;

@@ -1,6 +1,7 @@
 // Draft → ClusterModel: settings, IPAM, add-ons, workload expansion, scheduling, Services and
 // EndpointSlices, with every problem of the whole input collected before giving up.
 
+import { layOver } from "./with-settings.js";
 import { applyFaults } from "../faults/apply.js";
 import { uniquePolicies } from "../policy/read.js";
 import { K8sNetFlowError } from "../errors.js";
@@ -482,14 +483,3 @@ function buildSlices(draft: Draft, services: ClusterService[], pods: ClusterPod[
   return [...given, ...derived];
 }
 
-function layOver(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    const objects = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b);
-    // Another CNI plugin brings its own default mode (and MTU), not the document's plugin's.
-    const otherPlugin = k === "cni" && objects && "plugin" in (v as object) && (v as { plugin: unknown }).plugin !== (b as { plugin?: unknown }).plugin;
-    out[k] = objects && !otherPlugin ? { ...(b as object), ...(v as object) } : v;
-  }
-  return out;
-}

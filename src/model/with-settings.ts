@@ -7,18 +7,26 @@ type Settings = Record<string, unknown>;
 
 export function withSettings(input: ModelInput, settings: Settings | undefined): ModelInput {
   if (!settings || !Object.keys(settings).length) return input;
-  // One level deep, so `cni: { mtu }` keeps the input's plugin and mode.
-  const merged = (s: unknown) => {
-    const out: Settings = { ...(s && typeof s === "object" ? (s as Settings) : {}) };
-    for (const [k, v] of Object.entries(settings)) {
-      const base = out[k];
-      out[k] = v && typeof v === "object" && base && typeof base === "object" ? { ...(base as Settings), ...(v as Settings) } : v;
-    }
-    return out;
-  };
+  const merged = (s: unknown) => layOver(s && typeof s === "object" ? (s as Settings) : {}, settings);
   // A scenario keeps its name, so it keeps its default flow.
   if ("scenario" in input) return { ...input, settings: merged((input as Settings).settings) } as ModelInput;
   if ("generate" in input) return { generate: { ...(input.generate as object), settings: merged((input.generate as Settings).settings) } } as ModelInput;
   if ("text" in input) return { ...input, settings: merged(input.settings) } as ModelInput;
   return { ...input, settings: merged((input as Settings).settings) } as ModelInput;
+}
+
+/**
+ * `over` laid over `base`, one level deep: `cni: { mtu }` keeps the base's plugin and mode,
+ * while another CNI plugin brings its own defaults, and a list (`faults`) replaces the base's.
+ */
+export function layOver(base: Settings, over: Settings): Settings {
+  const out: Settings = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    const objects = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b);
+    // Another CNI plugin brings its own default mode (and MTU), not the document's plugin's.
+    const otherPlugin = k === "cni" && objects && "plugin" in (v as object) && (v as { plugin: unknown }).plugin !== (b as { plugin?: unknown }).plugin;
+    out[k] = objects && !otherPlugin ? { ...(b as object), ...(v as object) } : v;
+  }
+  return out;
 }

@@ -16,7 +16,8 @@ export type Enforcer = "calico" | "cilium";
 
 /** How this cluster's policies are read where the spec leaves room: Cilium's way under Cilium. */
 export function semanticsOf(model: ClusterModel): EvaluatorOptions {
-  return { semantics: enforcerOf(model) === "cilium" ? "cilium" : "kubernetes" };
+  const enforcer = enforcerOf(model);
+  return { semantics: enforcer ?? "kubernetes" };
 }
 
 /** The CNI that enforces policies in this cluster's simulated dataplane, if any does. */

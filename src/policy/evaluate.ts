@@ -155,11 +155,14 @@ export function endpointLabel(e: Endpoint): string {
 
 export interface EvaluatorOptions {
   /**
-   * `kubernetes` (default): the spec, with ipBlocks matching any address (Calico's reading).
-   * `cilium`: ipBlocks match only addresses that are neither pods nor nodes, and an egress
-   * rule's named port means every number some pod gives that name (Cilium's named-port map).
+   * `kubernetes` (default): the spec, with ipBlocks matching any address.
+   * `calico`: the same, but a pod's traffic to its own node meets its egress policy (Felix's
+   * cali-wl-to-host; only the node's traffic to its pods is never policed).
+   * `cilium`: the same for the own node, and ipBlocks match only addresses that are neither
+   * pods nor nodes, and an egress rule's named port means every number some pod gives that
+   * name (Cilium's named-port map).
    */
-  semantics?: "kubernetes" | "cilium";
+  semantics?: "kubernetes" | "calico" | "cilium";
 }
 
 /**
@@ -168,6 +171,8 @@ export interface EvaluatorOptions {
  */
 export class PolicyEvaluator {
   private readonly cilium: boolean;
+  /** Calico and Cilium apply a pod's egress policy to its own node's address too (only its ingress from the node is exempt). */
+  private readonly ownNodeEgressPoliced: boolean;
   /** Cilium: the numbers each `protocol/name` has on some pod. */
   private namedNumbers?: Map<string, Set<number>>;
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
@@ -185,6 +190,7 @@ export class PolicyEvaluator {
     options: EvaluatorOptions = {},
   ) {
     this.cilium = options.semantics === "cilium";
+    this.ownNodeEgressPoliced = options.semantics === "cilium" || options.semantics === "calico";
     for (const ns of cluster.namespaces) this.namespaceLabels.set(ns.name, ns.labels);
     for (const node of cluster.nodes) {
       this.nodeIPs.set(node.internalIP, node.name);
@@ -292,7 +298,7 @@ export class PolicyEvaluator {
     // Exempt whatever the policies say; still report whether the pod is isolated.
     const exempt = (reason: SideReason, message: string): SideVerdict => ({ ...open(reason, message, key), isolated: selecting.length > 0, isolatedBy });
     if (peer.kind === "pod" && peer.pod === pod) return exempt("same-pod", `${key} to itself is always allowed`);
-    if (peer.ip === this.nodeIpOf.get(pod.node)) return exempt("own-node", `${key} and its own node ${pod.node} (${peer.ip}) may always talk`);
+    if (peer.ip === this.nodeIpOf.get(pod.node) && !(direction === "Egress" && this.ownNodeEgressPoliced)) return exempt("own-node", `${key} and its own node ${pod.node} (${peer.ip}) may always talk`);
     if (selecting.length === 0) return open("not-isolated", `${key} is not isolated for ${dir} (no policy selects it for ${direction})`, key);
 
     const allowedBy: RuleMatch[] = [];

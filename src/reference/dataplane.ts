@@ -231,7 +231,9 @@ export class ReferenceDataplane {
     this.tracing = trace;
     this.hops = [];
     this.phase = A.PH_REQUEST;
-    const p: Packet = { ...spec, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: 0 };
+    // The upper half of the length may carry the answer's (FlowQuery.replySize), as in assembly/index.ts.
+    const replyLen = spec.len >>> 16;
+    const p: Packet = { ...spec, len: spec.len & 0xffff, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: 0 };
     const verdict = this.forward(p, from);
     this.requestEnd = this.endNetns;
     let replyVerdict = 0;
@@ -241,6 +243,7 @@ export class ReferenceDataplane {
       p.ttl = 64;
       p.mark = 0;
       p.flags = (p.flags & A.PF_DF) | A.PF_ACK | (p.flags & (A.PF_SYN | A.PF_FIN));
+      if (replyLen !== 0) p.len = replyLen;
       this.phase = A.PH_REPLY;
       // The client's socket takes an answer from the address and port it sent to.
       this.expect = { ns: from, src: this.sent.dst, sport: this.sent.dport };
@@ -248,6 +251,12 @@ export class ReferenceDataplane {
         replyVerdict = this.forward(p, this.endNetns);
       } finally {
         this.expect = undefined;
+      }
+      // An answer too big for a hop back: that node's fragmentation needed goes to the answering pod.
+      if (replyVerdict === A.V_DROPPED && this.fragMtu !== 0) {
+        const icmp: Packet = { src: this.errorSource(this.endNetns, p.src), dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 28 + Math.min(p.len, 548), flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: ((this.fragMtu << 16) | (3 << 8) | 4) >>> 0 };
+        this.phase = A.PH_ERROR;
+        this.forward(icmp, this.endNetns);
       }
     } else if (verdict === A.V_REJECTED && reply) {
       const icmp: Packet = { src: this.rejectAddr, dst: p.src, sport: 0, dport: 0, proto: A.PROTO_ICMP, ttl: 64, len: 56, flags: 0, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: (3 << 8) | 3 };

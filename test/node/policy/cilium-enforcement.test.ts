@@ -562,12 +562,11 @@ describe("Cilium, explicitly", () => {
     expect(t.verdict).toBe("delivered");
   });
 
-  it("a pod → its own node: Cilium polices it as egress to reserved:host (the evaluator's own-node exemption does not hold for Cilium's egress)", async () => {
+  it("a pod → its own node: Cilium polices it as egress to reserved:host, and so does the evaluator under Cilium's semantics", async () => {
     // docs/cilium-policy.md §5: allow-localhost adds an *ingress* entry for reserved:host only;
     // a pod's egress to its node's address is looked up like any other (remote identity host),
     // and CIDR rules never select nodes, so only a rule with an empty `to` lets it out. The
-    // reference (src/policy/evaluate.ts, "own-node", kept under `semantics: "cilium"`) allows a
-    // pod ↔ its node on both sides, as the Kubernetes docs say: it disagrees on egress.
+    // evaluator keeps the Kubernetes docs' own-node exemption for ingress only under `cilium`.
     const nodeIP = "192.168.1.10";
     const denyOut = { name: "deny-out", spec: { podSelector: {}, policyTypes: ["Egress"] } };
     const toNodeBlock = { name: "to-node", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: `${nodeIP}/32` } }] }] } };
@@ -578,9 +577,8 @@ describe("Cilium, explicitly", () => {
       const model = modelOf(input);
       expect(model.nodes[0]!.internalIP).toBe(nodeIP);
       const v = cilium(model).evaluate({ from: { pod: "default/web" }, to: { ip: nodeIP }, port: 10250 });
-      expect(v.allowed).toBe(true);
-      expect(v.egress.reason).toBe("own-node");
       const t = await traceIn(input, { from: "web", to: `${nodeIP}:10250` });
+      expect(t.verdict === "delivered").toBe(v.allowed);
       answers.push(`${policies.map((p) => p.name).join("+")}: ${t.verdict} ${verdicts(t).join(", ")}`);
     }
     expect(answers).toEqual([
@@ -612,10 +610,10 @@ describe("Cilium, explicitly", () => {
 });
 
 // ---- Known gaps of the simulated Cilium, found by the property above. Each asserts what real
-// Cilium does (docs/cilium-policy.md); `it.fails` until the dataplane does it (then drop `.fails`).
+// Cilium does (docs/cilium-policy.md); found by the property above, fixed since, kept as regressions.
 
-describe("Cilium, known gaps", () => {
-  it.fails("hairpin with per-packet LB: a pod reaching itself through its Service skips policy both ways (ct_state loopback, CT_REPLY)", async () => {
+describe("Cilium, cases once wrong", () => {
+  it("hairpin with per-packet LB: a pod reaching itself through its Service skips policy both ways (ct_state loopback, CT_REPLY)", async () => {
     // §1: "Hairpin (pod → its own Service → itself, ct_state_new.loopback) skips policy", and
     // ipv4_policy step 3; its reply is a CT_REPLY. The simulation lets the request (SNATed to
     // 169.254.42.1) through, but the reply, reverse-NATed to ClusterIP → pod and not in the
@@ -630,7 +628,7 @@ describe("Cilium, known gaps", () => {
     expect(t.replyVerdict).toBe("delivered");
   });
 
-  it.fails("host → an isolated pod whose rule admits everyone: the verdict names allow-localhost's identity entry, which Cilium prefers to the wildcard", async () => {
+  it("host → an isolated pod whose rule admits everyone: the verdict names allow-localhost's identity entry, which Cilium prefers to the wildcard", async () => {
     // §2/§2a: an identity entry (reserved:host/ANY/ANY) wins over the all-wildcard one
     // (ANY/ANY/ANY) — by precedence in 1.16, on the tie in 1.17+. The simulated map answers
     // with its first matching entry, the rule's. Same verdict (allowed); only the name differs.
