@@ -10,7 +10,7 @@ import { formatMac, MacSet, macNumber, NetworkTables, NIC_MTU, podNamespaces, SE
 
 export { NIC_MTU, NO_DEVICE, SEGMENT_OVERLAY, SEGMENT_UNDERLAY } from "./network-tables.js";
 import { ciliumDeviceMtu, ciliumMode } from "./cilium.js";
-import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, NODE_IFACE, POD_IFACE, VXLAN_DEV, type PeerHolder, type PeerRoutes, type Route } from "./routes.js";
+import { BRIDGE, CALICO_IPIP_DEV, CALICO_VXLAN_DEV, calicoMode, compileRoutes, flannelBackend, flanneldStoppedNodes, NODE_IFACE, POD_IFACE, VXLAN_DEV, type PeerHolder, type PeerRoutes, type Route } from "./routes.js";
 
 export type IfaceKind = "veth" | "bridge" | "vxlan" | "eth" | "ipip";
 
@@ -77,6 +77,12 @@ export interface NodeInfo {
    * from port to port skip iptables and conntrack. Absent: 1, as kube-proxy requires.
    */
   bridgeNfOff?: boolean;
+  /**
+   * flanneld is not running here (the flanneld-stopped fault, flannel VXLAN): flannel.1 holds
+   * none of its peers' neighbour and FDB entries, and the routes to their pod networks are
+   * gone (src/compile/routes.ts flanneldStoppedNodes, where the source is cited).
+   */
+  flanneldStopped?: boolean;
 }
 
 export interface CompiledNetwork {
@@ -134,6 +140,9 @@ export function compileNetwork(model: ClusterModel): CompiledNetwork {
   const net = compileDevices(model);
   // The kernel's settings every node shares (a per-cluster fault, settings.faults).
   if (model.settings.faults.some((f) => f.kind === "br-netfilter-off")) for (const n of net.nodes) n.bridgeNfOff = true;
+  // A node's own daemon (settings.faults): flanneld's entries for its peers are missing there.
+  const stopped = flanneldStoppedNodes(model);
+  for (const n of net.nodes) if (stopped.has(n.name)) n.flanneldStopped = true;
   return net;
 }
 

@@ -232,6 +232,47 @@ function missingPeerRoutes(model: ClusterModel): Map<number, Set<number>> {
     if (!set) out.set(node, (set = new Set()));
     set.add(peer);
   }
+  for (const name of flanneldStoppedNodes(model)) {
+    const node = index.get(name);
+    if (node === undefined) continue;
+    let set = out.get(node);
+    if (!set) out.set(node, (set = new Set()));
+    for (let peer = 0; peer < model.nodes.length; peer++) if (peer !== node) set.add(peer);
+  }
+  return out;
+}
+
+/**
+ * Fault flanneld-stopped=NODE, flannel's VXLAN backend only: the nodes whose flanneld is not
+ * running. Its route to every peer's pod network goes too: flanneld writes all three entries per
+ * peer lease, in flannel-io/flannel pkg/backend/vxlan/vxlan_network.go handleSubnetEvents
+ * (EventAdded: dev.AddARP — the VTEP's permanent neighbour —, dev.AddFDB — its MAC → the peer's
+ * public IP —, then netlink.RouteReplace of `Dst: sn, Gw: sn.IP, LinkIndex: flannel.1, onlink`),
+ * and none is kept across a reboot (kernel state, nothing restores it). So NODE's packets to a
+ * peer's pods meet no route via flannel.1 and follow the default route out of the cluster, as
+ * missing-route to every peer (missingPeerRoutes); its flannel.1's neighbour and FDB entries
+ * are gone as well (NodeInfo.flanneldStopped: `ip neigh`, `bridge fdb` print none of them).
+ * Modelled scope: flannel.1 itself, its address and subnet.env are there (as when flanneld got
+ * through RegisterNetwork and died before its lease watch delivered the peers: the pods were
+ * set up); the peers keep NODE's entries, since kube-flannel's subnet manager (--kube-subnet-mgr)
+ * keeps NODE's lease in its Node object's annotations, which do not expire. Traffic towards
+ * NODE's pods still arrives (flannel.1 decapsulates without flanneld; loose rp_filter, as
+ * systemd's default 2, lets the request in), and their answers cannot leave NODE.
+ */
+export function flanneldStoppedNodes(model: ClusterModel): Set<string> {
+  const out = new Set<string>();
+  for (const f of model.settings.faults ?? []) {
+    if (f.kind !== "flanneld-stopped") continue;
+    const { plugin, mode } = model.settings.cni;
+    if (plugin !== "flannel" || flannelBackend(model) !== "vxlan") {
+      throw new K8sNetFlowError(
+        "unsupported",
+        `flanneld-stopped=${f.node} (settings.faults) needs flannel's VXLAN backend, whose flanneld programs each peer's route, flannel.1 neighbour and FDB entry: this cluster runs ${plugin} ${mode}${plugin === "flannel" ? " (host-gw's routes are flanneld's too, but it has no flannel.1; use missing-route)" : ""}`,
+        "settings.faults",
+      );
+    }
+    out.add(f.node);
+  }
   return out;
 }
 

@@ -67,6 +67,10 @@ export function applyFaults(model: ClusterModel, problems: Problems): void {
       }
       case "br-netfilter-off":
         return;
+      case "flanneld-stopped":
+        // Applied where flanneld's entries are compiled (src/compile/routes.ts, network.ts).
+        if (!node(f.node)) return err(`no node ${f.node}`);
+        return;
     }
   });
 }

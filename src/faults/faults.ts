@@ -22,7 +22,12 @@ export type Fault =
   /** A default-deny NetworkPolicy in `namespace` (ingress, egress or both). */
   | { kind: "default-deny"; namespace: string; direction: "ingress" | "egress" | "all" }
   /** `net.bridge.bridge-nf-call-iptables=0` on every node: bridged traffic skips iptables and conntrack. */
-  | { kind: "br-netfilter-off" };
+  | { kind: "br-netfilter-off" }
+  /**
+   * flanneld on `node` is not running (it failed after the node rebooted): the node's flannel.1
+   * has none of the routes, neighbour and FDB entries flanneld writes for its peers (flannel VXLAN).
+   */
+  | { kind: "flanneld-stopped"; node: string };
 
 export type FaultKind = Fault["kind"];
 
@@ -36,6 +41,7 @@ export const FAULTS: Record<FaultKind, { argument?: string; summary: string }> =
   "kube-proxy-stale": { argument: "NAMESPACE/POD", summary: "the pod was deleted while kube-proxy was stopped: rules still lead to it" },
   "default-deny": { argument: "NAMESPACE[/ingress|egress|all]", summary: "a default-deny NetworkPolicy in the namespace (ingress unless said)" },
   "br-netfilter-off": { summary: "bridge-nf-call-iptables=0: bridged packets skip iptables and conntrack" },
+  "flanneld-stopped": { argument: "NODE", summary: "flanneld down on NODE after a reboot: no routes, neighbours or FDB entries for its peers (flannel VXLAN)" },
 };
 
 const qualified = (text: string) => (text.includes("/") ? text : `default/${text}`);
@@ -61,6 +67,9 @@ export function parseFault(text: string, field = "faults"): Fault {
       if (node === peer) throw new K8sNetFlowError("invalid-input", `fault missing-route: a node always reaches its own pod network (${node}>${peer})`, field);
       return { kind, node, peer };
     }
+    case "flanneld-stopped":
+      if (arg!.includes("/") || arg!.includes(">")) throw new K8sNetFlowError("invalid-input", `fault flanneld-stopped takes a node's name (e.g. flanneld-stopped=node-1), not "${arg}"`, field);
+      return { kind, node: arg! };
     case "default-deny": {
       const [namespace, direction = "ingress", extra] = arg!.split("/");
       if (!namespace || extra !== undefined || !["ingress", "egress", "all"].includes(direction)) throw new K8sNetFlowError("invalid-input", `fault default-deny takes NAMESPACE[/ingress|egress|all], not "${arg}"`, field);
@@ -81,6 +90,8 @@ export function faultText(f: Fault): string {
       return `${f.kind}=${f.service}`;
     case "missing-route":
       return `${f.kind}=${f.node}>${f.peer}`;
+    case "flanneld-stopped":
+      return `${f.kind}=${f.node}`;
     case "default-deny":
       return `${f.kind}=${f.namespace}${f.direction === "ingress" ? "" : `/${f.direction}`}`;
     default:

@@ -163,6 +163,8 @@ export function ipNeighShow(net: CompiledNetwork, ns: NetnsInfo): string {
   const vx = net.ifaces.find((f) => f.netns === ns.id && f.kind === "vxlan");
   // Cilium's flow-based cilium_vxlan needs no neighbour entries: the tunnel key names the peer.
   if (!vx || vx.bpf === "overlay") return "";
+  // flanneld not running on this node (fault flanneld-stopped): it wrote none of them.
+  if (net.nodes[ns.node]?.flanneldStopped) return "";
   return net.ifaces
     .filter((f) => f.kind === "vxlan" && f.id !== vx.id)
     .map((f) => `${formatIPv4(f.addr!)} dev ${vx.name} lladdr ${f.mac} PERMANENT \n`)
@@ -182,7 +184,8 @@ export function bridgeFdbShow(net: CompiledNetwork, ns: NetnsInfo, filter: { br?
   if (filter.dev) {
     const dev = net.ifaces.find((f) => f.netns === ns.id && f.name === filter.dev);
     // Cilium's flow-based cilium_vxlan has no FDB: each packet's tunnel key names the peer.
-    if (dev?.kind === "vxlan" && dev.bpf !== "overlay") {
+    // None when flanneld is not running on the node (fault flanneld-stopped).
+    if (dev?.kind === "vxlan" && dev.bpf !== "overlay" && !net.nodes[ns.node]?.flanneldStopped) {
       // flanneld's entries: each peer VTEP's MAC → that node's IP.
       for (const f of net.ifaces.filter((x) => x.kind === "vxlan" && x.id !== dev.id)) {
         const node = net.nodes.find((n) => n.vxlan === f.id)!;
