@@ -25,7 +25,7 @@ describe("policy CLI", () => {
     expect(m.allowed[probe(8080)][from("shop/web-")][db]).toBe(false);
     expect(m.allowed[probe(5432)][from("default/client")][db]).toBe(false);
     expect(m.allowed[probe(5432)][db][from("default/client")]).toBe(true); // db is not isolated for egress
-    expect(m.note).toMatch(/^Calico enforces NetworkPolicy .*not simulated in the dataplane yet/);
+    expect(m.note).toMatch(/^Calico enforces NetworkPolicy: Felix's iptables chains on each node/);
     const text = run("policy", "matrix", "--file", file, "--port", "5432", "--namespace", "shop");
     expect(text.stdout).toMatch(/^1 NetworkPolicy\. Note: Calico enforces/);
     expect(text.stdout).toMatch(/\| TCP\/5432 +\| shop\/db-/);
@@ -37,7 +37,7 @@ describe("policy CLI", () => {
     const db = m.pods.find((p: string) => p.startsWith("shop/db-"));
     const r = run("policy", "explain", "--file", file, "--from", "default/client", "--to", `${db}:5432`);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`default/client → ${db} TCP/5432: DENIED\n  egress  default/client: allowed: not isolated\n  ingress ${db}: DENIED: no rule matched\n    isolated by shop/db-from-web\nNote: Calico enforces NetworkPolicy (iptables chains on each pod's host-side veth); that enforcement is not simulated in the dataplane yet, so traces and simulations still let every connection through.\n`);
+    expect(r.stdout).toBe(`default/client → ${db} TCP/5432: DENIED\n  egress  default/client: allowed: not isolated\n  ingress ${db}: DENIED: no rule matched\n    isolated by shop/db-from-web\nNote: Calico enforces NetworkPolicy: Felix's iptables chains on each node (cali-fw-<veth> for what a pod sends, cali-tw-<veth> for what it receives) accept or drop each new connection; replies pass as established.\n`);
   });
 
   it("says that flannel enforces nothing", () => {
