@@ -77,6 +77,8 @@ export class K8sNetFlowElement extends LitElement {
     to: { type: String, reflect: true },
     theme: { type: String, reflect: true },
     seed: { type: Number, reflect: true },
+    size: { type: Number, reflect: true },
+    replySize: { type: Number, reflect: true, attribute: "reply-size" },
     hop: { type: Number, reflect: true },
     speed: { type: Number, reflect: true },
     autoplay: { type: Boolean, reflect: true },
@@ -100,7 +102,7 @@ export class K8sNetFlowElement extends LitElement {
   declare faults: string;
   /** A cluster for JS users: anything the engine's `load` accepts. Wins over the attributes. */
   declare model: ModelInput | undefined;
-  /** The flow for JS users (`from`, `to`, `protocol`, `seed`, `libc`); its fields win over the attributes. */
+  /** The flow for JS users (`from`, `to`, `protocol`, `seed`, `libc`, `size`, `replySize`); its fields win over the attributes. */
   declare flow: Partial<FlowQuery> | undefined;
   /** Source pod (`name` or `namespace/name`); defaults to the scenario's flow. */
   declare from: string;
@@ -108,6 +110,18 @@ export class K8sNetFlowElement extends LitElement {
   declare to: string;
   /** Seed of kube-proxy's random endpoint choice (repeatable diagrams). */
   declare seed: number;
+  /**
+   * IPv4 total length of the request in bytes, DF set (20 to 65535; the engine's default when
+   * unset: 60, a TCP SYN with options). Above the path MTU it meets ICMP "fragmentation needed".
+   */
+  declare size: number | undefined;
+  /**
+   * IPv4 total length of the answer in bytes, DF set (20 to 65535; the request's when unset): a
+   * small request with a big response. An answer too big for a link on its way back is stopped
+   * there, and that node sends ICMP "fragmentation needed" to the answering pod (fault
+   * `mtu-mismatch` shows it).
+   */
+  declare replySize: number | undefined;
   /** `auto` follows an ancestor's `data-theme`, else the reader's colour scheme; `light` or `dark` force one. */
   declare theme: "auto" | "light" | "dark";
   /** Index of the hop shown as current (0-based). */
@@ -227,6 +241,8 @@ export class K8sNetFlowElement extends LitElement {
     this.to = "";
     this.theme = "auto";
     this.seed = 1;
+    this.size = undefined;
+    this.replySize = undefined;
     this.hop = 0;
     this.speed = 1;
     this.autoplay = false;
@@ -256,6 +272,8 @@ export class K8sNetFlowElement extends LitElement {
     const faults = faultList(this.faults);
     // Checked here, as the CLI checks --fault, so a typo is named by the attribute.
     faults.forEach((f) => parseFault(f, "faults"));
+    checkLength(this.size, "size");
+    checkLength(this.replySize, "reply-size");
     return withFaults(withSettings(input, settings), faults.length ? (this.broken ? faults : []) : undefined);
   }
 
@@ -392,7 +410,7 @@ export class K8sNetFlowElement extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("theme")) this.ancestorTheme.follow();
     if (changed.has("hop")) this.pan = { x: 0, y: 0 }; // the view follows the packet again
-    const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "faults", "model", "flow", "from", "to", "seed"];
+    const inputs: Array<keyof K8sNetFlowElement> = ["scenario", "src", "mode", "cni", "faults", "model", "flow", "from", "to", "seed", "size", "replySize"];
     // New faults break the cluster again.
     if (changed.has("faults")) this.broken = true;
     if (inputs.some((k) => (changed as Map<PropertyKey, unknown>).has(k))) {
@@ -404,7 +422,8 @@ export class K8sNetFlowElement extends LitElement {
     // The engine starts (and the simulation runs) only once the element is near the viewport.
     if (this.stale && this.viewport.near) {
       this.stale = false;
-      this.running = this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...this.flow }).then(() => {
+      const lengths = { ...(isSet(this.size) ? { size: this.size } : {}), ...(isSet(this.replySize) ? { replySize: this.replySize } : {}) };
+      this.running = this.engine.run(() => this.cluster(), { from: this.from, to: this.to, seed: this.seed, ...lengths, ...this.flow }).then(() => {
         if (this.autoplay && this.engine.state.status === "ready") this.play();
       });
     }
@@ -716,6 +735,17 @@ function nodeCommands(summary: { kubeProxyMode: string; cni: { plugin: string } 
   return ["ip route", ...proxy, "conntrack -L", attach, "ip addr"];
 }
 const POD_COMMANDS = ["ip route", "ip addr", "cat /etc/resolv.conf"];
+
+/** Whether a length attribute is set (removing a Number attribute leaves null). */
+const isSet = (v: number | null | undefined): v is number => v !== undefined && v !== null;
+
+/** `size` and `reply-size`: an IPv4 total length, 20 to 65535 bytes, or unset. */
+function checkLength(value: number | null | undefined, attribute: "size" | "reply-size"): void {
+  if (!isSet(value)) return;
+  if (!Number.isInteger(value) || value < 20 || value > 65535) {
+    throw new K8sNetFlowError("invalid-input", `${attribute} is an IPv4 packet's total length in bytes, an integer from 20 to 65535: got ${String(value)}`, attribute);
+  }
+}
 
 async function fetchCluster(src: string): Promise<string> {
   let response: Response;

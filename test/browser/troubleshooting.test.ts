@@ -179,6 +179,62 @@ describe("<k8s-net-flow> faults", () => {
     expect(el.shadowRoot!.querySelector("[part=status]")!.classList.contains("error")).to.equal(false);
   });
 
+  it("reflects reply-size and size and passes them to the trace as replySize and size", async () => {
+    // mtu-mismatch: an answer of 1450 bytes fits flannel.1, one of 1500 does not.
+    const el = await fixture<K8sNetFlowElement>(html`<k8s-net-flow from="default/client" to="10.96.0.50:5432" faults="mtu-mismatch" reply-size="1450"><script type="application/yaml">${SHOP}</script></k8s-net-flow>`);
+    await settled(el);
+    expect(el.replySize).to.equal(1450);
+    expect(el.size).to.equal(undefined);
+    expect(el.hasAttribute("size")).to.equal(false);
+    type Traced = { hops: Array<{ phase: string; packet: { length: number } }>; verdict: string; replyVerdict?: string };
+    const traced = () => (el as unknown as { engine: { state: { trace: Traced } } }).engine.state.trace;
+    expect(status(el)).to.contain("delivered, answer delivered");
+    expect(traced().hops.filter((h) => h.phase === "request").every((h) => h.packet.length === 60)).to.equal(true);
+    expect(traced().hops.filter((h) => h.phase === "reply").every((h) => h.packet.length === 1450)).to.equal(true);
+
+    const big = await next(el, () => {
+      el.replySize = 1500;
+    });
+    expect(el.getAttribute("reply-size")).to.equal("1500");
+    const trace = (big as CustomEvent<{ trace: Traced }>).detail.trace;
+    expect(trace.replyVerdict).to.equal("dropped");
+    expect(trace.hops.filter((h) => h.phase === "reply")[0]!.packet.length).to.equal(1500);
+    expect(trace.hops.some((h) => h.phase === "error")).to.equal(true);
+    expect(el.shadowRoot!.querySelector("li[part=hop]:last-of-type")!.textContent).to.contain("fragmentation needed, next-hop MTU 1450");
+
+    // The request's size: reflected too, and its packets are that long.
+    await next(el, () => el.setAttribute("size", "200"));
+    expect(el.size).to.equal(200);
+    expect(traced().hops.filter((h) => h.phase === "request").every((h) => h.packet.length === 200)).to.equal(true);
+
+    // Removing the attributes: the engine's defaults again (60, and the answer as long as the request).
+    await next(el, () => {
+      el.removeAttribute("size");
+      el.removeAttribute("reply-size");
+    });
+    expect(status(el)).to.contain("delivered, answer delivered");
+    expect(traced().hops.every((h) => h.phase !== "reply" || h.packet.length === 60)).to.equal(true);
+  });
+
+  it("a reply-size or size out of range is a k8s-error naming the attribute; the element recovers", async () => {
+    const el = await shop("mtu-mismatch");
+    for (const [attribute, value] of [["reply-size", "19"], ["reply-size", "65536"], ["reply-size", "1.5"], ["reply-size", "big"], ["size", "70000"]] as const) {
+      const e = await next(el, () => el.setAttribute(attribute, value));
+      expect(e.type, `${attribute}=${value}`).to.equal("k8s-error");
+      const info = (e as CustomEvent<{ error: { code: string; path: string; message: string } }>).detail.error;
+      expect(info, `${attribute}=${value}`).to.include({ code: "invalid-input", path: attribute });
+      expect(info.message).to.contain("20 to 65535");
+      el.removeAttribute(attribute);
+      await settled(el);
+    }
+    // The engine's own check: a TCP request is at least a SYN's 60 bytes.
+    const small = await next(el, () => el.setAttribute("size", "40"));
+    expect(small.type).to.equal("k8s-error");
+    expect((small as CustomEvent<{ error: { path: string } }>).detail.error.path).to.equal("size");
+    const ok = await next(el, () => el.setAttribute("size", "100"));
+    expect(verdictOf(ok)).to.equal("delivered");
+  });
+
   for (const scheme of ["light", "dark"] as const) {
     it(`the switch, broken and healthy, ${scheme}: no axe violations`, async () => {
       await emulateMedia({ colorScheme: scheme });
@@ -201,14 +257,32 @@ describe("site/troubleshooting.html", () => {
     return fixture<HTMLElement>(html`<div>${document.importNode(main, true)}</div>`);
   }
 
-  // What each lesson's diagram must show: broken, then with the switch off.
-  const EXPECTED: Record<string, { broken: RegExp; healthy: string; last: RegExp }> = {
-    "pod-not-ready": { broken: /: rejected/, healthy: "delivered", last: /Connection refused/ },
-    "selector-mismatch": { broken: /: rejected/, healthy: "delivered", last: /Connection refused/ },
-    "coredns-down": { broken: /: unresolved/, healthy: "delivered", last: /Connection refused/ },
-    "kube-proxy-stale": { broken: /: dropped/, healthy: "delivered", last: /no neighbour answers ARP/ },
-    "missing-route": { broken: /: dropped/, healthy: "delivered", last: /default via 192\.168\.1\.1 dev eth0/ },
-    "default-deny": { broken: /: dropped/, healthy: "delivered", last: /Drop if no policies passed packet/ },
+  // What each lesson's diagram must show: broken (its status, a hop's text, the last hop's),
+  // then with the switch off (its status, the last hop's text).
+  const EXPECTED: Record<string, { broken: RegExp; healthy: RegExp; last: RegExp; end?: RegExp; healthyEnd?: RegExp }> = {
+    "pod-not-ready": { broken: /: rejected/, healthy: /: delivered/, last: /Connection refused/ },
+    "selector-mismatch": { broken: /: rejected/, healthy: /: delivered/, last: /Connection refused/ },
+    "coredns-down": { broken: /: unresolved/, healthy: /: delivered/, last: /Connection refused/ },
+    "kube-proxy-stale": { broken: /: dropped/, healthy: /: delivered/, last: /no neighbour answers ARP/ },
+    "missing-route": { broken: /: dropped/, healthy: /: delivered/, last: /default via 192\.168\.1\.1 dev eth0/ },
+    "default-deny": { broken: /: dropped/, healthy: /: delivered/, last: /Drop if no policies passed packet/ },
+    // The answer reaches the client un-NAT'd, from the backend's own address, and is dropped there.
+    "br-netfilter-off": {
+      broken: /: delivered, answer dropped/,
+      healthy: /: delivered, answer delivered/,
+      last: /10\.244\.0\.3:5432 → 10\.244\.0\.2/,
+      end: /reply · pod · drop[\s\S]*no socket for this reply/,
+      healthyEnd: /reply · pod · deliver[\s\S]*10\.96\.0\.50:5432 → 10\.244\.0\.2/,
+    },
+    // The 1500-byte answer stops at n2's flannel.1, which sends db-0 ICMP fragmentation needed;
+    // healthy, db-0's own eth0 (1450) refuses it: no ICMP, nothing dropped on the node.
+    "mtu-mismatch": {
+      broken: /: delivered, answer dropped/,
+      healthy: /: delivered, answer dropped/,
+      last: /n2 · host[\s\S]*reply · routing · drop[\s\S]*Frag needed/,
+      end: /error · pod · deliver[\s\S]*fragmentation needed, next-hop MTU 1450/,
+      healthyEnd: /n2 · shop\/db-0[\s\S]*reply · routing · drop[\s\S]*Dropped in shop\/db-0/,
+    },
   };
 
   it("links from the home page, and has one live diagram per lesson", async () => {
@@ -219,7 +293,7 @@ describe("site/troubleshooting.html", () => {
     expect(sections.map((s) => s.querySelector("h2")!.id)).to.deep.equal(Object.keys(EXPECTED));
   });
 
-  it("each lesson's diagram reaches its verdict broken, and is delivered with the switch off", async () => {
+  it("each lesson's diagram reaches its verdict broken, and the healthy one with the switch off", async () => {
     const page = await lesson();
     for (const [id, want] of Object.entries(EXPECTED)) {
       const el = page.querySelector<K8sNetFlowElement>(`section[aria-labelledby=${id}] k8s-net-flow`)!;
@@ -229,8 +303,12 @@ describe("site/troubleshooting.html", () => {
       expect(status(el), id).to.match(want.broken);
       const hops = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
       expect(hops.some((li) => want.last.test(li.textContent!)), `${id}: ${want.last}`).to.equal(true);
+      if (want.end) expect(hops.at(-1)!.textContent, `${id}: last hop`).to.match(want.end);
       await next(el, () => toggle(el)!.click());
-      expect(status(el), `${id} healthy`).to.contain(want.healthy);
+      expect(status(el), `${id} healthy`).to.match(want.healthy);
+      const healthy = [...el.shadowRoot!.querySelectorAll("li[part=hop]")];
+      if (want.healthyEnd) expect(healthy.at(-1)!.textContent, `${id}: healthy last hop`).to.match(want.healthyEnd);
+      expect(healthy.some((li) => li.querySelector(".action")!.textContent!.startsWith("error ·")), `${id}: no ICMP error healthy`).to.equal(false);
     }
   });
 

@@ -21,9 +21,9 @@ const sim = manifest.modules.flatMap((m) => m.declarations ?? []).find((d) => d.
 describe("custom-elements.json", () => {
   it("describes <k8s-net-flow>: attributes, events, parts, CSS properties and methods", () => {
     expect(element?.name).toBe("K8sNetFlowElement");
-    expect(element!.attributes!.map((a) => a.name).sort()).toEqual(["autoplay", "cni", "from", "hop", "loop", "mode", "scenario", "seed", "speed", "src", "switchable", "theme", "to"]);
+    expect(element!.attributes!.map((a) => a.name).sort()).toEqual(["autoplay", "cni", "faults", "from", "hop", "loop", "mode", "reply-size", "scenario", "seed", "size", "speed", "src", "switchable", "theme", "to"]);
     expect(element!.events!.map((e) => e.name).sort()).toEqual(["k8s-done", "k8s-error", "k8s-hop", "k8s-trace"]);
-    expect(element!.cssParts!.map((p) => p.name).sort()).toEqual(["commands", "controls", "diagram", "hop", "hops", "inspector", "policy", "policy-matrix", "policy-verdict", "status", "switches", "transcript"]);
+    expect(element!.cssParts!.map((p) => p.name).sort()).toEqual(["client", "commands", "controls", "diagram", "faults", "hop", "hops", "inspector", "policy", "policy-matrix", "policy-verdict", "status", "switches", "transcript"]);
     expect(element!.cssProperties!.map((p) => p.name)).toEqual(expect.arrayContaining(["--k8s-bg", "--k8s-fg", "--k8s-accent", "--k8s-dns", "--k8s-focus", "--k8s-font", "--k8s-mono"]));
     const methods = element!.members.filter((m) => m.kind === "method" && !m.privacy).map((m) => m.name).sort();
     expect(methods).toEqual(["back", "exportPng", "exportSvg", "exportTrace", "pause", "play", "reset", "step"]);
