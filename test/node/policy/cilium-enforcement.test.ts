@@ -16,27 +16,12 @@ import type { Hop, Trace } from "../../../src/engine/types.js";
 import { loadModel } from "../../../src/model/load.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../../../src/model/types.js";
 import { PolicyEvaluator, type PolicyVerdict, type SideVerdict } from "../../../src/policy/evaluate.js";
-import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule, PolicyType } from "../../../src/policy/types.js";
+import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyRule } from "../../../src/policy/types.js";
+import { NAMESPACES, policyArbitraries } from "./arbitraries.js";
 
-// ---- Generators (as in properties.test.ts, with blocks around Cilium's per-node /24s) ----
+// ---- Generators (arbitraries.ts, with blocks around Cilium's per-node /24s) ----
 
-const NAMESPACES = ["default", "ns1", "ns2"];
 const NODES = ["node-a", "node-b", "node-c"];
-
-const requirement = (keys: string[], values: string[]) =>
-  fc.oneof(
-    fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom("In" as const, "NotIn" as const), values: fc.uniqueArray(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }) }),
-    fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom("Exists" as const, "DoesNotExist" as const), values: fc.constant([] as string[]) }),
-  );
-
-const selector = (keys: string[], values: string[]): fc.Arbitrary<LabelSelector> =>
-  fc.record({
-    matchLabels: fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 1 }).map((d) => ({ ...d })),
-    matchExpressions: fc.array(requirement(keys, values), { maxLength: 1 }),
-  });
-
-const podSel = selector(["app", "tier"], ["a", "b"]);
-const nsSel = selector(["team", "kubernetes.io/metadata.name"], ["a", "b", "ns1", "ns2", "default"]);
 
 // Cilium's cluster-pool IPAM here gives node i the pod CIDR 10.244.i.0/24; the nodes are
 // 192.168.1.10, .11, .12. Blocks covering pods and nodes (which Cilium's CIDR rules never
@@ -53,30 +38,7 @@ const BLOCKS: IPBlock[] = [
   { cidr: "1.1.1.1/32", except: [] },
 ];
 
-const peer: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("pods" as const), podSelector: podSel, namespaceSelector: fc.option(nsSel, { nil: null }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("ipBlock" as const), ipBlock: fc.constantFrom(...BLOCKS) }) },
-);
-
-const port: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP") }),
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), port: fc.constantFrom<number | string>(53, 80, 81, 8080, "http", "http", "metrics", "dns") }),
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), port: fc.constantFrom(53, 79, 80), endPort: fc.constantFrom(80, 81, 8080) }),
-);
-
-const rule: fc.Arbitrary<NetworkPolicyRule> = fc.record({
-  peers: fc.oneof(fc.constant("any" as const), fc.array(peer, { minLength: 1, maxLength: 2 })),
-  ports: fc.oneof(fc.constant("any" as const), fc.array(port, { minLength: 1, maxLength: 2 })),
-});
-
-const policy: fc.Arbitrary<Omit<NetworkPolicy, "name">> = fc.record({
-  namespace: fc.constantFrom(...NAMESPACES),
-  podSelector: podSel,
-  policyTypes: fc.constantFrom<PolicyType[]>(["Ingress"], ["Egress"], ["Ingress", "Egress"]),
-  policyTypesExplicit: fc.constant(true),
-  ingress: fc.array(rule, { maxLength: 2 }),
-  egress: fc.array(rule, { maxLength: 2 }),
-});
+const { policy } = policyArbitraries({ blocks: BLOCKS, ports: [53, 80, 81, 8080, "http", "http", "metrics", "dns"], rangeStarts: [53, 79, 80], rangeEnds: [80, 81, 8080], peerWeights: [3, 1], peerLists: 2 });
 
 // Container ports: named (TCP and UDP), unnamed, and names reused on other numbers. pod-0 and
 // pod-1 always give `http` different numbers (80, 8080) and `metrics` different protocols, so

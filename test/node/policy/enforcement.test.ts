@@ -12,27 +12,12 @@ import type { Hop, Trace } from "../../../src/engine/types.js";
 import { loadModel } from "../../../src/model/load.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../../../src/model/types.js";
 import { PolicyEvaluator, type PolicyVerdict, type SideVerdict } from "../../../src/policy/evaluate.js";
-import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule, PolicyType } from "../../../src/policy/types.js";
+import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyRule } from "../../../src/policy/types.js";
+import { NAMESPACES, policyArbitraries } from "./arbitraries.js";
 
-// ---- Generators (as in properties.test.ts, with blocks around Calico's per-node /26 blocks) ----
+// ---- Generators (arbitraries.ts, with blocks around Calico's per-node /26 blocks) ----
 
-const NAMESPACES = ["default", "ns1", "ns2"];
 const NODES = ["node-a", "node-b", "node-c"];
-
-const requirement = (keys: string[], values: string[]) =>
-  fc.oneof(
-    fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom("In" as const, "NotIn" as const), values: fc.uniqueArray(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }) }),
-    fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom("Exists" as const, "DoesNotExist" as const), values: fc.constant([] as string[]) }),
-  );
-
-const selector = (keys: string[], values: string[]): fc.Arbitrary<LabelSelector> =>
-  fc.record({
-    matchLabels: fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 1 }).map((d) => ({ ...d })),
-    matchExpressions: fc.array(requirement(keys, values), { maxLength: 1 }),
-  });
-
-const podSel = selector(["app", "tier"], ["a", "b"]);
-const nsSel = selector(["team", "kubernetes.io/metadata.name"], ["a", "b", "ns1", "ns2", "default"]);
 
 // Calico's IPAM gives each node a /26 of 10.244.0.0/16 in node order (node-a 10.244.0.0/26,
 // node-b .64/26, node-c .128/26), its first pod .0 (bgp) or .1 (ipip, vxlan: .0 is the tunnel's).
@@ -49,30 +34,7 @@ const BLOCKS: IPBlock[] = [
   { cidr: "8.8.0.0/16", except: [] },
 ];
 
-const peer: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
-  fc.record({ kind: fc.constant("pods" as const), podSelector: podSel, namespaceSelector: fc.option(nsSel, { nil: null }) }),
-  fc.record({ kind: fc.constant("ipBlock" as const), ipBlock: fc.constantFrom(...BLOCKS) }),
-);
-
-const port: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP") }),
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), port: fc.constantFrom<number | string>(53, 80, 81, "http", "metrics", "dns") }),
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), port: fc.constantFrom(53, 79, 80), endPort: fc.constantFrom(80, 81) }),
-);
-
-const rule: fc.Arbitrary<NetworkPolicyRule> = fc.record({
-  peers: fc.oneof(fc.constant("any" as const), fc.array(peer, { minLength: 1, maxLength: 2 })),
-  ports: fc.oneof(fc.constant("any" as const), fc.array(port, { minLength: 1, maxLength: 2 })),
-});
-
-const policy: fc.Arbitrary<Omit<NetworkPolicy, "name">> = fc.record({
-  namespace: fc.constantFrom(...NAMESPACES),
-  podSelector: podSel,
-  policyTypes: fc.constantFrom<PolicyType[]>(["Ingress"], ["Egress"], ["Ingress", "Egress"]),
-  policyTypesExplicit: fc.constant(true),
-  ingress: fc.array(rule, { maxLength: 2 }),
-  egress: fc.array(rule, { maxLength: 2 }),
-});
+const { policy } = policyArbitraries({ blocks: BLOCKS, ports: [53, 80, 81, "http", "metrics", "dns"], rangeStarts: [53, 79, 80], rangeEnds: [80, 81] });
 
 // Container ports: named (TCP and UDP), unnamed, and names reused on other numbers.
 const PORT_SETS = [["http:80", "metrics:81"], ["http:81", "metrics:80/UDP"], ["dns:53/UDP", "http:80"], ["80", "dns:53"], ["metrics:79/UDP", "81"]];

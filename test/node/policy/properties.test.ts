@@ -7,25 +7,9 @@ import { describe, expect, it } from "vitest";
 import type { ClusterModel, Protocol } from "../../../src/model/types.js";
 import { PolicyEvaluator, type EndpointRef, type SideVerdict } from "../../../src/policy/evaluate.js";
 import { loadNetworkPolicies } from "../../../src/policy/read.js";
-import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule, PolicyType } from "../../../src/policy/types.js";
+import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyRule } from "../../../src/policy/types.js";
+import { NAMESPACES, policyArbitraries } from "./arbitraries.js";
 import { cluster } from "./helpers.js";
-
-const NAMESPACES = ["default", "ns1", "ns2"];
-
-const requirement = (keys: string[], values: string[]) =>
-  fc.oneof(
-    fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom("In" as const, "NotIn" as const), values: fc.uniqueArray(fc.constantFrom(...values), { minLength: 1, maxLength: 2 }) }),
-    fc.record({ key: fc.constantFrom(...keys), operator: fc.constantFrom("Exists" as const, "DoesNotExist" as const), values: fc.constant([] as string[]) }),
-  );
-
-const selector = (keys: string[], values: string[]): fc.Arbitrary<LabelSelector> =>
-  fc.record({
-    matchLabels: fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values), { maxKeys: 1 }).map((d) => ({ ...d })),
-    matchExpressions: fc.array(requirement(keys, values), { maxLength: 1 }),
-  });
-
-const podSel = selector(["app", "tier"], ["a", "b"]);
-const nsSel = selector(["team", "kubernetes.io/metadata.name"], ["a", "b", "ns1", "ns2", "default"]);
 
 // Valid blocks around the pod network (node-a 10.244.0.0/24, node-b 10.244.1.0/24) and beyond.
 const BLOCKS: IPBlock[] = [
@@ -37,30 +21,7 @@ const BLOCKS: IPBlock[] = [
   { cidr: "8.8.8.8/32", except: [] },
 ];
 
-const peer: fc.Arbitrary<NetworkPolicyPeer> = fc.oneof(
-  fc.record({ kind: fc.constant("pods" as const), podSelector: podSel, namespaceSelector: fc.option(nsSel, { nil: null }) }),
-  fc.record({ kind: fc.constant("ipBlock" as const), ipBlock: fc.constantFrom(...BLOCKS) }),
-);
-
-const port: fc.Arbitrary<NetworkPolicyPort> = fc.oneof(
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP") }),
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), port: fc.constantFrom<number | string>(80, 81, "http", "metrics") }),
-  fc.record({ protocol: fc.constantFrom<Protocol>("TCP", "UDP"), port: fc.constantFrom(79, 80), endPort: fc.constantFrom(80, 81) }),
-);
-
-const rule: fc.Arbitrary<NetworkPolicyRule> = fc.record({
-  peers: fc.oneof(fc.constant("any" as const), fc.array(peer, { minLength: 1, maxLength: 2 }), fc.array(peer, { minLength: 1, maxLength: 2 })),
-  ports: fc.oneof(fc.constant("any" as const), fc.array(port, { minLength: 1, maxLength: 2 })),
-});
-
-const policy: fc.Arbitrary<Omit<NetworkPolicy, "name">> = fc.record({
-  namespace: fc.constantFrom(...NAMESPACES),
-  podSelector: podSel,
-  policyTypes: fc.constantFrom<PolicyType[]>(["Ingress"], ["Egress"], ["Ingress", "Egress"]),
-  policyTypesExplicit: fc.constant(true),
-  ingress: fc.array(rule, { maxLength: 2 }),
-  egress: fc.array(rule, { maxLength: 2 }),
-});
+const { policy } = policyArbitraries({ blocks: BLOCKS, ports: [80, 81, "http", "metrics"], rangeStarts: [79, 80], rangeEnds: [80, 81], peerLists: 2 });
 
 const named = (ps: Array<Omit<NetworkPolicy, "name">>, from = 0): NetworkPolicy[] => ps.map((p, i) => ({ ...p, name: `p${from + i}` }));
 
