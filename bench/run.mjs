@@ -1,8 +1,8 @@
-// `npm run bench [-- --suite fib,model,dataplane,engine,macro] [--out PREFIX]`: bundles the
+// `npm run bench [-- --suite fib,model,dataplane,engine,macro,policy] [--out PREFIX]`: bundles the
 // TypeScript suites with esbuild, runs them in this process (the macro scenario and the peak
 // memory of a load in fresh child processes) and writes PREFIX.json (machine, versions, seeds,
 // medians of every measurement, the simulations' counters and their hashes), PREFIX.md (tables)
-// and PREFIX.svg (a chart). Default: every suite but macro, into bench/results/latest.*; another
+// and PREFIX.svg (a chart). Default: every suite but macro and policy, into bench/results/latest.*; another
 // choice of suites goes to bench/results/<suites>.* unless --out says otherwise.
 // Needs `npm run build` (build/dataplane.wasm, dist/engine.js).
 import { execFileSync } from "node:child_process";
@@ -18,7 +18,7 @@ import { svgChart } from "./chart.mjs";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = `${root}build/bench`;
 await build({
-  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/dataplane.bench.ts`, `${root}bench/stats.ts`],
+  entryPoints: [`${root}bench/fib.bench.ts`, `${root}bench/model.bench.ts`, `${root}bench/dataplane.bench.ts`, `${root}bench/policy.bench.ts`, `${root}bench/stats.ts`],
   bundle: true,
   splitting: true,
   format: "esm",
@@ -50,13 +50,14 @@ const SUITES = {
   model: "generate + validate 5,000 nodes / 150,000 pods / 10,000 services; peak memory of one load",
   dataplane: "dataplane micro-benchmarks and the mode × scale sweep: new connections/s and rules per connection per kube-proxy mode at 100/1,000/10,000 Services, established packets/s, Wasm vs TS reference",
   engine: "dist/engine.js: worker scaling 1 → cores, cancel latency, progress rate",
+  policy: "opt-in: NetworkPolicy enforcement, 0/10/100/1,000 policies on 100 nodes / 3,000 pods / 300 Services: new connections/s, rules per new connection, load ms per CNI (flannel, Calico ipip, Cilium vxlan eBPF/iptables), ratios to no policy",
   macro: "opt-in: 5,000 nodes / 150,000 pods / 10,000 Services on 2 workers, nftables, as many flows as fit: load ms, run ms, packets/s, peak memory",
 };
 const ALIASES = { modes: "dataplane", scale: "dataplane", wasm: "dataplane", workers: "engine", route: "fib" };
 const DEFAULT = ["fib", "model", "dataplane", "engine"];
 const { values } = parseArgs({ options: { suite: { type: "string" }, out: { type: "string" }, "macro-repeats": { type: "string" }, help: { type: "boolean", short: "h" } } });
 if (values.help) {
-  console.log(`Usage: npm run bench -- [--suite S,S,...] [--out PREFIX] [--macro-repeats N]\n\nSuites (default: ${DEFAULT.join(",")}; "all" adds macro):\n${Object.entries(SUITES).map(([k, v]) => `  ${k.padEnd(10)} ${v}`).join("\n")}\nAliases: ${Object.entries(ALIASES).map(([a, s]) => `${a} = ${s}`).join(", ")}.\n\nWrites PREFIX.json, PREFIX.md and PREFIX.svg (default bench/results/latest for the default suites, bench/results/<suites> otherwise).`);
+  console.log(`Usage: npm run bench -- [--suite S,S,...] [--out PREFIX] [--macro-repeats N]\n\nSuites (default: ${DEFAULT.join(",")}; "all" adds macro and policy):\n${Object.entries(SUITES).map(([k, v]) => `  ${k.padEnd(10)} ${v}`).join("\n")}\nAliases: ${Object.entries(ALIASES).map(([a, s]) => `${a} = ${s}`).join(", ")}.\n\nWrites PREFIX.json, PREFIX.md and PREFIX.svg (default bench/results/latest for the default suites, bench/results/<suites> otherwise).`);
   process.exit(0);
 }
 const chosen = values.suite === undefined ? DEFAULT : values.suite === "all" ? Object.keys(SUITES) : [...new Set(values.suite.split(",").map((s) => s.trim()).filter(Boolean).map((s) => ALIASES[s] ?? s))];
@@ -75,6 +76,7 @@ const cores = availableParallelism();
 const { ENGINE_CLUSTER, ENGINE_PLAN } = await import("./engine.bench.mjs");
 const { MACRO_CLUSTER, MACRO_PLAN, MACRO_WORKERS } = await import("./macro.bench.mjs");
 const { LIMITS_SPEC } = await load("model.bench");
+const { POLICY_CLUSTER, POLICY_PLAN, POLICY_COUNTS } = await load("policy.bench");
 const meta = {
   date: new Date().toISOString(),
   // Kept flat for older readers of latest.json; the same as in machine.
@@ -85,7 +87,7 @@ const meta = {
   versions: { "k8s-net-flow": pkg(""), assemblyscript: pkg("node_modules/assemblyscript"), esbuild: pkg("node_modules/esbuild") },
   suites,
   // Every seed the suites use, whichever ran: same seeds → same counters.
-  seeds: { fib: { destinations: 7 }, model: { cluster: LIMITS_SPEC.seed }, dataplane: { cluster: 3, flows: 12345, kubeProxy: "1 … repeats" }, engine: { cluster: ENGINE_CLUSTER.generate.seed, plan: ENGINE_PLAN.seed }, macro: { cluster: MACRO_CLUSTER.generate.seed, plan: MACRO_PLAN.seed } },
+  seeds: { fib: { destinations: 7 }, model: { cluster: LIMITS_SPEC.seed }, dataplane: { cluster: 3, flows: 12345, kubeProxy: "1 … repeats" }, engine: { cluster: ENGINE_CLUSTER.generate.seed, plan: ENGINE_PLAN.seed }, macro: { cluster: MACRO_CLUSTER.generate.seed, plan: MACRO_PLAN.seed }, policy: { cluster: POLICY_CLUSTER.seed, plan: POLICY_PLAN.seed } },
 };
 
 const data = { format: "k8s-net-flow-bench/1", meta, measurements: [], counters: {}, results: [] };
@@ -154,6 +156,30 @@ if (suites.includes("macro")) {
   if (macro.counters) counters("macro/simulate", macro.counters);
   const fmtN = (x) => (x === undefined ? "—" : Math.round(x).toLocaleString("en"));
   log([`Macro scenario: 5,000 nodes / 150,000 pods / 10,000 Services, nftables, ${MACRO_WORKERS} workers, ${flows.toLocaleString("en")} connections × ${MACRO_PLAN.packetsPerFlow} packets (each closed into TIME_WAIT; 10,000 new a simulated second), median of ${macro.repeats ?? "—"}:`, "", "| load (ms) | run (ms) | packets/s | peak RSS (MB) |", "| ---: | ---: | ---: | ---: |", `| ${fmtN(macro.loadMs)} | ${fmtN(macro.runMs)} | ${fmtN(macro.packetsPerSecond)} | ${fmtN(macro.peakRssMB)} |`, ...(macro.error ? ["", `It did not complete: ${macro.error}`] : [])].join("\n"));
+}
+if (suites.includes("policy")) {
+  const { rows } = await (await load("policy.bench")).run({ createEngine: (await engineModule()).createEngine }, { repeats: 5, loadRepeats: 5, breakdownRepeats: 1, log: (s) => console.error(`policy: ${s}`) });
+  data.policy = { cluster: POLICY_CLUSTER, plan: POLICY_PLAN, counts: POLICY_COUNTS, rows };
+  for (const r of rows) {
+    const at = `${r.label}, ${r.policies} policies`;
+    measure("policy", `new connections, ${at}`, "connections/s", r.connectionsPerSecond, r.repeats);
+    measure("policy", `rules walked per new connection, ${at}`, "rules", r.rulesPerNewConnection, r.repeats);
+    measure("policy", `load, ${at}`, "ms", r.loadMs, r.repeats);
+    if (r.cni === "calico") measure("policy", `Felix chain compile (in process), ${at}`, "ms", r.breakdown.calicoChainsMs, r.repeats);
+    counters(`policy/${r.cni}, ${r.policies} policies`, r.counters);
+  }
+  const n = (x) => Math.round(x).toLocaleString("en");
+  const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : "—");
+  const c = POLICY_CLUSTER;
+  log([
+    `NetworkPolicy enforcement: ${c.nodes} nodes / ${c.pods.toLocaleString("en")} pods / ${c.services} Services in ${c.namespaces} namespaces (seed ${c.seed}), ${POLICY_PLAN.flows.toLocaleString("en")} new connections (${POLICY_PLAN.pattern}, ${POLICY_PLAN.packetsPerFlow} packet each) per run on 1 worker, medians of ${rows[0]?.repeats ?? "—"} runs alternating between the policy counts; ratios to the same CNI with no policy, same run. Every connection is allowed at every count (the policies roll out a namespace at a time, each with its default deny, allow-same-namespace and allow-from-cluster on TCP 8080, then port-specific allows on single Services).`,
+    "",
+    "| CNI | policies | new connections/s | × no policy | rules per new connection (mean) | p99 | × no policy | load ms | × no policy | Felix chains ms (in process, 1 pass) | policy rules added | delivered | dropped |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => `| ${r.label} | ${n(r.policies)} | ${n(r.connectionsPerSecond)} | ${x(r.ratio)} | ${r.rulesPerNewConnection.toFixed(1)} | ${n(r.rulesPerNewConnectionP99)} | ${x(r.rulesRatio)} | ${n(r.loadMs)} | ${x(r.loadRatio)} | ${r.cni === "calico" ? r.breakdown.calicoChainsMs.toFixed(0) : "—"} | ${n(r.breakdown.policyRules)} | ${n(r.delivered)} | ${n(r.dropped)} |`),
+    "",
+    `In-process load breakdown (same inputs, one pass each): ${rows.filter((r) => r.cni === "calico" || r.cni === "cilium-ebpf").map((r) => `${r.cni} ${n(r.policies)} policies: parse+validate ${n(r.breakdown.parseMs)} ms, network ${n(r.breakdown.compileNetworkMs)} ms, kube-proxy rules ${n(r.breakdown.compileKubeProxyMs)} ms, ${r.cni === "calico" ? `Felix chains ${n(r.breakdown.calicoChainsMs)} ms` : `Cilium policy maps ${n(r.breakdown.ciliumPolicyMs)} ms`}`).join("; ")}.`,
+  ].join("\n"));
 }
 // NaN (a measurement that did not happen) is no median: drop it.
 data.measurements = data.measurements.filter((m) => Number.isFinite(m.median));
