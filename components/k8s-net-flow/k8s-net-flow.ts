@@ -16,7 +16,7 @@ import { download, pngOf, standaloneSvg } from "./export.js";
 import { formatTrace } from "../../src/outputs/trace-text.js";
 import { renderInspector } from "./inspector.js";
 import { enforcedAt, policyStop, renderPolicyVerdict } from "./policy-hop.js";
-import { clientOf, faultList, renderClient, withFaults } from "./faults.js";
+import { clientOf, faultList, renderClient } from "./faults.js";
 
 /**
  * @summary A live diagram of one packet's path through a simulated Kubernetes cluster.
@@ -274,7 +274,8 @@ export class K8sNetFlowElement extends LitElement {
     faults.forEach((f) => parseFault(f, "faults"));
     checkLength(this.size, "size");
     checkLength(this.replySize, "reply-size");
-    return withFaults(withSettings(input, settings), faults.length ? (this.broken ? faults : []) : undefined);
+    // A list replaces the cluster's own (as --fault does): the switch off means no faults at all.
+    return withSettings(input, faults.length ? { ...settings, faults: this.broken ? faults : [] } : settings);
   }
 
   /** With `faults`: whether they are applied (the "Break the cluster" switch; on by default). */
