@@ -50,6 +50,9 @@ export const TIMEOUT_TCP_TIME_WAIT: u32 = 120;
 // A UDP flow becomes a "stream" (120 s) only after traffic both ways for more than 2 s;
 // the exchanges simulated here are shorter, so 30 s applies.
 export const TIMEOUT_UDP: u32 = 30;
+// nf_conntrack_udp_timeout_stream: a UDP flow with traffic both ways seen for over 2 s (ASSURED).
+export const TIMEOUT_UDP_STREAM: u32 = 120;
+const PROTO_UDP: u32 = 17;
 export const TIMEOUT_ICMP: u32 = 30;
 
 /** Number of live entries, and their indexes in [0, capacity) for `conntrack -L`. */
@@ -251,5 +254,28 @@ export function ctGc(): void {
 }
 
 export function ctRefresh(e: u32, timeout: u32): void {
-  store<u32>(ctEntry(e), now + timeout, CT_EXPIRES);
+  const p = ctEntry(e);
+  // udp_packet: a UDP stream (ASSURED) is refreshed to the stream timeout by every packet. Only
+  // ctInject's entries are UDP streams here (the exchanges simulated are shorter than 2 s).
+  if ((load<u32>(p, CT_KEY) & 255) == PROTO_UDP && (load<u32>(p, CT_STATUS) & CS_ASSURED) != 0) timeout = TIMEOUT_UDP_STREAM;
+  store<u32>(p, now + timeout, CT_EXPIRES);
+}
+
+/**
+ * A connection that existed before the simulation started (the `stale-udp-conntrack` fault: the
+ * entry kube-proxy's DNAT made for a client's long-lived UDP socket, which kube-proxy then
+ * failed to delete). Inserted as given unless a live entry already holds its original tuple
+ * (the same socket sending again); the lookup and insert counters are left as they were, the
+ * entry being no packet's doing. Returns the entry's index, or NONE when the table is full.
+ */
+export function ctInject(src: u32, dst: u32, ports: u32, key: u32, rsrc: u32, rdst: u32, rports: u32, status: u32, timeout: u32): u32 {
+  const hits = ctHits;
+  const misses = ctMisses;
+  const inserts = ctInserts;
+  let e = ctLookup(src, dst, ports, key);
+  if (e == 0xffffffff) e = ctInsert(src, dst, ports, key, rsrc, rdst, rports, status, timeout);
+  ctHits = hits;
+  ctMisses = misses;
+  ctInserts = inserts;
+  return e;
 }

@@ -24,7 +24,7 @@ export { getTime, setSeed, setTime } from "./state";
 export { setNodeDown } from "./forward";
 export { traceBuffer } from "./trace";
 export { nodePairs } from "./forward";
-export { ctCapacity, ctGc, ctReserve } from "./conntrack";
+export { ctCapacity, ctGc, ctInject, ctReserve } from "./conntrack";
 
 /** Entry `i` of the conntrack table as 9 u32 at `out` (orig src, dst, ports, key, reply src, dst, ports, status, expires); false if unused. */
 export function ctRead(i: u32, out: usize): bool {

@@ -262,6 +262,18 @@ export class Dataplane {
     return out;
   }
 
+  /**
+   * Puts a connection into conntrack as if earlier packets had made it (the `stale-udp-conntrack`
+   * fault): tuples as ConntrackEntry's, `status` of CS_* bits, expiring `timeout` seconds from
+   * now. Nothing is inserted when a live entry holds the original tuple. False when the table is full.
+   */
+  injectConntrack(entry: Omit<ConntrackEntry, "expires">, timeout: number): boolean {
+    const u = (x: number) => x >>> 0;
+    const [s, d, p] = entry.orig;
+    const [rs, rd, rp] = entry.reply;
+    return this.wasm.ctInject(u(s), u(d), u(p), u(entry.key), u(rs), u(rd), u(rp), u(entry.status), u(timeout)) >>> 0 !== 0xffffffff;
+  }
+
   /** Test hook: makes the module trap (a load far outside its memory). */
   debugTrap(): void {
     this.wasm.fibLookup(0xfffffff0, 0);

@@ -28,6 +28,7 @@ export interface DataplaneExports {
   ipvsScheduled(rs: number): number;
   ctCapacity(): number;
   ctReserve(max: number): void;
+  ctInject(src: number, dst: number, ports: number, key: number, rsrc: number, rdst: number, rports: number, status: number, timeout: number): number;
   ctRead(i: number, out: number): number;
   setSeed(seed: number): void;
   resetState(): void;

@@ -7,7 +7,7 @@ import type { CompiledNetwork } from "../compile/network.js";
 import type { RulesetBuilder } from "../compile/ruleset-builder.js";
 import { formatIPv4, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
-import { prng } from "../model/random.js";
+import { fnv1a32, prng } from "../model/random.js";
 import type { FlowQuery, Trace } from "../engine/types.js";
 import { ClusterZone } from "../dns/records.js";
 import { lookup, type Libc, type Lookup, type QueryResult } from "../dns/resolver.js";
@@ -139,6 +139,41 @@ function replyLength(flow: FlowQuery, requestSize: number): number {
   return flow.replySize === requestSize ? 0 : flow.replySize;
 }
 
+// Conntrack status bits, as assembly/conntrack.ts keeps them.
+const CS_DNAT = 1;
+const CS_SEEN_REPLY = 4;
+const CS_ASSURED = 16;
+/** nf_conntrack_udp_timeout_stream (assembly/conntrack.ts TIMEOUT_UDP_STREAM). */
+const UDP_STREAM_TIMEOUT = 120;
+
+/**
+ * The `stale-udp-conntrack` fault (model.staleUdp, src/faults/apply.ts). Assumption: a traced
+ * UDP exchange to a ClusterIP:port the recreated pod backed is sent from a client socket that
+ * outlived the restart (same source port; each datagram refreshed its entry, so it never
+ * expired). Just before the exchange, the entry kube-proxy's DNAT made for that socket back then
+ * goes into conntrack on the client's node: orig client:sport → ClusterIP:port, reply
+ * backend:targetPort → client:sport, DNAT, ASSURED, SEEN_REPLY, the UDP stream timeout. The
+ * backend is the one kube-proxy's random choice gave that socket then, drawn from the client's
+ * address and port among the backends of the time: with one backend, the old pod. Entries
+ * towards the old IP lead to an address nobody holds any more. Without the fault: nothing.
+ */
+function injectStaleUdp(dp: Dataplane, cluster: LoadedCluster, client: ClusterPod, dst: number, dport: number, sport: number): void {
+  const stale = cluster.model.staleUdp;
+  if (!stale) return;
+  for (const s of stale) {
+    const port = s.services.find((p) => parseIPv4(p.clusterIP, "clusterIP") === dst >>> 0 && p.port === dport);
+    if (!port) continue;
+    const backend = port.backends[fnv1a32(`${client.ip}:${sport}>${port.clusterIP}:${port.port}`) % port.backends.length]!;
+    const node = cluster.model.nodes.findIndex((n) => n.name === client.node);
+    const src = parseIPv4(client.ip, "ip");
+    dp.injectConntrack(
+      { orig: [src, dst, ((sport << 16) | dport) >>> 0], reply: [parseIPv4(backend.ip, "ip"), src, ((backend.targetPort << 16) | sport) >>> 0], key: (A.PROTO_UDP | (node << 8)) >>> 0, status: CS_DNAT | CS_SEEN_REPLY | CS_ASSURED },
+      UDP_STREAM_TIMEOUT,
+    );
+    return;
+  }
+}
+
 /** Follows one flow; the hops stay raw records (see packed-trace.ts) until the receiver decodes them. */
 export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery): PackedTrace {
   const resolved = resolveFlow(cluster, flow);
@@ -183,6 +218,7 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
     r = flowToAddress(cluster, resolved.from, resolved.netns, result.addresses[0]!, resolved.port, flow.protocol, resolved.dnsName);
   } else r = resolved;
   const sport = ephemeralPort(seed);
+  if (r.protocol === "UDP") injectStaleUdp(dp, cluster, r.from, r.dst, r.dport, sport);
   const request = packetFor(r, sport, flowSize(flow, r.protocol));
   const replyLen = replyLength(flow, request.len);
   const raw = dp.exchange(replyLen ? { ...request, len: (request.len | (replyLen << 16)) >>> 0 } : request, r.netns, true, true);
@@ -237,6 +273,7 @@ export function dnsLookup(
     if (sport === undefined) ports.set(qname, (sport = ephemeralPort((seed + (ports.size + 1) * 0x9e37) >>> 0)));
     // glibc connect()s its UDP socket to the nameserver before sending (res_send.c send_dg); musl sendto()s.
     const flags = libc === "glibc" ? A.PF_CONNECTED : 0;
+    injectStaleUdp(dp, cluster, pod, server, 53, sport);
     const raw = dp.exchange({ src, dst: server, sport, dport: 53, proto: A.PROTO_UDP, ttl: 64, len: queryLength(qname), flags }, netns, true, onQuery !== undefined);
     const verdict = VERDICTS[raw.verdict];
     // A query that leaves the cluster reaches the node network's resolver (dnsPolicy Default):

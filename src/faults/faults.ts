@@ -27,7 +27,16 @@ export type Fault =
    * flanneld on `node` is not running (it failed after the node rebooted): the node's flannel.1
    * has none of the routes, neighbour and FDB entries flanneld writes for its peers (flannel VXLAN).
    */
-  | { kind: "flanneld-stopped"; node: string };
+  | { kind: "flanneld-stopped"; node: string }
+  /**
+   * `pod` (a UDP backend, typically CoreDNS) was deleted and recreated by its controller (new
+   * name, new IP), and kube-proxy failed to delete the UDP conntrack entries that pointed at
+   * the old IP (`conntrack -D -p udp --orig-dst CLUSTER_IP --reply-src OLD_IP` failed, e.g. the
+   * conntrack binary missing). Assumption: every traced UDP exchange to one of its Services
+   * comes from a client whose UDP socket outlived the restart (same source port, its entry
+   * refreshed by every datagram, so it never expires).
+   */
+  | { kind: "stale-udp-conntrack"; pod: string };
 
 export type FaultKind = Fault["kind"];
 
@@ -42,6 +51,7 @@ export const FAULTS: Record<FaultKind, { argument?: string; summary: string }> =
   "default-deny": { argument: "NAMESPACE[/ingress|egress|all]", summary: "a default-deny NetworkPolicy in the namespace (ingress unless said)" },
   "br-netfilter-off": { summary: "bridge-nf-call-iptables=0: bridged packets skip iptables and conntrack" },
   "flanneld-stopped": { argument: "NODE", summary: "flanneld down on NODE after a reboot: no routes, neighbours or FDB entries for its peers (flannel VXLAN)" },
+  "stale-udp-conntrack": { argument: "NAMESPACE/POD", summary: "the UDP backend pod was recreated (new IP) but kube-proxy left the conntrack entries to the old IP: a client whose UDP socket outlived the restart still sends there" },
 };
 
 const qualified = (text: string) => (text.includes("/") ? text : `default/${text}`);
@@ -58,6 +68,7 @@ export function parseFault(text: string, field = "faults"): Fault {
   switch (kind) {
     case "pod-not-ready":
     case "kube-proxy-stale":
+    case "stale-udp-conntrack":
       return { kind, pod: qualified(arg!) };
     case "selector-mismatch":
       return { kind, service: qualified(arg!) };
@@ -85,6 +96,7 @@ export function faultText(f: Fault): string {
   switch (f.kind) {
     case "pod-not-ready":
     case "kube-proxy-stale":
+    case "stale-udp-conntrack":
       return `${f.kind}=${f.pod}`;
     case "selector-mismatch":
       return `${f.kind}=${f.service}`;

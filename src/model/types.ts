@@ -187,6 +187,14 @@ export interface ClusterModel {
    * (the `kube-proxy-stale` fault: kube-proxy stopped before a pod was deleted).
    */
   kubeProxySlices?: EndpointSlice[];
+  /**
+   * The `stale-udp-conntrack` fault (src/faults/apply.ts): per recreated pod, its old IP and
+   * name, its replacement, and the UDP Service ports it backed with their backends as
+   * kube-proxy had them before the restart (`ip`:`targetPort`, the old IP among them): the
+   * conntrack entries kube-proxy left behind, injected before each traced UDP exchange to one
+   * of them (src/dataplane/forward.ts).
+   */
+  staleUdp?: Array<{ oldIP: string; oldPod: string; pod: string; node: string; services: Array<{ service: string; clusterIP: string; port: number; backends: Array<{ ip: string; targetPort: number }> }> }>;
 }
 
 /** A problem with the input. Errors stop the load; warnings are reported with the model. */
