@@ -438,9 +438,7 @@ class CalicoCompiler {
     const key = `${pod.namespace}/${pod.name}`;
     for (const dir of ["ingress", "egress"] as const) {
       const chain = `cali-${dir === "ingress" ? "tw" : "fw"}-${veth}`;
-      const selecting = this.policies
-        .filter((p) => p.namespace === pod.namespace && p.policyTypes.includes(dir === "ingress" ? "Ingress" : "Egress"))
-        .filter((p) => this.evaluator.selectedPods(p).includes(pod))
+      const selecting = this.evaluator.policiesSelecting(pod, dir === "ingress" ? "Ingress" : "Egress")
         // Felix orders a tier's policies by order (1000 for all of Kubernetes'), then by name.
         .sort((a, b) => (`knp.default.${a.name}` < `knp.default.${b.name}` ? -1 : 1));
       const rules: FelixRule[] = [

@@ -88,13 +88,14 @@ export function compileCiliumPolicy(model: ClusterModel, identities: ReadonlyMap
       namedNumbers.get(key)!.add(cp.containerPort);
     }
   }
-  const selected = new Map<NetworkPolicy, Set<ClusterPod>>(policies.map((p) => [p, new Set(evaluator.selectedPods(p))]));
+  // A peer's identities, once: every pod a policy selects shares its rules.
+  const peerIdentities = new Map<NetworkPolicyPeer, number[]>();
   for (const pod of model.pods) {
     if (pod.hostNetwork) continue;
     const key = `${pod.namespace}/${pod.name}`;
     for (const direction of ["ingress", "egress"] as const) {
       const type = direction === "ingress" ? "Ingress" : "Egress";
-      const selecting = policies.filter((p) => p.policyTypes.includes(type) && selected.get(p)!.has(pod));
+      const selecting = evaluator.policiesSelecting(pod, type);
       if (!selecting.length) continue;
       const first = table.entries.length;
       const add = (e: Omit<CiliumPolicyEntry, "net" | "mask"> & Partial<Pick<CiliumPolicyEntry, "net" | "mask">>) => table.entries.push({ net: 0, mask: 0, ...e });
@@ -113,8 +114,9 @@ export function compileCiliumPolicy(model: ClusterModel, identities: ReadonlyMap
             if (!peer) {
               for (const pe of ports) add({ identity: 0, ...pe, ...tag });
             } else if (peer.kind === "pods") {
-              const ids = new Set(evaluator.peerPods(p, peer).filter((x) => !x.hostNetwork).map((x) => identities.get(`${x.namespace}/${x.name}`)!));
-              for (const id of [...ids].sort((a, b) => a - b)) for (const pe of ports) add({ identity: id, ...pe, ...tag });
+              let ids = peerIdentities.get(peer);
+              if (!ids) peerIdentities.set(peer, (ids = [...new Set(evaluator.peerPods(p, peer).filter((x) => !x.hostNetwork).map((x) => identities.get(`${x.namespace}/${x.name}`)!))].sort((a, b) => a - b)));
+              for (const id of ids) for (const pe of ports) add({ identity: id, ...pe, ...tag });
             } else if (!peer.ipBlock.cidr.includes(":")) {
               const blocks = subtractPrefixes(parseCidr(peer.ipBlock.cidr, "cidr"), peer.ipBlock.except.filter((x) => !x.includes(":")).map((x) => parseCidr(x, "except")));
               for (const b of blocks) for (const pe of ports) add({ identity: IDENTITY_WORLD, net: b.address, mask: maskOf(b.prefixLength), ...pe, ...tag });

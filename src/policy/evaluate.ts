@@ -236,6 +236,11 @@ export class PolicyEvaluator {
     return this.selecting(pod, direction).map((c) => c.key);
   }
 
+  /** The policies isolating `pod` in `direction`, in input order (none for host-network pods). */
+  policiesSelecting(pod: ClusterPod, direction: PolicyType): NetworkPolicy[] {
+    return this.selecting(pod, direction).map((c) => c.policy);
+  }
+
   /**
    * The pods `policy` applies to (spec.podSelector in its namespace), host-network pods left
    * out: what an enforcing dataplane attaches the policy's chains or programs to.
@@ -250,9 +255,16 @@ export class PolicyEvaluator {
    */
   peerPods(policy: NetworkPolicy, peer: NetworkPolicyPeer): ClusterPod[] {
     if (peer.kind === "ipBlock") return [];
-    const c = compile(policy);
-    return this.cluster.pods.filter((p) => this.matchPeer(c, peer, { kind: "pod", pod: p, ip: p.ip }));
+    // Compilers ask once per peer and selected pod: the answer is kept per peer.
+    let found = this.peerCache.get(peer);
+    if (!found) {
+      const c = compile(policy);
+      found = this.cluster.pods.filter((p) => this.matchPeer(c, peer, { kind: "pod", pod: p, ip: p.ip }));
+      this.peerCache.set(peer, found);
+    }
+    return found;
   }
+  private readonly peerCache = new Map<NetworkPolicyPeer, ClusterPod[]>();
 
   /** Selections are cached per pod: the matrix asks for each pod 2 × pods × ports times. */
   private selecting(pod: ClusterPod, direction: PolicyType): CompiledPolicy[] {
