@@ -283,6 +283,22 @@ describe("site/troubleshooting.html", () => {
       end: /error · pod · deliver[\s\S]*fragmentation needed, next-hop MTU 1450/,
       healthyEnd: /n2 · shop\/db-0[\s\S]*reply · routing · drop[\s\S]*Dropped in shop\/db-0/,
     },
+    // flanneld-stopped=n2: n2 lacks n1's route, so the request arrives (n1 still has n2's) and
+    // the answer leaves n2 by the default route; healthy, it goes back through flannel.1.
+    "flanneld-stopped": {
+      broken: /: delivered, answer dropped/,
+      healthy: /: delivered, answer delivered/,
+      last: /default via 192\.168\.1\.1 dev eth0/,
+      end: /n2 · host[\s\S]*reply · routing · drop[\s\S]*default via 192\.168\.1\.1 dev eth0/,
+      healthyEnd: /n1 · default\/client[\s\S]*reply · pod · deliver[\s\S]*10\.96\.0\.50:5432 → 10\.244\.0\.2/,
+    },
+    // The queries follow the stale entry to CoreDNS's old address, 10.244.0.3, on n1's cni0.
+    "stale-udp-conntrack": {
+      broken: /: unresolved/,
+      healthy: /: delivered/,
+      last: /10\.244\.0\.2:\d+ → 10\.244\.0\.3:53/,
+      end: /n1 · host[\s\S]*drop[\s\S]*no neighbour answers ARP/,
+    },
   };
 
   it("links from the home page, and has one live diagram per lesson", async () => {
