@@ -19,7 +19,6 @@ import { maskOf, parseIPv4 } from "../net/ipv4.js";
 import { PolicyEvaluator } from "../policy/evaluate.js";
 import { policyKey, type LabelSelector, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "../policy/types.js";
 import { sha224, sha256, utf8 } from "../util/sha256.js";
-import { calicoVethName } from "./interfaces.js";
 import type { RuleMatch, RulePolicyVerdict, RuleTarget } from "./iptables.js";
 import type { RulesetBuilder } from "./ruleset-builder.js";
 
@@ -203,8 +202,8 @@ function mergeMatches(frags: readonly Frag[]): RuleMatch {
 
 export interface CalicoPolicyInputs {
   model: ClusterModel;
-  /** The host-side veth (interface id) of each pod, by `namespace/name`. */
-  vethOf: (pod: ClusterPod) => number;
+  /** Each pod's host-side veth: its interface id and its name (cali + a hash of namespace.pod). */
+  vethOf: (pod: ClusterPod) => { id: number; name: string };
 }
 
 /**
@@ -386,8 +385,8 @@ class CalicoCompiler {
     let any = -1;
     for (let n = 0; n < this.model.nodes.length; n++) {
       const pods = byNode.get(n) ?? [];
-      const names = pods.map((p) => ({ name: calicoVethName(p.namespace, p.name), pod: p })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const iface = (name: string, pod?: ClusterPod) => (dir === "from" ? F.iif(name, pod ? this.inputs.vethOf(pod) : "workloads") : F.oif(name, pod ? this.inputs.vethOf(pod) : "workloads"));
+      const names = pods.map((p) => ({ name: this.inputs.vethOf(p).name, pod: p })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const iface = (name: string, pod?: ClusterPod) => (dir === "from" ? F.iif(name, pod ? this.inputs.vethOf(pod).id : "workloads") : F.oif(name, pod ? this.inputs.vethOf(pod).id : "workloads"));
       const endpoint = (e: { name: string; pod: ClusterPod }) => {
         const chain = `cali-${dir === "from" ? "fw" : "tw"}-${e.name}`;
         return rule([iface(e.name, e.pod)], A.goto(chain, this.chainId(chain)));
@@ -413,7 +412,7 @@ class CalicoCompiler {
         this.emit(child, [...bin.map(endpoint), unknown], { id: childId, nodes: [n] });
         // `-i cali8+`: the node's interfaces with that prefix are exactly this bin's.
         const members = this.b.set({ name: `${key}+ on node ${n}`, kind: "set", type: "interface", keyHasAddr: true, keyHasPort: false, internal: "interfaces" });
-        for (const e of bin) this.b.element(members, { addr: this.inputs.vethOf(e.pod), proto: 0, port: 0 });
+        for (const e of bin) this.b.element(members, { addr: this.inputs.vethOf(e.pod).id, proto: 0, port: 0 });
         const wildcard = dir === "from" ? F.iif(`${key}+`, { set: members }) : F.oif(`${key}+`, { set: members });
         rootRules.push(rule([wildcard], A.goto(child, childId)));
       }
@@ -434,7 +433,7 @@ class CalicoCompiler {
 
   /** The pod's cali-tw- (what it receives) and cali-fw- (what it sends) chains. */
   private endpointChains(pod: ClusterPod, node: number): void {
-    const veth = calicoVethName(pod.namespace, pod.name);
+    const veth = this.inputs.vethOf(pod).name;
     const key = `${pod.namespace}/${pod.name}`;
     for (const dir of ["ingress", "egress"] as const) {
       const chain = `cali-${dir === "ingress" ? "tw" : "fw"}-${veth}`;

@@ -56,6 +56,11 @@ export function policyRules(model: ClusterModel, net: CompiledNetwork): ((b: Rul
   // Calico's host veth names are unique in the cluster (cali + a hash of namespace.pod).
   const byName = new Map<string, number>();
   for (const f of net.ifaces) if (f.kind === "veth" && net.netns[f.netns]!.kind === "host") byName.set(f.name, f.id);
-  const veths = new Map(model.pods.filter((p) => !p.hostNetwork).map((p) => [`${p.namespace}/${p.name}`, byName.get(calicoVethName(p.namespace, p.name))!]));
+  const veths = new Map<string, { id: number; name: string }>();
+  for (const p of model.pods) {
+    if (p.hostNetwork) continue;
+    const name = calicoVethName(p.namespace, p.name);
+    veths.set(`${p.namespace}/${p.name}`, { id: byName.get(name)!, name });
+  }
   return (b) => addCalicoPolicy(b, { model, vethOf: (pod) => veths.get(`${pod.namespace}/${pod.name}`)! });
 }

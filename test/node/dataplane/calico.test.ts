@@ -375,7 +375,7 @@ function felixChains(model: ClusterModel, net: CompiledNetwork): (b: RulesetBuil
   if (enforced) return enforced;
   const byName = new Map<string, number>();
   for (const f of net.ifaces) if (f.kind === "veth" && net.netns[f.netns]!.kind === "host") byName.set(f.name, f.id);
-  return (b) => addCalicoPolicy(b, { model, vethOf: (pod) => byName.get(calicoVethName(pod.namespace, pod.name))! });
+  return (b) => addCalicoPolicy(b, { model, vethOf: (pod) => { const name = calicoVethName(pod.namespace, pod.name); return { id: byName.get(name)!, name }; } });
 }
 
 describe("Calico NetworkPolicy: Wasm dataplane vs TypeScript reference", () => {
