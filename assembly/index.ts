@@ -122,14 +122,10 @@ export function hops(): u32 {
  * rejected one is answered by the rejecting node's ICMP port-unreachable. `trace` records
  * hops. Returns the request's verdict; lastReplyVerdict() the answer's.
  */
-export function exchange(from: u32, reply: bool, trace: bool): u32 {
+export function exchange(from: u32, reply: bool, trace: bool, replyLen: u32): u32 {
   traceStart(trace);
   setPhase(PH_REQUEST);
-  // An IPv4 total length fits 16 bits: the upper half of a request's P_LEN may carry the
-  // answer's (the trace's FlowQuery.replySize; 0: as big as the request), taken off here.
-  const packedLen = load<u32>(pkt, P_LEN);
-  const replyLen = packedLen >>> 16;
-  store<u32>(pkt, packedLen & 0xffff, P_LEN);
+  // replyLen: the answer's IPv4 total length (the trace's FlowQuery.replySize); 0: the request's.
   const v = forward(pkt, from);
   requestEnd = endNetns;
   replyVerdict = 0;
@@ -218,13 +214,13 @@ export function runFlows(flows: usize, count: u32): void {
     for (let k: u32 = 0; k < packets; k++) {
       flowPacket(f, k == 0 && !established ? PF_SYN : PF_ACK);
       if (k != 0 || established) {
-        exchange(from, false, false);
+        exchange(from, false, false, 0);
         continue;
       }
       // The new connection's first packet and its answer: the rules (or lookups) they walked,
       // and whether the request reached a pod on the client's own node.
       const walked = nfTotalWalked;
-      const v = exchange(from, true, false);
+      const v = exchange(from, true, false, 0);
       countWalks(<u32>min<u64>(nfTotalWalked - walked, <u64>(WALK_SLOTS - 1)));
       if (v == V_DELIVERED) {
         if (nodeOfNetns(requestEnd) == nodeOfNetns(from)) connSameNode++;
@@ -233,9 +229,9 @@ export function runFlows(flows: usize, count: u32): void {
     }
     if (open && (load<u32>(f, FL_FLAGS) & RF_CLOSE) != 0 && load<u32>(f, FL_PROTO) == PROTO_TCP) {
       flowPacket(f, PF_FIN | PF_ACK);
-      exchange(from, true, false);
+      exchange(from, true, false, 0);
       flowPacket(f, PF_ACK);
-      exchange(from, false, false);
+      exchange(from, false, false, 0);
     }
   }
 }

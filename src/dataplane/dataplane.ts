@@ -166,7 +166,7 @@ export class Dataplane {
     words[A.P_LEN / 4] = packet.len;
     words[A.P_FLAGS / 4] = packet.flags;
     new Uint32Array(this.wasm.memory.buffer, this.wasm.packetBuffer(), words.length).set(words);
-    const verdict = this.wasm.exchange(from, reply ? 1 : 0, trace ? 1 : 0);
+    const verdict = this.wasm.exchange(from, reply ? 1 : 0, trace ? 1 : 0, packet.replyLen ?? 0);
     const count = this.wasm.hops();
     const hops = new Uint32Array(this.wasm.memory.buffer, this.wasm.traceBuffer(), (count * A.T_BYTES) / 4).slice();
     return { verdict, replyVerdict: this.wasm.lastReplyVerdict(), hops, hopCount: count };

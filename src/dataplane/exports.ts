@@ -11,7 +11,7 @@ export interface DataplaneExports {
   packetBuffer(): number;
   traceBuffer(): number;
   hops(): number;
-  exchange(from: number, reply: number, trace: number): number;
+  exchange(from: number, reply: number, trace: number, replyLen: number): number;
   lastReplyVerdict(): number;
   lastDropReason(): number;
   runFlows(flows: number, count: number): void;

@@ -129,10 +129,7 @@ function flowSize(flow: FlowQuery, protocol: string): number {
   return flow.size;
 }
 
-/**
- * The answer's IPv4 total length, when it is not the request's: in the upper 16 bits of the
- * request's length (assembly/index.ts exchange() takes it off before sending); 0 otherwise.
- */
+/** The answer's IPv4 total length, when it is not the request's; 0 otherwise. */
 function replyLength(flow: FlowQuery, requestSize: number): number {
   if (flow.replySize === undefined) return 0;
   if (!Number.isInteger(flow.replySize) || flow.replySize < 20 || flow.replySize > 65535) throw new K8sNetFlowError("invalid-input", `expected the reply's IPv4 total length as an integer from 20 to 65535, got ${String(flow.replySize)}`, "replySize");
@@ -221,7 +218,7 @@ export function traceFlow(dp: Dataplane, cluster: LoadedCluster, flow: FlowQuery
   if (r.protocol === "UDP") injectStaleUdp(dp, cluster, r.from, r.dst, r.dport, sport);
   const request = packetFor(r, sport, flowSize(flow, r.protocol));
   const replyLen = replyLength(flow, request.len);
-  const raw = dp.exchange(replyLen ? { ...request, len: (request.len | (replyLen << 16)) >>> 0 } : request, r.netns, true, true);
+  const raw = dp.exchange(replyLen ? { ...request, replyLen } : request, r.netns, true, true);
   append(raw);
   // The client completes TCP's handshake (the ACK after SYN-ACK), as a real one would: the
   // connection is then ESTABLISHED in conntrack (`conntrack -L`). Not drawn as hops.

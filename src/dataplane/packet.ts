@@ -12,6 +12,8 @@ export interface PacketSpec {
   /** IPv4 total length. */
   len: number;
   flags: number;
+  /** The answer's IPv4 total length when it is not the request's (FlowQuery.replySize). */
+  replyLen?: number;
 }
 
 export interface RawExchange {

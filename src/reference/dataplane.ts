@@ -231,9 +231,9 @@ export class ReferenceDataplane {
     this.tracing = trace;
     this.hops = [];
     this.phase = A.PH_REQUEST;
-    // The upper half of the length may carry the answer's (FlowQuery.replySize), as in assembly/index.ts.
-    const replyLen = spec.len >>> 16;
-    const p: Packet = { ...spec, len: spec.len & 0xffff, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: 0 };
+    const replyLen = spec.replyLen ?? 0; // the answer's length (FlowQuery.replySize), as in assembly/index.ts
+    const { replyLen: _answer, ...fields } = spec;
+    const p: Packet = { ...fields, mark: 0, smac: [0, 0], dmac: [0, 0], outer: { src: 0, dst: 0, sport: 0, dport: 0, vni: 0, ttl: 0 }, icmp: 0 };
     const verdict = this.forward(p, from);
     this.requestEnd = this.endNetns;
     let replyVerdict = 0;
