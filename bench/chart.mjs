@@ -1,7 +1,7 @@
 // The benchmark results as one hand-written SVG (bench/results/latest.svg), no dependency: per
 // kube-proxy mode against the number of Services, the rules (or lookups) walked per new
-// connection and the new connections per second (both on log scales), and packets per second
-// against worker threads. Panels without data in the results are left out.
+// connection and the new connections per second (both on log scales), packets per second
+// against worker threads, and NetworkPolicy's cost per CNI. Panels without data are left out.
 
 const COLORS = { iptables: "#d62728", nftables: "#1f77b4", ipvs: "#2ca02c", ebpf: "#9467bd" };
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -62,6 +62,15 @@ export function svgChart(data) {
       { name: "measured", color: "#ff7f0e", points: data.workerScaling.map((w) => [w.workers, w.packetsPerSecond]) },
     ] });
   }
+  // The policy suite: per CNI, new connections/s and load time against the number of policies.
+  const policyRows = data.policy?.rows ?? data.policy ?? [];
+  const cnis = [...new Set(policyRows.map((r) => r.label))];
+  const POLICY_COLORS = ["#7f7f7f", "#d62728", "#9467bd", "#1f77b4"];
+  if (cnis.length) {
+    const series = (y) => cnis.map((label, i) => ({ name: label, color: POLICY_COLORS[i % POLICY_COLORS.length], points: policyRows.filter((r) => r.label === label).map((r) => [r.policies + 1, y(r)]) }));
+    panels.push({ title: "NetworkPolicy: new connections/s × no policy", xLabel: "policies + 1 (log)", yLabel: "× the same CNI without policies", xLog: true, yLog: false, series: series((r) => r.ratio) });
+    panels.push({ title: "NetworkPolicy: load time", xLabel: "policies + 1 (log)", yLabel: "load ms (log)", xLog: true, yLog: true, series: series((r) => r.loadMs) });
+  }
   const w = 380;
   const h = 300;
   const width = Math.max(2, panels.length) * w;
@@ -70,14 +79,16 @@ export function svgChart(data) {
   const sub = [m.machine?.cpu && `${m.machine.cpu} × ${m.machine.cores}`, m.machine?.node && `Node ${m.machine.node}`, m.versions?.["k8s-net-flow"] && `k8s-net-flow ${m.versions["k8s-net-flow"]}`, m.date].filter(Boolean).join(" · ");
   const body = panels.map((p, i) => panel({ ...p, left: i * w, top: 40, w, h }));
   const legend = modes.map((mode, i) => `<g transform="translate(${20 + i * 110} ${40 + legendY})"><rect width="14" height="4" y="-6" fill="${COLORS[mode] ?? "#555"}"/><text x="20" y="0" font-size="12">${esc(mode)}</text></g>`);
+  legend.push(...cnis.map((label, i) => `<g transform="translate(${20 + (i % 2) * 380} ${40 + legendY + Math.floor(i / 2) * 16})"><rect width="14" height="4" y="-6" fill="${POLICY_COLORS[i % POLICY_COLORS.length]}"/><text x="20" y="0" font-size="12">${esc(label)}</text></g>`));
   if (data.workerScaling?.length) legend.push(`<g transform="translate(${width - w + 20} ${40 + legendY})"><rect width="14" height="4" y="-6" fill="#ff7f0e"/><text x="20" y="0" font-size="12">measured</text><line x1="110" x2="124" y1="-4" y2="-4" stroke="#bbb" stroke-width="2" stroke-dasharray="5 4"/><text x="130" y="0" font-size="12">ideal: 1 worker × n</text></g>`);
   // The macro scenario (and an empty chart) as a line of text under the panels.
   const notes = [];
-  if (!panels.length) notes.push("No chart for these suites: the panels show the dataplane and engine suites.");
+  if (!panels.length) notes.push("No chart for these suites: the panels show the dataplane, engine and policy suites.");
   const mc = data.macro;
   if (mc) notes.push(mc.error ? `Macro (5,000 nodes / 150,000 pods / 10,000 Services, ${mc.workers} workers): did not complete — ${mc.error}` : `Macro (5,000 nodes / 150,000 pods / 10,000 Services, nftables, ${mc.workers} workers, ${fmt(mc.flows)} connections × ${mc.packetsPerFlow}): load ${fmt(mc.loadMs)} ms, run ${fmt(mc.runMs)} ms, ${fmt(mc.packetsPerSecond)} packets/s, peak ${fmt(mc.peakRssMB)} MB RSS`);
-  const total = 40 + legendY + 16 + notes.length * 18;
-  legend.push(...notes.map((n, i) => `<text x="20" y="${40 + legendY + 24 + i * 18}" font-size="12">${esc(n)}</text>`));
+  const legendRows = Math.ceil(cnis.length / 2) * 16;
+  const total = 40 + legendY + 16 + legendRows + notes.length * 18;
+  legend.push(...notes.map((n, i) => `<text x="20" y="${40 + legendY + legendRows + 24 + i * 18}" font-size="12">${esc(n)}</text>`));
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${total}" width="${width}" height="${total}" font-family="system-ui, sans-serif" font-size="13">
 <title>k8s-net-flow benchmarks</title>
 <rect width="100%" height="100%" fill="#fff"/>
