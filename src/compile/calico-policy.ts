@@ -18,7 +18,7 @@ import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
 import { maskOf, parseIPv4 } from "../net/ipv4.js";
 import { PolicyEvaluator } from "../policy/evaluate.js";
 import { policyKey, type LabelSelector, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "../policy/types.js";
-import { sha224, sha256, utf8 } from "../util/sha256.js";
+import { sha224, sha224Into, sha256, utf8 } from "../util/sha256.js";
 import type { RuleMatch, RulePolicyVerdict, RuleTarget } from "./iptables.js";
 import type { RulesetBuilder } from "./ruleset-builder.js";
 
@@ -44,16 +44,11 @@ function base64url(bytes: Uint8Array): string {
 
 /** Felix's rule hashes (generictables ruleHashes): SHA-224 of the chain name, then of each digest and rule text in turn. */
 export function felixRuleHashes(chain: string, texts: readonly string[]): string[] {
-  let h = sha224(utf8(chain));
-  return texts.map((t) => {
-    const text = utf8(t);
-    const buf = new Uint8Array(h.length + text.length);
-    buf.set(h);
-    buf.set(text, h.length);
-    h = sha224(buf);
-    return base64url(h).slice(0, 16);
-  });
+  const h = sha224Into(NO_BYTES, chain, new Uint8Array(28));
+  // The previous digest is copied into the message before the new one overwrites it.
+  return texts.map((t) => base64url(sha224Into(h, t, h)).slice(0, 16));
 }
+const NO_BYTES = new Uint8Array(0);
 
 /** hashutils.GetLengthLimitedID: the id itself when it fits, else `_` and the start of base64url(SHA-256(id)). */
 export function lengthLimitedId(prefix: string, id: string, max = 28): string {
