@@ -408,3 +408,6 @@ export const FL_BYTES: u32 = 44;
 export const RF_ESTABLISHED: u32 = 1; // established traffic of a connection opened before: no SYN, no answers
 export const RF_CLOSE: u32 = 2; // TCP: closed after its packets (FIN, FIN-ACK, ACK), leaving TIME_WAIT
 export const RF_CONNECTED: u32 = 4; // UDP from a connect()ed socket (glibc's resolver): PF_CONNECTED on its packets
+export const RF_QUERY: u32 = 8; // a DNS query of the lookup before the next connection record
+export const RF_LOOKUP_START: u32 = 16; // its lookup's first query
+export const RF_AFTER_LOOKUP: u32 = 32; // a connection to the address a lookup just gave: made only if that lookup got its answers

@@ -5,7 +5,7 @@ import {
   FL_BYTES, FL_DPORT, FL_DST, FL_FLAGS, FL_FROM, FL_LEN, FL_PACKETS, FL_PROTO, FL_SEED, FL_SPORT, FL_SRC, FL_TIME,
   NONE, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_ICMP, P_LEN, P_MARK, P_PROTO, P_SPORT, P_SRC, P_TTL, PF_ACK, PF_DF, PF_FIN, PF_SYN,
   PH_ERROR, PH_REPLY, PH_REQUEST, PROTO_ICMP, PROTO_TCP, RF_CLOSE, RF_CONNECTED, RF_ESTABLISHED, PF_CONNECTED, V_DELIVERED, V_DROPPED, V_REJECTED,
-  X_REASONS,
+  X_REASONS, RF_QUERY, RF_LOOKUP_START, RF_AFTER_LOOKUP,
 } from "./abi";
 import { arenaAlloc } from "./arena";
 import { CT_BYTES, CT_STATUS, ctClear, ctEntry, ctFullDrops, ctHits, ctInit, ctInserts, ctLive, ctMisses } from "./conntrack";
@@ -208,8 +208,17 @@ export function runFlows(flows: usize, count: u32): void {
     setSeed(load<u32>(f, FL_SEED));
     setTime(load<u32>(f, FL_TIME));
     const from = load<u32>(f, FL_FROM);
-    const established = (load<u32>(f, FL_FLAGS) & RF_ESTABLISHED) != 0;
+    const flowFlags = load<u32>(f, FL_FLAGS);
+    const established = (flowFlags & RF_ESTABLISHED) != 0;
     const packets = load<u32>(f, FL_PACKETS);
+    // A lookup stops at its first query nobody answers (glibc and musl give up rather than try
+    // the next name), and a connection to the name it was for is never made.
+    if (flowFlags & RF_LOOKUP_START) lookupAnswered = true;
+    if ((flowFlags & RF_QUERY) && !lookupAnswered) continue;
+    if ((flowFlags & RF_AFTER_LOOKUP) && !lookupAnswered) {
+      lookupsFailed++;
+      continue;
+    }
     let open = true;
     for (let k: u32 = 0; k < packets; k++) {
       flowPacket(f, k == 0 && !established ? PF_SYN : PF_ACK);
@@ -222,6 +231,7 @@ export function runFlows(flows: usize, count: u32): void {
       const walked = nfTotalWalked;
       const v = exchange(from, true, false, 0);
       countWalks(<u32>min<u64>(nfTotalWalked - walked, <u64>(WALK_SLOTS - 1)));
+      if ((flowFlags & RF_QUERY) && (v != V_DELIVERED || replyVerdict != V_DELIVERED)) lookupAnswered = false;
       if (v == V_DELIVERED) {
         if (nodeOfNetns(requestEnd) == nodeOfNetns(from)) connSameNode++;
         else connCrossNode++;
@@ -257,6 +267,8 @@ let walkCounts: usize = 0;
 let requestEnd: u32 = NONE;
 let connSameNode: u64 = 0;
 let connCrossNode: u64 = 0;
+let lookupAnswered = true; // the current lookup's queries have all been answered so far
+let lookupsFailed: u64 = 0; // connections not made: their lookup got no answer
 
 @inline function countWalks(n: u32): void {
   const at = walkCounts + (<usize>n << 2);
@@ -267,6 +279,8 @@ function resetBatchStats(): void {
   if (walkCounts != 0) memory.fill(walkCounts, 0, <usize>WALK_SLOTS * 4);
   connSameNode = 0;
   connCrossNode = 0;
+  lookupAnswered = true;
+  lookupsFailed = 0;
 }
 
 /** Writes up to `max` [rules walked, new connections] pairs at `out`, by rules walked; returns how many. */
@@ -296,6 +310,7 @@ export const CNT_CT_FULL: u32 = 9;
 export const CNT_CT_LIVE: u32 = 10;
 export const CNT_CONN_SAME_NODE: u32 = 11;
 export const CNT_CONN_CROSS_NODE: u32 = 12;
+export const CNT_LOOKUPS_FAILED: u32 = 13;
 
 export function counter(which: u32): f64 {
   switch (which) {
@@ -312,6 +327,7 @@ export function counter(which: u32): f64 {
     case CNT_CT_LIVE: return <f64>ctLive();
     case CNT_CONN_SAME_NODE: return <f64>connSameNode;
     case CNT_CONN_CROSS_NODE: return <f64>connCrossNode;
+    case CNT_LOOKUPS_FAILED: return <f64>lookupsFailed;
     default: return 0;
   }
 }

@@ -10,7 +10,7 @@ import type { PacketSpec, RawExchange } from "./packet.js";
 const CONFIG_ERRORS = ["", "an interface refers to a missing interface", "an interface refers to a missing namespace", "a route leaves by an interface of another namespace", "a rule jumps to a missing chain", "a chain's rules run past the rule table", "a hook names a missing chain", "a namespace or node refers to a missing node or interface", "two interfaces hold the same address or MAC", "a table lies outside the dataplane's memory"];
 
 /** Counters of the batch statistics, in the order of assembly/index.ts CNT_*. */
-export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive", "sameNodeConnections", "crossNodeConnections"] as const;
+export const COUNTERS = ["delivered", "dropped", "rejected", "bytes", "encapBytes", "rulesWalked", "ctHits", "ctMisses", "ctInserts", "ctFull", "ctLive", "sameNodeConnections", "crossNodeConnections", "failedLookups"] as const;
 export type Counters = Record<(typeof COUNTERS)[number], number>;
 
 /** A conntrack entry: tuples as [src, dst, sport << 16 | dport]; key = proto | node << 8. */

@@ -296,6 +296,13 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
   const ipvs = cluster.rs.ipvs !== undefined;
   const shardOfRecord = (r: Uint32Array, at: number) =>
     shards === 1 ? 0 : ipvs ? net.netns[r[at + A.FL_FROM / 4]!]!.node % shards : shardOf(r[at + A.FL_SRC / 4]!, r[at + A.FL_DST / 4]!, r[at + A.FL_SPORT / 4]!, r[at + A.FL_DPORT / 4]!, r[at + A.FL_PROTO / 4]!, shards);
+  // A flow's records (a lookup's queries and the connection they lead to) stay together: the
+  // connection is made only if its lookup was answered. With lookups, a client's flows all go
+  // to one shard (the state flows share — conntrack entries of the resolver's sockets, whose
+  // ports repeat — is always the same client's); otherwise by the connection's 5-tuple.
+  const withLookups = plan.pattern === "dns" || plan.pattern === "external";
+  const shardOfFlow = (r: Uint32Array, n: number) =>
+    withLookups && !ipvs && shards > 1 ? shardOf(r[A.FL_SRC / 4]!, 0, 0, 0, 0, shards) : shardOfRecord(r, (n - 1) * FLOW_WORDS);
   // The traffic walks the plan's node states in order, as the run will.
   const down = events.filter((e) => e.kind === "node-down");
   const replay = (i: number) => {
@@ -313,8 +320,7 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
     for (; i < end; i++) {
       if (down.length) replay(i);
       const n = traffic.write(i, Math.floor(i / rate), scratch, 0);
-      let here = 0;
-      for (let r = 0; r < n; r++) if (shardOfRecord(scratch, r * FLOW_WORDS) === shard) here++;
+      const here = shardOfFlow(scratch, n) === shard ? n : 0;
       if (!here) continue;
       perSecond[Math.floor(i / rate)] = perSecond[Math.floor(i / rate)]! + here;
       if (shards > 1) {
@@ -422,17 +428,13 @@ export async function simulateShard(dp: Dataplane, cluster: LoadedCluster, input
         if (i >= stop) break;
         const n = traffic.write(i, Math.floor(i / rate), scratch, 0);
         const q = traffic.lastQueries;
-        let firstQueryHere = false;
         for (let r = 0; r < n; r++) {
-          if (shardOfRecord(scratch, r * FLOW_WORDS) !== shard) continue;
           if (r < q) queries++;
           else connections++;
-          // A lookup is counted where its first query runs.
-          if (r === 0 && q > 0) firstQueryHere = true;
           for (let w = 0; w < FLOW_WORDS; w++) buf[records * FLOW_WORDS + w] = scratch[r * FLOW_WORDS + w]!;
           records++;
         }
-        if (firstQueryHere) lookups.set(q, (lookups.get(q) ?? 0) + 1);
+        if (q > 0) lookups.set(q, (lookups.get(q) ?? 0) + 1);
         k++;
         flowsRun++;
       }

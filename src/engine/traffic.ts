@@ -136,14 +136,14 @@ export class Traffic {
         // One UDP socket per name tried (its A and AAAA share the source port, as in
         // src/dataplane/forward.ts dnsLookup); glibc connect()s it to the nameserver (res_send.c send_dg).
         const qh = mix(h, 10 + plan.names[q]!);
-        record(out, at + n * FLOW_WORDS, this.clientNs[c]!, this.clientIPs[c]!, server, 1024 + (qh % 64512), 53, A.PROTO_UDP, len, mix(qh, 3 + q), 1, time, A.RF_CONNECTED);
+        record(out, at + n * FLOW_WORDS, this.clientNs[c]!, this.clientIPs[c]!, server, 1024 + (qh % 64512), 53, A.PROTO_UDP, len, mix(qh, 3 + q), 1, time, A.RF_CONNECTED | A.RF_QUERY | (q === 0 ? A.RF_LOOKUP_START : 0));
         n++;
       });
       this.lastQueries = n;
       if (plan.address === undefined) return n;
       dst = plan.address;
     }
-    record(out, at + n * FLOW_WORDS, this.clientNs[c]!, this.clientIPs[c]!, dst, 1024 + (mix(h, 2) % 64512), t.port, t.proto, 60, mix(h, 3), packetsPerFlow, time, A.RF_CLOSE);
+    record(out, at + n * FLOW_WORDS, this.clientNs[c]!, this.clientIPs[c]!, dst, 1024 + (mix(h, 2) % 64512), t.port, t.proto, 60, mix(h, 3), packetsPerFlow, time, A.RF_CLOSE | (n ? A.RF_AFTER_LOOKUP : 0));
     return n + 1;
   }
 

@@ -72,7 +72,8 @@ export class ReferenceDataplane {
   private tracing = false;
   private phase = A.PH_REQUEST;
   readonly ruleHits: number[];
-  counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0, sameNodeConnections: 0, crossNodeConnections: 0 };
+  counters = { delivered: 0, dropped: 0, rejected: 0, bytes: 0, encapBytes: 0, rulesWalked: 0, ctHits: 0, ctMisses: 0, ctInserts: 0, ctFull: 0, ctLive: 0, sameNodeConnections: 0, crossNodeConnections: 0, failedLookups: 0 };
+  private lookupAnswered = true;
   /** New connections by the rules (or lookups) their first packet and answer walked, as assembly/index.ts walkHistogram (capped at 65535). */
   readonly walksPerNewConnection = new Map<number, number>();
   readonly drops = new Array<number>(A.X_REASONS).fill(0);
@@ -280,6 +281,14 @@ export class ReferenceDataplane {
       this.setTime(word(A.FL_TIME));
       const from = word(A.FL_FROM);
       const established = (word(A.FL_FLAGS) & A.RF_ESTABLISHED) !== 0;
+      // As assembly/index.ts: a lookup stops at its first unanswered query, and its connection is not made.
+      const flowFlags = word(A.FL_FLAGS);
+      if (flowFlags & A.RF_LOOKUP_START) this.lookupAnswered = true;
+      if (flowFlags & A.RF_QUERY && !this.lookupAnswered) continue;
+      if (flowFlags & A.RF_AFTER_LOOKUP && !this.lookupAnswered) {
+        this.counters.failedLookups++;
+        continue;
+      }
       const packet = (flags: number): PacketSpec => ({ src: word(A.FL_SRC), dst: word(A.FL_DST), sport: word(A.FL_SPORT), dport: word(A.FL_DPORT), proto: word(A.FL_PROTO), len: word(A.FL_LEN), ttl: 64, flags: flags | A.PF_DF | (word(A.FL_FLAGS) & A.RF_CONNECTED ? A.PF_CONNECTED : 0) });
       let open = true;
       for (let k = 0; k < word(A.FL_PACKETS); k++) {
@@ -289,7 +298,8 @@ export class ReferenceDataplane {
           continue;
         }
         const walked = this.counters.rulesWalked;
-        const { verdict } = this.exchange(packet(A.PF_SYN), from, true, false);
+        const { verdict, replyVerdict } = this.exchange(packet(A.PF_SYN), from, true, false);
+        if (flowFlags & A.RF_QUERY && (verdict !== A.V_DELIVERED || replyVerdict !== A.V_DELIVERED)) this.lookupAnswered = false;
         const n = Math.min(this.counters.rulesWalked - walked, 65535);
         this.walksPerNewConnection.set(n, (this.walksPerNewConnection.get(n) ?? 0) + 1);
         if (verdict === A.V_DELIVERED) {

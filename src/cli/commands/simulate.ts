@@ -164,6 +164,7 @@ export function formatSimulation(r: SimulationResult, seconds: number, top: numb
         ["rules walked per connection", n(r.rulesPerConnection)],
         ["rules per new connection: min / median / p99 / max", `${n(d.min)} / ${n(d.median)} / ${n(d.p99)} / ${n(d.max)}`],
         ["connections same-node / cross-node", `${n(r.locality.sameNode)} / ${n(r.locality.crossNode)} (${pct(r.locality.sameNodeShare)} same-node)`],
+        ...(c.failedLookups ? [["connections not made: their lookup got no answer", n(c.failedLookups)]] : []),
       ],
       ["left", "right"],
     ),

@@ -93,6 +93,27 @@ describe("traffic patterns", () => {
     expect(dns - queries / 2).toBeLessThan(2000 / 3);
   });
 
+  it("dns with CoreDNS down: every lookup stops at its first refused query and no connection is made; on one worker and on two the same", async () => {
+    const down = { ...twoNamespaces, settings: { ...twoNamespaces.settings, faults: ["coredns-down"] } };
+    const results = [];
+    for (const workers of [1, 2]) {
+      const e = await engine(workers === 1 ? { host: "inline" } : { host: "worker", workers });
+      await e.load(down);
+      results.push(await e.simulate({ flows: 500, packetsPerFlow: 1, pattern: "dns", seed: 4 }));
+    }
+    const [one, two] = [results[0]!, results[1]!];
+    // One query each (refused: kube-dns has no endpoints, kube-proxy REJECTs), its ICMP error back; nothing else.
+    expect(one.counters.failedLookups).toBe(500);
+    expect(one.counters.rejected).toBe(500);
+    expect(one.counters.delivered).toBe(500);
+    expect(one.locality.sameNode + one.locality.crossNode).toBe(0);
+    expect(two.counters).toEqual(one.counters);
+    // Healthy, no lookup fails.
+    const e = await engine({ host: "inline" });
+    await e.load(twoNamespaces);
+    expect((await e.simulate({ flows: 500, packetsPerFlow: 1, pattern: "dns", seed: 4 })).counters.failedLookups).toBe(0);
+  });
+
   it("external: api.example.com (2 dots < ndots:5) goes through all three search domains first: 8 queries, then port 443 leaves the cluster", async () => {
     const e = await engine({ host: "inline" });
     await e.load(twoNamespaces);
