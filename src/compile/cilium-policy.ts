@@ -7,7 +7,7 @@
 import type { ClusterModel, ClusterPod, Protocol } from "../model/types.js";
 import { cidrContains, maskOf, parseCidr, type Cidr } from "../net/ipv4.js";
 import { PolicyEvaluator } from "../policy/evaluate.js";
-import { policyKey, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort } from "../policy/types.js";
+import { policyKey, type NetworkPolicyPeer, type NetworkPolicyPort } from "../policy/types.js";
 
 const PROTO: Record<Protocol, number> = { TCP: 6, UDP: 17, SCTP: 132 };
 export const IDENTITY_HOST = 1;

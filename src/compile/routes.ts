@@ -7,7 +7,7 @@ import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, parseCidr, parseIPv4 } from "../net/ipv4.js";
 import type { ClusterModel, ClusterNode, ClusterPod } from "../model/types.js";
 import { calicoVethName } from "./interfaces.js";
-import { CILIUM_HOST_DEV, ciliumMode, ciliumRouteMtu, type CiliumMode } from "./cilium.js";
+import { CILIUM_HOST_DEV, ciliumMode, ciliumRouteMtu } from "./cilium.js";
 
 export interface Route {
   /** Network address as an unsigned integer; 0 with length 0 for `default`. */

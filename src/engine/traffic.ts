@@ -68,7 +68,7 @@ export class Traffic {
   lastQueries = 0;
 
   constructor(
-    private readonly cluster: LoadedCluster,
+    cluster: LoadedCluster,
     private readonly options: TrafficOptions,
   ) {
     const { model, net } = cluster;

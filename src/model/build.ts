@@ -4,7 +4,6 @@
 import { layOver } from "./with-settings.js";
 import { applyFaults } from "../faults/apply.js";
 import { uniquePolicies } from "../policy/read.js";
-import { K8sNetFlowError } from "../errors.js";
 import { cidrContains, formatCidr, formatIPv4, maskOf, parseCidr, parseIPv4, type Cidr } from "../net/ipv4.js";
 import { tryCidr, tryIP } from "./addresses.js";
 import { addAddons, SYSTEM_NAMESPACES } from "./addons.js";
@@ -13,7 +12,7 @@ import { deriveSlices, PodIndex, resolveTargetPort } from "./endpointslices.js";
 import { BlockAllocator, podRange, RandomScanAllocator, RangeAllocator } from "./ipam.js";
 import { CALICO_BLOCK_SIZE, CalicoIpam } from "./calico-ipam.js";
 import { checkLabelName, checkServiceName, checkSubdomain } from "./names.js";
-import { formatPath, type Origin, type Path, type Problems } from "./problems.js";
+import { formatPath, type Origin, type Problems } from "./problems.js";
 import { PodKeys } from "./pod-keys.js";
 import { Scheduler } from "./scheduler.js";
 import { fnv1a32, prng } from "./random.js";

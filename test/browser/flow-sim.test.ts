@@ -11,13 +11,6 @@ import { MAX_BARS } from "../../components/k8s-flow-sim/histogram.js";
 import { renderTimeSeries } from "../../components/k8s-flow-sim/timeseries.js";
 import { render } from "lit";
 
-const until = async (cond: () => boolean, ms = 30000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 const shadow = (el: K8sFlowSimElement) => el.shadowRoot!;
 const parseSi = (t: string) => Number.parseFloat(t) * ({ k: 1e3, M: 1e6, G: 1e9 }[t.slice(-1)] ?? 1);
 const runButton = (el: K8sFlowSimElement) => shadow(el).querySelector<HTMLButtonElement>("button[part=run]")!;

@@ -1,12 +1,11 @@
 // The engine API in Node: in a worker thread (Comlink's node adapter) and in-thread.
 import { describe, expect, it } from "vitest";
-import { createEngine, type Engine, type Trace } from "../../src/index.js";
+import { createEngine, type Engine } from "../../src/index.js";
 import { engineFactory, rejection } from "./engine/helpers.js";
 
 const make = engineFactory();
 const engine = (host: "worker" | "inline"): Promise<Engine> => make({ host });
 
-const summarize = (t: Trace) => t.hops.map((h) => `${h.node} ${h.netns} ${h.action} ttl=${h.packet.ttl} in=${h.inIface ?? "-"} out=${h.outIface ?? "-"}`);
 
 describe.each(["worker", "inline"] as const)("engine (%s)", (host) => {
   it("loads a scenario and traces its flow (the hop lists themselves: test/node/dataplane)", async () => {

@@ -1,7 +1,7 @@
 import type { ModelInput } from "../../model/types.js";
 import type { ConnectionQuery, PolicyVerdict } from "../../policy/evaluate.js";
 import type { MatrixOptions, PolicyMatrix } from "../../policy/matrix.js";
-import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
+import type { ShardResult, SimulationPlan } from "../simulate.js";
 import type { PackedResult } from "../result-wire.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
 import type { FlowQuery, LoadOptions, ModelSummary, PolicyNote, ShowOutput, ShowRequest } from "../types.js";

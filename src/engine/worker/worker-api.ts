@@ -9,7 +9,7 @@ import { transfer } from "comlink";
 import { K8sNetFlowError, toErrorInfo } from "../../errors.js";
 import { EngineCore } from "../core.js";
 import type { ModelInput } from "../../model/types.js";
-import type { ShardResult, SimulationPlan, SimulationResult } from "../simulate.js";
+import type { ShardResult, SimulationPlan } from "../simulate.js";
 import { packedBuffers, packResult, type PackedResult } from "../result-wire.js";
 import type { PackedTrace } from "../../dataplane/packed-trace.js";
 import type { FlowQuery, LoadOptions, ModelSummary, Outcome, PolicyNote, ShowOutput, ShowRequest } from "../types.js";

@@ -15,7 +15,6 @@ import { ephemeralPort, isNamed, packetFor, resolveFlow as resolveAny, type Load
 import * as A from "../../../src/dataplane/abi.js";
 import { createEngine, K8sNetFlowError, type Engine, type Hop } from "../../../src/index.js";
 import { loadModel } from "../../../src/model/load.js";
-import type { ModelInput } from "../../../src/model/types.js";
 import { parseIPv4 } from "../../../src/net/ipv4.js";
 import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
 
