@@ -861,7 +861,7 @@ export function forward(pkt: usize, from: u32, startIf: u32 = NONE): u32 {
  * A filter hook's walk for a packet the node routes, delivers or sends; each NetworkPolicy
  * verdict point the walk passed (Calico's allow marks) becomes a hop of its own, in order.
  */
-function filterWalk(hook: u32, ns: u32, pkt: usize, dstLocal: bool, inIf: u32, outIf: u32): u32 {
+@inline function filterWalk(hook: u32, ns: u32, pkt: usize, dstLocal: bool, inIf: u32, outIf: u32): u32 {
   const v = nfWalk(hookChain(hook), pkt, pendActive, dstLocal, inIf, outIf);
   const count = nfVerdictCount;
   for (let k: u32 = 0; k < count; k++) {
