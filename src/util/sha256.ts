@@ -46,7 +46,11 @@ export function sha224(data: Uint8Array): Uint8Array {
 function sha2(data: Uint8Array, init: readonly number[], words: number): Uint8Array {
   const { padded } = padMessage(data);
   digest(padded, padded.length, init);
-  const out = new Uint8Array(words * 4);
+  return digestBytes(new Uint8Array(words * 4), words);
+}
+
+/** The first `words` words of the last digest (H), big-endian, into `out`. */
+function digestBytes(out: Uint8Array, words: number): Uint8Array {
   for (let i = 0; i < words; i++) {
     const v = H[i]!;
     out[i * 4] = v >>> 24;
@@ -57,8 +61,30 @@ function sha2(data: Uint8Array, init: readonly number[], words: number): Uint8Ar
   return out;
 }
 
-/** Scratch space for sha256Ascii's padded message, grown as needed. */
+/** Scratch space for a message padded in place (sha256Words, sha224Into), grown as needed. */
 let TEXT = new Uint8Array(256);
+
+/** TEXT, big enough for an `n`-byte message and its padding. */
+function scratchFor(n: number): Uint8Array {
+  const length = ((n + 9 + 63) >> 6) << 6;
+  if (TEXT.length < length) TEXT = new Uint8Array(length * 2);
+  return TEXT;
+}
+
+/** Pads the `n`-byte message at the start of TEXT in place (as padMessage does); returns the padded length. */
+function padScratch(n: number): number {
+  const length = ((n + 9 + 63) >> 6) << 6;
+  const buf = TEXT;
+  buf[n] = 0x80;
+  buf.fill(0, n + 1, length);
+  const bits = n * 8;
+  buf[length - 5] = Math.floor(bits / 2 ** 32) & 255;
+  buf[length - 4] = (bits >>> 24) & 255;
+  buf[length - 3] = (bits >>> 16) & 255;
+  buf[length - 2] = (bits >>> 8) & 255;
+  buf[length - 1] = bits & 255;
+  return length;
+}
 
 /**
  * The SHA-256 of `text`'s UTF-8 bytes as eight big-endian words, in a buffer reused by the next
@@ -79,19 +105,9 @@ export function sha256Words(text: string): Uint32Array {
     digest(padded, padded.length);
     return H;
   }
-  const length = ((n + 9 + 63) >> 6) << 6;
-  if (TEXT.length < length) TEXT = new Uint8Array(length * 2);
-  const buf = TEXT;
+  const buf = scratchFor(n);
   for (let i = 0; i < n; i++) buf[i] = text.charCodeAt(i);
-  buf[n] = 0x80;
-  buf.fill(0, n + 1, length);
-  const bits = n * 8;
-  buf[length - 5] = Math.floor(bits / 2 ** 32) & 255;
-  buf[length - 4] = (bits >>> 24) & 255;
-  buf[length - 3] = (bits >>> 16) & 255;
-  buf[length - 2] = (bits >>> 8) & 255;
-  buf[length - 1] = bits & 255;
-  digest(buf, length);
+  digest(buf, padScratch(n));
   return H;
 }
 
@@ -103,29 +119,12 @@ export function sha256Words(text: string): Uint32Array {
 export function sha224Into(prefix: Uint8Array, text: string, out: Uint8Array): Uint8Array {
   const bytes = /^[\x00-\x7f]*$/.test(text) ? undefined : utf8(text);
   const n = prefix.length + (bytes ? bytes.length : text.length);
-  const length = ((n + 9 + 63) >> 6) << 6;
-  if (TEXT.length < length) TEXT = new Uint8Array(length * 2);
-  const buf = TEXT;
+  const buf = scratchFor(n);
   buf.set(prefix);
   if (bytes) buf.set(bytes, prefix.length);
   else for (let i = 0; i < text.length; i++) buf[prefix.length + i] = text.charCodeAt(i);
-  buf[n] = 0x80;
-  buf.fill(0, n + 1, length);
-  const bits = n * 8;
-  buf[length - 5] = Math.floor(bits / 2 ** 32) & 255;
-  buf[length - 4] = (bits >>> 24) & 255;
-  buf[length - 3] = (bits >>> 16) & 255;
-  buf[length - 2] = (bits >>> 8) & 255;
-  buf[length - 1] = bits & 255;
-  digest(buf, length, H224);
-  for (let i = 0; i < 7; i++) {
-    const v = H[i]!;
-    out[i * 4] = v >>> 24;
-    out[i * 4 + 1] = (v >>> 16) & 255;
-    out[i * 4 + 2] = (v >>> 8) & 255;
-    out[i * 4 + 3] = v & 255;
-  }
-  return out;
+  digest(buf, padScratch(n), H224);
+  return digestBytes(out, 7);
 }
 
 /** Runs the compression function over the first `length` bytes of `padded` (a multiple of 64), from the initial state into H. */
