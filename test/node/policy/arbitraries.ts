@@ -1,6 +1,7 @@
-// fast-check arbitraries the policy property tests share: label selectors, peers, ports,
-// rules and whole policies over the namespaces default, ns1 and ns2. Each test gives the
-// ipBlocks and port numbers that suit its cluster's addresses and container ports.
+// What the policy property tests share: fast-check arbitraries for label selectors, peers,
+// ports, rules and whole policies over the namespaces default, ns1 and ns2 (each test gives the
+// ipBlocks and port numbers that suit its cluster), and the policies written back as Kubernetes
+// writes them.
 import fc from "fast-check";
 import type { Protocol } from "../../../src/model/types.js";
 import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyRule, PolicyType } from "../../../src/policy/types.js";
@@ -60,3 +61,18 @@ export function policyArbitraries(space: PolicySpace) {
   });
   return { peer, port, rule, policy };
 }
+
+/** Generated policies named p0, p1, … (from `from` on). */
+export const named = (ps: Array<Omit<NetworkPolicy, "name">>, from = 0): NetworkPolicy[] => ps.map((p, i) => ({ ...p, name: `p${from + i}` }));
+
+const selectorObject = (s: LabelSelector) => ({ matchLabels: s.matchLabels, matchExpressions: s.matchExpressions.map((e) => (e.values.length ? e : { key: e.key, operator: e.operator })) });
+const ruleObject = (r: NetworkPolicyRule, key: "from" | "to") => ({
+  ...(r.peers === "any" ? {} : { [key]: r.peers.map((p) => (p.kind === "ipBlock" ? { ipBlock: p.ipBlock } : { podSelector: selectorObject(p.podSelector), ...(p.namespaceSelector ? { namespaceSelector: selectorObject(p.namespaceSelector) } : {}) })) }),
+  ...(r.ports === "any" ? {} : { ports: r.ports }),
+});
+
+/** A policy's spec as Kubernetes writes it (an absent list for "any"). */
+export const policySpec = (p: NetworkPolicy) => ({ podSelector: selectorObject(p.podSelector), policyTypes: p.policyTypes, ingress: p.ingress.map((r) => ruleObject(r, "from")), egress: p.egress.map((r) => ruleObject(r, "to")) });
+
+/** A policy as the compact format's `networkPolicies` entry. */
+export const policyObject = (p: NetworkPolicy) => ({ name: p.name, namespace: p.namespace, spec: policySpec(p) });

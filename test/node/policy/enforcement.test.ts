@@ -12,8 +12,8 @@ import type { Hop, Trace } from "../../../src/engine/types.js";
 import { loadModel } from "../../../src/model/load.js";
 import type { ClusterModel, ClusterPod, Protocol } from "../../../src/model/types.js";
 import { PolicyEvaluator, type PolicyVerdict, type SideVerdict } from "../../../src/policy/evaluate.js";
-import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyRule } from "../../../src/policy/types.js";
-import { NAMESPACES, policyArbitraries } from "./arbitraries.js";
+import type { IPBlock, NetworkPolicy } from "../../../src/policy/types.js";
+import { NAMESPACES, named, policyArbitraries, policyObject } from "./arbitraries.js";
 
 // ---- Generators (arbitraries.ts, with blocks around Calico's per-node /26 blocks) ----
 
@@ -57,20 +57,10 @@ const clusterSpec = fc.record({
 });
 type ClusterSpec = typeof clusterSpec extends fc.Arbitrary<infer T> ? T : never;
 
-const named = (ps: Array<Omit<NetworkPolicy, "name">>): NetworkPolicy[] => ps.map((p, i) => ({ ...p, name: `p${i}` }));
 
 // ---- Policies as Kubernetes specs (the compact format's `networkPolicies`) ----
 
-const selectorObject = (s: LabelSelector) => ({ matchLabels: s.matchLabels, matchExpressions: s.matchExpressions.map((e) => (e.values.length ? e : { key: e.key, operator: e.operator })) });
-const ruleObject = (r: NetworkPolicyRule, key: "from" | "to") => ({
-  ...(r.peers === "any" ? {} : { [key]: r.peers.map((p) => (p.kind === "ipBlock" ? { ipBlock: p.ipBlock } : { podSelector: selectorObject(p.podSelector), ...(p.namespaceSelector ? { namespaceSelector: selectorObject(p.namespaceSelector) } : {}) })) }),
-  ...(r.ports === "any" ? {} : { ports: r.ports }),
-});
-const policyObject = (p: NetworkPolicy) => ({
-  name: p.name,
-  namespace: p.namespace,
-  spec: { podSelector: selectorObject(p.podSelector), policyTypes: p.policyTypes, ingress: p.ingress.map((r) => ruleObject(r, "from")), egress: p.egress.map((r) => ruleObject(r, "to")) },
-});
+
 
 function clusterInput(spec: ClusterSpec, ps: NetworkPolicy[]) {
   const svcPod = spec.pods[spec.service]!;

@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import type { ClusterModel, Protocol } from "../../../src/model/types.js";
 import { PolicyEvaluator, type EndpointRef, type SideVerdict } from "../../../src/policy/evaluate.js";
 import { loadNetworkPolicies } from "../../../src/policy/read.js";
-import type { IPBlock, LabelSelector, NetworkPolicy, NetworkPolicyRule } from "../../../src/policy/types.js";
-import { NAMESPACES, policyArbitraries } from "./arbitraries.js";
+import type { IPBlock, NetworkPolicy } from "../../../src/policy/types.js";
+import { NAMESPACES, named, policyArbitraries, policySpec } from "./arbitraries.js";
 import { cluster } from "./helpers.js";
 
 // Valid blocks around the pod network (node-a 10.244.0.0/24, node-b 10.244.1.0/24) and beyond.
@@ -23,7 +23,6 @@ const BLOCKS: IPBlock[] = [
 
 const { policy } = policyArbitraries({ blocks: BLOCKS, ports: [80, 81, "http", "metrics"], rangeStarts: [79, 80], rangeEnds: [80, 81], peerLists: 2 });
 
-const named = (ps: Array<Omit<NetworkPolicy, "name">>, from = 0): NetworkPolicy[] => ps.map((p, i) => ({ ...p, name: `p${from + i}` }));
 
 // Pods on the pod network, spread over two nodes and three namespaces.
 const podSpec = fc.record({
@@ -122,11 +121,6 @@ describe("policy properties", () => {
   });
 
   it("a policy written as a Kubernetes object reads back to itself", () => {
-    const selectorObject = (s: LabelSelector) => ({ matchLabels: s.matchLabels, matchExpressions: s.matchExpressions.map((e) => (e.values.length ? e : { key: e.key, operator: e.operator })) });
-    const ruleObject = (r: NetworkPolicyRule, key: "from" | "to") => ({
-      ...(r.peers === "any" ? {} : { [key]: r.peers.map((p) => (p.kind === "ipBlock" ? { ipBlock: p.ipBlock } : { podSelector: selectorObject(p.podSelector), ...(p.namespaceSelector ? { namespaceSelector: selectorObject(p.namespaceSelector) } : {}) })) }),
-      ...(r.ports === "any" ? {} : { ports: r.ports }),
-    });
     fc.assert(
       fc.property(policy, (p) => {
         const [np] = named([p]);
@@ -134,7 +128,7 @@ describe("policy properties", () => {
           apiVersion: "networking.k8s.io/v1",
           kind: "NetworkPolicy",
           metadata: { name: np!.name, namespace: np!.namespace },
-          spec: { podSelector: selectorObject(np!.podSelector), policyTypes: np!.policyTypes, ingress: np!.ingress.map((r) => ruleObject(r, "from")), egress: np!.egress.map((r) => ruleObject(r, "to")) },
+          spec: policySpec(np!),
         };
         expect(loadNetworkPolicies([JSON.parse(JSON.stringify(object))]).policies).toEqual([np]);
       }),
