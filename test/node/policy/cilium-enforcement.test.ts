@@ -65,9 +65,7 @@ const clusterSpec = fc.record({
 type ClusterSpec = typeof clusterSpec extends fc.Arbitrary<infer T> ? T : never;
 
 
-// ---- Policies as Kubernetes specs (the compact format's `networkPolicies`) ----
-
-
+// ---- The cluster in the compact format, its policies as Kubernetes writes them ----
 
 function clusterInput(spec: ClusterSpec, ps: NetworkPolicy[]) {
   const svcPod = spec.pods[spec.service]!;
