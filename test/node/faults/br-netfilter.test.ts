@@ -11,13 +11,12 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileKubeProxy } from "../../../src/compile/kube-proxy.js";
 import { compileNetwork } from "../../../src/compile/network.js";
-import { Dataplane } from "../../../src/dataplane/dataplane.js";
-import { ephemeralPort, isNamed, packetFor, resolveFlow, type LoadedCluster } from "../../../src/dataplane/forward.js";
-import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
+import { ephemeralPort, isNamed, packetFor, resolveFlow } from "../../../src/dataplane/forward.js";
+import { encode } from "../../../src/dataplane/layout.js";
 import * as A from "../../../src/dataplane/abi.js";
 import { createEngine, type Engine, type Hop, type Trace } from "../../../src/index.js";
 import { loadModel } from "../../../src/model/load.js";
-import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
+import { bothDataplanes, exchangeBoth } from "./both-dataplanes.js";
 import { parseIPv4 } from "../../../src/net/ipv4.js";
 
 const OFF = { faults: ["br-netfilter-off"] };
@@ -56,13 +55,7 @@ const TWO_NODES = JSON.stringify({
 
 /** The raw exchange of `from` → `to` (IP:port) on a fresh dataplane and the reference, with their drop reasons. */
 async function rawPair(input: Parameters<typeof loadModel>[0], from: string, to: string, seed: number, protocol?: "TCP" | "UDP") {
-  const { model } = loadModel(input);
-  const net = compileNetwork(model);
-  const rs = compileKubeProxy(model);
-  const dp = await Dataplane.create(wasm);
-  dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
-  const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
-  const cluster: LoadedCluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+  const { dp, ref, cluster } = await bothDataplanes(wasm, loadModel(input).model);
   const r = resolveFlow(cluster, { from, to, ...(protocol ? { protocol } : {}) });
   if (isNamed(r)) throw new Error(`unexpected name ${to}`);
   dp.setSeed(seed);
@@ -212,28 +205,14 @@ describe("br-netfilter-off: Wasm and the reference agree byte for byte", () => {
     for (const input of inputs) {
       const { model } = loadModel(input);
       expect(model.settings.faults.map((f) => f.kind)).toEqual(["br-netfilter-off"]);
-      const net = compileNetwork(model);
-      const rs = compileKubeProxy(model);
-      const dp = await Dataplane.create(wasm);
-      dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
-      const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
-      const cluster: LoadedCluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+      const both = await bothDataplanes(wasm, model);
+      const { dp, ref, cluster } = both;
       const targets = model.services.flatMap((s) => (s.clusterIP && s.clusterIP !== "None" ? s.ports.map((p) => `${s.clusterIP}:${p.port}`) : []));
       targets.push(...model.pods.filter((p) => !p.hostNetwork).map((p) => `${p.ip}:8080`));
       for (const pod of model.pods) {
         for (const to of targets) {
           for (let seed = 1; seed <= 4; seed++) {
-            const r = resolveFlow(cluster, { from: `${pod.namespace}/${pod.name}`, to });
-            if (isNamed(r)) throw new Error(`unexpected name ${to}`);
-            dp.resetState();
-            ref.resetState();
-            dp.setSeed(seed);
-            ref.setSeed(seed);
-            const packet = packetFor(r, ephemeralPort(seed));
-            const w = dp.exchange(packet, r.netns, true, true);
-            const t = ref.exchange(packet, r.netns, true, true);
-            expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }).toEqual({ v: t.verdict, r: t.replyVerdict, n: t.hopCount });
-            expect(Array.from(w.hops)).toEqual(Array.from(t.hops));
+            const w = exchangeBoth(both, `${pod.namespace}/${pod.name}`, to, seed);
             if (w.replyVerdict === A.V_DROPPED && field(w.hops, w.hopCount - 1, A.T_REASON) === A.X_NO_CONNECTION) noConnection++;
           }
         }
@@ -274,12 +253,8 @@ describe("healthy clusters: every answer the client's socket gets is one it take
     let replies = 0;
     for (const [k, s] of settings.entries()) {
       const { model } = loadModel({ generate: { seed: 40 + k, nodes: 2, pods: 10, services: 3, endpointsPerService: { min: 1, max: 3 }, settings: s } });
-      const net = compileNetwork(model);
-      const rs = compileKubeProxy(model);
-      const dp = await Dataplane.create(wasm);
-      dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
-      const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
-      const cluster: LoadedCluster = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+      const both = await bothDataplanes(wasm, model);
+      const { dp, ref, cluster } = both;
       const targets = model.services.flatMap((sv) => (sv.clusterIP && sv.clusterIP !== "None" ? sv.ports.map((p) => `${sv.clusterIP}:${p.port}`) : []));
       targets.push(...model.pods.filter((p) => !p.hostNetwork).map((p) => `${p.ip}:8080`));
       let dropped = 0;

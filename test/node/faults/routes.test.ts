@@ -5,14 +5,9 @@
 // healthy. `ip route` on NODE lacks exactly that line. Cilium forwards by its ipcache: an error.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compileKubeProxy } from "../../../src/compile/kube-proxy.js";
-import { compileNetwork } from "../../../src/compile/network.js";
-import { Dataplane } from "../../../src/dataplane/dataplane.js";
-import { DEFAULT_CAPACITIES, encode } from "../../../src/dataplane/layout.js";
-import { ephemeralPort, isNamed, packetFor, resolveFlow } from "../../../src/dataplane/forward.js";
 import { createEngine, K8sNetFlowError, type Engine, type Hop } from "../../../src/index.js";
 import { loadModel } from "../../../src/model/load.js";
-import { ReferenceDataplane } from "../../../src/reference/dataplane.js";
+import { bothDataplanes, exchangeBoth } from "./both-dataplanes.js";
 
 const node = (n: number) => ({ name: `worker-node-${n}`, ip: `192.168.1.${9 + n}`, podCIDR: `10.244.${n - 1}.0/24` });
 const cluster = (cni: object, faults: string[] = []) => ({
@@ -86,24 +81,10 @@ describe.each(CASES)("missing-route with $name", ({ cni, podDev, missing }) => {
   });
 
   it("the Wasm dataplane and the reference agree hop for hop", async () => {
-    const { model } = loadModel(cluster(cni, [FAULT, "missing-route=worker-node-3>worker-node-1"]) as never);
-    const net = compileNetwork(model);
-    const rs = compileKubeProxy(model);
-    const dp = await Dataplane.create(wasm);
-    dp.loadCluster(encode(net, rs), DEFAULT_CAPACITIES);
-    const ref = new ReferenceDataplane(net, rs, DEFAULT_CAPACITIES.conntrack);
-    const c = { model, net, rs, ctx: { net, rs, nodeNames: model.nodes.map((n) => n.name) } };
+    const both = await bothDataplanes(wasm, loadModel(cluster(cni, [FAULT, "missing-route=worker-node-3>worker-node-1"]) as never).model);
     let dropped = 0;
     for (const [f, t] of [...PAIRS, ["pod-a", "10.244.1.99:80"], ["pod-c", "10.244.0.77:80"]] as const) {
-      const r = resolveFlow(c, { from: f, to: t });
-      if (isNamed(r)) throw new Error("no DNS here");
-      dp.resetState();
-      ref.resetState();
-      const packet = packetFor(r, ephemeralPort(1));
-      const w = dp.exchange(packet, r.netns, true, true);
-      const x = ref.exchange(packet, r.netns, true, true);
-      expect({ v: w.verdict, r: w.replyVerdict, n: w.hopCount }, `${f} → ${t}`).toEqual({ v: x.verdict, r: x.replyVerdict, n: x.hopCount });
-      expect(Array.from(w.hops), `${f} → ${t}`).toEqual(Array.from(x.hops));
+      const w = exchangeBoth(both, f, t);
       if (w.verdict !== 1 || w.replyVerdict !== 1) dropped++;
     }
     expect(dropped).toBeGreaterThanOrEqual(4);
