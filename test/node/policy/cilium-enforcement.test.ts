@@ -64,7 +64,6 @@ const clusterSpec = fc.record({
 });
 type ClusterSpec = typeof clusterSpec extends fc.Arbitrary<infer T> ? T : never;
 
-
 // ---- The cluster in the compact format, its policies as Kubernetes writes them ----
 
 function clusterInput(spec: ClusterSpec, ps: NetworkPolicy[]) {
